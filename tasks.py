@@ -1,0 +1,59 @@
+#!/usr/bin/env python3
+"""Set up a virtual environment and run the project's main job or its tests.
+
+    python3 tasks.py demo      # stream a decorated handler and show the chunks arriving
+    python3 tasks.py test      # the whole test suite (extra arguments go to pytest)
+
+The environment lives in .venv and is reinstalled when pyproject.toml changes.
+Only the standard library is used here, so a fresh clone needs nothing but Python >= 3.10.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+STAMP = VENV / ".bedrock-stream-installed"
+
+
+def ensure_venv() -> None:
+    if sys.version_info < (3, 10):  # noqa: UP036 - a clear message on an old interpreter
+        sys.exit(f"bedrock-stream needs Python >= 3.10; this is {sys.version.split()[0]}")
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if STAMP.exists() and STAMP.read_text() == wanted and PYTHON.exists():
+        return
+    if not PYTHON.exists():
+        print(f"creating {VENV.name} with {sys.executable}", flush=True)
+        venv.create(VENV, with_pip=True)
+    print("installing bedrock-stream[dev] (editable) into .venv", flush=True)
+    pip = [str(PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "--upgrade", "pip"], check=True)
+    subprocess.run([*pip, "-e", f"{ROOT}[dev]"], check=True)
+    STAMP.write_text(wanted)
+
+
+def run(*args: str) -> int:
+    return subprocess.run([str(PYTHON), *args], cwd=ROOT).returncode
+
+
+def main(argv: list[str]) -> int:
+    task, rest = (argv[0], argv[1:]) if argv else ("", [])
+    if task not in {"demo", "test"}:
+        print(__doc__)
+        return 2
+    ensure_venv()
+    if task == "demo":
+        return run("examples/quickstart/demo.py", *rest)
+    return run("-m", "pytest", *rest)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

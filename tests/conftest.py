@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+DATA = Path(__file__).parent / "data"
+
+_LAMBDA_PREFIXES = ("BEDROCK_STREAM_", "AWS_LAMBDA_", "_HANDLER", "LAMBDA_TASK_ROOT", "_X_AMZN")
+
+
+@pytest.fixture(autouse=True)
+def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test starts without Lambda or bedrock-stream variables from the caller's shell."""
+    for name in list(os.environ):
+        if name.startswith(_LAMBDA_PREFIXES):
+            monkeypatch.delenv(name)
+
+
+def load_event(name: str) -> dict[str, Any]:
+    """A sample API Gateway or function URL event from tests/data/events."""
+    event: dict[str, Any] = json.loads((DATA / "events" / f"{name}.json").read_text())
+    return event
+
+
+@pytest.fixture
+def rest_event() -> dict[str, Any]:
+    """An API Gateway REST (payload 1.0) POST /ask event."""
+    return load_event("apigw-rest-post")
+
+
+@pytest.fixture
+def url_event() -> dict[str, Any]:
+    """A Lambda function URL (payload 2.0) POST event."""
+    return load_event("function-url-post")
