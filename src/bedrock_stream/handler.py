@@ -239,7 +239,8 @@ class _Invocation:
         try:
             body = self._call(func)
         except Exception as exc:
-            return self._fail(exc)
+            self._fail(exc)
+            return self._finish()
         if self._wants_heartbeat():
             self._start()
             self._heartbeat = _Heartbeat(self)
@@ -249,13 +250,14 @@ class _Invocation:
 
                 _aio.run(self._drain_async(body))
             else:
-                self._drain(iter(body))
+                self._drain(body)
         finally:
             if self._heartbeat is not None:
                 self._heartbeat.stop()
         return self._finish()
 
     def _call(self, func: Callable[..., Any]) -> Any:
+        """Call the function; return its body as an iterator or an async iterable."""
         result = func(self.event, self.context)
         if hasattr(result, "__await__"):
             from bedrock_stream import _aio
@@ -264,14 +266,14 @@ class _Invocation:
         response = result if isinstance(result, StreamingResponse) else None
         self.head = _head(self.options, response)
         self.head.to_prelude(self.version or "1.0")  # validate per-request metadata now
-        body = response.body if response is not None else result
+        body: Any = response.body if response is not None else result
         if not hasattr(body, "__aiter__") and not hasattr(body, "__iter__"):
             raise TypeError(
                 f"a streaming handler must return an iterable, not {type(body).__name__}"
             )
         if isinstance(body, (str, bytes, bytearray, memoryview)):
-            return [body]
-        return body
+            return iter([body])
+        return body if hasattr(body, "__aiter__") else iter(body)
 
     # -- draining the body --------------------------------------------------------
 
@@ -367,8 +369,12 @@ class _Invocation:
             return body
         return proxy_response(self.head, body, self.version)
 
-    def _fail(self, exc: Exception) -> Any:
-        """Report a failure of the handler's function or body (never of the sink)."""
+    def _fail(self, exc: Exception) -> None:
+        """Turn a failure of the handler's function or body (never of the sink) into its outcome.
+
+        Raises ``MidStreamError`` once the stream has started, re-raises for a raw
+        invocation; otherwise the error response replaces the body.
+        """
         if self.started:
             if self.options.format == "sse":
                 self._write(sse.encode_event(_error_json(exc, self.request_id), event="error"))
@@ -384,7 +390,6 @@ class _Invocation:
         self.chunks = [_error_json(exc, self.request_id).encode()]
         if self.sink is not None:
             self._start(*self.chunks)
-        return self._finish()
 
 
 def _extra_headers(exc: Exception) -> dict[str, str]:
