@@ -42,8 +42,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal, TypeVar, overload
+from typing import Any, Literal, NamedTuple, TypeVar, overload
 
 from bedrock_stream import ndjson, settings, sse
 from bedrock_stream.errors import HTTPError, MidStreamError
@@ -70,8 +69,7 @@ HEARTBEAT = b": heartbeat\n\n"
 _MARK = "__bedrock_stream_handler__"
 
 
-@dataclass(frozen=True)
-class _Options:
+class _Options(NamedTuple):
     status_code: int
     content_type: str
     headers: list[tuple[str, str]]

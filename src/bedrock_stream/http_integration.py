@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, NoReturn
 
 __all__ = [
@@ -57,9 +57,8 @@ class PreludeError(ValueError):
     """A byte stream that does not start with a valid metadata prelude."""
 
 
-@dataclass(frozen=True)
 class Prelude:
-    """The metadata that precedes a streamed HTTP response body.
+    """The metadata that precedes a streamed HTTP response body; an immutable value.
 
     Validated at construction, so an invalid prelude never reaches the wire:
     ``status_code`` is a final status 200-599; header names are HTTP tokens and
@@ -68,50 +67,88 @@ class Prelude:
     :attr:`cookies`. Violations raise :class:`ValueError` naming the field.
     """
 
-    status_code: int = 200
-    headers: Mapping[str, str] = field(default_factory=dict)
-    multi_value_headers: Mapping[str, Sequence[str]] = field(default_factory=dict)
-    cookies: Sequence[str] = ()
+    __slots__ = ("_cookies", "_headers", "_multi_value_headers", "_status_code")
 
-    def __post_init__(self) -> None:
-        status = self.status_code
-        if isinstance(status, bool) or not isinstance(status, int):
-            raise ValueError(f"statusCode: must be an int, not {type(status).__name__}")
-        if not 200 <= status <= 599:
-            raise ValueError(f"statusCode: must be a final status 200-599, got {status}")
-        cookies = list(_check_strings("cookies", self.cookies))
-        headers: dict[str, str] = {}
+    def __init__(
+        self,
+        *,
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        multi_value_headers: Mapping[str, Sequence[str]] | None = None,
+        cookies: Sequence[str] = (),
+    ) -> None:
+        if isinstance(status_code, bool) or not isinstance(status_code, int):
+            raise ValueError(f"statusCode: must be an int, not {type(status_code).__name__}")
+        if not 200 <= status_code <= 599:
+            raise ValueError(f"statusCode: must be a final status 200-599, got {status_code}")
+        all_cookies = list(_check_strings("cookies", cookies))
+        single: dict[str, str] = {}
         multi: dict[str, tuple[str, ...]] = {}
         seen: set[str] = set()
-        for key, values, single in _header_entries(self.headers, self.multi_value_headers):
+        for key, values, is_single in _header_entries(headers or {}, multi_value_headers or {}):
             lowered = key.lower()
             if lowered == "set-cookie":
-                cookies.extend(values)
+                all_cookies.extend(values)
                 continue
             if lowered in seen:
                 raise ValueError(f"headers: {key!r} is given more than once")
             seen.add(lowered)
-            if single:
-                headers[key] = values[0]
+            if is_single:
+                single[key] = values[0]
             else:
                 multi[key] = values
-        object.__setattr__(self, "headers", headers)
-        object.__setattr__(self, "multi_value_headers", multi)
-        object.__setattr__(self, "cookies", tuple(cookies))
+        self._status_code = status_code
+        self._headers = single
+        self._multi_value_headers = multi
+        self._cookies = tuple(all_cookies)
         size = len(self._json())
         if size > MAX_METADATA_SIZE:
             raise ValueError(
                 f"metadata: encodes to {size} bytes, over the {MAX_METADATA_SIZE}-byte limit"
             )
 
+    @property
+    def status_code(self) -> int:
+        """The HTTP status, 200-599."""
+        return self._status_code
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """Single-valued headers."""
+        return MappingProxyType(self._headers)
+
+    @property
+    def multi_value_headers(self) -> Mapping[str, tuple[str, ...]]:
+        """Headers with a list of values (API Gateway REST's ``multiValueHeaders``)."""
+        return MappingProxyType(self._multi_value_headers)
+
+    @property
+    def cookies(self) -> tuple[str, ...]:
+        """``Set-Cookie`` values."""
+        return self._cookies
+
+    def _key(self) -> tuple[object, ...]:
+        return (self._status_code, self._headers, self._multi_value_headers, self._cookies)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Prelude):
+            return NotImplemented
+        return self._key() == other._key()
+
+    __hash__ = None  # type: ignore[assignment]  # holds dicts
+
+    def __repr__(self) -> str:
+        return (
+            f"Prelude(status_code={self._status_code!r}, headers={self._headers!r}, "
+            f"multi_value_headers={self._multi_value_headers!r}, cookies={self._cookies!r})"
+        )
+
     def _json(self) -> bytes:
-        metadata: dict[str, object] = {"statusCode": self.status_code, "headers": self.headers}
-        if self.multi_value_headers:
-            metadata["multiValueHeaders"] = {
-                k: list(v) for k, v in self.multi_value_headers.items()
-            }
-        if self.cookies:
-            metadata["cookies"] = list(self.cookies)
+        metadata: dict[str, object] = {"statusCode": self._status_code, "headers": self._headers}
+        if self._multi_value_headers:
+            metadata["multiValueHeaders"] = self._multi_value_headers
+        if self._cookies:
+            metadata["cookies"] = self._cookies
         return json.dumps(metadata, ensure_ascii=False, separators=(",", ":")).encode()
 
     def encode(self) -> bytes:

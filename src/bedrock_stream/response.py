@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from bedrock_stream.http_integration import Prelude
@@ -17,26 +16,46 @@ PayloadVersion = Literal["1.0", "2.0"]
 """API Gateway's proxy payload formats: REST APIs use 1.0; function URLs 2.0."""
 
 
-@dataclass(frozen=True)
 class CORS:
     """Cross-origin headers written into every response of a handler.
 
     With ``cors=CORS(...)`` set, an ``OPTIONS`` preflight request reaching the
     handler is answered with ``204`` and these headers, without calling the
-    handler's function.
+    handler's function. ``max_age`` is how long, in seconds, a browser may cache
+    a preflight answer (``Access-Control-Max-Age``).
     """
 
-    allow_origin: str = "*"
-    allow_methods: Sequence[str] = ("GET", "POST", "OPTIONS")
-    allow_headers: Sequence[str] = ("Content-Type", "Authorization")
-    expose_headers: Sequence[str] = ()
-    allow_credentials: bool = False
-    max_age: int | None = 300
-    """Seconds a browser may cache a preflight answer (``Access-Control-Max-Age``)."""
+    __slots__ = (
+        "allow_credentials",
+        "allow_headers",
+        "allow_methods",
+        "allow_origin",
+        "expose_headers",
+        "max_age",
+    )
 
-    def __post_init__(self) -> None:
-        if self.allow_credentials and self.allow_origin == "*":
+    def __init__(
+        self,
+        *,
+        allow_origin: str = "*",
+        allow_methods: Sequence[str] = ("GET", "POST", "OPTIONS"),
+        allow_headers: Sequence[str] = ("Content-Type", "Authorization"),
+        expose_headers: Sequence[str] = (),
+        allow_credentials: bool = False,
+        max_age: int | None = 300,
+    ) -> None:
+        if allow_credentials and allow_origin == "*":
             raise ValueError("cors: allow_credentials needs an explicit allow_origin, not '*'")
+        self.allow_origin = allow_origin
+        self.allow_methods = tuple(allow_methods)
+        self.allow_headers = tuple(allow_headers)
+        self.expose_headers = tuple(expose_headers)
+        self.allow_credentials = allow_credentials
+        self.max_age = max_age
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in sorted(self.__slots__))
+        return f"CORS({fields})"
 
     def headers(self, *, preflight: bool = False) -> list[tuple[str, str]]:
         """Return the CORS headers, with ``Access-Control-Max-Age`` on a preflight."""
@@ -54,7 +73,6 @@ class CORS:
         return items
 
 
-@dataclass
 class StreamingResponse:
     """A body plus per-request metadata, returned by a handler instead of a bare iterable.
 
@@ -67,11 +85,29 @@ class StreamingResponse:
             return StreamingResponse(body=generate(event), status_code=201)
     """
 
-    body: Iterable[Any] | AsyncIterable[Any]
-    status_code: int | None = None
-    headers: Headers | None = None
-    cookies: Sequence[str] | None = None
-    content_type: str | None = None
+    __slots__ = ("body", "content_type", "cookies", "headers", "status_code")
+
+    def __init__(
+        self,
+        body: Iterable[Any] | AsyncIterable[Any],
+        *,
+        status_code: int | None = None,
+        headers: Headers | None = None,
+        cookies: Sequence[str] | None = None,
+        content_type: str | None = None,
+    ) -> None:
+        self.body = body
+        self.status_code = status_code
+        self.headers = headers
+        self.cookies = cookies
+        self.content_type = content_type
+
+    def __repr__(self) -> str:
+        return (
+            f"StreamingResponse(body={self.body!r}, status_code={self.status_code!r}, "
+            f"headers={self.headers!r}, cookies={self.cookies!r}, "
+            f"content_type={self.content_type!r})"
+        )
 
 
 def header_items(headers: Headers | None) -> list[tuple[str, str]]:
@@ -101,13 +137,20 @@ def grouped(items: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
     return groups
 
 
-@dataclass
 class ResponseHead:
     """The status line of one response: status, headers (in order, repeats kept), cookies."""
 
-    status_code: int
-    headers: list[tuple[str, str]] = field(default_factory=list)
-    cookies: list[str] = field(default_factory=list)
+    __slots__ = ("cookies", "headers", "status_code")
+
+    def __init__(
+        self,
+        status_code: int,
+        headers: list[tuple[str, str]] | None = None,
+        cookies: list[str] | None = None,
+    ) -> None:
+        self.status_code = status_code
+        self.headers = headers or []
+        self.cookies = cookies or []
 
     def content_type(self) -> str | None:
         """Return the ``Content-Type`` header's value, if any."""

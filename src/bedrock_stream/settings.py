@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 __all__ = ["SETTINGS", "Setting", "parse_bool", "parse_seconds"]
@@ -43,15 +42,19 @@ def parse_seconds(text: str) -> float:
     return value
 
 
-@dataclass(frozen=True)
 class Setting(Generic[T]):
     """One option that may come from a ``BEDROCK_STREAM_*`` environment variable."""
 
-    env: str
-    argument: str
-    default: T
-    parse: Callable[[str], T]
-    doc: str
+    __slots__ = ("argument", "default", "doc", "env", "parse")
+
+    def __init__(
+        self, *, env: str, argument: str, default: T, parse: Callable[[str], T], doc: str
+    ) -> None:
+        self.env = env
+        self.argument = argument
+        self.default = default
+        self.parse = parse
+        self.doc = doc
 
     def resolve(self, argument: T | None, environ: Mapping[str, str] | None = None) -> T:
         """Return ``argument`` if given, else the parsed variable, else the default.

@@ -9,7 +9,7 @@ comment, ignored by clients: it makes a cheap heartbeat.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = ["CONTENT_TYPE", "SSEEvent", "comment", "encode_event"]
 
@@ -18,8 +18,7 @@ CONTENT_TYPE = "text/event-stream; charset=utf-8"
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
-@dataclass(frozen=True)
-class SSEEvent:
+class SSEEvent(NamedTuple):
     """One Server-Sent Event; yield it from a ``format="sse"`` handler."""
 
     data: str
