@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bedrock_stream.response import PayloadVersion, ResponseHead, grouped
+if TYPE_CHECKING:
+    from bedrock_stream.response import PayloadVersion, ResponseHead
 
 __all__ = ["http_method", "is_text", "payload_version", "proxy_response"]
 
@@ -57,16 +58,7 @@ def proxy_response(head: ResponseHead, body: bytes, version: PayloadVersion) -> 
     a repeated header (``Set-Cookie`` included) goes to ``multiValueHeaders``;
     for 2.0, repeated headers are comma-joined and cookies go top-level.
     """
-    headers: dict[str, str] = {}
-    multi: dict[str, list[str]] = {}
-    cookies = list(head.cookies)
-    for name, values in grouped(head.headers).items():
-        if name.lower() == "set-cookie":
-            cookies.extend(values)
-        elif len(values) == 1 or version == "2.0":
-            headers[name] = ", ".join(values)
-        else:
-            multi[name] = values
+    headers, multi, cookies = head.split(version)
     if version == "1.0" and cookies:
         multi["Set-Cookie"] = cookies
     text: str | None = "" if not body else None

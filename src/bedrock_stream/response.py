@@ -159,14 +159,15 @@ class ResponseHead:
                 return value
         return None
 
-    def to_prelude(self, version: PayloadVersion) -> Prelude:
-        """Build the streaming prelude for a client of payload ``version``.
+    def split(
+        self, version: PayloadVersion
+    ) -> tuple[dict[str, str], dict[str, list[str]], list[str]]:
+        """Split the headers the way clients of payload ``version`` read them.
 
-        Repeated headers go to ``multiValueHeaders`` for REST (1.0) clients and are
-        comma-joined for function URLs (2.0), whose metadata has no such key.
-
-        Raises:
-            ValueError: the metadata is invalid (see :class:`Prelude`).
+        Returns single-valued headers, multi-valued headers and cookies
+        (``Set-Cookie`` headers included). A repeated header is multi-valued for
+        REST (1.0) clients and comma-joined for function URLs (2.0), whose
+        formats have no ``multiValueHeaders``.
         """
         single: dict[str, str] = {}
         multi: dict[str, list[str]] = {}
@@ -178,6 +179,15 @@ class ResponseHead:
                 single[name] = ", ".join(values)
             else:
                 multi[name] = values
+        return single, multi, cookies
+
+    def to_prelude(self, version: PayloadVersion) -> Prelude:
+        """Build the streaming prelude for a client of payload ``version`` (see :meth:`split`).
+
+        Raises:
+            ValueError: the metadata is invalid (see :class:`Prelude`).
+        """
+        single, multi, cookies = self.split(version)
         return Prelude(
             status_code=self.status_code,
             headers=single,
