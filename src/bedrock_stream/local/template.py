@@ -1,0 +1,369 @@
+"""Read a SAM template the way it deploys: REST APIs, routes, functions and function URLs.
+
+The template is translated with aws-sam-translator, the library SAM itself uses, so
+Globals, implicit APIs, CORS preflight routes and the integration each ``Api`` event
+produces are exactly what CloudFormation would receive. Streaming is read from the
+result, whichever way the template declares it:
+
+* a function ``Api`` event with ``ResponseTransferMode: RESPONSE_STREAM``;
+* an OpenAPI ``DefinitionBody`` whose ``x-amazon-apigateway-integration`` has
+  ``responseTransferMode: STREAM`` and a ``2021-11-15/.../response-streaming-invocations``
+  URI (``Fn::Sub`` forms and ``AWS::Include`` of a local file included).
+
+What the template cannot say locally is filled in: local ``CodeUri`` paths are kept
+as directories, parameters take their defaults unless overridden, and pseudo
+parameters get fixed local values. Mistakes that deploy silently wrong are reported
+in :attr:`Template.warnings`, above all ``ResponseTransferMode: STREAM`` on a SAM
+``Api`` event, which SAM turns into a BUFFERED integration without a word.
+
+Needs the ``local`` extra (aws-sam-translator, PyYAML).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import quote, unquote
+
+__all__ = ["Function", "FunctionUrl", "RestApi", "Route", "Template", "TemplateError", "load"]
+
+_LOCAL_BUCKET = "bedrock-stream-local-code"
+_INTEGRATION_URI = re.compile(
+    r"/(?P<version>2015-03-31|2021-11-15)/functions/(?P<target>.+)/"
+    r"(?P<kind>invocations|response-streaming-invocations)$"
+)
+_ARN_REF = re.compile(r"^\$\{(?P<name>[A-Za-z0-9]+)\.Arn\}$")
+_PSEUDO = {
+    "AWS::AccountId": "123456789012",
+    "AWS::Partition": "aws",
+    "AWS::URLSuffix": "amazonaws.com",
+    "AWS::NoValue": None,
+}
+
+
+class TemplateError(ValueError):
+    """A template that cannot be read or translated; the message says where."""
+
+
+@dataclass(frozen=True)
+class FunctionUrl:
+    """A function's ``FunctionUrlConfig``."""
+
+    invoke_mode: Literal["BUFFERED", "RESPONSE_STREAM"]
+    auth_type: str
+    cors: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Function:
+    """An ``AWS::Serverless::Function`` after Globals, with what matters to run it locally."""
+
+    name: str
+    code_dir: Path
+    handler: str
+    runtime: str
+    timeout: int = 3
+    memory_size: int = 128
+    architectures: tuple[str, ...] = ("x86_64",)
+    environment: Mapping[str, str] = field(default_factory=dict)
+    url: FunctionUrl | None = None
+
+
+@dataclass(frozen=True)
+class Route:
+    """One method of one resource path of a REST API."""
+
+    method: str
+    """Upper case; ``ANY`` matches every method."""
+    path: str
+    """The resource path, e.g. ``/ask`` or ``/items/{id}``."""
+    function: str | None
+    """The Lambda proxy target's logical id; None for a MOCK integration."""
+    streaming: bool = False
+    """Integration response transfer mode ``STREAM`` (through InvokeWithResponseStream)."""
+    timeout_ms: int = 29_000
+    mock_headers: Mapping[str, str] = field(default_factory=dict)
+    """Response headers of a MOCK integration (the CORS preflight SAM generates)."""
+
+
+@dataclass(frozen=True)
+class RestApi:
+    """An API Gateway REST API with its stage and routes."""
+
+    name: str
+    stage: str
+    routes: tuple[Route, ...]
+
+
+@dataclass(frozen=True)
+class Template:
+    """What a SAM template deploys, as far as the local stack needs it."""
+
+    functions: Mapping[str, Function]
+    apis: Mapping[str, RestApi]
+    warnings: tuple[str, ...] = ()
+
+
+def load(
+    path: str | os.PathLike[str],
+    *,
+    parameters: Mapping[str, str] | None = None,
+    region: str = "us-east-1",
+) -> Template:
+    """Read and translate the SAM template at ``path``.
+
+    Args:
+        path: the template file (YAML or JSON).
+        parameters: parameter overrides; other parameters take their defaults.
+        region: the value of ``AWS::Region``.
+
+    Raises:
+        TemplateError: unreadable YAML, a parameter without a value, an
+            ``AWS::Include`` that is not a local file, or a template SAM rejects.
+    """
+    import boto3
+    from samtranslator.intrinsics.resolver import IntrinsicsResolver
+    from samtranslator.model.exceptions import InvalidDocumentException
+    from samtranslator.parser.parser import Parser
+    from samtranslator.translator.translator import Translator
+    from samtranslator.yaml_helper import yaml_parse
+
+    template_path = Path(path)
+    root = template_path.parent
+    try:
+        source = yaml_parse(template_path.read_text())
+    except Exception as exc:  # yaml's errors have no common base worth naming
+        raise TemplateError(f"{template_path}: not a readable template: {exc}") from exc
+    if not isinstance(source, dict) or not isinstance(source.get("Resources"), dict):
+        raise TemplateError(f"{template_path}: a template needs a Resources mapping")
+    values = _parameter_values(source, parameters or {}, region)
+    source = _inline_includes(source, root)
+    warnings = _transfer_mode_warnings(source)
+    translatable = _with_placeholder_code(source)
+    translator = Translator(None, Parser(), boto_session=boto3.session.Session(region_name=region))
+    try:
+        # Managed policy names resolve from the map bundled with the translator; IAM is never asked.
+        translated = translator.translate(translatable, dict(values))
+    except InvalidDocumentException as exc:
+        messages = "; ".join(str(error) for error in exc.causes)
+        raise TemplateError(f"{template_path}: SAM rejects the template: {messages}") from exc
+    resources = IntrinsicsResolver(values).resolve_parameter_refs(translated["Resources"])
+    functions = _functions(resources, root)
+    apis, route_warnings = _apis(resources)
+    return Template(functions, apis, tuple(warnings + route_warnings))
+
+
+def _parameter_values(
+    source: dict[str, Any], overrides: Mapping[str, str], region: str
+) -> dict[str, Any]:
+    values: dict[str, Any] = {**_PSEUDO, "AWS::Region": region, "AWS::StackName": "local"}
+    for name, spec in (source.get("Parameters") or {}).items():
+        if name in overrides:
+            values[name] = overrides[name]
+        elif isinstance(spec, dict) and "Default" in spec:
+            values[name] = spec["Default"]
+        else:
+            raise TemplateError(f"parameter {name} has no default: give it a value")
+    unknown = set(overrides) - set(source.get("Parameters") or {})
+    if unknown:
+        raise TemplateError(f"unknown parameters: {', '.join(sorted(unknown))}")
+    return values
+
+
+def _inline_includes(node: Any, root: Path) -> Any:
+    """Replace ``Fn::Transform: AWS::Include`` of a local file by the file's content."""
+    from samtranslator.yaml_helper import yaml_parse
+
+    if isinstance(node, list):
+        return [_inline_includes(item, root) for item in node]
+    if not isinstance(node, dict):
+        return node
+    transform = node.get("Fn::Transform")
+    if len(node) == 1 and isinstance(transform, dict) and transform.get("Name") == "AWS::Include":
+        location = str((transform.get("Parameters") or {}).get("Location", ""))
+        if "://" in location:
+            raise TemplateError(f"AWS::Include of {location}: only local files can be read offline")
+        return _inline_includes(yaml_parse((root / location).read_text()), root)
+    return {key: _inline_includes(value, root) for key, value in node.items()}
+
+
+def _transfer_mode_warnings(source: dict[str, Any]) -> list[str]:
+    warnings = []
+    for name, resource in source["Resources"].items():
+        if resource.get("Type") != "AWS::Serverless::Function":
+            continue
+        for event_name, event in ((resource.get("Properties") or {}).get("Events") or {}).items():
+            mode = (event.get("Properties") or {}).get("ResponseTransferMode")
+            if event.get("Type") == "Api" and mode not in (None, "BUFFERED", "RESPONSE_STREAM"):
+                warnings.append(
+                    f"{name} event {event_name}: ResponseTransferMode: {mode} is not a SAM value; "
+                    "SAM silently deploys a BUFFERED integration. Use RESPONSE_STREAM to stream."
+                )
+    return warnings
+
+
+def _with_placeholder_code(source: dict[str, Any]) -> dict[str, Any]:
+    """Swap local CodeUri paths for S3 placeholders the translator accepts."""
+    translatable = copy.deepcopy(source)
+
+    def placeholder(code_uri: Any) -> Any:
+        if isinstance(code_uri, str) and not code_uri.startswith("s3://"):
+            return f"s3://{_LOCAL_BUCKET}/{quote(code_uri, safe='')}"
+        return code_uri
+
+    function_globals = ((translatable.get("Globals") or {}).get("Function")) or {}
+    if "CodeUri" in function_globals:
+        function_globals["CodeUri"] = placeholder(function_globals["CodeUri"])
+    for resource in translatable["Resources"].values():
+        properties = resource.get("Properties") or {}
+        if resource.get("Type") == "AWS::Serverless::Function" and "CodeUri" in properties:
+            properties["CodeUri"] = placeholder(properties["CodeUri"])
+    return translatable
+
+
+def _functions(resources: dict[str, Any], root: Path) -> dict[str, Function]:
+    urls = {
+        _ref(resource["Properties"].get("TargetFunctionArn")): resource["Properties"]
+        for resource in resources.values()
+        if resource.get("Type") == "AWS::Lambda::Url"
+    }
+    functions = {}
+    for name, resource in resources.items():
+        if resource.get("Type") != "AWS::Lambda::Function":
+            continue
+        properties = resource["Properties"]
+        code = properties.get("Code") or {}
+        if code.get("S3Bucket") != _LOCAL_BUCKET:
+            raise TemplateError(f"{name}: only a local CodeUri can run locally")
+        url = urls.get(name)
+        functions[name] = Function(
+            name=name,
+            code_dir=(root / unquote(code["S3Key"])).resolve(),
+            handler=str(properties.get("Handler", "")),
+            runtime=str(properties.get("Runtime", "")),
+            timeout=int(properties.get("Timeout", 3)),
+            memory_size=int(properties.get("MemorySize", 128)),
+            architectures=tuple(properties.get("Architectures") or ("x86_64",)),
+            environment={
+                key: str(value)
+                for key, value in (
+                    (properties.get("Environment") or {}).get("Variables") or {}
+                ).items()
+                if value is not None
+            },
+            url=None
+            if url is None
+            else FunctionUrl(
+                invoke_mode=url.get("InvokeMode", "BUFFERED"),
+                auth_type=url.get("AuthType", "AWS_IAM"),
+                cors=url.get("Cors"),
+            ),
+        )
+    return functions
+
+
+def _apis(resources: dict[str, Any]) -> tuple[dict[str, RestApi], list[str]]:
+    stages = {
+        _ref(resource["Properties"].get("RestApiId")): str(resource["Properties"]["StageName"])
+        for resource in resources.values()
+        if resource.get("Type") == "AWS::ApiGateway::Stage"
+    }
+    apis: dict[str, RestApi] = {}
+    warnings: list[str] = []
+    for name, resource in resources.items():
+        if resource.get("Type") != "AWS::ApiGateway::RestApi":
+            continue
+        body = (resource.get("Properties") or {}).get("Body") or {}
+        routes = []
+        for path, operations in (body.get("paths") or {}).items():
+            for method, operation in operations.items():
+                if not isinstance(operation, dict):
+                    continue
+                method_name = (
+                    "ANY" if method == "x-amazon-apigateway-any-method" else method.upper()
+                )
+                integration = operation.get("x-amazon-apigateway-integration") or {}
+                route, warning = _route(name, path, method_name, integration)
+                routes.append(route)
+                warnings.extend(warning)
+        apis[name] = RestApi(name=name, stage=stages.get(name, "Prod"), routes=tuple(routes))
+    return apis, warnings
+
+
+def _route(
+    api: str, path: str, method: str, integration: dict[str, Any]
+) -> tuple[Route, list[str]]:
+    where = f"{api} {method} {path}"
+    kind = str(integration.get("type", "")).lower()
+    timeout = int(integration.get("timeoutInMillis", 29_000))
+    if kind == "mock":
+        response = ((integration.get("responses") or {}).get("default")) or {}
+        headers = {
+            key.removeprefix("method.response.header."): str(value).strip("'")
+            for key, value in (response.get("responseParameters") or {}).items()
+        }
+        return Route(method, path, None, timeout_ms=timeout, mock_headers=headers), []
+    uri = _sub_text(integration.get("uri"))
+    match = _INTEGRATION_URI.search(uri or "")
+    if kind != "aws_proxy" or match is None:
+        return Route(method, path, None, timeout_ms=timeout), [
+            f"{where}: integration {kind or '?'} {uri!r} is not a Lambda proxy; not served locally"
+        ]
+    target = _ARN_REF.match(match["target"])
+    function = target["name"] if target else None
+    stream_uri = match["kind"] == "response-streaming-invocations"
+    stream_mode = integration.get("responseTransferMode") == "STREAM"
+    warnings = []
+    if stream_mode and not stream_uri:
+        warnings.append(
+            f"{where}: responseTransferMode STREAM needs the 2021-11-15 "
+            "response-streaming-invocations URI; API Gateway rejects STREAM with Invoke"
+        )
+    if stream_uri and not stream_mode:
+        warnings.append(
+            f"{where}: a response-streaming-invocations URI in BUFFERED mode is not supported "
+            "by API Gateway; set responseTransferMode: STREAM"
+        )
+    if function is None:
+        warnings.append(
+            f"{where}: integration target {match['target']!r} is not a template function"
+        )
+    return Route(
+        method, path, function, streaming=stream_mode and stream_uri, timeout_ms=timeout
+    ), warnings
+
+
+def _sub_text(uri: Any) -> str | None:
+    """Return the text of a URI: a string, ``Fn::Sub: text`` or ``Fn::Sub: [text, vars]``."""
+    if isinstance(uri, str):
+        return uri
+    if isinstance(uri, dict) and "Fn::Sub" in uri:
+        sub = uri["Fn::Sub"]
+        if isinstance(sub, str):
+            return sub
+        if isinstance(sub, list) and len(sub) == 2:
+            text, variables = sub
+            for variable, value in (variables or {}).items():
+                target = _ref(value) if isinstance(value, dict) else None
+                if target is not None:
+                    text = text.replace("${" + variable + "}", "${" + target + ".Arn}")
+            return str(text)
+    return None
+
+
+def _ref(value: Any) -> str | None:
+    """Return the logical id named by ``Ref: X`` or ``Fn::GetAtt: [X, Arn]``."""
+    if isinstance(value, dict):
+        if "Ref" in value:
+            return str(value["Ref"])
+        get_att = value.get("Fn::GetAtt")
+        if isinstance(get_att, list) and get_att:
+            return str(get_att[0])
+        if isinstance(get_att, str):
+            return get_att.split(".", 1)[0]
+    return None
