@@ -11,14 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bedrock_stream import streaming_handler
-from bedrock_stream.local.rest_api import (
-    BAD_GATEWAY,
-    GatewayResponse,
-    Request,
-    Router,
-    buffered_response,
-    proxy_event,
-)
+from bedrock_stream.local.messages import GatewayResponse, Request
+from bedrock_stream.local.rest_api import BAD_GATEWAY, Router, buffered_response, proxy_event
 from bedrock_stream.local.template import RestApi, Route
 from bedrock_stream.testing import LambdaContextStub, invoke_streaming
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote
 
 from bedrock_stream.http_integration import PreludeDecoder, PreludeError
+from bedrock_stream.local.messages import GatewayResponse, Request
 
 if TYPE_CHECKING:
     from bedrock_stream.local.template import RestApi, Route
@@ -30,9 +31,7 @@ if TYPE_CHECKING:
 __all__ = [
     "INTERNAL_ERROR",
     "MISSING_TOKEN",
-    "GatewayResponse",
     "Match",
-    "Request",
     "Router",
     "buffered_response",
     "proxy_event",
@@ -42,21 +41,6 @@ MAX_REQUEST_BODY = 10 * 1024 * 1024
 """API Gateway's payload limit: larger requests are answered 413."""
 
 
-@dataclass(frozen=True)
-class GatewayResponse:
-    """A response API Gateway generates itself, or a function's buffered response."""
-
-    status: int
-    headers: tuple[tuple[str, str], ...]
-    body: bytes
-
-    @classmethod
-    def message(cls, status: int, message: str) -> GatewayResponse:
-        """Build API Gateway's own error shape: ``{"message": ...}`` as JSON."""
-        body = json.dumps({"message": message}, separators=(",", ":")).encode()
-        return cls(status, (("Content-Type", "application/json"),), body)
-
-
 MISSING_TOKEN = GatewayResponse.message(403, "Missing Authentication Token")
 """What API Gateway answers for an unknown route or method."""
 INTERNAL_ERROR = GatewayResponse.message(500, "Internal server error")
@@ -64,17 +48,6 @@ BAD_GATEWAY = GatewayResponse.message(502, "Internal server error")
 """A Lambda proxy response API Gateway cannot read."""
 TOO_LARGE = GatewayResponse.message(413, "Request Too Long")
 TIMEOUT = GatewayResponse.message(504, "Endpoint request timed out")
-
-
-@dataclass(frozen=True)
-class Request:
-    """An HTTP request as the server read it: the raw target and header pairs, in order."""
-
-    method: str
-    target: str
-    headers: tuple[tuple[str, str], ...]
-    body: bytes
-    source_ip: str = "127.0.0.1"
 
 
 @dataclass(frozen=True)

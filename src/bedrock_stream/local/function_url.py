@@ -1,0 +1,136 @@
+"""Lambda function URL behaviour, sans I/O: payload 2.0 events and buffered responses.
+
+A function URL passes every path and method to its function as a payload format
+2.0 event. In ``BUFFERED`` mode it reads the function's result as a 2.0 response;
+in ``RESPONSE_STREAM`` mode a result with the HTTP integration content type is
+split with :class:`~bedrock_stream.http_integration.PreludeDecoder`, and any
+other content type is passed through raw with status 200.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import time
+import uuid
+from typing import Any
+from urllib.parse import parse_qsl
+
+from bedrock_stream.local.messages import GatewayResponse, Request
+from bedrock_stream.proxy import is_text
+
+__all__ = ["buffered_response", "url_event"]
+
+BAD_GATEWAY = GatewayResponse.message(502, "Internal Server Error")
+
+
+def url_event(
+    request: Request,
+    *,
+    url_id: str = "local",
+    request_id: str | None = None,
+    now: float | None = None,
+) -> dict[str, Any]:
+    """Build the payload format 2.0 event a function URL sends for ``request``.
+
+    Header names are lower case and repeated headers comma-joined; ``Cookie``
+    headers become ``cookies``. A body whose content type is not textual travels
+    base64-encoded.
+    """
+    request_id = request_id or str(uuid.uuid4())
+    now = time.time() if now is None else now
+    headers: dict[str, str] = {}
+    cookies: list[str] = []
+    for name, value in request.headers:
+        key = name.lower()
+        if key == "cookie":
+            cookies.extend(part.strip() for part in value.split(";") if part.strip())
+            continue
+        headers[key] = f"{headers[key]},{value}" if key in headers else value
+    path, _, query = request.target.partition("?")
+    parameters: dict[str, str] = {}
+    for key, value in parse_qsl(query, keep_blank_values=True):
+        parameters[key] = f"{parameters[key]},{value}" if key in parameters else value
+    domain = headers.get("host", "localhost")
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": query,
+        "headers": headers,
+        "requestContext": {
+            "accountId": "anonymous",
+            "apiId": url_id,
+            "domainName": domain,
+            "domainPrefix": domain.split(".", 1)[0],
+            "http": {
+                "method": request.method.upper(),
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": request.source_ip,
+                "userAgent": headers.get("user-agent", ""),
+            },
+            "requestId": request_id,
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "timeEpoch": int(now * 1000),
+        },
+        "isBase64Encoded": False,
+    }
+    if cookies:
+        event["cookies"] = cookies
+    if parameters:
+        event["queryStringParameters"] = parameters
+    if request.body:
+        text = _utf8(request.body) if is_text(headers.get("content-type")) else None
+        event["isBase64Encoded"] = text is None
+        event["body"] = text if text is not None else base64.b64encode(request.body).decode()
+    return event
+
+
+def _utf8(data: bytes) -> str | None:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def buffered_response(payload: bytes) -> GatewayResponse:
+    """Read a function's buffered result as a function URL does (payload format 2.0).
+
+    An object with ``statusCode`` is a response: ``headers``, ``cookies``, ``body``
+    and ``isBase64Encoded`` apply. Any other valid JSON is itself the body, sent
+    with status 200 and ``Content-Type: application/json``. Anything else is a 502.
+    """
+    try:
+        result = json.loads(payload)
+    except (ValueError, RecursionError):
+        return BAD_GATEWAY
+    if not isinstance(result, dict) or "statusCode" not in result:
+        return GatewayResponse(200, (("Content-Type", "application/json"),), payload)
+    status = result["statusCode"]
+    headers = result.get("headers") or {}
+    cookies = result.get("cookies") or []
+    body = result.get("body")
+    if (
+        isinstance(status, bool)
+        or not isinstance(status, int)
+        or not 100 <= status <= 599
+        or not isinstance(headers, dict)
+        or not isinstance(cookies, list)
+        or not (body is None or isinstance(body, str))
+    ):
+        return BAD_GATEWAY
+    pairs = [(str(name), str(value)) for name, value in headers.items()]
+    pairs += [("Set-Cookie", str(cookie)) for cookie in cookies]
+    if any(ch in text for pair in pairs for text in pair for ch in "\r\n\0"):
+        return BAD_GATEWAY
+    data = (body or "").encode()
+    if result.get("isBase64Encoded") is True:
+        try:
+            data = base64.b64decode(body or "", validate=True)
+        except (binascii.Error, ValueError):
+            return BAD_GATEWAY
+    return GatewayResponse(status, tuple(pairs), data)
