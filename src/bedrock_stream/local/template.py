@@ -152,7 +152,7 @@ def load(
     except InvalidDocumentException as exc:
         messages = "; ".join(str(error) for error in exc.causes)
         raise TemplateError(f"{template_path}: SAM rejects the template: {messages}") from exc
-    resources = IntrinsicsResolver(values).resolve_parameter_refs(translated["Resources"])
+    resources = _settled(IntrinsicsResolver(values).resolve_parameter_refs(translated["Resources"]))
     functions = _functions(resources, root)
     apis, route_warnings = _apis(resources)
     return Template(functions, apis, tuple(warnings + route_warnings))
@@ -224,6 +224,18 @@ def _with_placeholder_code(source: dict[str, Any]) -> dict[str, Any]:
         if resource.get("Type") == "AWS::Serverless::Function" and "CodeUri" in properties:
             properties["CodeUri"] = placeholder(properties["CodeUri"])
     return translatable
+
+
+def _settled(node: Any) -> Any:
+    """Turn an ``Fn::Sub`` left with nothing to substitute into its plain text."""
+    if isinstance(node, list):
+        return [_settled(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    sub = node.get("Fn::Sub")
+    if len(node) == 1 and isinstance(sub, str) and "${" not in sub:
+        return sub
+    return {key: _settled(value) for key, value in node.items()}
 
 
 def _functions(resources: dict[str, Any], root: Path) -> dict[str, Function]:
