@@ -85,5 +85,17 @@ HEARTBEAT = Setting[float](
     ),
 )
 
-SETTINGS: tuple[Setting[Any], ...] = (HEARTBEAT,)
+DEADLINE_GUARD = Setting[float](
+    env="BEDROCK_STREAM_DEADLINE_GUARD",
+    argument="bedrock_stream.runtime.run(deadline_guard=...)",
+    default=0.0,
+    parse=parse_seconds,
+    doc=(
+        "Seconds before the invocation deadline at which the streaming runtime stops a "
+        "stream: the handler's generator is closed and the stream ends with a "
+        "Function.DeadlineGuard error trailer instead of being killed mid-write. 0 disables."
+    ),
+)
+
+SETTINGS: tuple[Setting[Any], ...] = (HEARTBEAT, DEADLINE_GUARD)
 """Every environment-backed setting; docs/settings.md must document each."""
