@@ -30,7 +30,12 @@ Contract (the runtime depends on it):
 from __future__ import annotations
 
 from contextvars import ContextVar
-from typing import Protocol
+
+TYPE_CHECKING = False  # the runtime's cold path imports this module: keep typing out of it
+if TYPE_CHECKING:
+    from typing import Protocol
+else:
+    Protocol = object
 
 __all__ = ["ResponseSink", "attach_sink", "current_sink", "detach_sink"]
 
@@ -46,6 +51,7 @@ class ResponseSink(Protocol):
 
 
 _current: ContextVar[ResponseSink | None] = ContextVar("bedrock_stream_sink", default=None)
+"""The sink of the invocation running in this context."""
 
 
 def current_sink() -> ResponseSink | None:

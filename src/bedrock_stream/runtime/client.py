@@ -1,0 +1,238 @@
+"""A small blocking client for the Lambda Runtime API (stdlib sockets, framing in :mod:`.wire`)."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+from bedrock_stream.runtime import wire
+
+__all__ = ["Invocation", "RuntimeAPI", "RuntimeAPIError"]
+
+_PREFIX = "/2018-06-01/runtime"
+
+
+class RuntimeAPIError(ConnectionError):
+    """The Runtime API could not be reached, dropped the connection, or refused a request."""
+
+
+class Invocation:
+    """One invocation as ``/next`` handed it out."""
+
+    __slots__ = (
+        "body",
+        "client_context",
+        "cognito_identity",
+        "content_type",
+        "deadline_ms",
+        "function_arn",
+        "request_id",
+        "tenant_id",
+        "trace_id",
+    )
+
+    def __init__(
+        self,
+        *,
+        request_id: str,
+        deadline_ms: int,
+        function_arn: str | None,
+        trace_id: str | None,
+        client_context: str | None,
+        cognito_identity: str | None,
+        tenant_id: str | None,
+        content_type: str | None,
+        body: bytes,
+    ) -> None:
+        self.request_id = request_id
+        self.deadline_ms = deadline_ms
+        self.function_arn = function_arn
+        self.trace_id = trace_id
+        self.client_context = client_context
+        self.cognito_identity = cognito_identity
+        self.tenant_id = tenant_id
+        self.content_type = content_type
+        self.body = body
+
+
+def _user_agent() -> str:
+    import sys
+
+    from bedrock_stream import __version__
+
+    py = ".".join(map(str, sys.version_info[:3]))
+    return f"bedrock-stream/{__version__} python/{py}"
+
+
+class RuntimeAPI:
+    """Requests to ``AWS_LAMBDA_RUNTIME_API`` over one keep-alive HTTP/1.1 connection.
+
+    A streamed ``/response`` takes the connection over (:meth:`take_connection`)
+    and closes it at the end, as AWS asks of streaming runtimes.
+    """
+
+    def __init__(self, address: str) -> None:
+        host, sep, port = address.rpartition(":")
+        if not sep or not port.isdigit():
+            raise ValueError(f"AWS_LAMBDA_RUNTIME_API must be host:port, got {address!r}")
+        self.address = address
+        self._endpoint = (host.strip("[]"), int(port))
+        self._sock: socket.socket | None = None
+        self.user_agent = _user_agent()
+
+    # -- connections -------------------------------------------------------------
+
+    def connect(self) -> socket.socket:
+        """Open a new connection (TCP_NODELAY)."""
+        # Not socket.create_connection: its getaddrinfo imports the "idna" codec (milliseconds
+        # of cold start); connect() resolves an address or a name without it.
+        family = socket.AF_INET6 if ":" in self._endpoint[0] else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.connect(self._endpoint)
+        except OSError:
+            sock.close()
+            raise
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock
+
+    def wait_until_up(self, attempts: int = 10, first_delay: float = 0.01) -> None:
+        """Connect, retrying with exponential backoff while the Runtime API is not up yet.
+
+        Raises:
+            RuntimeAPIError: still unreachable after ``attempts`` tries.
+        """
+        delay = first_delay
+        for attempt in range(attempts):
+            try:
+                self._sock = self.connect()
+                return
+            except OSError as exc:
+                if attempt == attempts - 1:
+                    raise RuntimeAPIError(
+                        f"Runtime API at {self.address} unreachable after {attempts} attempts: "
+                        f"{exc}"
+                    ) from exc
+                time.sleep(delay)
+                delay *= 2
+
+    def take_connection(self) -> socket.socket:
+        """Hand the keep-alive connection (or a new one) to a caller who will close it."""
+        sock, self._sock = self._sock, None
+        return sock if sock is not None else self.connect()
+
+    def close(self) -> None:
+        """Close the keep-alive connection."""
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+
+    def head(self, method: str, path: str, headers: list[tuple[str, str]]) -> bytes:
+        """Build a request head for ``path`` with the Host and User-Agent fields."""
+        return wire.request_head(
+            method,
+            path,
+            [("Host", self.address), ("User-Agent", self.user_agent), *headers],
+        )
+
+    def request(
+        self, method: str, path: str, headers: list[tuple[str, str]], body: bytes = b""
+    ) -> wire.Response:
+        """Send one request and read its response; one reconnect if the kept-alive socket died."""
+        if method == "POST" or body:
+            headers = [*headers, ("Content-Length", str(len(body)))]
+        data = self.head(method, path, headers)
+        for retry in (True, False):
+            reused = self._sock is not None
+            sock = self._sock if self._sock is not None else self.connect()
+            self._sock = None
+            try:
+                sock.sendall(data + body if len(body) < 65536 else data)
+                if len(body) >= 65536:
+                    sock.sendall(body)
+                response = read_response(sock)
+            except (OSError, wire.WireError) as exc:
+                sock.close()
+                if retry and reused:
+                    continue
+                raise RuntimeAPIError(f"{method} {path}: {exc}") from exc
+            if response.headers.get("connection", "").lower() == "close":
+                sock.close()
+            else:
+                self._sock = sock
+            return response
+        raise AssertionError("unreachable")
+
+    # -- the Runtime API ---------------------------------------------------------------
+
+    def next(self) -> Invocation:
+        """Long-poll ``/invocation/next`` (no timeout)."""
+        response = self.request("GET", f"{_PREFIX}/invocation/next", [])
+        if response.status != 200:
+            raise RuntimeAPIError(f"/next answered {response.status}: {response.body[:200]!r}")
+        h = response.headers
+        return Invocation(
+            request_id=h.get("lambda-runtime-aws-request-id", ""),
+            deadline_ms=int(h.get("lambda-runtime-deadline-ms") or 0),
+            function_arn=h.get("lambda-runtime-invoked-function-arn"),
+            trace_id=h.get("lambda-runtime-trace-id"),
+            client_context=h.get("lambda-runtime-client-context"),
+            cognito_identity=h.get("lambda-runtime-cognito-identity"),
+            tenant_id=h.get("lambda-runtime-aws-tenant-id"),
+            content_type=h.get("content-type"),
+            body=response.body,
+        )
+
+    def _expect(self, response: wire.Response, status: int, what: str) -> None:
+        if response.status != status:
+            raise RuntimeAPIError(
+                f"{what} answered {response.status} (expected {status}): {response.body[:500]!r}"
+            )
+
+    def post_response(self, request_id: str, body: bytes, content_type: str) -> None:
+        """Post a buffered ``/response``."""
+        path = f"{_PREFIX}/invocation/{request_id}/response"
+        response = self.request("POST", path, [("Content-Type", content_type)], body)
+        self._expect(response, 202, "/response")
+
+    def post_error(self, request_id: str, error_json: str, error_type: str, xray: str) -> None:
+        """Post ``/error`` with the error type header and awslambdaric's X-Ray cause header."""
+        headers = [
+            ("Content-Type", "application/json"),
+            ("Lambda-Runtime-Function-Error-Type", error_type),
+        ]
+        if xray:
+            headers.append(("Lambda-Runtime-Function-XRay-Error-Cause", xray))
+        path = f"{_PREFIX}/invocation/{request_id}/error"
+        self._expect(self.request("POST", path, headers, error_json.encode()), 202, "/error")
+
+    def post_init_error(self, error_json: str, error_type: str) -> None:
+        """Post ``/init/error``."""
+        headers = [
+            ("Content-Type", "application/json"),
+            ("Lambda-Runtime-Function-Error-Type", error_type),
+        ]
+        response = self.request("POST", f"{_PREFIX}/init/error", headers, error_json.encode())
+        self._expect(response, 202, "/init/error")
+
+    def restore_next(self) -> None:
+        """SnapStart: ``/restore/next`` returns once the snapshot was restored."""
+        self._expect(self.request("GET", f"{_PREFIX}/restore/next", []), 200, "/restore/next")
+
+    def post_restore_error(self, error_json: str, error_type: str) -> None:
+        """SnapStart: ``/restore/error`` after an after-restore hook failed."""
+        headers = [
+            ("Content-Type", "application/json"),
+            ("Lambda-Runtime-Function-Error-Type", error_type),
+        ]
+        response = self.request("POST", f"{_PREFIX}/restore/error", headers, error_json.encode())
+        self._expect(response, 202, "/restore/error")
+
+
+def read_response(sock: socket.socket) -> wire.Response:
+    """Read one response from a blocking socket."""
+    parser = wire.ResponseParser()
+    while True:
+        response = parser.feed(sock.recv(65536))
+        if response is not None:
+            return response

@@ -1,0 +1,267 @@
+"""The runtime loop: init, then ``/next`` -> handler -> response, for the life of the process."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from bedrock_stream.runtime import logs
+from bedrock_stream.runtime.client import Invocation, RuntimeAPI, RuntimeAPIError
+from bedrock_stream.runtime.context import LambdaContext
+from bedrock_stream.runtime.diagnostic import Fault, from_exception
+from bedrock_stream.runtime.marshal import (
+    MarshalError,
+    UnmarshalError,
+    marshal_response,
+    to_json,
+    unmarshal_request,
+)
+from bedrock_stream.runtime.stream import DeadlineGuardExceeded, StreamingSink
+from bedrock_stream.sink import attach_sink, detach_sink
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: the cold path does not import typing
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from typing import Any, NoReturn
+
+    Handler = Callable[[Any, Any], Any]
+
+__all__ = ["Runtime", "run"]
+
+
+def _log(message: str) -> None:
+    logs.write(f"[bedrock-stream] {message}\n")
+
+
+class Runtime:
+    """Serves invocations from ``api`` with ``handler``.
+
+    Args:
+        api: the Runtime API client.
+        handler: the user's ``handler(event, context)``.
+        streaming: attach a :class:`StreamingSink` to each invocation (off under
+            ``sam local``, whose emulator buffers: handlers then return buffered responses).
+        deadline_guard: seconds before the deadline at which a stream is cut short (0: off).
+    """
+
+    def __init__(
+        self,
+        api: RuntimeAPI,
+        handler: Handler,
+        *,
+        streaming: bool = True,
+        deadline_guard: float = 0,
+    ) -> None:
+        self.api = api
+        self.handler = handler
+        self.streaming = streaming
+        self.deadline_guard = deadline_guard
+
+    def serve_forever(self) -> NoReturn:
+        """Serve invocations until the Runtime API goes away (then exit)."""
+        while True:
+            try:
+                invocation = self.api.next()
+            except RuntimeAPIError as exc:
+                _log(f"FATAL: {exc}")
+                sys.exit(1)
+            self.invoke(invocation)
+
+    def invoke(self, invocation: Invocation) -> None:
+        """Run the handler for one invocation and report its outcome; never raises."""
+        request_id = invocation.request_id
+        logs.current_request(request_id, invocation.tenant_id)
+        if invocation.trace_id is not None:
+            os.environ["_X_AMZN_TRACE_ID"] = invocation.trace_id
+        else:
+            os.environ.pop("_X_AMZN_TRACE_ID", None)
+        sink: StreamingSink | None = None
+        if self.streaming:
+            guard_at = None
+            if self.deadline_guard > 0:
+                guard_at = invocation.deadline_ms - int(self.deadline_guard * 1000)
+            sink = StreamingSink(self.api, request_id, invocation.deadline_ms, guard_at)
+        token = attach_sink(sink)
+        try:
+            self._run(invocation, sink)
+        except RuntimeAPIError as exc:
+            _log(f"ERROR: invocation {request_id}: {exc}")
+        finally:
+            detach_sink(token)
+            if sink is not None:
+                sink.close()
+
+    def _run(self, invocation: Invocation, sink: StreamingSink | None) -> None:
+        request_id = invocation.request_id
+        try:
+            context = _context(invocation)
+            event = unmarshal_request(invocation.body, invocation.content_type)
+            result = self.handler(event, context)
+            if hasattr(result, "__await__"):
+                from bedrock_stream import _aio
+
+                result = _aio.run(result)
+        except Exception as exc:
+            self._failed(request_id, sink, exc)
+            return
+        if sink is not None and sink.started:
+            self._finish(sink)
+            return
+        try:
+            body, content_type = marshal_response(result)
+        except MarshalError as exc:
+            self._post_error(request_id, Fault("Runtime.MarshalError", str(exc)))
+            return
+        self.api.post_response(request_id, body, content_type)
+
+    def _failed(self, request_id: str, sink: StreamingSink | None, exc: Exception) -> None:
+        from bedrock_stream.errors import MidStreamError
+
+        if isinstance(exc, RuntimeAPIError):
+            raise exc  # the connection is gone: logged by invoke()
+        if sink is None or not sink.sent_head:
+            # Nothing is on the wire yet: /error, exactly like awslambdaric.
+            self._post_error(request_id, exc)
+            return
+        original: BaseException = exc.error if isinstance(exc, MidStreamError) else exc
+        from bedrock_stream.runtime.diagnostic import error_trailers, make_error
+
+        if isinstance(original, DeadlineGuardExceeded):
+            error = make_error(str(original), original.error_type, None, request_id)
+        else:
+            error, _ = from_exception(original, request_id)
+        logs.log_error(error)
+        self._finish(sink, error_trailers(error))
+
+    def _finish(self, sink: StreamingSink, trailers: list[tuple[str, str]] | None = None) -> None:
+        status = sink.finish(trailers)
+        if status != 202:
+            _log(f"ERROR: the Runtime API answered {status} to streamed response {sink.request_id}")
+
+    def _post_error(self, request_id: str, exc: BaseException) -> None:
+        if isinstance(exc, UnmarshalError):
+            exc = Fault("Runtime.UnmarshalError", str(exc))
+        elif isinstance(exc, DeadlineGuardExceeded):
+            exc = Fault(exc.error_type, str(exc))
+        error, xray = from_exception(exc, request_id)
+        logs.log_error(error)
+        self.api.post_error(request_id, to_json(error), error["errorType"], xray)
+
+
+def _context(invocation: Invocation) -> LambdaContext:
+    import json
+
+    def parse(text: str | None, what: str) -> Any:
+        if not text:
+            return None
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            raise Fault(
+                "Runtime.LambdaContextUnmarshalError", f"Unable to parse {what} JSON: {exc}"
+            ) from None
+
+    return LambdaContext(
+        invocation.request_id,
+        invocation.deadline_ms,
+        invocation.function_arn,
+        parse(invocation.client_context, "Client Context"),
+        parse(invocation.cognito_identity, "Cognito Identity"),
+        invocation.tenant_id,
+    )
+
+
+def _init_failed(api: RuntimeAPI, exc: BaseException) -> NoReturn:
+    error, _ = from_exception(exc)
+    _log("WARNING: the function failed to initialize (unhandled exception during init)")
+    logs.log_error(error)
+    try:
+        api.post_init_error(to_json(error), error["errorType"])
+    except RuntimeAPIError as post_exc:
+        _log(f"FATAL: {post_exc}")
+    sys.exit(1)
+
+
+def _snapstart(api: RuntimeAPI) -> None:
+    """SnapStart: run before-snapshot hooks, wait for the restore, run after-restore hooks."""
+    import importlib
+
+    before: list[Any] = []
+    after: list[Any] = []
+    try:
+        hooks = importlib.import_module("snapshot_restore_py")  # preinstalled on managed runtimes
+    except ImportError:
+        pass
+    else:
+        before, after = hooks.get_before_snapshot(), hooks.get_after_restore()
+    try:
+        while before:
+            func, args, kwargs = before.pop()  # reverse order of registration
+            func(*args, **kwargs)
+        api.restore_next()
+    except Exception as exc:
+        error, _ = from_exception(exc)
+        logs.log_error(error)
+        api.post_init_error(to_json(error), "Runtime.BeforeSnapshotError")
+        sys.exit(64)
+    try:
+        for func, args, kwargs in after:
+            func(*args, **kwargs)
+    except Exception as exc:
+        error, _ = from_exception(exc)
+        logs.log_error(error)
+        api.post_restore_error(to_json(error), "Runtime.AfterRestoreError")
+        sys.exit(65)
+
+
+def run(
+    handler: str | None = None,
+    *,
+    deadline_guard: float | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> NoReturn:
+    """Run the streaming Lambda runtime: load the handler, then serve invocations forever.
+
+    Args:
+        handler: ``module.function`` (or ``dir/module.function``); default ``_HANDLER``.
+        deadline_guard: seconds before the deadline at which a stream is cut short;
+            default ``BEDROCK_STREAM_DEADLINE_GUARD``, else off.
+        environ: the environment to read (default ``os.environ``).
+    """
+    env = os.environ if environ is None else environ
+    logs.setup(dict(env))
+    address = env.get("AWS_LAMBDA_RUNTIME_API")
+    if not address:
+        _log("FATAL: AWS_LAMBDA_RUNTIME_API is not set: not running inside Lambda?")
+        sys.exit(1)
+    api = RuntimeAPI(address)
+    try:
+        api.wait_until_up()
+    except RuntimeAPIError as exc:
+        _log(f"FATAL: {exc}")
+        sys.exit(1)
+    name = handler or env.get("_HANDLER") or ""
+    try:
+        concurrency = env.get("AWS_LAMBDA_MAX_CONCURRENCY")
+        if concurrency and concurrency.strip() not in ("", "1"):
+            raise Fault(
+                "Runtime.UnsupportedConcurrency",
+                f"AWS_LAMBDA_MAX_CONCURRENCY={concurrency}: bedrock-stream's runtime serves one "
+                "invocation at a time; Lambda Managed Instances with multi-concurrency are not "
+                "supported. Use python -m awslambdaric (no streaming) or set it to 1.",
+            )
+        from bedrock_stream.runtime.loader import load_handler, prepare_path
+
+        prepare_path(env)
+        function = load_handler(name)
+        from bedrock_stream.settings import DEADLINE_GUARD
+
+        guard = DEADLINE_GUARD.resolve(deadline_guard, env)
+    except Exception as exc:
+        _init_failed(api, exc)
+    if env.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":
+        _snapstart(api)
+    sam_local = (env.get("AWS_SAM_LOCAL") or "").lower() == "true"
+    if sam_local:
+        _log("AWS_SAM_LOCAL=true: responses are buffered (the SAM emulator cannot stream)")
+    Runtime(api, function, streaming=not sam_local, deadline_guard=guard).serve_forever()
