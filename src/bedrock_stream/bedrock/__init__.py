@@ -1,0 +1,76 @@
+"""Amazon Bedrock streaming: typed events, per-family parsers, ``stream_text``.
+
+Importing this package never imports boto3/botocore; they are loaded on the
+first call that needs them.
+"""
+
+from __future__ import annotations
+
+from .client import Completion, RetryPolicy, TextStream, complete_text, default_client, stream_text
+from .converse import converse_events, converse_response_events
+from .errors import (
+    BedrockError,
+    IncompleteStreamError,
+    InternalServerError,
+    MalformedChunkError,
+    ModelStreamError,
+    ModelTimeoutError,
+    ServiceUnavailableError,
+    ThrottlingError,
+    UnknownModelError,
+    ValidationError,
+)
+from .events import (
+    Event,
+    Metrics,
+    ReasoningDelta,
+    Stop,
+    StopReason,
+    TextDelta,
+    ToolInputDelta,
+    ToolUseStart,
+    Usage,
+    normalize_stop_reason,
+)
+from .eventstream import encode_message
+from .families import Family, resolve_family
+from .parsers import ChunkParser, parse_invoke_response
+from .requests import build_converse_request, build_invoke_body
+
+__all__ = [
+    "BedrockError",
+    "ChunkParser",
+    "Completion",
+    "Event",
+    "Family",
+    "IncompleteStreamError",
+    "InternalServerError",
+    "MalformedChunkError",
+    "Metrics",
+    "ModelStreamError",
+    "ModelTimeoutError",
+    "ReasoningDelta",
+    "RetryPolicy",
+    "ServiceUnavailableError",
+    "Stop",
+    "StopReason",
+    "TextDelta",
+    "TextStream",
+    "ThrottlingError",
+    "ToolInputDelta",
+    "ToolUseStart",
+    "UnknownModelError",
+    "Usage",
+    "ValidationError",
+    "build_converse_request",
+    "build_invoke_body",
+    "complete_text",
+    "converse_events",
+    "converse_response_events",
+    "default_client",
+    "encode_message",
+    "normalize_stop_reason",
+    "parse_invoke_response",
+    "resolve_family",
+    "stream_text",
+]

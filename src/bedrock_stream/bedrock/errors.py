@@ -1,0 +1,91 @@
+"""Errors raised by :mod:`bedrock_stream.bedrock`.
+
+Messages carry the error code and the service's message, never the prompt.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BedrockError",
+    "IncompleteStreamError",
+    "InternalServerError",
+    "MalformedChunkError",
+    "ModelStreamError",
+    "ModelTimeoutError",
+    "ServiceUnavailableError",
+    "ThrottlingError",
+    "UnknownModelError",
+    "ValidationError",
+    "error_for_code",
+]
+
+
+class BedrockError(Exception):
+    """A Bedrock call failed; ``code`` is the service's error code ('' if none)."""
+
+    retryable: bool = False
+
+    def __init__(self, message: str, *, code: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class ThrottlingError(BedrockError):
+    """``ThrottlingException`` / ``throttlingException``."""
+
+    retryable = True
+
+
+class ServiceUnavailableError(BedrockError):
+    """``ServiceUnavailableException``."""
+
+    retryable = True
+
+
+class ModelTimeoutError(BedrockError):
+    """``ModelTimeoutException`` (and ConverseStream's empty-code stream error)."""
+
+    retryable = True
+
+
+class ModelStreamError(BedrockError):
+    """``modelStreamErrorException``: the model failed mid-stream."""
+
+
+class InternalServerError(BedrockError):
+    """``InternalServerException``."""
+
+
+class ValidationError(BedrockError):
+    """``ValidationException`` (bad request, unknown model, ...)."""
+
+
+class IncompleteStreamError(BedrockError):
+    """The stream ended without a stop event: the answer is truncated."""
+
+
+class MalformedChunkError(BedrockError):
+    """A chunk's bytes are not the JSON object the model family sends."""
+
+
+class UnknownModelError(BedrockError, ValueError):
+    """The model family cannot be resolved from the model id."""
+
+
+_BY_CODE: dict[str, type[BedrockError]] = {
+    "throttlingexception": ThrottlingError,
+    "toomanyrequestsexception": ThrottlingError,
+    "serviceunavailableexception": ServiceUnavailableError,
+    "modeltimeoutexception": ModelTimeoutError,
+    "": ModelTimeoutError,
+    "modelstreamerrorexception": ModelStreamError,
+    "internalserverexception": InternalServerError,
+    "validationexception": ValidationError,
+}
+
+
+def error_for_code(code: str, message: str) -> BedrockError:
+    """Build the typed error for a service error code (either case; ``Foo:url`` suffixes ok)."""
+    key = code.split(":", 1)[0].strip().lower()
+    cls = _BY_CODE.get(key, BedrockError)
+    return cls(f"{code or 'stream error without a code'}: {message}", code=code)

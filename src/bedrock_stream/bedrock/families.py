@@ -1,0 +1,83 @@
+"""Model family resolution from a Bedrock model id (needed for the invoke API only)."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal, get_args
+
+from .errors import UnknownModelError
+
+__all__ = ["Family", "resolve_family"]
+
+Family = Literal[
+    "anthropic",
+    "amazon-nova",
+    "amazon-titan-text",
+    "meta-llama",
+    "mistral",
+    "cohere-command",
+    "cohere-command-r",
+    "ai21-jamba",
+    "ai21-jurassic",
+    "deepseek",
+    "openai",
+]
+FAMILIES: tuple[str, ...] = get_args(Family)
+
+# Region-group prefixes of system inference profiles: us., eu., apac., global., us-gov., ...
+_PROFILE_PREFIX = re.compile(r"^(?:[a-z]{2,6}(?:-[a-z]+)?\.)(?=[a-z0-9-]+\.)")
+_ARN = re.compile(r"^arn:aws[a-z-]*:bedrock:[^:]*:[^:]*:(?P<kind>[a-z-]+)/(?P<rest>.+)$")
+
+_PREFIXES: tuple[tuple[str, Family], ...] = (
+    ("anthropic.", "anthropic"),
+    ("amazon.nova", "amazon-nova"),
+    ("amazon.titan-text", "amazon-titan-text"),
+    ("amazon.titan-tg1", "amazon-titan-text"),
+    ("meta.llama", "meta-llama"),
+    ("mistral.", "mistral"),
+    ("cohere.command-r", "cohere-command-r"),
+    ("cohere.command", "cohere-command"),
+    ("ai21.jamba", "ai21-jamba"),
+    ("ai21.j2", "ai21-jurassic"),
+    ("deepseek.", "deepseek"),
+    ("openai.", "openai"),
+    ("qwen.", "openai"),
+    ("writer.", "openai"),
+)
+
+
+def _from_base_id(model: str) -> Family | None:
+    for prefix, family in _PREFIXES:
+        if model.startswith(prefix):
+            return family
+    return None
+
+
+def resolve_family(model_id: str, family: str | None = None) -> Family:
+    """Return the family of ``model_id``; an explicit ``family`` wins.
+
+    Accepts foundation model ids, system inference profile ids (``us.``, ``eu.``,
+    ``apac.``, ``global.`` ...) and their ARNs. Application inference profiles and
+    provisioned-throughput ARNs name no model, so they need ``family``.
+
+    Raises:
+        UnknownModelError: the family cannot be determined (never guessed).
+    """
+    if family is not None:
+        if family not in FAMILIES:
+            raise UnknownModelError(f"unknown family {family!r}; expected one of {FAMILIES}")
+        return family  # type: ignore[return-value]
+    model = model_id.strip().lower()
+    arn = _ARN.match(model)
+    if arn:
+        kind, model = arn.group("kind"), arn.group("rest")
+        if kind not in ("foundation-model", "inference-profile"):
+            raise UnknownModelError(
+                f"{kind} ARNs do not name a model; pass family= (one of {FAMILIES})"
+            )
+    found = _from_base_id(model) or _from_base_id(_PROFILE_PREFIX.sub("", model, count=1))
+    if found is None:
+        raise UnknownModelError(
+            f"cannot tell the model family of {model_id!r}; pass family= (one of {FAMILIES})"
+        )
+    return found
