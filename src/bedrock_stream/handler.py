@@ -24,8 +24,8 @@ Errors:
   invocation has no HTTP status to use: the exception propagates.
 * After the first chunk, the call raises
   :class:`~bedrock_stream.errors.MidStreamError` wrapping the exception; the
-  runtime reports it as error trailers. Server-Sent Events handlers first send an
-  in-band ``event: error``.
+  runtime reports it as error trailers. Server-Sent Events responses
+  (``text/event-stream``) first get an in-band ``event: error``.
 * Buffered, nothing has been sent yet, so any failure gives the error response.
 * When ``sink.write`` raises (the connection is gone), the body iterator is closed
   (``close()`` / ``aclose()``, so its ``finally`` blocks run) and that exception
@@ -374,7 +374,7 @@ class _Invocation:
         invocation; otherwise the error response replaces the body.
         """
         if self.started:
-            if self.options.format == "sse":
+            if (self.head.content_type() or "").startswith("text/event-stream"):
                 self._write(sse.encode_event(_error_json(exc, self.request_id), event="error"))
             raise MidStreamError(exc) from exc
         if self.version is None:
