@@ -11,7 +11,7 @@ import json
 import random
 import threading
 import time
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -28,7 +28,7 @@ from .events import (
     ToolUseStart,
     Usage,
 )
-from .families import resolve_family
+from .families import Family, resolve_family
 from .parsers import ChunkParser, parse_invoke_response
 from .requests import Messages, build_converse_request, build_invoke_body
 
@@ -242,53 +242,59 @@ def stream_text(
     retry: RetryPolicy | None = None,
 ) -> TextStream:
     """Stream the answer as text deltas (ConverseStream or InvokeModelWithResponseStream)."""
-    options: dict[str, Any] = {
-        "max_tokens": max_tokens,
-        "system": system,
-        "temperature": temperature,
-        "top_p": top_p,
-        "stop_sequences": stop_sequences,
-    }
+    family_of_invoke, arguments = _request(
+        prompt_or_messages,
+        model_id,
+        api,
+        family,
+        max_tokens=max_tokens,
+        system=system,
+        temperature=temperature,
+        top_p=top_p,
+        stop_sequences=stop_sequences,
+    )
+
+    def call() -> Generator[Event, None, None]:
+        bedrock = client if client is not None else default_client()
+        if family_of_invoke is None:
+            with _mapped_errors():
+                stream = bedrock.converse_stream(**arguments)["stream"]
+            events: Callable[[Any], Iterable[Event]] = converse_events
+        else:
+            parser = ChunkParser(family_of_invoke)
+            with _mapped_errors():
+                stream = bedrock.invoke_model_with_response_stream(**arguments)["body"]
+
+            def events(raw: Any) -> Iterable[Event]:
+                chunk = raw.get("chunk")
+                return () if chunk is None else parser.feed(_decode_chunk(chunk["bytes"]))
+
+        try:
+            with _mapped_errors():
+                for raw in stream:
+                    yield from events(raw)
+        finally:
+            stream.close()
+
+    return TextStream(call, retry or RetryPolicy())
+
+
+def _request(
+    prompt_or_messages: str | Messages,
+    model_id: str,
+    api: Api,
+    family: str | None,
+    **options: Any,
+) -> tuple[Family | None, dict[str, Any]]:
+    """Return the invoke API's model family (None for Converse) and the call's arguments."""
     if api == "invoke":
         resolved = resolve_family(model_id, family)
         body = json.dumps(build_invoke_body(resolved, prompt_or_messages, **options))
-
-        def call() -> Generator[Event, None, None]:
-            bedrock = client if client is not None else default_client()
-            parser = ChunkParser(resolved)
-            with _mapped_errors():
-                response = bedrock.invoke_model_with_response_stream(
-                    modelId=model_id,
-                    body=body,
-                    contentType="application/json",
-                    accept="application/json",
-                )
-            stream = response["body"]
-            try:
-                with _mapped_errors():
-                    for raw in stream:
-                        chunk = raw.get("chunk")
-                        if chunk is not None:
-                            yield from parser.feed(_decode_chunk(chunk["bytes"]))
-            finally:
-                stream.close()
-    elif api == "converse":
-        request = build_converse_request(model_id, prompt_or_messages, **options)
-
-        def call() -> Generator[Event, None, None]:
-            bedrock = client if client is not None else default_client()
-            with _mapped_errors():
-                response = bedrock.converse_stream(**request)
-            stream = response["stream"]
-            try:
-                with _mapped_errors():
-                    for raw in stream:
-                        yield from converse_events(raw)
-            finally:
-                stream.close()
-    else:
-        raise ValueError(f"api must be 'converse' or 'invoke', not {api!r}")
-    return TextStream(call, retry or RetryPolicy())
+        arguments = {"body": body, "contentType": "application/json", "accept": "application/json"}
+        return resolved, {"modelId": model_id, **arguments}
+    if api == "converse":
+        return None, build_converse_request(model_id, prompt_or_messages, **options)
+    raise ValueError(f"api must be 'converse' or 'invoke', not {api!r}")
 
 
 @dataclass(frozen=True)
@@ -317,39 +323,31 @@ def complete_text(
     retry: RetryPolicy | None = None,
 ) -> Completion:
     """Buffered counterpart of :func:`stream_text` (Converse or InvokeModel), same errors."""
-    options: dict[str, Any] = {
-        "max_tokens": max_tokens,
-        "system": system,
-        "temperature": temperature,
-        "top_p": top_p,
-        "stop_sequences": stop_sequences,
-    }
-    if api == "invoke":
-        resolved = resolve_family(model_id, family)
-        body = json.dumps(build_invoke_body(resolved, prompt_or_messages, **options))
+    family_of_invoke, arguments = _request(
+        prompt_or_messages,
+        model_id,
+        api,
+        family,
+        max_tokens=max_tokens,
+        system=system,
+        temperature=temperature,
+        top_p=top_p,
+        stop_sequences=stop_sequences,
+    )
 
-        def call() -> Generator[Event, None, None]:
-            bedrock = client if client is not None else default_client()
+    def call() -> Generator[Event, None, None]:
+        bedrock = client if client is not None else default_client()
+        if family_of_invoke is None:
             with _mapped_errors():
-                response = bedrock.invoke_model(
-                    modelId=model_id,
-                    body=body,
-                    contentType="application/json",
-                    accept="application/json",
-                )
-                raw = response["body"].read()
-            headers = response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
-            yield from parse_invoke_response(resolved, _decode_chunk(raw), headers)
-    elif api == "converse":
-        request = build_converse_request(model_id, prompt_or_messages, **options)
-
-        def call() -> Generator[Event, None, None]:
-            bedrock = client if client is not None else default_client()
-            with _mapped_errors():
-                response = bedrock.converse(**request)
+                response = bedrock.converse(**arguments)
             yield from converse_response_events(response)
-    else:
-        raise ValueError(f"api must be 'converse' or 'invoke', not {api!r}")
+            return
+        with _mapped_errors():
+            response = bedrock.invoke_model(**arguments)
+            raw = response["body"].read()
+        headers = response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+        yield from parse_invoke_response(family_of_invoke, _decode_chunk(raw), headers)
+
     stream = TextStream(call, retry or RetryPolicy())
     text = "".join(stream)
     assert stream.stop is not None  # TextStream raises otherwise
