@@ -112,3 +112,12 @@ def test_errors_never_contain_the_prompt(server: Server, client: Any) -> None:
     with pytest.raises(BedrockError) as info:
         list(stream_text(secret, model_id="does-not-exist", client=client, retry=NO_RETRY))
     assert secret not in str(info.value)
+
+
+def test_converse_trace_is_exposed(server: Server, client: Any) -> None:
+    fixture = load_recording("openllmetry-guardrail-converse-stream.json")
+    server.replies.append(reply_for(fixture))
+    stream = stream_text("hi", model_id=fixture["model_id"], client=client)
+    assert "".join(stream) == fixture["expected_text"]
+    assert stream.trace is not None
+    assert "guardrail" in stream.trace.data

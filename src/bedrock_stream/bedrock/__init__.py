@@ -29,6 +29,7 @@ from .events import (
     TextDelta,
     ToolInputDelta,
     ToolUseStart,
+    Trace,
     Usage,
     normalize_stop_reason,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "ThrottlingError",
     "ToolInputDelta",
     "ToolUseStart",
+    "Trace",
     "UnknownModelError",
     "Usage",
     "ValidationError",

@@ -26,6 +26,7 @@ from .events import (
     TextDelta,
     ToolInputDelta,
     ToolUseStart,
+    Trace,
     Usage,
 )
 from .families import Family, resolve_family
@@ -112,6 +113,7 @@ class _Outcome:
     stop: Stop | None = None
     usage: Usage | None = None
     metrics: Metrics | None = None
+    trace: Trace | None = None
     reasoning: list[str] = field(default_factory=list)
     tool_uses: list[dict[str, Any]] = field(default_factory=list)
 
@@ -125,6 +127,8 @@ class _Outcome:
         elif isinstance(event, Metrics):
             if self.metrics is None or event.first_byte_latency_ms is not None:
                 self.metrics = event
+        elif isinstance(event, Trace):
+            self.trace = event
         elif isinstance(event, ReasoningDelta):
             if event.text:
                 self.reasoning.append(event.text)
@@ -161,6 +165,11 @@ class TextStream:
     def usage(self) -> Usage | None:
         """Token usage, once received."""
         return self._outcome.usage
+
+    @property
+    def trace(self) -> Trace | None:
+        """ConverseStream's trace (e.g. guardrail assessments), once received."""
+        return self._outcome.trace
 
     @property
     def metrics(self) -> Metrics | None:
@@ -306,6 +315,7 @@ class Completion:
     usage: Usage | None
     metrics: Metrics | None
     tool_uses: list[dict[str, Any]]
+    trace: Trace | None = None
 
 
 def complete_text(
@@ -351,4 +361,6 @@ def complete_text(
     stream = TextStream(call, retry or RetryPolicy())
     text = "".join(stream)
     assert stream.stop is not None  # TextStream raises otherwise
-    return Completion(text, stream.stop, stream.usage, stream.metrics, stream.tool_uses)
+    return Completion(
+        text, stream.stop, stream.usage, stream.metrics, stream.tool_uses, stream.trace
+    )

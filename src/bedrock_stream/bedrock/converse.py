@@ -14,6 +14,7 @@ from .events import (
     TextDelta,
     ToolInputDelta,
     ToolUseStart,
+    Trace,
     Usage,
     normalize_stop_reason,
 )
@@ -77,6 +78,8 @@ def converse_events(event: Mapping[str, Any]) -> list[Event]:
             out.append(usage_from_converse(usage))
         if (metrics := meta.get("metrics")) is not None:
             out.append(Metrics(invocation_latency_ms=_int(metrics.get("latencyMs"))))
+        if (trace := meta.get("trace")) is not None:
+            out.append(Trace(trace))
     return out
 
 
@@ -106,4 +109,6 @@ def converse_response_events(response: Mapping[str, Any]) -> list[Event]:
         out.append(usage_from_converse(usage))
     if (metrics := response.get("metrics")) is not None:
         out.append(Metrics(invocation_latency_ms=_int(metrics.get("latencyMs"))))
+    if (trace := response.get("trace")) is not None:
+        out.append(Trace(trace))
     return out

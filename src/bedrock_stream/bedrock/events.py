@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 __all__ = [
     "Event",
@@ -14,6 +15,7 @@ __all__ = [
     "TextDelta",
     "ToolInputDelta",
     "ToolUseStart",
+    "Trace",
     "Usage",
     "normalize_stop_reason",
 ]
@@ -122,4 +124,11 @@ class Metrics:
     invocation_latency_ms: int | None = None
 
 
-Event = TextDelta | ReasoningDelta | ToolUseStart | ToolInputDelta | Stop | Usage | Metrics
+@dataclass(frozen=True, slots=True)
+class Trace:
+    """Converse's ``trace`` (guardrail assessments, prompt routing), as Bedrock sent it."""
+
+    data: Mapping[str, Any]
+
+
+Event = TextDelta | ReasoningDelta | ToolUseStart | ToolInputDelta | Stop | Usage | Metrics | Trace
