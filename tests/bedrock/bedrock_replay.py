@@ -142,3 +142,18 @@ def stream_reply(*frames: bytes, endless_tail: bytes | None = None) -> Reply:
 def error_reply(status: int, code: str, message: str = "nope") -> Reply:
     headers = {"Content-Type": "application/json", "x-amzn-ErrorType": code}
     return Reply(json.dumps({"message": message}).encode(), status, headers)
+
+
+def replay_client(url: str) -> Any:
+    """A real boto3 bedrock-runtime client pointed at a replay server, without retries."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "bedrock-runtime",
+        region_name="us-east-1",
+        endpoint_url=url,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(retries={"total_max_attempts": 1}, read_timeout=10),
+    )

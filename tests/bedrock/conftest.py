@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from bedrock_replay import Server
+from bedrock_replay import Server, replay_client
 
 
 @pytest.fixture(scope="session")
@@ -26,17 +26,7 @@ def server(_server: Server) -> Server:
 
 @pytest.fixture(scope="session")
 def _client(_server: Server) -> Any:
-    import boto3
-    from botocore.config import Config
-
-    return boto3.client(
-        "bedrock-runtime",
-        region_name="us-east-1",
-        endpoint_url=_server.url,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(retries={"total_max_attempts": 1}, read_timeout=10),
-    )
+    return replay_client(_server.url)
 
 
 @pytest.fixture

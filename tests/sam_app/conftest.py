@@ -10,7 +10,7 @@ import pytest
 # The loopback Bedrock replay server of the Bedrock tests, shared here.
 sys.path.insert(0, str(Path(__file__).parents[1] / "bedrock"))
 
-from bedrock_replay import Server
+from bedrock_replay import Server, replay_client
 
 
 @pytest.fixture(scope="module")
@@ -30,14 +30,4 @@ def bedrock(bedrock_server: Server) -> Iterator[Server]:
 
 @pytest.fixture
 def bedrock_client(bedrock_server: Server) -> Any:
-    import boto3
-    from botocore.config import Config
-
-    return boto3.client(
-        "bedrock-runtime",
-        region_name="us-east-1",
-        endpoint_url=bedrock_server.url,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(retries={"total_max_attempts": 1}, read_timeout=10),
-    )
+    return replay_client(bedrock_server.url)
