@@ -71,6 +71,21 @@ def _task_root(tmp_path: Path) -> Path:
     return root
 
 
+def _start_managed(
+    api: RuntimeAPIServer, tmp_path: Path, task_root: Path, wrapper: Path, python: str | None = None
+) -> subprocess.Popen[bytes]:
+    """Start ``task_root`` the way the managed bootstrap does, through ``wrapper``."""
+    bootstrap = tmp_path / "bootstrap"
+    bootstrap.write_text(MANAGED_BOOTSTRAP)
+    bootstrap.chmod(0o755)
+    env = _env(api, task_root, AWS_LAMBDA_EXEC_WRAPPER=str(wrapper), _HANDLER="app.handler")
+    if python is not None:
+        env["PYTHON"] = python
+    return subprocess.Popen(
+        [str(bootstrap)], cwd=task_root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+
+
 def _serve_one(api: RuntimeAPIServer, proc: subprocess.Popen[bytes]) -> None:
     try:
         got = api.invoke({"httpMethod": "GET", "requestContext": {}, "headers": {}}).result(
@@ -102,17 +117,7 @@ def test_managed_bootstrap_execs_the_wrapper_which_starts_the_streaming_runtime(
 ) -> None:
     root = _task_root(tmp_path)
     wrapper = write_wrapper(root)
-    bootstrap = tmp_path / "bootstrap"
-    bootstrap.write_text(MANAGED_BOOTSTRAP)
-    bootstrap.chmod(0o755)
-    proc = subprocess.Popen(
-        [str(bootstrap)],
-        cwd=root,
-        env=_env(api, root, AWS_LAMBDA_EXEC_WRAPPER=str(wrapper), _HANDLER="app.handler"),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    _serve_one(api, proc)
+    _serve_one(api, _start_managed(api, tmp_path, root, wrapper))
 
 
 def test_wrapper_survives_zip_packaging_from_the_source_directory(
@@ -134,17 +139,7 @@ def test_wrapper_survives_zip_packaging_from_the_source_directory(
                 (unpacked / info.filename).chmod(stat.S_IMODE(mode))  # Lambda keeps modes
     wrapper = unpacked / "bedrock-stream"
     assert os.access(wrapper, os.X_OK)
-    bootstrap = tmp_path / "bootstrap"
-    bootstrap.write_text(MANAGED_BOOTSTRAP)
-    bootstrap.chmod(0o755)
-    proc = subprocess.Popen(
-        [str(bootstrap)],
-        cwd=unpacked,
-        env=_env(api, unpacked, AWS_LAMBDA_EXEC_WRAPPER=str(wrapper), _HANDLER="app.handler"),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    _serve_one(api, proc)
+    _serve_one(api, _start_managed(api, tmp_path, unpacked, wrapper))
 
 
 def test_a_script_inside_a_wheel_loses_its_execute_bit(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_packaging import MANAGED_BOOTSTRAP, _env, _serve_one
+from test_packaging import _serve_one, _start_managed
 
 from bedrock_stream import __version__
 from bedrock_stream.cli import write_wrapper
@@ -80,17 +80,6 @@ def test_sam_build_artifact_streams_through_the_wrapper(tmp_path: Path) -> None:
     assert os.access(wrapper, os.X_OK), "the wrapper lost its execute bit"
     assert (artifact / "bedrock_stream" / "runtime" / "__main__.py").is_file()
 
-    bootstrap = tmp_path / "bootstrap"
-    bootstrap.write_text(MANAGED_BOOTSTRAP)
-    bootstrap.chmod(0o755)
     with RuntimeAPIServer() as api:
-        env = _env(api, artifact, AWS_LAMBDA_EXEC_WRAPPER=str(wrapper), _HANDLER="app.handler")
-        env["PYTHON"] = str(PYTHON313)  # has no bedrock-stream: only the artifact's copy can run
-        proc = subprocess.Popen(
-            [str(bootstrap)],
-            cwd=artifact,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
-        _serve_one(api, proc)
+        # pyenv's python3.13 has no bedrock-stream: only the artifact's copy can run.
+        _serve_one(api, _start_managed(api, tmp_path, artifact, wrapper, str(PYTHON313)))

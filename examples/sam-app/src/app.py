@@ -91,16 +91,20 @@ def read_message(event: Mapping[str, Any]) -> str:
     return message
 
 
+def model_options() -> dict[str, Any]:
+    """The Bedrock call's options, shared by the streamed and the buffered answer."""
+    return {
+        "model_id": MODEL_ID,
+        "system": SYSTEM_PROMPT,
+        "max_tokens": MAX_TOKENS,
+        "client": BEDROCK,
+        "retry": RETRY,
+    }
+
+
 def streamed_answer(message: str) -> Iterator[str]:
     """Relay the model's tokens; map a failure before the first one to an HTTP status."""
-    stream = stream_text(
-        message,
-        model_id=MODEL_ID,
-        system=SYSTEM_PROMPT,
-        max_tokens=MAX_TOKENS,
-        client=BEDROCK,
-        retry=RETRY,
-    )
+    stream = stream_text(message, **model_options())
     started = False
     try:
         for token in stream:
@@ -121,14 +125,7 @@ def streamed_answer(message: str) -> Iterator[str]:
 
 def buffered_answer(message: str) -> str:
     try:
-        completion = complete_text(
-            message,
-            model_id=MODEL_ID,
-            system=SYSTEM_PROMPT,
-            max_tokens=MAX_TOKENS,
-            client=BEDROCK,
-            retry=RETRY,
-        )
+        completion = complete_text(message, **model_options())
     except BedrockError as exc:
         raise _as_http_error(exc) from exc
     return completion.text

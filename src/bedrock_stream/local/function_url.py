@@ -10,14 +10,13 @@ other content type is passed through raw with status 200.
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 import time
 import uuid
 from typing import Any
 from urllib.parse import parse_qsl
 
-from bedrock_stream.local.messages import GatewayResponse, Request
+from bedrock_stream.local.messages import GatewayResponse, Request, read_proxy_fields
 from bedrock_stream.proxy import is_text
 
 __all__ = ["buffered_response", "url_event"]
@@ -110,27 +109,13 @@ def buffered_response(payload: bytes) -> GatewayResponse:
         return BAD_GATEWAY
     if not isinstance(result, dict) or "statusCode" not in result:
         return GatewayResponse(200, (("Content-Type", "application/json"),), payload)
-    status = result["statusCode"]
     headers = result.get("headers") or {}
     cookies = result.get("cookies") or []
-    body = result.get("body")
-    if (
-        isinstance(status, bool)
-        or not isinstance(status, int)
-        or not 100 <= status <= 599
-        or not isinstance(headers, dict)
-        or not isinstance(cookies, list)
-        or not (body is None or isinstance(body, str))
-    ):
+    if not isinstance(headers, dict) or not isinstance(cookies, list):
         return BAD_GATEWAY
     pairs = [(str(name), str(value)) for name, value in headers.items()]
     pairs += [("Set-Cookie", str(cookie)) for cookie in cookies]
-    if any(ch in text for pair in pairs for text in pair for ch in "\r\n\0"):
-        return BAD_GATEWAY
-    data = (body or "").encode()
-    if result.get("isBase64Encoded") is True:
-        try:
-            data = base64.b64decode(body or "", validate=True)
-        except (binascii.Error, ValueError):
-            return BAD_GATEWAY
-    return GatewayResponse(status, tuple(pairs), data)
+    read = read_proxy_fields(
+        result["statusCode"], pairs, result.get("body"), result.get("isBase64Encoded")
+    )
+    return BAD_GATEWAY if read is None else read

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from dataclasses import dataclass
 
-__all__ = ["GatewayResponse", "Request"]
+__all__ = ["GatewayResponse", "Request", "read_proxy_fields"]
 
 
 @dataclass(frozen=True)
@@ -32,3 +34,29 @@ class GatewayResponse:
         """Build the JSON error shape API Gateway uses: ``{"message": ...}`` as JSON."""
         body = json.dumps({"message": message}, separators=(",", ":")).encode()
         return cls(status, (("Content-Type", "application/json"),), body)
+
+
+def read_proxy_fields(
+    status: object, headers: list[tuple[str, str]], body: object, is_base64: object
+) -> GatewayResponse | None:
+    """Build the response a Lambda proxy result's fields describe.
+
+    Returns None when API Gateway could not read them: a status outside 100-599, a
+    CR, LF or NUL in a header, a body that is not a string, or invalid base64.
+    """
+    if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
+        return None
+    if any(ch in text for pair in headers for text in pair for ch in "\r\n\0"):
+        return None
+    if body is None:
+        data = b""
+    elif not isinstance(body, str):
+        return None
+    elif is_base64 is True:
+        try:
+            data = base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            return None
+    else:
+        data = body.encode()
+    return GatewayResponse(status, tuple(headers), data)

@@ -12,7 +12,6 @@ Answers API Gateway itself generates use its JSON shape ``{"message": ...}``.
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 import re
 import time
@@ -23,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote
 
 from bedrock_stream.http_integration import PreludeDecoder, PreludeError
-from bedrock_stream.local.messages import GatewayResponse, Request
+from bedrock_stream.local.messages import GatewayResponse, Request, read_proxy_fields
 
 if TYPE_CHECKING:
     from bedrock_stream.local.template import RestApi, Route
@@ -212,8 +211,6 @@ def buffered_response(payload: bytes) -> GatewayResponse:
     status = response.get("statusCode")
     if isinstance(status, str) and status.isdigit():
         status = int(status)
-    if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
-        return BAD_GATEWAY
     headers = response.get("headers") or {}
     multi = response.get("multiValueHeaders") or {}
     if not isinstance(headers, dict) or not isinstance(multi, dict):
@@ -227,21 +224,8 @@ def buffered_response(payload: bytes) -> GatewayResponse:
         if not isinstance(values, list):
             return BAD_GATEWAY
         pairs.extend((str(name), _scalar(value)) for value in values)
-    if any(_unsafe(name) or _unsafe(value) for name, value in pairs):
-        return BAD_GATEWAY
-    body = response.get("body")
-    if body is None:
-        data = b""
-    elif not isinstance(body, str):
-        return BAD_GATEWAY
-    elif response.get("isBase64Encoded") is True:
-        try:
-            data = base64.b64decode(body, validate=True)
-        except (binascii.Error, ValueError):
-            return BAD_GATEWAY
-    else:
-        data = body.encode()
-    return GatewayResponse(status, tuple(pairs), data)
+    read = read_proxy_fields(status, pairs, response.get("body"), response.get("isBase64Encoded"))
+    return BAD_GATEWAY if read is None else read
 
 
 def _prelude_without_body(payload: bytes) -> GatewayResponse:
@@ -265,7 +249,3 @@ def _scalar(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
-
-
-def _unsafe(text: str) -> bool:
-    return any(ch in text for ch in "\r\n\0")
