@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bedrock_stream.local.bandwidth import TokenBucket
 from bedrock_stream.local.runtime_api import (
     Bandwidth,
     BodyChunk,
@@ -24,7 +25,6 @@ from bedrock_stream.local.runtime_api import (
     InvocationError,
     ResponseStarted,
     RuntimeAPIServer,
-    _Bucket,
 )
 
 CONFORMANCE = Path(__file__).parent.parent / "data" / "conformance"
@@ -264,7 +264,7 @@ def test_truncated_body(api: RuntimeAPIServer) -> None:
 
 
 def test_bucket_allows_the_burst_then_waits() -> None:
-    bucket = _Bucket(Bandwidth(burst=1000, rate=8000))
+    bucket = TokenBucket(Bandwidth(burst=1000, rate=8000))
     bucket.take(1000)
     assert bucket.tokens == 0
     before = bucket.last

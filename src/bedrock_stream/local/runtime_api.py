@@ -37,6 +37,8 @@ from typing import Any, NamedTuple
 
 import h11
 
+from bedrock_stream.local.bandwidth import Bandwidth, TokenBucket
+
 __all__ = [
     "BUFFERED_CAP",
     "STREAMING_CAP",
@@ -126,39 +128,6 @@ class Result(NamedTuple):
         if self.error_body is None:
             return None
         return json.loads(self.error_body)
-
-
-class Bandwidth(NamedTuple):
-    """Lambda's response shaping: ``burst`` bytes uncapped, then ``rate`` bytes per second."""
-
-    burst: int = 6 * 1024 * 1024
-    rate: int = 2 * 1024 * 1024
-
-
-class _Bucket:
-    """A token bucket refilled every 125 ms, like RAPID's bandwidth limiter."""
-
-    TICK = 0.125
-
-    def __init__(self, shape: Bandwidth) -> None:
-        self.capacity = shape.burst
-        self.tokens = float(shape.burst)
-        self.per_tick = shape.rate * self.TICK
-        self.last = time.monotonic()
-
-    def take(self, n: int) -> None:
-        while n > 0:
-            now = time.monotonic()
-            ticks = int((now - self.last) / self.TICK)
-            if ticks:
-                self.tokens = min(self.capacity, self.tokens + ticks * self.per_tick)
-                self.last += ticks * self.TICK
-            step = min(n, int(self.tokens))
-            if step > 0:
-                self.tokens -= step
-                n -= step
-            else:
-                time.sleep(self.last + self.TICK - now)
 
 
 class Invocation:
@@ -542,7 +511,7 @@ class RuntimeAPIServer:
             raise _Reject(400, "InvalidFunctionResponseMode", "Invalid function response mode")
         invocation = self._claim(request_id, "responding")
         cap = self.streaming_cap if invocation.streaming else self.buffered_cap
-        bucket = _Bucket(self.bandwidth) if self.bandwidth and invocation.streaming else None
+        bucket = TokenBucket(self.bandwidth) if self.bandwidth and invocation.streaming else None
         invocation.emit(
             ResponseStarted(
                 headers.get("content-type", "application/octet-stream"),
