@@ -1,5 +1,10 @@
 """``bedrock-stream`` command line.
 
+* ``bedrock-stream local`` runs a SAM template's APIs, function URLs and functions on
+  this machine, with a Bedrock emulator (the ``local`` extra).
+* ``bedrock-stream compare URL_A URL_B`` times a streaming and a buffered endpoint.
+* ``bedrock-stream init-wrapper [DIR]`` writes the exec wrapper (below).
+
 ``bedrock-stream init-wrapper [DIR]`` writes the exec wrapper that makes the managed
 Python runtime start bedrock-stream's streaming runtime. The file goes into the
 function's own source directory (committed with the app) because a script shipped
@@ -18,6 +23,10 @@ import shlex
 import stat
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bedrock_stream.local.stack import LocalStack
 
 __all__ = ["main", "wrapper_script", "write_wrapper"]
 
@@ -71,7 +80,49 @@ def main(argv: list[str] | None = None) -> int:
     init.add_argument("directory", nargs="?", default=".", help="the function's CodeUri")
     init.add_argument("--then", help="another exec wrapper to chain to, e.g. /opt/otel-instrument")
     init.add_argument("--force", action="store_true", help="replace a different existing file")
+    local = commands.add_parser(
+        "local", help="run a SAM template's APIs and functions locally, streaming included"
+    )
+    local.add_argument("--template", "-t", default="template.yaml", help="the SAM template")
+    local.add_argument("--host", default="127.0.0.1", help="the address to listen on")
+    local.add_argument("--port", "-p", type=int, default=3000, help="the first port to use")
+    local.add_argument(
+        "--bedrock",
+        choices=["local", "aws"],
+        default="local",
+        help="local: the built-in Bedrock emulator; aws: the real Bedrock, your credentials",
+    )
+    local.add_argument("--region", default=os.environ.get("AWS_REGION", "us-east-1"))
+    local.add_argument(
+        "--speed", type=float, default=1.0, help="emulated model pace (1: as recorded, 0: instant)"
+    )
+    local.add_argument("--concurrency", type=int, default=10, help="processes per function")
+    local.add_argument(
+        "--parameter", action="append", default=[], metavar="KEY=VALUE", help="template parameter"
+    )
+    local.add_argument("--bandwidth", action="store_true", help="shape streams like AWS")
+    local.add_argument(
+        "--close-on-disconnect",
+        action="store_true",
+        help="end a function's stream when its client leaves (AWS runs it to completion)",
+    )
+    compare = commands.add_parser(
+        "compare", help="time a streaming and a buffered endpoint side by side"
+    )
+    compare.add_argument("urls", nargs=2, metavar="URL", help="two endpoints (POST JSON)")
+    compare.add_argument("--message", "-m", default="Tell me about response streaming.")
+    compare.add_argument(
+        "--header", "-H", action="append", default=[], metavar="NAME: VALUE", help="extra header"
+    )
     args = parser.parse_args(argv)
+    if args.command == "local":
+        return _local(parser, args)
+    if args.command == "compare":
+        return _compare(parser, args)
+    return _init_wrapper(parser, args)
+
+
+def _init_wrapper(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     directory = Path(args.directory)
     if not directory.is_dir():
         parser.error(f"{directory} is not a directory")
@@ -85,6 +136,115 @@ def main(argv: list[str] | None = None) -> int:
     if os.name == "nt":
         print("note: on Windows, keep the execute bit in git: git update-index --chmod=+x")
     return 0
+
+
+def _local(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    import logging
+    import signal
+    import threading
+
+    try:
+        from bedrock_stream.local.stack import LocalStack, PortInUse
+        from bedrock_stream.local.template import TemplateError
+    except ImportError as exc:
+        print(f"bedrock-stream: {exc}: pip install 'bedrock-stream[local]'", file=sys.stderr)
+        return 2
+    parameters = {}
+    for item in args.parameter:
+        key, sep, value = item.partition("=")
+        if not sep:
+            parser.error(f"--parameter {item!r}: expected KEY=VALUE")
+        parameters[key] = value
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    try:
+        stack = LocalStack(
+            args.template,
+            host=args.host,
+            port=args.port,
+            bedrock=args.bedrock,
+            region=args.region,
+            speed=args.speed,
+            concurrency=args.concurrency,
+            parameters=parameters,
+            bandwidth=args.bandwidth,
+            close_on_disconnect=args.close_on_disconnect,
+        )
+    except (TemplateError, OSError) as exc:
+        print(f"bedrock-stream: {exc}", file=sys.stderr)
+        return 2
+    for warning in stack.warnings:
+        print(f"WARNING: {warning}", file=sys.stderr)
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    try:
+        stack.start()
+    except PortInUse as exc:
+        print(f"bedrock-stream: {exc.strerror}", file=sys.stderr)
+        return 2
+    try:
+        print(_banner(stack), flush=True)
+        stopped.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("stopping...", file=sys.stderr)
+        stack.close()
+    return 0
+
+
+def _banner(stack: LocalStack) -> str:
+    lines = [f"bedrock-stream local: {stack.template_path}"]
+    for endpoint in stack.endpoints:
+        mode = "streaming" if endpoint.streaming else "buffered"
+        if endpoint.kind == "rest-api":
+            lines.append(f"  {endpoint.name:<20} {endpoint.method} {endpoint.url}  ({mode})")
+        elif endpoint.kind == "function-url":
+            lines.append(f"  {endpoint.name:<20} function URL {endpoint.url}  ({mode})")
+        elif endpoint.kind == "lambda-api":
+            lines.append(f"  {'Lambda API':<20} endpoint_url={endpoint.url}")
+        else:
+            lines.append(f"  {'Bedrock emulator':<20} endpoint_url={endpoint.url}")
+    streaming = [e for e in stack.endpoints if e.kind in ("rest-api", "function-url")]
+    if streaming:
+        lines.append("try:")
+        lines.extend(f"  {endpoint.curl()}" for endpoint in streaming)
+    lines.append("Ctrl-C stops everything.")
+    return "\n".join(lines)
+
+
+def _compare(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    from bedrock_stream.compare import measure
+
+    headers = {}
+    for item in args.header:
+        name, sep, value = item.partition(":")
+        if not sep:
+            parser.error(f"--header {item!r}: expected 'Name: value'")
+        headers[name.strip()] = value.strip()
+    results = []
+    for url in args.urls:
+        print(f"== {url}", flush=True)
+        try:
+            result = measure(
+                url,
+                {"message": args.message},
+                headers=headers,
+                on_data=lambda data: print(data.decode("utf-8", "replace"), end="", flush=True),
+            )
+        except OSError as exc:
+            print(f"bedrock-stream: {url}: {exc}", file=sys.stderr)
+            return 1
+        print()
+        results.append(result)
+    print(f"{'endpoint':<60} {'status':>6} {'first byte':>11} {'total':>9} {'bytes':>8}")
+    for result in results:
+        first = "-" if result.first_byte is None else f"{result.first_byte * 1000:.0f} ms"
+        note = "" if result.complete else "  TRUNCATED"
+        print(
+            f"{result.url[-60:]:<60} {result.status:>6} {first:>11} "
+            f"{result.total * 1000:>6.0f} ms {result.size:>8}{note}"
+        )
+    return 0 if all(result.complete and result.status < 400 for result in results) else 1
 
 
 if __name__ == "__main__":

@@ -127,6 +127,13 @@ class Prelude:
         """``Set-Cookie`` values."""
         return self._cookies
 
+    def fields(self) -> list[tuple[str, str]]:
+        """Return the header fields to send: single, then multi-valued, then ``Set-Cookie``."""
+        pairs = list(self._headers.items())
+        pairs += [(k, v) for k, values in self._multi_value_headers.items() for v in values]
+        pairs += [("Set-Cookie", cookie) for cookie in self._cookies]
+        return pairs
+
     def _key(self) -> tuple[object, ...]:
         return (self._status_code, self._headers, self._multi_value_headers, self._cookies)
 

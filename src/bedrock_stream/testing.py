@@ -98,6 +98,20 @@ class StreamResult:
     returned: Any = None
     """The handler's return value (None for a handler that streamed)."""
 
+    @property
+    def status(self) -> int | None:
+        """The prelude's status code (None for a raw stream or a handler that did not stream)."""
+        return None if self.prelude is None else self.prelude.status_code
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The prelude's header fields, lower-case names, repeated ones comma-joined."""
+        fields: dict[str, str] = {}
+        for name, value in self.prelude.fields() if self.prelude is not None else ():
+            key = name.lower()
+            fields[key] = f"{fields[key]}, {value}" if key in fields else value
+        return fields
+
 
 def invoke_streaming(
     handler: Callable[[Any, Any], Any], event: Any, context: Any = None

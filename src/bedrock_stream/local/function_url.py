@@ -22,6 +22,8 @@ from bedrock_stream.proxy import is_text
 __all__ = ["buffered_response", "url_event"]
 
 BAD_GATEWAY = GatewayResponse.message(502, "Internal Server Error")
+THROTTLED = GatewayResponse.message(429, "Too Many Requests")
+"""The function is at its concurrency limit."""
 
 
 def url_event(

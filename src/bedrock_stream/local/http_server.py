@@ -28,7 +28,7 @@ from typing import Any
 
 import h11
 
-__all__ = ["BodyTooLarge", "ClientGone", "Exchange", "HTTPServer", "Handler"]
+__all__ = ["BadRequest", "BodyTooLarge", "ClientGone", "Exchange", "HTTPServer", "Handler"]
 
 _READ_SIZE = 64 * 1024
 _MAX_HEAD = 64 * 1024
@@ -37,6 +37,10 @@ _log = logging.getLogger("bedrock_stream.local")
 
 class ClientGone(ConnectionError):
     """The client closed the connection or stopped reading before the response was sent."""
+
+
+class BadRequest(Exception):
+    """The request is not valid HTTP/1.1 (answered 400 when nothing was sent yet)."""
 
 
 class BodyTooLarge(Exception):
@@ -85,6 +89,7 @@ class Exchange:
         Raises:
             BodyTooLarge: the body is over ``limit`` bytes (said by ``Content-Length``
                 before anything is read, else found while reading).
+            BadRequest: the body's framing is invalid.
             ClientGone: the connection closed mid-body.
         """
         declared = self.header("content-length")
@@ -118,10 +123,15 @@ class Exchange:
         """Read the whole request body (see :meth:`iter_body`)."""
         return b"".join(self.iter_body(limit))
 
-    @property
-    def body_read(self) -> bool:
-        """Whether the request has been read to its end."""
-        return self._conn.their_state is not h11.SEND_BODY
+    def _body_done(self) -> bool:
+        """Whether the request has been read to its end, reading what is already buffered."""
+        conn = self._conn
+        with contextlib.suppress(h11.RemoteProtocolError):
+            while conn.their_state is h11.SEND_BODY:
+                event = conn.next_event()
+                if event is h11.NEED_DATA:
+                    break
+        return conn.their_state is h11.DONE
 
     # -- response ---------------------------------------------------------------------
 
@@ -177,7 +187,7 @@ class Exchange:
     # -- I/O --------------------------------------------------------------------------------
 
     def _head(self, status: int, fields: list[tuple[str, str]]) -> None:
-        if self.body_read is False:
+        if not self._body_done():
             # The body will not be read: say so, so the client does not reuse the connection.
             fields.append(("Connection", "close"))
         self.status = status
@@ -188,7 +198,7 @@ class Exchange:
             try:
                 event = self._conn.next_event()
             except h11.RemoteProtocolError as exc:
-                raise ClientGone(f"malformed request: {exc}") from exc
+                raise BadRequest(str(exc)) from exc
             if event is not h11.NEED_DATA:
                 return event
             try:
@@ -333,21 +343,12 @@ class HTTPServer:
             try:
                 event = conn.next_event()
             except h11.RemoteProtocolError as exc:
-                if conn.our_state in (h11.IDLE, h11.SEND_RESPONSE):
-                    body = json.dumps({"message": "Bad request"}).encode()
-                    head = h11.Response(
-                        status_code=exc.error_status_hint,
-                        headers=[
-                            ("Content-Type", "application/json"),
-                            ("Content-Length", str(len(body))),
-                            ("Connection", "close"),
-                        ],
-                    )
-                    with contextlib.suppress(h11.LocalProtocolError, OSError):
-                        events = (head, h11.Data(data=body))
-                        sock.sendall(b"".join(conn.send(event) or b"" for event in events))
+                _refuse(sock, conn, exc.error_status_hint, "Bad request")
                 return None
             if isinstance(event, h11.Request):
+                if sum(len(k) + len(v) + 4 for k, v in event.headers.raw_items()) > _MAX_HEAD:
+                    _refuse(sock, conn, 431, "Request header fields too large")
+                    return None
                 return event
             if event is not h11.NEED_DATA:
                 return None  # ConnectionClosed, or a client that half-closed
@@ -357,6 +358,16 @@ class HTTPServer:
     def _exchange(self, exchange: Exchange) -> None:
         try:
             self._handler(exchange)
+        except BadRequest as exc:
+            _log.info(
+                "%s: %s %s: bad request: %s", self.name, exchange.method, exchange.target, exc
+            )
+            if exchange.started:
+                exchange.abort()
+            else:
+                with contextlib.suppress(ClientGone, h11.LocalProtocolError):
+                    exchange.respond_json(400, {"message": "Bad request"})
+            return
         except ClientGone as exc:
             _log.info(
                 "%s: %s %s: client gone: %s", self.name, exchange.method, exchange.target, exc
@@ -375,3 +386,18 @@ class HTTPServer:
             _log.error("%s: %s %s: no response", self.name, exchange.method, exchange.target)
             with contextlib.suppress(ClientGone, h11.LocalProtocolError):
                 exchange.respond_json(500, {"message": "Internal server error"})
+
+
+def _refuse(sock: socket.socket, conn: h11.Connection, status: int, message: str) -> None:
+    """Answer a request that cannot be served with a JSON error; the connection then closes."""
+    body = json.dumps({"message": message}).encode()
+    head = h11.Response(
+        status_code=status,
+        headers=[
+            ("Content-Type", "application/json"),
+            ("Content-Length", str(len(body))),
+            ("Connection", "close"),
+        ],
+    )
+    with contextlib.suppress(h11.LocalProtocolError, OSError):
+        sock.sendall(b"".join(conn.send(event) or b"" for event in (head, h11.Data(data=body))))

@@ -47,6 +47,8 @@ BAD_GATEWAY = GatewayResponse.message(502, "Internal server error")
 """A Lambda proxy response API Gateway cannot read."""
 TOO_LARGE = GatewayResponse.message(413, "Request Too Long")
 TIMEOUT = GatewayResponse.message(504, "Endpoint request timed out")
+THROTTLED = GatewayResponse.message(429, "Too Many Requests")
+"""The function is at its concurrency limit (the status AWS returns is not verified)."""
 
 
 @dataclass(frozen=True)
@@ -237,12 +239,7 @@ def _prelude_without_body(payload: bytes) -> GatewayResponse:
     prelude = decoder.prelude
     if prelude is None:
         return BAD_GATEWAY
-    pairs = list(prelude.headers.items())
-    pairs += [
-        (name, value) for name, values in prelude.multi_value_headers.items() for value in values
-    ]
-    pairs += [("Set-Cookie", cookie) for cookie in prelude.cookies]
-    return GatewayResponse(prelude.status_code, tuple(pairs), b"")
+    return GatewayResponse(prelude.status_code, tuple(prelude.fields()), b"")
 
 
 def _scalar(value: object) -> str:

@@ -181,24 +181,33 @@ class Invocation:
         """Record an event for the invoker (used by the server)."""
         self._events.put(event)
 
+    def next_event(self, timeout: float | None = None, *, keep: bool = True) -> Event:
+        """Return the next event not yet taken; ``keep=False`` does not retain a body chunk.
+
+        Raises:
+            TimeoutError: no event came within ``timeout`` seconds.
+        """
+        try:
+            event = self._events.get(timeout=timeout)
+        except queue.Empty:
+            raise TimeoutError(f"invocation {self.request_id}: no event") from None
+        if keep or not isinstance(event, BodyChunk):
+            self._seen.append(event)
+        return event
+
     def events(self, timeout: float | None = None, *, keep: bool = True) -> Iterator[Event]:
-        """Yield the events as they happen, ending with :class:`Done`.
+        """Yield every event, the ones already taken first, ending with :class:`Done`.
 
         With ``keep=False`` body chunks are not retained for :meth:`result` (long streams).
 
         Raises:
             TimeoutError: no event came within ``timeout`` seconds.
         """
-        yield from self._seen
+        yield from list(self._seen)
         if self._seen and isinstance(self._seen[-1], Done):
             return
         while True:
-            try:
-                event = self._events.get(timeout=timeout)
-            except queue.Empty:
-                raise TimeoutError(f"invocation {self.request_id}: no event") from None
-            if keep or not isinstance(event, BodyChunk):
-                self._seen.append(event)
+            event = self.next_event(timeout, keep=keep)
             yield event
             if isinstance(event, Done):
                 return

@@ -1,0 +1,244 @@
+"""The HTTP front doors of the local stack: API Gateway REST APIs and function URLs.
+
+Each is a real HTTP server (:class:`~bedrock_stream.local.http_server.HTTPServer`)
+and a thin shell: what API Gateway and function URLs do with a request and a response
+lives, free of I/O, in :mod:`~bedrock_stream.local.rest_api` and
+:mod:`~bedrock_stream.local.function_url`; relaying a function's response lives in
+:mod:`~bedrock_stream.local.relay`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from bedrock_stream.local import function_url, rest_api
+from bedrock_stream.local.bandwidth import API_GATEWAY
+from bedrock_stream.local.http_server import BodyTooLarge, Exchange, HTTPServer
+from bedrock_stream.local.invoker import MAX_EVENT, Invoker, TooManyRequests, event_too_large
+from bedrock_stream.local.messages import GatewayResponse, Request
+from bedrock_stream.local.relay import (
+    Outcome,
+    StreamLimits,
+    relay_buffered,
+    relay_stream,
+)
+
+if TYPE_CHECKING:
+    from bedrock_stream.local.template import Function, RestApi
+
+__all__ = ["FunctionUrlServer", "RestApiServer"]
+
+STREAM_LIMIT = 15 * 60.0
+"""The longest a streamed response may last, at API Gateway and at a function URL."""
+
+_log = logging.getLogger("bedrock_stream.local")
+
+
+EVENT_TOO_LARGE = GatewayResponse.message(413, event_too_large())
+"""Lambda's answer to an event over its limit, passed on to the client."""
+
+
+def _request(exchange: Exchange, body: bytes) -> Request:
+    return Request(exchange.method, exchange.target, exchange.headers, body, exchange.client)
+
+
+def _answer(exchange: Exchange, response: GatewayResponse) -> None:
+    exchange.respond(response.status, response.headers, response.body)
+
+
+class RestApiServer:
+    """The REST APIs of a template behind one port, stage first in the path (``/Prod/ask``).
+
+    Args:
+        apis: the REST APIs to serve.
+        lambdas: invokes the functions behind the routes.
+        host: the address to listen on.
+        port: the port; 0 picks a free one.
+        bandwidth: shape streamed bodies like API Gateway (10 MB, then 2 MB/s).
+        idle_timeout: seconds without a byte before a stream is cut (regional: 300).
+        binary_media_types: request content types that reach the function base64-encoded.
+    """
+
+    def __init__(
+        self,
+        apis: Iterable[RestApi],
+        lambdas: Invoker,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        bandwidth: bool = False,
+        idle_timeout: float = 300.0,
+        binary_media_types: Sequence[str] = (),
+    ) -> None:
+        self.apis = tuple(apis)
+        self._router = rest_api.Router(self.apis)
+        self._lambdas = lambdas
+        self._bandwidth = API_GATEWAY if bandwidth else None
+        self._idle_timeout = idle_timeout
+        self._binary_media_types = tuple(binary_media_types)
+        self.server = HTTPServer(self._handle, host, port, name="api-gateway")
+
+    @property
+    def url(self) -> str:
+        """``http://host:port``; a route's URL is ``{url}/{stage}{path}``."""
+        return self.server.url
+
+    def start(self) -> RestApiServer:
+        """Start serving."""
+        self.server.start()
+        return self
+
+    def close(self) -> None:
+        """Stop serving."""
+        self.server.close()
+
+    def _handle(self, exchange: Exchange) -> None:
+        outcome = self._serve(exchange)
+        _log.info(
+            "api-gateway: %s %s -> %d %s",
+            exchange.method,
+            exchange.target,
+            outcome.status,
+            outcome.detail,
+        )
+
+    def _serve(self, exchange: Exchange) -> Outcome:
+        match = self._router.match(exchange.method, exchange.target)
+        if match is None:
+            _answer(exchange, rest_api.MISSING_TOKEN)
+            return Outcome(403, "no such route")
+        route = match.route
+        if route.function is None:  # a MOCK integration: SAM's CORS preflight
+            exchange.respond(200, list(route.mock_headers.items()))
+            return Outcome(200, "mock integration")
+        try:
+            body = exchange.read_body(rest_api.MAX_REQUEST_BODY)
+        except BodyTooLarge:
+            _answer(exchange, rest_api.TOO_LARGE)
+            return Outcome(413, "request body over 10 MB")
+        request_id = str(uuid.uuid4())
+        event = rest_api.proxy_event(
+            _request(exchange, body),
+            match,
+            request_id=request_id,
+            binary_media_types=self._binary_media_types,
+        )
+        payload = json.dumps(event).encode()
+        if len(payload) > MAX_EVENT:
+            _answer(exchange, EVENT_TOO_LARGE)
+            return Outcome(413, "event over Lambda's 6 MB limit")
+        try:
+            invocation = self._lambdas.invoke(route.function, payload, streaming=route.streaming)
+        except TooManyRequests:
+            _answer(exchange, rest_api.THROTTLED)
+            return Outcome(429, "function at its concurrency limit")
+        timeout = route.timeout_ms / 1000
+        if route.streaming:
+            limits = StreamLimits(
+                max_duration=min(timeout, STREAM_LIMIT),
+                idle_timeout=self._idle_timeout,
+                bandwidth=self._bandwidth,
+            )
+            return relay_stream(
+                exchange,
+                invocation,
+                limits=limits,
+                failed=rest_api.BAD_GATEWAY,
+                malformed=rest_api.INTERNAL_ERROR,
+                timed_out=rest_api.TIMEOUT,
+                raw_allowed=False,
+            )
+        return relay_buffered(
+            exchange,
+            invocation,
+            timeout=timeout,
+            read=rest_api.buffered_response,
+            failed=rest_api.BAD_GATEWAY,
+            timed_out=rest_api.TIMEOUT,
+        )
+
+
+class FunctionUrlServer:
+    """One function's URL (every path and method), ``BUFFERED`` or ``RESPONSE_STREAM``.
+
+    Args:
+        function: the function; its :attr:`~bedrock_stream.local.template.Function.url`
+            gives the invoke mode.
+        lambdas: invokes it.
+        host: the address to listen on.
+        port: the port; 0 picks a free one.
+    """
+
+    def __init__(
+        self, function: Function, lambdas: Invoker, *, host: str = "127.0.0.1", port: int = 0
+    ) -> None:
+        if function.url is None:
+            raise ValueError(f"{function.name} has no FunctionUrlConfig")
+        self.function = function
+        self.streaming = function.url.invoke_mode == "RESPONSE_STREAM"
+        self._lambdas = lambdas
+        self.server = HTTPServer(self._handle, host, port, name=f"url-{function.name}")
+
+    @property
+    def url(self) -> str:
+        """``http://host:port/``."""
+        return self.server.url + "/"
+
+    def start(self) -> FunctionUrlServer:
+        """Start serving."""
+        self.server.start()
+        return self
+
+    def close(self) -> None:
+        """Stop serving."""
+        self.server.close()
+
+    def _handle(self, exchange: Exchange) -> None:
+        outcome = self._serve(exchange)
+        _log.info(
+            "url %s: %s %s -> %d %s",
+            self.function.name,
+            exchange.method,
+            exchange.target,
+            outcome.status,
+            outcome.detail,
+        )
+
+    def _serve(self, exchange: Exchange) -> Outcome:
+        try:
+            body = exchange.read_body(MAX_EVENT)
+        except BodyTooLarge:
+            _answer(exchange, EVENT_TOO_LARGE)
+            return Outcome(413, "request body over 6 MB")
+        event = function_url.url_event(_request(exchange, body))
+        payload = json.dumps(event).encode()
+        if len(payload) > MAX_EVENT:
+            _answer(exchange, EVENT_TOO_LARGE)
+            return Outcome(413, "event over Lambda's 6 MB limit")
+        try:
+            invocation = self._lambdas.invoke(self.function.name, payload, streaming=self.streaming)
+        except TooManyRequests:
+            _answer(exchange, function_url.THROTTLED)
+            return Outcome(429, "function at its concurrency limit")
+        if self.streaming:
+            return relay_stream(
+                exchange,
+                invocation,
+                limits=StreamLimits(max_duration=STREAM_LIMIT, idle_timeout=STREAM_LIMIT),
+                failed=function_url.BAD_GATEWAY,
+                malformed=function_url.BAD_GATEWAY,
+                timed_out=function_url.BAD_GATEWAY,
+                raw_allowed=True,
+            )
+        return relay_buffered(
+            exchange,
+            invocation,
+            timeout=self.function.timeout + 5.0,  # the function's own timeout fires first
+            read=function_url.buffered_response,
+            failed=function_url.BAD_GATEWAY,
+            timed_out=function_url.BAD_GATEWAY,
+        )

@@ -1,0 +1,196 @@
+"""Relay a function's response to an HTTP client, as API Gateway and function URLs do.
+
+A streamed response goes out as it arrives: the prelude is split off with
+:class:`~bedrock_stream.http_integration.PreludeDecoder`, its status and headers are
+sent, and every body chunk is sent the moment the Runtime API hands it over (chunked
+transfer encoding; nothing is buffered). A buffered response is read whole, under the
+integration timeout, and translated by the front door's own reader.
+
+What AWS does after a stream has started and then fails is only partly documented.
+The emulator's choice, the same for every front door: the chunked body is ended
+without its terminating chunk, so any HTTP client reports a truncated response rather
+than a complete one. Before anything was sent, a failed invocation is answered with
+the front door's own error response.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bedrock_stream.http_integration import CONTENT_TYPE, PreludeDecoder, PreludeError
+from bedrock_stream.local.bandwidth import Bandwidth, TokenBucket
+from bedrock_stream.local.http_server import ClientGone, Exchange
+from bedrock_stream.local.runtime_api import (
+    BodyChunk,
+    Done,
+    Event,
+    InvocationError,
+    ResponseStarted,
+)
+
+if TYPE_CHECKING:
+    from bedrock_stream.local.invoker import FunctionInvocation
+    from bedrock_stream.local.messages import GatewayResponse
+
+__all__ = ["Outcome", "StreamLimits", "relay_buffered", "relay_stream"]
+
+_log = logging.getLogger("bedrock_stream.local")
+
+
+@dataclass(frozen=True)
+class StreamLimits:
+    """Time and bandwidth limits a front door applies to a streamed response."""
+
+    max_duration: float = 900.0
+    """Seconds from the request to the end of the stream (API Gateway: 15 minutes)."""
+    idle_timeout: float = 300.0
+    """Seconds without a byte before the stream is cut (regional API Gateway: 5 minutes)."""
+    bandwidth: Bandwidth | None = None
+    """Shaping of the body, off unless asked for."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How an exchange ended, for the front door's log line."""
+
+    status: int
+    detail: str
+    sent: int = 0
+
+
+def relay_stream(
+    exchange: Exchange,
+    invocation: FunctionInvocation,
+    *,
+    limits: StreamLimits,
+    failed: GatewayResponse,
+    malformed: GatewayResponse,
+    timed_out: GatewayResponse,
+    raw_allowed: bool,
+) -> Outcome:
+    """Send a streamed invocation's response to the client as it arrives.
+
+    Args:
+        exchange: the client's request, not yet answered.
+        invocation: the function's streaming invocation for it.
+        limits: duration, idle and bandwidth limits of this front door.
+        failed: the answer when the function fails before its prelude is complete.
+        malformed: the answer when the prelude is missing or invalid.
+        timed_out: the answer when nothing came within the duration limit.
+        raw_allowed: a response whose content type is not the HTTP integration type
+            is passed through with status 200 (function URLs); else its first bytes
+            must be a prelude (API Gateway).
+    """
+    start = time.monotonic()
+    deadline = start + limits.max_duration
+    decoder: PreludeDecoder | None = PreludeDecoder()
+    bucket = TokenBucket(limits.bandwidth) if limits.bandwidth else None
+    sent = 0
+    pending: list[bytes] = []
+    events = _timed(invocation, deadline, limits.idle_timeout)
+    try:
+        for event in events:
+            if isinstance(event, ResponseStarted):
+                if raw_allowed and event.content_type.split(";")[0].strip() != CONTENT_TYPE:
+                    decoder = None
+                    exchange.start(200, [("Content-Type", event.content_type)])
+            elif isinstance(event, BodyChunk):
+                if decoder is not None and decoder.prelude is None:
+                    try:
+                        parts = decoder.feed(event.data)
+                    except PreludeError as exc:
+                        invocation.detach()
+                        _respond(exchange, malformed)
+                        return Outcome(malformed.status, f"bad prelude: {exc}")
+                    if decoder.prelude is None:
+                        continue
+                    prelude = decoder.prelude
+                    exchange.start(prelude.status_code, prelude.fields())
+                    pending = [part for part in parts[1:] if isinstance(part, bytes)]
+                else:
+                    pending = [event.data]
+                for data in pending:
+                    if bucket is not None:
+                        bucket.take(len(data))
+                    exchange.send(data)
+                    sent += len(data)
+            elif isinstance(event, InvocationError):
+                if not exchange.started:
+                    _respond(exchange, failed)
+                    return Outcome(failed.status, f"function error {event.error_type}")
+                exchange.abort()
+                return Outcome(exchange.status or 0, f"stream cut: {event.error_type}", sent)
+            elif isinstance(event, Done):
+                if not exchange.started:  # ended before a complete prelude
+                    _respond(exchange, malformed)
+                    return Outcome(malformed.status, "no prelude before the end of the stream")
+                exchange.end()
+                return Outcome(exchange.status or 0, "streamed", sent)
+    except TimeoutError as exc:
+        invocation.detach()
+        if not exchange.started:
+            _respond(exchange, timed_out)
+            return Outcome(timed_out.status, str(exc))
+        exchange.abort()
+        return Outcome(exchange.status or 0, f"stream cut: {exc}", sent)
+    except ClientGone:
+        invocation.detach()
+        raise
+    raise AssertionError("unreachable: the events end with Done")  # pragma: no cover
+
+
+def relay_buffered(
+    exchange: Exchange,
+    invocation: FunctionInvocation,
+    *,
+    timeout: float,
+    read: Callable[[bytes], GatewayResponse],
+    failed: GatewayResponse,
+    timed_out: GatewayResponse,
+) -> Outcome:
+    """Wait for a buffered invocation's whole response and answer with ``read(payload)``."""
+    body: list[bytes] = []
+    try:
+        for event in _timed(invocation, time.monotonic() + timeout, None):
+            if isinstance(event, BodyChunk):
+                body.append(event.data)
+            elif isinstance(event, InvocationError):
+                _respond(exchange, failed)
+                return Outcome(failed.status, f"function error {event.error_type}")
+            elif isinstance(event, Done):
+                break
+    except TimeoutError as exc:
+        invocation.detach()
+        _respond(exchange, timed_out)
+        return Outcome(timed_out.status, str(exc))
+    response = read(b"".join(body))
+    _respond(exchange, response)
+    return Outcome(response.status, "buffered", len(response.body))
+
+
+def _timed(invocation: FunctionInvocation, deadline: float, idle: float | None) -> Iterator[Event]:
+    """Yield the events; TimeoutError past ``deadline`` or after ``idle`` quiet seconds."""
+    quiet_since = time.monotonic()
+    while True:
+        now = time.monotonic()
+        if now >= deadline:
+            raise TimeoutError("the integration timeout was reached")
+        if idle is not None and now - quiet_since >= idle:
+            raise TimeoutError(f"no byte for {idle:g} s (idle timeout)")
+        wait = deadline - now if idle is None else min(deadline - now, quiet_since + idle - now)
+        try:
+            event = invocation.next_event(timeout=wait)
+        except TimeoutError:
+            continue  # the checks above name the limit that was reached
+        quiet_since = time.monotonic()
+        yield event
+        if isinstance(event, Done):
+            return
+
+
+def _respond(exchange: Exchange, response: GatewayResponse) -> None:
+    exchange.respond(response.status, response.headers, response.body)

@@ -1,0 +1,235 @@
+"""The whole local stack for one SAM template: every front door, the functions, Bedrock.
+
+:class:`LocalStack` reads the template, starts the Bedrock emulator (unless the real
+Bedrock is asked for), the local Lambda service, one API Gateway server per REST API
+(each API has its own host in AWS, here its own port), one server per function URL,
+and the Lambda service API. Ports are given out in that order from ``port`` (0 picks
+free ones). Functions reach the emulator through the standard
+``AWS_ENDPOINT_URL_BEDROCK_RUNTIME`` variable, so no function code is local-only.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, Protocol, TypeVar
+
+from bedrock_stream.local.front_doors import FunctionUrlServer, RestApiServer
+from bedrock_stream.local.lambda_api import LambdaApiServer
+from bedrock_stream.local.template import Template, load
+
+__all__ = ["Endpoint", "LocalStack", "PortInUse"]
+
+_AWS_CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+
+
+class _Server(Protocol):
+    @property
+    def url(self) -> str: ...
+
+    def start(self) -> object: ...
+
+    def close(self) -> None: ...
+
+
+_S = TypeVar("_S", bound=_Server)
+
+
+class PortInUse(OSError):
+    """A port the stack needs is taken; the message names it."""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One address the stack serves, for people and tests."""
+
+    kind: Literal["rest-api", "function-url", "lambda-api", "bedrock"]
+    name: str
+    url: str
+    streaming: bool
+    method: str = ""
+
+    def curl(self, message: str = "Tell me about streaming") -> str:
+        """Return a ready-to-paste ``curl -N`` line for this endpoint."""
+        body = '{"message": "' + message.replace('"', "'") + '"}'
+        method = self.method if self.method not in ("", "ANY") else "POST"
+        return f"curl -N -X {method} {self.url} -H 'Content-Type: application/json' -d '{body}'"
+
+
+class LocalStack:
+    """Run a SAM template's APIs, function URLs and functions on loopback.
+
+    Args:
+        template: the SAM template file.
+        host: the address every server listens on.
+        port: the first port; 0 gives every server a free one.
+        bedrock: ``"local"`` for the built-in Bedrock emulator, ``"aws"`` for the real
+            Bedrock with the caller's AWS credentials.
+        region: ``AWS_REGION`` of the functions (and of the real Bedrock).
+        speed: the emulator's pace, 1.0 for the recordings' timing, 0 for no delay.
+        concurrency: execution environments per function.
+        parameters: template parameter overrides.
+        bandwidth: shape streams like Lambda and API Gateway.
+        close_on_disconnect: close a function's stream when its client leaves (AWS
+            lets it run to completion).
+    """
+
+    def __init__(
+        self,
+        template: str | os.PathLike[str],
+        *,
+        host: str = "127.0.0.1",
+        port: int = 3000,
+        bedrock: Literal["local", "aws"] = "local",
+        region: str = "us-east-1",
+        speed: float = 1.0,
+        concurrency: int = 10,
+        parameters: Mapping[str, str] | None = None,
+        bandwidth: bool = False,
+        close_on_disconnect: bool = False,
+    ) -> None:
+        self.template_path = Path(template)
+        self.template: Template = load(self.template_path, parameters=parameters, region=region)
+        self._host = host
+        self._next_port = port
+        self._bedrock_mode = bedrock
+        self._region = region
+        self._speed = speed
+        self._concurrency = concurrency
+        self._bandwidth = bandwidth
+        self._close_on_disconnect = close_on_disconnect
+        self.endpoints: list[Endpoint] = []
+        self._closers: list[_Server] = []
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What the template reader found deploys silently wrong."""
+        return self.template.warnings
+
+    def endpoint(self, name: str, kind: str | None = None) -> Endpoint:
+        """Return the endpoint called ``name`` (an API's or function's logical id)."""
+        for endpoint in self.endpoints:
+            if endpoint.name == name and (kind is None or endpoint.kind == kind):
+                return endpoint
+        raise KeyError(name)
+
+    def start(self) -> LocalStack:
+        """Start every server and the Lambda service.
+
+        Raises:
+            PortInUse: a port is taken (the message says which and what to do).
+        """
+        try:
+            self._start()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def close(self) -> None:
+        """Stop every server and every function process."""
+        while self._closers:
+            self._closers.pop().close()
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _port(self) -> int:
+        port = self._next_port
+        if port:
+            self._next_port += 1
+        return port
+
+    def _bind(self, factory: Callable[[int], _S], what: str) -> _S:
+        port = self._port()
+        try:
+            server = factory(port)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise PortInUse(
+                    errno.EADDRINUSE,
+                    f"port {port} ({what}) is in use: stop what holds it or pass --port",
+                ) from None
+            raise
+        self._closers.append(server)
+        server.start()
+        return server
+
+    def _start(self) -> None:
+        from bedrock_stream.local.lambda_service import LambdaService
+
+        environment: dict[str, str] = {}
+        if self._bedrock_mode == "local":
+            from bedrock_stream.local.bedrock.server import BedrockEmulator
+
+            bedrock = self._bind(
+                lambda port: BedrockEmulator(self._host, port, speed=self._speed), "Bedrock"
+            )
+            environment["AWS_ENDPOINT_URL_BEDROCK_RUNTIME"] = bedrock.url
+            self.endpoints.append(Endpoint("bedrock", "bedrock-runtime", bedrock.url, True))
+            self.bedrock = bedrock
+        credentials = None
+        if self._bedrock_mode == "aws":
+            credentials = _caller_credentials()
+        service = LambdaService(
+            self.template.functions,
+            region=self._region,
+            concurrency=self._concurrency,
+            extra_environment=environment,
+            credentials=credentials,
+            close_on_disconnect=self._close_on_disconnect,
+        )
+        self._closers.insert(0, service)  # closed last, after its front doors
+        self.lambdas = service
+        for name, api in self.template.apis.items():
+            server = self._bind(
+                lambda port, api=api: RestApiServer(
+                    [api], service, host=self._host, port=port, bandwidth=self._bandwidth
+                ),
+                f"REST API {name}",
+            )
+            for route in api.routes:
+                if route.function is None:
+                    continue
+                url = f"{server.url}/{api.stage}{route.path}"
+                self.endpoints.append(
+                    Endpoint("rest-api", name, url, route.streaming, route.method)
+                )
+        for name, function in self.template.functions.items():
+            if function.url is None:
+                continue
+            server = self._bind(
+                lambda port, function=function: FunctionUrlServer(
+                    function, service, host=self._host, port=port
+                ),
+                f"function URL of {name}",
+            )
+            streaming = function.url.invoke_mode == "RESPONSE_STREAM"
+            self.endpoints.append(Endpoint("function-url", name, server.url, streaming))
+        api_server = self._bind(
+            lambda port: LambdaApiServer(
+                self.template.functions, service, host=self._host, port=port
+            ),
+            "Lambda API",
+        )
+        self.endpoints.append(Endpoint("lambda-api", "lambda", api_server.url, True))
+
+
+def _caller_credentials() -> dict[str, str] | None:
+    """Return the caller's AWS credentials, for functions that call the real Bedrock."""
+    try:
+        import boto3
+    except ImportError:  # pragma: no cover - the local extra has boto3
+        return None
+    found = boto3.session.Session().get_credentials()
+    if found is None:
+        return None
+    frozen = found.get_frozen_credentials()
+    values = (frozen.access_key, frozen.secret_key, frozen.token)
+    return {k: v for k, v in zip(_AWS_CREDENTIALS, values, strict=True) if v}
