@@ -1,8 +1,13 @@
 #!/usr/bin/env python3
 """Set up a virtual environment and run the project's main job or its tests.
 
-    python3 tasks.py demo      # stream a decorated handler and show the chunks arriving
+    python3 tasks.py demo      # run the reference app locally; compare streaming and buffered
     python3 tasks.py test      # the whole test suite (extra arguments go to pytest)
+
+The demo starts `bedrock-stream local` on examples/sam-app (API Gateway, Lambda and a
+Bedrock emulator on this machine), sends one prompt to the streaming and to the buffered
+API with `bedrock-stream compare`, then keeps serving until Ctrl-C so you can try the
+printed `curl -N` lines. Extra arguments go to `bedrock-stream local`.
 
 The environment lives in .venv and is reinstalled when pyproject.toml changes.
 Only the standard library is used here, so a fresh clone needs nothing but Python >= 3.10.
@@ -12,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import subprocess
 import sys
 import venv
@@ -44,6 +50,34 @@ def run(*args: str) -> int:
     return subprocess.run([str(PYTHON), *args], cwd=ROOT).returncode
 
 
+def demo(extra: list[str]) -> int:
+    cli = [str(PYTHON), "-m", "bedrock_stream.cli"]
+    command = [*cli, "local", "--template", "examples/sam-app/template.yaml", *extra]
+    stack = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    assert stack.stdout is not None
+    urls: dict[str, str] = {}
+    try:
+        for line in stack.stdout:
+            print(line, end="", flush=True)
+            found = re.match(r"\s+(\w+)\s+POST (\S+)\s+\((streaming|buffered)\)", line)
+            if found:
+                urls[found[3]] = found[2]
+            if line.startswith("Ctrl-C"):
+                break
+        else:
+            return stack.wait()
+        if {"streaming", "buffered"} <= urls.keys():
+            print("\nThe same prompt, streaming API first, then the buffered one:\n", flush=True)
+            subprocess.run([*cli, "compare", urls["streaming"], urls["buffered"]], cwd=ROOT)
+            print("\nStill serving; Ctrl-C stops everything.", flush=True)
+        for line in stack.stdout:
+            print(line, end="", flush=True)
+        return stack.wait()
+    except KeyboardInterrupt:
+        stack.terminate()
+        return stack.wait()
+
+
 def main(argv: list[str]) -> int:
     task, rest = (argv[0], argv[1:]) if argv else ("", [])
     if task not in {"demo", "test"}:
@@ -51,7 +85,7 @@ def main(argv: list[str]) -> int:
         return 2
     ensure_venv()
     if task == "demo":
-        return run("examples/quickstart/demo.py", *rest)
+        return demo(rest)
     return run("-m", "pytest", *rest)
 
 

@@ -19,23 +19,11 @@ from typing import Any
 import pytest
 
 from bedrock_stream.cli import main, wrapper_script, write_wrapper
+from bedrock_stream.local.lambda_service import MANAGED_BOOTSTRAP
 from bedrock_stream.local.runtime_api import RuntimeAPIServer
 
 EXAMPLES = Path(__file__).parents[2] / "docs" / "examples" / "runtime"
 SRC = Path(__file__).parents[2] / "src"
-
-# What Lambda's managed bootstrap does with AWS_LAMBDA_EXEC_WRAPPER: refuse a wrapper it
-# cannot execute, else exec it with the runtime's own command line, interpreter first.
-MANAGED_BOOTSTRAP = """#!/bin/sh
-if [ -n "$AWS_LAMBDA_EXEC_WRAPPER" ]; then
-  if [ ! -x "$AWS_LAMBDA_EXEC_WRAPPER" ]; then
-    echo "Cannot execute wrapper $AWS_LAMBDA_EXEC_WRAPPER" >&2
-    exit 126
-  fi
-  exec "$AWS_LAMBDA_EXEC_WRAPPER" "$PYTHON" -m awslambdaric "$_HANDLER"
-fi
-exec "$PYTHON" -m awslambdaric "$_HANDLER"
-"""
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="shell scripts")
 
@@ -52,7 +40,6 @@ def _env(api: RuntimeAPIServer, task_root: Path, **extra: str) -> dict[str, str]
     env.update(
         AWS_LAMBDA_RUNTIME_API=api.address,
         LAMBDA_TASK_ROOT=str(task_root),
-        PYTHON=sys.executable,
         **extra,
     )
     return env
@@ -79,10 +66,9 @@ def _start_managed(
     bootstrap.write_text(MANAGED_BOOTSTRAP)
     bootstrap.chmod(0o755)
     env = _env(api, task_root, AWS_LAMBDA_EXEC_WRAPPER=str(wrapper), _HANDLER="app.handler")
-    if python is not None:
-        env["PYTHON"] = python
+    command = [str(bootstrap), python or sys.executable, "-m", "awslambdaric", "app.handler"]
     return subprocess.Popen(
-        [str(bootstrap)], cwd=task_root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        command, cwd=task_root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
 
 

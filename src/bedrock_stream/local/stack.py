@@ -4,8 +4,8 @@
 Bedrock is asked for), the local Lambda service, one API Gateway server per REST API
 (each API has its own host in AWS, here its own port), one server per function URL,
 and the Lambda service API. Ports are given out in that order from ``port`` (0 picks
-free ones). Functions reach the emulator through the standard
-``AWS_ENDPOINT_URL_BEDROCK_RUNTIME`` variable, so no function code is local-only.
+free ones); the Bedrock emulator takes a free port. Functions reach it through the
+standard ``AWS_ENDPOINT_URL_BEDROCK_RUNTIME`` variable, so no function code is local-only.
 """
 
 from __future__ import annotations
@@ -146,8 +146,8 @@ class LocalStack:
             self._next_port += 1
         return port
 
-    def _bind(self, factory: Callable[[int], _S], what: str) -> _S:
-        port = self._port()
+    def _bind(self, factory: Callable[[int], _S], what: str, *, fixed: bool = True) -> _S:
+        port = self._port() if fixed else 0
         try:
             server = factory(port)
         except OSError as exc:
@@ -168,8 +168,9 @@ class LocalStack:
         if self._bedrock_mode == "local":
             from bedrock_stream.local.bedrock.server import BedrockEmulator
 
+            # On a free port: functions find it through the environment, people in the banner.
             bedrock = self._bind(
-                lambda port: BedrockEmulator(self._host, port, speed=self._speed), "Bedrock"
+                lambda _: BedrockEmulator(self._host, 0, speed=self._speed), "Bedrock", fixed=False
             )
             environment["AWS_ENDPOINT_URL_BEDROCK_RUNTIME"] = bedrock.url
             self.endpoints.append(Endpoint("bedrock", "bedrock-runtime", bedrock.url, True))

@@ -217,6 +217,7 @@ def _snapstart(api: RuntimeAPI) -> None:
 def run(
     handler: str | None = None,
     *,
+    streaming: bool | None = None,
     deadline_guard: float | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> NoReturn:
@@ -224,6 +225,8 @@ def run(
 
     Args:
         handler: ``module.function`` (or ``dir/module.function``); default ``_HANDLER``.
+        streaming: False posts buffered responses, as the managed runtime does without the
+            wrapper; default: stream, except under ``sam local`` (``AWS_SAM_LOCAL=true``).
         deadline_guard: seconds before the deadline at which a stream is cut short;
             default ``BEDROCK_STREAM_DEADLINE_GUARD``, else off.
         environ: the environment to read (default ``os.environ``).
@@ -261,7 +264,10 @@ def run(
         _init_failed(api, exc)
     if env.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":
         _snapstart(api)
-    sam_local = (env.get("AWS_SAM_LOCAL") or "").lower() == "true"
-    if sam_local:
-        _log("AWS_SAM_LOCAL=true: responses are buffered (the SAM emulator cannot stream)")
-    Runtime(api, function, streaming=not sam_local, deadline_guard=guard).serve_forever()
+    if streaming is None:
+        streaming = (env.get("AWS_SAM_LOCAL") or "").lower() != "true"
+        if not streaming:
+            _log("AWS_SAM_LOCAL=true: responses are buffered (the SAM emulator cannot stream)")
+    elif not streaming:
+        _log("buffered mode: responses are buffered, as without the exec wrapper")
+    Runtime(api, function, streaming=streaming, deadline_guard=guard).serve_forever()
