@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import select
 import socket
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -177,6 +178,14 @@ class Exchange:
     def end(self, trailers: Iterable[tuple[str, str]] = ()) -> None:
         """End a streamed response: the terminating chunk and any trailers."""
         self._write(self._conn.send(h11.EndOfMessage(headers=list(trailers))))
+
+    def peer_closed(self) -> bool:
+        """Whether the client has closed its side of the connection (checked without waiting)."""
+        try:
+            readable, _, _ = select.select([self._sock], [], [], 0)
+            return bool(readable) and not self._sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+        except (OSError, ValueError):
+            return True
 
     def abort(self) -> None:
         """Close the connection without ending the response: the client sees it truncated."""

@@ -15,7 +15,6 @@ the front door's own error response.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -38,7 +37,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Outcome", "StreamLimits", "relay_buffered", "relay_stream"]
 
-_log = logging.getLogger("bedrock_stream.local")
+_CLIENT_CHECK = 0.5
+"""Seconds between checks that a waiting client is still connected."""
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ def relay_stream(
     bucket = TokenBucket(limits.bandwidth) if limits.bandwidth else None
     sent = 0
     pending: list[bytes] = []
-    events = _timed(invocation, deadline, limits.idle_timeout)
+    events = _timed(invocation, deadline, limits.idle_timeout, exchange)
     try:
         for event in events:
             if isinstance(event, ResponseStarted):
@@ -155,7 +155,7 @@ def relay_buffered(
     """Wait for a buffered invocation's whole response and answer with ``read(payload)``."""
     body: list[bytes] = []
     try:
-        for event in _timed(invocation, time.monotonic() + timeout, None):
+        for event in _timed(invocation, time.monotonic() + timeout, None, exchange):
             if isinstance(event, BodyChunk):
                 body.append(event.data)
             elif isinstance(event, InvocationError):
@@ -167,13 +167,22 @@ def relay_buffered(
         invocation.detach()
         _respond(exchange, timed_out)
         return Outcome(timed_out.status, str(exc))
+    except ClientGone:
+        invocation.detach()
+        raise
     response = read(b"".join(body))
     _respond(exchange, response)
     return Outcome(response.status, "buffered", len(response.body))
 
 
-def _timed(invocation: FunctionInvocation, deadline: float, idle: float | None) -> Iterator[Event]:
-    """Yield the events; TimeoutError past ``deadline`` or after ``idle`` quiet seconds."""
+def _timed(
+    invocation: FunctionInvocation, deadline: float, idle: float | None, exchange: Exchange
+) -> Iterator[Event]:
+    """Yield the events; TimeoutError past ``deadline`` or after ``idle`` quiet seconds.
+
+    While no event comes, the client's connection is checked twice a second: a client
+    that left raises :class:`ClientGone` at once, not at the next write.
+    """
     quiet_since = time.monotonic()
     while True:
         now = time.monotonic()
@@ -183,8 +192,10 @@ def _timed(invocation: FunctionInvocation, deadline: float, idle: float | None) 
             raise TimeoutError(f"no byte for {idle:g} s (idle timeout)")
         wait = deadline - now if idle is None else min(deadline - now, quiet_since + idle - now)
         try:
-            event = invocation.next_event(timeout=wait)
+            event = invocation.next_event(timeout=min(wait, _CLIENT_CHECK))
         except TimeoutError:
+            if exchange.peer_closed():
+                raise ClientGone("the client closed the connection") from None
             continue  # the checks above name the limit that was reached
         quiet_since = time.monotonic()
         yield event

@@ -11,6 +11,7 @@ standard ``AWS_ENDPOINT_URL_BEDROCK_RUNTIME`` variable, so no function code is l
 from __future__ import annotations
 
 import errno
+import functools
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -26,13 +27,15 @@ __all__ = ["Endpoint", "LocalStack", "PortInUse"]
 _AWS_CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 
 
-class _Server(Protocol):
+class _Closable(Protocol):
+    def close(self) -> None: ...
+
+
+class _Server(_Closable, Protocol):
     @property
     def url(self) -> str: ...
 
     def start(self) -> object: ...
-
-    def close(self) -> None: ...
 
 
 _S = TypeVar("_S", bound=_Server)
@@ -102,7 +105,7 @@ class LocalStack:
         self._bandwidth = bandwidth
         self._close_on_disconnect = close_on_disconnect
         self.endpoints: list[Endpoint] = []
-        self._closers: list[_Server] = []
+        self._closers: list[_Closable] = []
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -146,10 +149,10 @@ class LocalStack:
             self._next_port += 1
         return port
 
-    def _bind(self, factory: Callable[[int], _S], what: str, *, fixed: bool = True) -> _S:
+    def _bind(self, factory: Callable[..., _S], what: str, *, fixed: bool = True) -> _S:
         port = self._port() if fixed else 0
         try:
-            server = factory(port)
+            server = factory(port=port)
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
                 raise PortInUse(
@@ -170,7 +173,9 @@ class LocalStack:
 
             # On a free port: functions find it through the environment, people in the banner.
             bedrock = self._bind(
-                lambda _: BedrockEmulator(self._host, 0, speed=self._speed), "Bedrock", fixed=False
+                functools.partial(BedrockEmulator, self._host, speed=self._speed),
+                "Bedrock",
+                fixed=False,
             )
             environment["AWS_ENDPOINT_URL_BEDROCK_RUNTIME"] = bedrock.url
             self.endpoints.append(Endpoint("bedrock", "bedrock-runtime", bedrock.url, True))
@@ -189,34 +194,30 @@ class LocalStack:
         self._closers.insert(0, service)  # closed last, after its front doors
         self.lambdas = service
         for name, api in self.template.apis.items():
-            server = self._bind(
-                lambda port, api=api: RestApiServer(
-                    [api], service, host=self._host, port=port, bandwidth=self._bandwidth
+            rest = self._bind(
+                functools.partial(
+                    RestApiServer, [api], service, host=self._host, bandwidth=self._bandwidth
                 ),
                 f"REST API {name}",
             )
             for route in api.routes:
                 if route.function is None:
                     continue
-                url = f"{server.url}/{api.stage}{route.path}"
+                url = f"{rest.url}/{api.stage}{route.path}"
                 self.endpoints.append(
                     Endpoint("rest-api", name, url, route.streaming, route.method)
                 )
         for name, function in self.template.functions.items():
             if function.url is None:
                 continue
-            server = self._bind(
-                lambda port, function=function: FunctionUrlServer(
-                    function, service, host=self._host, port=port
-                ),
+            url_server = self._bind(
+                functools.partial(FunctionUrlServer, function, service, host=self._host),
                 f"function URL of {name}",
             )
             streaming = function.url.invoke_mode == "RESPONSE_STREAM"
-            self.endpoints.append(Endpoint("function-url", name, server.url, streaming))
+            self.endpoints.append(Endpoint("function-url", name, url_server.url, streaming))
         api_server = self._bind(
-            lambda port: LambdaApiServer(
-                self.template.functions, service, host=self._host, port=port
-            ),
+            functools.partial(LambdaApiServer, self.template.functions, service, host=self._host),
             "Lambda API",
         )
         self.endpoints.append(Endpoint("lambda-api", "lambda", api_server.url, True))
