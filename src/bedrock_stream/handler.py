@@ -276,17 +276,28 @@ class _Invocation:
     # -- draining the body --------------------------------------------------------
 
     def _drain(self, iterator: Iterator[Any]) -> None:
+        # The hot loop of a stream: bytes skip _encode, and once the stream has started
+        # (without heartbeats) chunks go straight to the sink's write, not through _write.
+        encode = self._encode
+        direct: Callable[[bytes], None] | None = None
         try:
             while True:
                 try:
-                    data = self._encode(next(iterator))
+                    chunk = next(iterator)
+                    data = chunk if type(chunk) is bytes else encode(chunk)
                 except StopIteration:
                     return
                 except Exception as exc:
                     self._fail(exc)
                     return
-                if data:
-                    self._write(data)
+                if not data:
+                    continue
+                if direct is not None:
+                    direct(data)
+                    continue
+                self._write(data)
+                if self.started and self._heartbeat is None and self.sink is not None:
+                    direct = self.sink.write
         finally:
             close = getattr(iterator, "close", None)
             if close is not None:

@@ -10,7 +10,8 @@ Layout (after the Rust ``lambda_runtime`` crate): :mod:`.wire` (HTTP/1.1 framing
 I/O), :mod:`.client` (the Runtime API requests), :mod:`.context` (the ``context``
 object), :mod:`.marshal` (event/result JSON), :mod:`.diagnostic` (error shapes and
 trailers), :mod:`.stream` (the streaming sink), :mod:`.loader` (handler loading),
-:mod:`.logs` (Lambda's log contract), :mod:`.loop` (the loop and :func:`run`).
+:mod:`.logs` (Lambda's log contract; :mod:`.loghandler`, its ``logging`` handler),
+:mod:`.loop` (the loop and :func:`run`).
 
 Only the standard library is imported before the handler's module.
 """

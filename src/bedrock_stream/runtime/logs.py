@@ -9,17 +9,23 @@ lines of an error report joined by ``\\r`` as awslambdaric does.
 ``AWS_LAMBDA_LOG_FORMAT=JSON`` selects awslambdaric's JSON records; the text format is
 ``[LEVEL]\\t<time>Z\\t<request id>\\t<message>``. ``AWS_LAMBDA_LOG_LEVEL`` sets the root
 logger's level (``TRACE`` meaning ``DEBUG``).
+
+The root logger's handler lives in :mod:`.loghandler`, installed as soon as ``logging``
+is imported: at once if it already is, else right after the function's code imports it
+(a meta path hook), so a function that never logs does not pay for ``logging`` at cold
+start, and one that does finds the handler in place before its first record.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 import time
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from importlib.machinery import ModuleSpec
+    from types import ModuleType
     from typing import Any, TextIO
 
 __all__ = ["current_request", "log_error", "setup", "write"]
@@ -30,14 +36,6 @@ _JSON_CODES = (0xA55A0002, 0xA55A000A, 0xA55A000E, 0xA55A0012, 0xA55A0016, 0xA55
 _TEXT_TYPES = {i * 10: code.to_bytes(4, "big") for i, code in enumerate(_TEXT_CODES)}
 _JSON_TYPES = {i * 10: code.to_bytes(4, "big") for i, code in enumerate(_JSON_CODES)}
 _LEVELS = frozenset({"CRITICAL", "FATAL", "ERROR", "WARN", "WARNING", "INFO", "DEBUG", "NOTSET"})
-_RESERVED = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
-    "message",
-    "asctime",
-    "aws_request_id",
-    "tenant_id",
-    "_frame_type",
-    "taskName",
-}
 
 
 class _State:
@@ -46,6 +44,7 @@ class _State:
     json = False
     typed = False  # per-level frame types (JSON format or AWS_LAMBDA_LOG_LEVEL set)
     fd: int | None = None
+    level = ""  # AWS_LAMBDA_LOG_LEVEL, validated
 
 
 def current_request(request_id: str, tenant_id: str | None) -> None:
@@ -95,57 +94,6 @@ def log_error(error: dict[str, Any]) -> None:
         write("\n".join(lines), _TEXT_TYPES[40])
 
 
-class _Filter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.aws_request_id = _State.request_id
-        record.tenant_id = _State.tenant_id
-        return True
-
-
-class _Handler(logging.Handler):
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            message = self.format(record)
-            types = _JSON_TYPES if _State.json else _TEXT_TYPES
-            write(message, types.get(_level(record.levelno)) if _State.typed else None)
-        except Exception:
-            self.handleError(record)
-
-
-class JsonFormatter(logging.Formatter):
-    """awslambdaric's JSON record: timestamp, level, message, logger, requestId, extras."""
-
-    def __init__(self) -> None:
-        super().__init__(datefmt="%Y-%m-%dT%H:%M:%SZ")
-
-    def format(self, record: logging.LogRecord) -> str:
-        import json
-        import traceback
-
-        level = _level(record.levelno)
-        exc = record.exc_info
-        message = record.msg if isinstance(record.msg, dict) and not record.args else None
-        result: dict[str, Any] = {
-            "timestamp": self.formatTime(record, self.datefmt),
-            "level": logging.getLevelName(level),
-            "message": message if message is not None else record.getMessage(),
-            "logger": record.name,
-            "stackTrace": traceback.format_tb(exc[2]) if exc else None,
-            "errorType": exc[0].__name__ if exc and exc[0] else None,
-            "errorMessage": str(exc[1]) if exc else None,
-            "requestId": getattr(record, "aws_request_id", None),
-            "location": f"{record.pathname}:{record.funcName}:{record.lineno}" if exc else None,
-        }
-        tenant_id = getattr(record, "tenant_id", None)
-        if tenant_id is not None:
-            result["tenantId"] = tenant_id
-        result.update(
-            (k, v) for k, v in record.__dict__.items() if k not in _RESERVED and k not in result
-        )
-        clean = {k: v for k, v in result.items() if v is not None}
-        return json.dumps(clean, ensure_ascii=False, default=str) + "\n"
-
-
 class _Unbuffered:
     """Flush after every write, like awslambdaric's stdout/stderr wrappers."""
 
@@ -176,22 +124,38 @@ def setup(environ: dict[str, str] | None = None) -> None:
     if not isinstance(sys.stdout, _Unbuffered):
         sys.stdout = _Unbuffered(sys.stdout)
         sys.stderr = _Unbuffered(sys.stderr)
-    logging.Formatter.converter = time.gmtime
-    handler = _Handler()
-    if _State.json:
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(
-            logging.Formatter(
-                "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n",
-                "%Y-%m-%dT%H:%M:%S",
-            )
-        )
-    handler.addFilter(_Filter())
-    root = logging.getLogger()
-    root.addHandler(handler)
     level = (env.get("AWS_LAMBDA_LOG_LEVEL") or "").upper()
     level = "DEBUG" if level == "TRACE" else level
-    if level in _LEVELS:
-        root.setLevel(level)
+    _State.level = level if level in _LEVELS else ""
     _State.typed = _State.json or bool(level)
+    if "logging" in sys.modules:
+        _install_handler()
+    else:
+        sys.meta_path.insert(0, _LoggingHook())
+
+
+def _install_handler() -> None:
+    from bedrock_stream.runtime.loghandler import install
+
+    install(_State.level)
+
+
+class _LoggingHook:
+    """A meta path finder that installs the handler right after ``logging`` is imported."""
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> ModuleSpec | None:
+        if name != "logging":
+            return None
+        sys.meta_path.remove(self)
+        from importlib.util import find_spec
+
+        spec = find_spec(name)  # the spec the other finders give, its loader wrapped
+        if spec is not None and spec.loader is not None:
+            exec_module = spec.loader.exec_module
+
+            def exec_then_install(module: ModuleType) -> None:
+                exec_module(module)
+                _install_handler()
+
+            setattr(spec.loader, "exec_module", exec_then_install)  # noqa: B010
+        return spec

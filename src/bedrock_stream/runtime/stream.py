@@ -5,10 +5,17 @@ the handler's thread in one ``sendmsg``. Later writes are handed to a writer thr
 when it is idle it wakes and sends at once; while its ``sendmsg`` is in flight, the
 chunks written meanwhile queue up and then leave together in its next ``sendmsg`` (the
 way AWS's Node.js client coalesces the writes of one event-loop tick). ``sendmsg`` is
-scatter-gather: a large chunk is passed by reference and never copied; only small
-chunks are framed into one small ``bytes``. Once more than :data:`HIGH_WATER` bytes
-wait, ``write`` blocks until the writer has caught up, so memory stays bounded
-whatever the length of the stream.
+scatter-gather: a large chunk is passed by reference and never copied; small chunks
+are framed into small ``bytes``, and a batch of nothing but small ones is joined into
+one. Once more than :data:`HIGH_WATER` bytes wait, ``write`` blocks until the writer
+has caught up, so memory stays bounded whatever the length of the stream.
+
+A token costs the handler's thread a few bytecodes: it is framed, appended to the
+queue without taking a lock, and counted; the lock is only taken to wake an idle
+writer or to wait for it. That is safe because the queue is one ``list`` that is never
+replaced (``append`` and the writer's slice-and-delete are each atomic), and each byte
+counter has a single writer: ``_added`` the handler's thread (its writes are
+serialized, see :mod:`bedrock_stream.sink`), ``_sent`` the writer thread.
 """
 
 from __future__ import annotations
@@ -64,7 +71,13 @@ def _frame(chunks: tuple[bytes, ...], parts: list[Part]) -> int:
 
 
 def _send_all(sock: socket.socket, parts: list[Part]) -> int:
-    """Send every part with ``sendmsg`` (partial sends resumed); return the system calls made."""
+    """Send every part with ``sendmsg`` (partial sends resumed); return the system calls made.
+
+    Small parts only (a batch of tokens) are joined first: one copy at C speed costs
+    less than an iovec per token and this function's bookkeeping for each of them.
+    """
+    if len(parts) > 1 and max(map(len, parts)) < SMALL:
+        parts = [b"".join(parts)]
     calls = 0
     index = 0
     while index < len(parts):
@@ -106,12 +119,12 @@ class StreamingSink:
         self.sent_head = False
         self.error: BaseException | None = None
         self._sock: socket.socket | None = None
-        self._lock = threading.Lock()
-        self._cond = threading.Condition(self._lock)  # `with self._lock` is the C fast path
-        self._queue: list[Part] = []
-        self._queued = 0  # bytes queued or in flight
+        self._cond = threading.Condition(threading.Lock())
+        self._queue: list[Part] = []  # never replaced: see the module docstring
+        self._added = 0  # bytes ever queued (written by the handler's thread only)
+        self._sent = 0  # bytes ever sent by the writer (written by the writer only)
         self._busy = False  # the writer is sending a batch
-        self._waiting = False  # the writer is idle, waiting for work
+        self._idle = False  # the writer waits for work: a write must wake it
         self._stopping = False
         self._writer: threading.Thread | None = None
         self.syscalls = 0
@@ -136,58 +149,45 @@ class StreamingSink:
             raise DeadlineGuardExceeded(
                 f"deadline guard reached for {self.request_id}: the stream was cut short"
             )
+        if len(chunks) == 1 and len(chunks[0]) < SMALL and self._writer is not None:
+            data = chunks[0]  # the hot path: one token while the writer runs
+            if data:
+                framed = b"%x\r\n%b\r\n" % (len(data), data)
+                self._queue.append(framed)
+                self._added += len(framed)
+                if self._idle or self._added - self._sent > HIGH_WATER:
+                    self._kick()
+            return
+        parts: list[Part] = []
         if not self.sent_head:
             if self.content_type is None:
                 raise RuntimeError("write() before start()")
-            parts: list[Part] = [self._open()]
+            parts.append(self._open())
             _frame(chunks, parts)
             self._send_inline(parts)
             return
-        if len(chunks) == 1 and len(chunks[0]) < SMALL:  # the common case: one token
-            data = chunks[0]
-            if not data:
-                return
-            framed = b"%x\r\n%b\r\n" % (len(data), data)
-            with self._lock:
-                queued = self._queued + len(framed)
-                if queued <= HIGH_WATER and self._writer is not None and self.error is None:
-                    self._queue.append(framed)
-                    self._queued = queued
-                    if queued > self.peak_pending:
-                        self.peak_pending = queued
-                    if self._waiting:
-                        self._cond.notify()
-                    return
-            parts = [framed]
-            size = len(framed)
-        else:
-            parts = []
-            size = _frame(chunks, parts)
-            if not size:
-                return
-        self._enqueue(parts, size)
+        if not _frame(chunks, parts):
+            return
+        self._queue.extend(parts)
+        self._added += sum(map(len, parts))
+        if self._writer is None:
+            self._writer = threading.Thread(
+                target=self._run_writer, name=f"bedrock-stream-{self.request_id}", daemon=True
+            )
+            self._writer.start()
+        self._kick()
 
-    def _enqueue(self, parts: list[Part], size: int) -> None:
-        """Queue ``parts`` for the writer (started on first use); block above the high water."""
+    def _kick(self) -> None:
+        """After queueing: wake the writer if it is idle; block while above the high water."""
         cond = self._cond
         with cond:
-            if self.error is not None:
-                raise self.error
-            self._queue += parts
-            queued = self._queued = self._queued + size
-            if queued > self.peak_pending:
-                self.peak_pending = queued
-            if self._writer is None:
-                self._writer = threading.Thread(
-                    target=self._run_writer, name=f"bedrock-stream-{self.request_id}", daemon=True
-                )
-                self._writer.start()
-            elif self._waiting:
+            if self._idle:
+                self._idle = False  # one notify per wake-up, not one per token
                 cond.notify()
-            while self._queued > HIGH_WATER and self.error is None:
+            while self._added - self._sent > HIGH_WATER and self.error is None:
                 cond.wait()
-            if self.error is not None:
-                raise self.error
+        if self.error is not None:
+            raise self.error
 
     def finish(self, trailers: list[tuple[str, str]] | None = None) -> int:
         """End the body (zero-length chunk, trailers), wait for the Runtime API's answer.
@@ -228,8 +228,7 @@ class StreamingSink:
         if self._sock is not None:
             self._sock.close()
             self._sock = None
-        self._queue = []
-        self._queued = 0
+        self._queue.clear()
 
     # -- I/O -------------------------------------------------------------------------
 
@@ -274,24 +273,30 @@ class StreamingSink:
     def _drain(self) -> None:
         """Wait until the writer has sent everything queued."""
         with self._cond:
-            while (self._queue or self._busy) and self.error is None:
+            while self._sent != self._added and self.error is None:
                 self._cond.wait()
 
     def _run_writer(self) -> None:
         sock = self._sock
         assert sock is not None
         cond = self._cond
+        queue = self._queue
         while True:
             with cond:
-                while not self._queue and not self._stopping:
-                    self._waiting = True
+                while True:
+                    # Set before looking at the queue: a write appends, then reads this, so
+                    # either we see its token or it sees us idle and notifies.
+                    self._idle = True
+                    if queue or self._stopping:
+                        break
                     cond.wait()
-                    self._waiting = False
+                self._idle = False
                 if self._stopping:  # finish() drained the queue first; else it is abandoned
                     return
-                batch, self._queue = self._queue, []
-                size = sum(map(len, batch))
+                batch = queue[:]
+                del queue[: len(batch)]  # not clear(): a token may have been appended since
                 self._busy = True
+            size = sum(map(len, batch))
             try:
                 calls = _send_all(sock, batch)
             except OSError as exc:
@@ -302,6 +307,8 @@ class StreamingSink:
                 return
             with cond:
                 self.syscalls += calls
-                self._queued -= size
+                # The peak is reached just before a batch's bytes are counted out.
+                self.peak_pending = max(self.peak_pending, self._added - self._sent)
+                self._sent += size
                 self._busy = False
                 cond.notify_all()
