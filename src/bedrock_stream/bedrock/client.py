@@ -74,8 +74,13 @@ def default_client() -> Any:
 
 @contextmanager
 def _mapped_errors() -> Iterator[None]:
-    """Map botocore exceptions to :class:`BedrockError`; the only place that does."""
+    """Map botocore exceptions to :class:`BedrockError`; the only place that does.
+
+    A response body read after botocore has handed it over fails with urllib3's own
+    errors (the connection cut, a read timeout mid-stream): those are a truncated answer.
+    """
     from botocore.exceptions import BotoCoreError, ClientError
+    from urllib3.exceptions import HTTPError as TransportError
 
     try:
         yield
@@ -84,6 +89,9 @@ def _mapped_errors() -> Iterator[None]:
         raise error_for_code(str(error.get("Code") or ""), str(error.get("Message") or "")) from exc
     except BotoCoreError as exc:
         raise BedrockError(f"{type(exc).__name__}: transport error", code="") from exc
+    except TransportError as exc:
+        message = f"the response broke off ({type(exc).__name__}): the answer is incomplete"
+        raise IncompleteStreamError(message) from exc
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from typing import Literal, get_args
 
 from .errors import UnknownModelError
 
-__all__ = ["Family", "resolve_family"]
+__all__ = ["Family", "base_model_id", "resolve_family"]
 
 Family = Literal[
     "anthropic",
@@ -53,6 +53,24 @@ def _from_base_id(model: str) -> Family | None:
     return None
 
 
+def base_model_id(model_id: str) -> str:
+    """Return the foundation model id in ``model_id``, lowercased: no ARN, no ``us.`` prefix.
+
+    ``arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-v2`` and
+    ``us.anthropic.claude-v2`` both give ``anthropic.claude-v2``. An id of no known
+    family comes back without its ARN wrapping only.
+    """
+    model = model_id.strip().lower()
+    arn = _ARN.match(model)
+    if arn:
+        model = arn.group("rest")
+    if _from_base_id(model) is None:
+        stripped = _PROFILE_PREFIX.sub("", model, count=1)
+        if _from_base_id(stripped) is not None:
+            return stripped
+    return model
+
+
 def resolve_family(model_id: str, family: str | None = None) -> Family:
     """Return the family of ``model_id``; an explicit ``family`` wins.
 
@@ -67,15 +85,12 @@ def resolve_family(model_id: str, family: str | None = None) -> Family:
         if family not in FAMILIES:
             raise UnknownModelError(f"unknown family {family!r}; expected one of {FAMILIES}")
         return family  # type: ignore[return-value]
-    model = model_id.strip().lower()
-    arn = _ARN.match(model)
-    if arn:
-        kind, model = arn.group("kind"), arn.group("rest")
-        if kind not in ("foundation-model", "inference-profile"):
-            raise UnknownModelError(
-                f"{kind} ARNs do not name a model; pass family= (one of {FAMILIES})"
-            )
-    found = _from_base_id(model) or _from_base_id(_PROFILE_PREFIX.sub("", model, count=1))
+    arn = _ARN.match(model_id.strip().lower())
+    if arn and arn.group("kind") not in ("foundation-model", "inference-profile"):
+        raise UnknownModelError(
+            f"{arn.group('kind')} ARNs do not name a model; pass family= (one of {FAMILIES})"
+        )
+    found = _from_base_id(base_model_id(model_id))
     if found is None:
         raise UnknownModelError(
             f"cannot tell the model family of {model_id!r}; pass family= (one of {FAMILIES})"

@@ -391,7 +391,7 @@ class HTTPServer:
                 with contextlib.suppress(ClientGone, h11.LocalProtocolError):
                     exchange.respond_json(500, {"message": "Internal server error"})
             return
-        if not exchange.started:
+        if not exchange.started and not exchange.aborted:
             _log.error("%s: %s %s: no response", self.name, exchange.method, exchange.target)
             with contextlib.suppress(ClientGone, h11.LocalProtocolError):
                 exchange.respond_json(500, {"message": "Internal server error"})

@@ -1,0 +1,49 @@
+"""A local Amazon Bedrock runtime: the four inference operations on the real wire formats.
+
+>>> with BedrockEmulator(speed=0) as bedrock:  # doctest: +SKIP
+...     client = boto3.client("bedrock-runtime", endpoint_url=bedrock.url, ...)
+
+Modules: :mod:`.model` (deterministic text, tokens, timing), :mod:`.formats` (per-family
+validation and bodies), :mod:`.faults` (fault rules), :mod:`.server` (the HTTP server).
+Needs the ``local`` extra (h11); never imports boto3.
+"""
+
+from __future__ import annotations
+
+from .faults import (
+    Disconnect,
+    ErrorResponse,
+    Fault,
+    Faults,
+    Guardrail,
+    Rule,
+    Stall,
+    StreamException,
+    Truncate,
+    access_denied,
+    parse_fault,
+    resource_not_found,
+    service_unavailable,
+    throttling,
+)
+from .server import FAULT_HEADER, BedrockEmulator, RecordedRequest
+
+__all__ = [
+    "FAULT_HEADER",
+    "BedrockEmulator",
+    "Disconnect",
+    "ErrorResponse",
+    "Fault",
+    "Faults",
+    "Guardrail",
+    "RecordedRequest",
+    "Rule",
+    "Stall",
+    "StreamException",
+    "Truncate",
+    "access_denied",
+    "parse_fault",
+    "resource_not_found",
+    "service_unavailable",
+    "throttling",
+]

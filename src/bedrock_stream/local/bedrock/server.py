@@ -1,0 +1,347 @@
+"""The Bedrock runtime emulator: InvokeModel(-WithResponseStream) and Converse(Stream) on loopback.
+
+Real boto3 ``bedrock-runtime`` clients reach it through ``endpoint_url`` or the
+standard ``AWS_ENDPOINT_URL_BEDROCK_RUNTIME`` variable (see :meth:`BedrockEmulator.env`).
+Formats are :mod:`.formats`, the model :mod:`.model`, faults :mod:`.faults`; this
+module only routes requests, waits and writes frames.
+
+Admin endpoints, for tests in another process: ``POST /_emulator/faults`` with
+``{"fault": spec, "operation"?, "model"?, "prompt"?, "times"?}`` adds a rule,
+``DELETE /_emulator/faults`` clears them, ``GET /_emulator/requests`` lists requests.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from email.utils import formatdate
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from bedrock_stream.bedrock.errors import UnknownModelError
+from bedrock_stream.bedrock.families import resolve_family
+
+from ..http_server import BodyTooLarge, ClientGone, Exchange, HTTPServer
+from . import formats, validation
+from .faults import (
+    STREAM_TO_HTTP,
+    Disconnect,
+    ErrorResponse,
+    Fault,
+    Faults,
+    Guardrail,
+    Stall,
+    StreamException,
+    Truncate,
+    parse_fault,
+)
+from .formats import EVENTSTREAM, Answer, Part
+from .model import PROFILES, intervene
+from .validation import OPERATIONS, Operation, ServiceError, encode_json
+
+__all__ = ["FAULT_HEADER", "BedrockEmulator", "RecordedRequest"]
+
+FAULT_HEADER = "X-Bedrock-Stream-Fault"
+"""Request header naming a fault for this request (a :func:`.faults.parse_fault` spec)."""
+MAX_BODY = 25_000_000
+"""Bedrock's request body limit, bytes."""
+_POLL = 0.05
+
+
+@dataclass
+class RecordedRequest:
+    """One request the emulator received, and what it answered."""
+
+    method: str
+    target: str
+    headers: tuple[tuple[str, str], ...]
+    request_id: str
+    operation: Operation | None = None
+    model_id: str | None = None
+    body: Any = None
+    """The request body as parsed JSON (None if it is not JSON)."""
+    status: int | None = None
+    error_code: str | None = None
+    fault: Fault | None = None
+    text: str | None = None
+    """The answer's full text (with a guardrail's message, before any cut by a fault)."""
+    stop: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    outcome: str = "pending"
+    """``ok``, ``error``, ``exception``, ``stalled``, ``truncated``, ``disconnected`` or
+    ``client-gone``."""
+
+    def summary(self) -> dict[str, Any]:
+        """Return a JSON-able summary (for ``GET /_emulator/requests``)."""
+        return {
+            "request_id": self.request_id,
+            "operation": self.operation,
+            "model_id": self.model_id,
+            "status": self.status,
+            "error_code": self.error_code,
+            "fault": None if self.fault is None else repr(self.fault),
+            "text": self.text,
+            "stop": self.stop,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "outcome": self.outcome,
+        }
+
+
+class BedrockEmulator:
+    """An HTTP server speaking the Bedrock runtime API with a deterministic model.
+
+    Args:
+        host: the address to listen on.
+        port: the port; 0 picks a free one.
+        speed: time scale of the model's timing (1.0: the recordings' latencies,
+            0.5: twice as fast, 0: no delay). Stall faults are not scaled.
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, speed: float = 1.0) -> None:
+        if speed < 0:
+            raise ValueError("speed must be >= 0")
+        self.speed = speed
+        self.faults = Faults()
+        self.requests: list[RecordedRequest] = []
+        self._lock = threading.Lock()
+        self._closing = threading.Event()
+        self._http = HTTPServer(self._handle, host, port, name="bedrock-emulator")
+
+    @property
+    def url(self) -> str:
+        """``http://host:port``, for ``endpoint_url``."""
+        return self._http.url
+
+    @property
+    def host(self) -> str:
+        """The address the emulator listens on."""
+        return self._http.host
+
+    @property
+    def port(self) -> int:
+        """The port the emulator listens on."""
+        return self._http.port
+
+    def env(self) -> dict[str, str]:
+        """Environment variables that point boto3 at the emulator."""
+        return {"AWS_ENDPOINT_URL_BEDROCK_RUNTIME": self.url}
+
+    def start(self) -> BedrockEmulator:
+        """Start serving."""
+        self._http.start()
+        return self
+
+    def close(self) -> None:
+        """Stop serving; streams in progress (stalls included) are cut."""
+        self._closing.set()
+        self._http.close()
+
+    def __enter__(self) -> BedrockEmulator:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- routing ---------------------------------------------------------------------------
+
+    def _handle(self, exchange: Exchange) -> None:
+        path = urlsplit(exchange.target).path
+        if path.startswith("/_emulator/"):
+            self._admin(exchange, path)
+            return
+        record = RecordedRequest(
+            exchange.method, exchange.target, exchange.headers, str(uuid.uuid4())
+        )
+        with self._lock:
+            self.requests.append(record)
+        try:
+            self._serve(exchange, record, path)
+        except ServiceError as error:
+            record.status, record.error_code, record.outcome = error.status, error.code, "error"
+            exchange.respond(*error.response(record.request_id))
+        except ClientGone:
+            record.outcome = "client-gone"
+            raise
+        except Exception:
+            record.outcome = "error"
+            raise
+
+    def _serve(self, exchange: Exchange, record: RecordedRequest, path: str) -> None:
+        prefix, _, rest = path.partition("/model/")
+        model_path, _, suffix = rest.rpartition("/")
+        if exchange.method != "POST" or prefix or not model_path or suffix not in OPERATIONS:
+            raise ServiceError(404, "UnknownOperationException", "Unknown operation")
+        operation = OPERATIONS[suffix]
+        model_id = unquote(model_path)
+        record.operation, record.model_id = operation, model_id
+        try:
+            raw = exchange.read_body(MAX_BODY)
+        except BodyTooLarge:
+            raise ServiceError(413, "ValidationException", "Request body too large.") from None
+        with contextlib.suppress(ValueError):
+            record.body = json.loads(raw)
+        try:
+            family = resolve_family(model_id)
+        except UnknownModelError:
+            raise ServiceError(
+                400, "ValidationException", "The provided model identifier is invalid."
+            ) from None
+        request = validation.parse_request(operation, family, model_id, raw)
+        fault = self._fault(exchange, request)
+        record.fault = fault
+        if isinstance(fault, ErrorResponse):
+            raise ServiceError(fault.status, fault.code, fault.message)
+        answer = formats.answer(request, now=time.time())
+        if isinstance(fault, Guardrail):
+            generation = intervene(answer.generation, fault.after_tokens, fault.message)
+            answer = formats.answer(request, now=time.time(), generation=generation)
+        g = answer.generation
+        record.text, record.stop = g.text, g.stop
+        record.input_tokens, record.output_tokens = answer.input_tokens, g.output_tokens
+        if request.streaming:
+            self._stream(exchange, record, answer, fault)
+        else:
+            self._buffered(exchange, record, answer, fault)
+
+    def _fault(self, exchange: Exchange, request: validation.ModelRequest) -> Fault | None:
+        spec = exchange.header(FAULT_HEADER)
+        if spec is not None:
+            try:
+                return parse_fault(spec)
+            except ValueError as exc:
+                raise ServiceError(400, "ValidationException", f"{FAULT_HEADER}: {exc}") from None
+        return self.faults.take(request.operation, request.model_id, request.prompt)
+
+    # -- responses -------------------------------------------------------------------------
+
+    def _sleep(self, milliseconds: float) -> bool:
+        """Wait the model's time, scaled; False if the emulator is closing."""
+        seconds = milliseconds * self.speed / 1000.0
+        return seconds <= 0 or not self._closing.wait(seconds)
+
+    def _stall(self, exchange: Exchange, seconds: float | None) -> bool:
+        """Send nothing for ``seconds`` (None: forever); False once the client left or we close."""
+        deadline = None if seconds is None else time.monotonic() + seconds
+        while deadline is None or time.monotonic() < deadline:
+            wait = _POLL if deadline is None else min(_POLL, max(deadline - time.monotonic(), 0))
+            if self._closing.wait(wait) or exchange.peer_closed():
+                return False
+        return True
+
+    def _stream(
+        self, exchange: Exchange, record: RecordedRequest, answer: Answer, fault: Fault | None
+    ) -> None:
+        request = answer.request
+        parts: list[Part]
+        headers = [("Date", formatdate(usegmt=True)), ("Content-Type", EVENTSTREAM)]
+        headers.append(("x-amzn-RequestId", record.request_id))
+        if request.operation == "invoke-stream":
+            parts = formats.invoke_stream(answer)
+            headers.append(("X-Amzn-Bedrock-Content-Type", "application/json"))
+        else:
+            parts = formats.converse_stream(answer)
+        exchange.start(200, headers)
+        record.status = 200
+        profile = PROFILES[request.family]
+        pending = None if isinstance(fault, Guardrail) else fault
+        last_text = max((i for i, p in enumerate(parts) if p.tokens), default=-1)
+        sent = 0
+        for index, part in enumerate(parts):
+            after = getattr(pending, "after_tokens", None)
+            # At the first text chunk at or past ``after`` tokens, else before the stop events.
+            if after is not None and (index > last_text or (part.tokens and sent >= after)):
+                assert pending is not None
+                if self._fire(exchange, record, pending):
+                    return
+                pending = None
+            if not self._sleep(profile.delay_ms(index, part.tokens)):
+                exchange.abort()
+                return
+            exchange.send(part.frame)
+            sent += part.tokens
+        record.outcome = "ok"  # before the last write: a client may look as soon as it ends
+        exchange.end()
+
+    def _fire(self, exchange: Exchange, record: RecordedRequest, fault: Fault) -> bool:
+        """Carry out a mid-stream fault; True if the response is over."""
+        if isinstance(fault, StreamException):
+            record.outcome = "exception"
+            exchange.send(formats.exception_frame(fault.code, fault.text))
+            exchange.end()
+        elif isinstance(fault, Stall):
+            record.outcome = "stalled"
+            if self._stall(exchange, fault.seconds):
+                record.outcome = "pending"
+                return False
+            exchange.abort()
+        elif isinstance(fault, Truncate):
+            record.outcome = "truncated"
+            exchange.end()
+        elif isinstance(fault, Disconnect):
+            record.outcome = "disconnected"
+            exchange.abort()
+        return True
+
+    def _buffered(
+        self, exchange: Exchange, record: RecordedRequest, answer: Answer, fault: Fault | None
+    ) -> None:
+        if isinstance(fault, StreamException):
+            status, code = STREAM_TO_HTTP.get(fault.code, (500, "InternalServerException"))
+            raise ServiceError(status, code, fault.text)
+        if isinstance(fault, Stall) and not self._stall(exchange, fault.seconds):
+            exchange.abort()
+            record.outcome = "stalled"
+            return
+        if not self._sleep(answer.latency_ms):
+            exchange.abort()
+            return
+        headers = [("Date", formatdate(usegmt=True)), ("Content-Type", "application/json")]
+        headers.append(("x-amzn-RequestId", record.request_id))
+        if answer.request.operation == "invoke":
+            document, extra = formats.invoke_body(answer)
+            headers += extra
+        else:
+            document = formats.converse_body(answer)
+        body = encode_json(document)
+        record.status = 200
+        if isinstance(fault, (Truncate, Disconnect)):
+            record.outcome = "truncated" if isinstance(fault, Truncate) else "disconnected"
+            exchange.start(200, headers)
+            exchange.send(body[: len(body) // 2])
+            exchange.abort()
+            return
+        record.outcome = "ok"
+        exchange.respond(200, headers, body)
+
+    # -- admin -----------------------------------------------------------------------------
+
+    def _admin(self, exchange: Exchange, path: str) -> None:
+        if path == "/_emulator/faults" and exchange.method == "POST":
+            try:
+                spec = json.loads(exchange.read_body(64 * 1024))
+                self.faults.add(
+                    str(spec["fault"]),
+                    operation=spec.get("operation"),
+                    model=spec.get("model"),
+                    prompt=spec.get("prompt"),
+                    times=spec.get("times", 1),
+                )
+            except (ValueError, KeyError, TypeError, BodyTooLarge) as exc:
+                exchange.respond_json(400, {"message": f"bad fault rule: {exc}"})
+                return
+            exchange.respond_json(200, {"rules": len(self.faults.rules)})
+        elif path == "/_emulator/faults" and exchange.method == "DELETE":
+            self.faults.clear()
+            exchange.respond_json(200, {"rules": 0})
+        elif path == "/_emulator/requests" and exchange.method == "GET":
+            with self._lock:
+                summaries = [r.summary() for r in self.requests]
+            exchange.respond_json(200, summaries)
+        else:
+            exchange.respond_json(404, {"message": "not found"})
