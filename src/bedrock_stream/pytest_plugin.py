@@ -6,7 +6,7 @@ fixture is used, and the fixtures need the ``local`` extra:
 ``bedrock_emulator``
     A running Bedrock emulator (no delays) with ``AWS_ENDPOINT_URL_BEDROCK_RUNTIME``,
     a region and dummy credentials set for the test, so any boto3 ``bedrock-runtime``
-    client the code under test creates talks to it.
+    client the code under test creates (bedrock-stream's default one included) talks to it.
 ``local_stack``
     A factory: ``local_stack("template.yaml", **options)`` starts a
     :class:`~bedrock_stream.local.stack.LocalStack` on free ports (Bedrock emulated, no
@@ -32,8 +32,11 @@ __all__ = ["bedrock_emulator", "local_stack"]
 @pytest.fixture
 def bedrock_emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[BedrockEmulator]:
     """Start a Bedrock emulator and point boto3 at it for this test."""
+    from bedrock_stream.bedrock import client
     from bedrock_stream.local.bedrock.server import BedrockEmulator
 
+    # bedrock-stream's per-process default client was made for another endpoint, if any.
+    monkeypatch.setattr(client, "_client", None)
     with BedrockEmulator(speed=0.0) as emulator:
         monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", emulator.url)
         monkeypatch.setenv("AWS_REGION", "us-east-1")

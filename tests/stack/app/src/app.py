@@ -4,6 +4,7 @@
 * ``gate``: yield ``first``, wait until the file ``release`` exists, yield ``last``;
   writes the file ``yielded`` after the first chunk and ``finished`` at the end.
 * ``count``: yield ``n`` numbered lines tagged with ``tag`` (for concurrency checks).
+* ``pace``: yield ``n`` lines, one every ``interval`` seconds (background load).
 * ``sleep``: yield ``started``, then sleep past any timeout.
 * ``crash``: yield ``started``, then end the process.
 * ``fail``: yield ``started``, then raise.
@@ -47,6 +48,10 @@ def handler(event: dict[str, Any], context: Any) -> Iterator[str]:
     elif action == "count":
         for n in range(int(request["n"])):
             yield f"{request['tag']}:{n}\n"
+    elif action == "pace":
+        for n in range(int(request["n"])):
+            time.sleep(float(request["interval"]))
+            yield f"{n}\n"
     elif action == "sleep":
         yield "started\n"
         time.sleep(3600)

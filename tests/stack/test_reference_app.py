@@ -1,0 +1,196 @@
+"""The reference app (examples/sam-app) on the local stack, with the Bedrock emulator.
+
+Client -> API Gateway (STREAM or BUFFERED) -> the app's Lambda process -> boto3 ->
+the Bedrock emulator, every hop on a real socket. Each answer is checked byte for byte
+against the text the emulator recorded for that request, and each fault the emulator
+can inject is driven through the whole chain to what the client sees.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from bedrock_stream.local.bedrock.faults import Guardrail, Stall, StreamException, throttling
+from bedrock_stream.local.stack import LocalStack
+
+ROOT = Path(__file__).parents[2]
+SAM_APP = ROOT / "examples" / "sam-app"
+EVENTS_FORM = ROOT / "tests" / "data" / "templates" / "events-form.yaml"
+
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="the local Lambda service is POSIX")
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[LocalStack]:
+    with LocalStack(SAM_APP / "template.yaml", port=0, speed=0) as running:
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def no_faults_left(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if "stack" in request.fixturenames:
+        request.getfixturevalue("stack").bedrock.faults.clear()
+
+
+@contextlib.contextmanager
+def _ask(url: str, message: str, **headers: str) -> Iterator[http.client.HTTPResponse]:
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.netloc, timeout=60)
+    try:
+        connection.request(
+            "POST",
+            parts.path,
+            body=json.dumps({"message": message}),
+            headers={"Content-Type": "application/json", **headers},
+        )
+        yield connection.getresponse()
+    finally:
+        connection.close()
+
+
+def _urls(stack: LocalStack) -> tuple[str, str]:
+    return stack.endpoint("StreamingApi").url, stack.endpoint("NonStreamingApi").url
+
+
+def _answer(stack: LocalStack, message: str) -> Any:
+    """The emulator's record of the last request carrying ``message``."""
+    for record in reversed(stack.bedrock.requests):
+        if message in json.dumps(record.body):
+            return record
+    raise AssertionError(f"Bedrock never saw {message!r}")
+
+
+def test_both_apis_return_the_emulators_text_byte_for_byte(stack: LocalStack) -> None:
+    streaming, buffered = _urls(stack)
+    with _ask(streaming, "How do rivers shape valleys?") as response:
+        assert response.status == 200
+        assert response.getheader("Transfer-Encoding") == "chunked"
+        streamed = response.read()
+    record = _answer(stack, "How do rivers shape valleys?")
+    assert record.operation == "converse-stream"
+    assert streamed == record.text.encode()
+    with _ask(buffered, "How do rivers shape valleys?") as response:
+        assert response.status == 200
+        assert response.getheader("Content-Length") == str(len(streamed))
+        assert response.read() == streamed  # deterministic: the same prompt, the same text
+    assert _answer(stack, "How do rivers shape valleys?").operation == "converse"
+
+
+def test_server_sent_events_carry_the_same_text(stack: LocalStack) -> None:
+    streaming, _ = _urls(stack)
+    with _ask(streaming, "Describe a lighthouse.", Accept="text/event-stream") as response:
+        assert response.getheader("Content-Type").startswith("text/event-stream")
+        body = response.read().decode()
+    assert body.endswith("\n\n")
+    events = body[:-2].split("\n\n")  # one event per token, as the SSE spec frames them
+    text = "".join(
+        "\n".join(line[len("data: ") :] for line in event.split("\n") if line.startswith("data: "))
+        for event in events
+    )
+    assert text == _answer(stack, "Describe a lighthouse.").text
+    assert "event: error" not in body
+
+
+def test_a_bad_request_gets_a_400_naming_the_problem(stack: LocalStack) -> None:
+    for url in _urls(stack):
+        with _ask(url, "   ") as response:
+            assert response.status == 400
+            error = json.loads(response.read())
+            assert error["message"] == "'message' must be a non-empty string"
+
+
+def test_one_throttle_before_the_first_token_is_retried_invisibly(stack: LocalStack) -> None:
+    streaming, _ = _urls(stack)
+    stack.bedrock.faults.add(throttling(), prompt="retry me", times=1)
+    with _ask(streaming, "retry me please") as response:
+        assert response.status == 200
+        body = response.read()
+    assert body == _answer(stack, "retry me please").text.encode()
+    outcomes = [r.outcome for r in stack.bedrock.requests if "retry me" in json.dumps(r.body)]
+    assert outcomes == ["error", "ok"]
+
+
+def test_persistent_throttling_becomes_a_429_before_any_byte(stack: LocalStack) -> None:
+    for url in _urls(stack):
+        stack.bedrock.faults.add(throttling(), prompt="always busy", times=None)
+        with _ask(url, "always busy") as response:
+            assert response.status == 429
+            assert response.getheader("Retry-After") == "2"
+            error = json.loads(response.read())
+            assert error["message"] == "the model is busy; try again shortly"
+        stack.bedrock.faults.clear()
+
+
+def test_a_model_error_mid_stream_truncates_the_stream_never_completes_it(
+    stack: LocalStack,
+) -> None:
+    streaming, buffered = _urls(stack)
+    stack.bedrock.faults.add(StreamException(after_tokens=5), prompt="break midway", times=None)
+    with _ask(streaming, "break midway") as response:
+        assert response.status == 200  # committed with the first token
+        with pytest.raises(http.client.IncompleteRead) as cut:
+            response.read()
+    record = _answer(stack, "break midway")
+    assert record.outcome == "exception"
+    assert record.text.encode().startswith(cut.value.partial)
+    assert len(cut.value.partial) < len(record.text.encode())
+    with _ask(buffered, "break midway") as response:
+        assert response.status == 502  # buffered: nothing was sent, so an honest error
+        error = json.loads(response.read())
+        assert error["message"] == "the model could not answer; try again later"
+
+
+def test_a_guardrail_intervention_ends_the_answer_with_its_message(stack: LocalStack) -> None:
+    streaming, _ = _urls(stack)
+    stack.bedrock.faults.add(Guardrail(after_tokens=3, message="Blocked."), prompt="guard this")
+    with _ask(streaming, "guard this") as response:
+        assert response.status == 200
+        body = response.read()
+    assert body.endswith(b"Blocked.")
+    assert _answer(stack, "guard this").stop == "guardrail_intervened"
+
+
+def test_a_short_stall_delays_but_does_not_break_the_answer(stack: LocalStack) -> None:
+    streaming, _ = _urls(stack)
+    stack.bedrock.faults.add(Stall(after_tokens=2, seconds=0.3), prompt="pause a moment")
+    with _ask(streaming, "pause a moment") as response:
+        body = response.read()
+    assert body == _answer(stack, "pause a moment").text.encode()
+
+
+@pytest.mark.parametrize("fault", ["truncate; after=4", "disconnect; after=4"])
+def test_a_cut_bedrock_stream_is_reported_as_failed(stack: LocalStack, fault: str) -> None:
+    streaming, _ = _urls(stack)
+    prompt = f"cut short by {fault.split(';')[0]}"
+    stack.bedrock.faults.add(fault, prompt=prompt)
+    with _ask(streaming, prompt) as response:
+        assert response.status == 200
+        with pytest.raises(http.client.IncompleteRead):
+            response.read()
+
+
+def test_the_api_event_form_streams_too(tmp_path: Path) -> None:
+    app = tmp_path / "app"
+    shutil.copytree(SAM_APP / "src", app / "src")
+    shutil.copy(EVENTS_FORM, app / "template.yaml")
+    with LocalStack(app / "template.yaml", port=0, speed=0) as stack:
+        endpoint = stack.endpoint("StreamingApi")
+        assert endpoint.streaming
+        with _ask(endpoint.url, "Why are leaves green?") as response:
+            assert response.getheader("Transfer-Encoding") == "chunked"
+            body = response.read()
+        assert body == _answer(stack, "Why are leaves green?").text.encode()
+        url = stack.endpoint("StreamingFunction", "function-url").url
+        with _ask(url + "ask", "Why are leaves green?") as response:
+            assert response.read() == body
