@@ -122,8 +122,13 @@ class _Draw:
 
 
 def _topic(prompt: str, draw: _Draw) -> str:
-    words = list(dict.fromkeys(w for w in _WORD.findall(prompt) if w.lower() not in _STOPWORDS))
-    return words[draw.below(len(words))] if words else "your question"
+    """Pick a word of the last message (the prompt's last line), not of a system prompt."""
+    last = next((line for line in reversed(prompt.splitlines()) if line.strip()), prompt)
+    for text in (last, prompt):
+        words = list(dict.fromkeys(w for w in _WORD.findall(text) if w.lower() not in _STOPWORDS))
+        if words:
+            return words[draw.below(len(words))]
+    return "your question"
 
 
 def _compose(prompt: str, *, reasoning: bool) -> str:

@@ -1,0 +1,120 @@
+"""`bedrock-stream local` and `bedrock-stream compare` as a user runs them."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bedrock_stream.cli import main
+
+APP = Path(__file__).parent / "app" / "template.yaml"
+BANNER = re.compile(r"^\s+(\w+)\s+POST (\S+)\s+\((streaming|buffered)\)$")
+
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="signals and process groups")
+
+
+def _start(*args: str) -> subprocess.Popen[str]:
+    command = [sys.executable, "-m", "bedrock_stream.cli", "local", "-t", str(APP), *args]
+    return subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+
+
+def _banner(process: subprocess.Popen[str]) -> Iterator[str]:
+    assert process.stdout is not None
+    for line in process.stdout:
+        yield line.rstrip("\n")
+        if line.startswith("Ctrl-C"):
+            return
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def test_local_prints_every_endpoint_serves_them_and_ctrl_c_stops_everything() -> None:
+    process = _start("--port", "0", "--speed", "0")
+    try:
+        lines = list(_banner(process))
+        routes = {m[1]: (m[2], m[3]) for line in lines if (m := BANNER.match(line))}
+        assert routes["StreamApi"][1] == "streaming" and routes["BufferApi"][1] == "buffered"
+        assert any(line.startswith("  curl -N -X POST http://") for line in lines)
+        streaming = next(
+            url for url, mode in routes.values() if url.endswith("/run") and mode == "streaming"
+        )
+        buffered = routes["BufferApi"][0]
+        compared = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "bedrock_stream.cli",
+                "compare",
+                streaming,
+                buffered,
+                "-m",
+                "hi",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert compared.returncode == 0, compared.stderr
+        table = compared.stdout.splitlines()[-2:]
+        assert all(" 200 " in row for row in table)
+        # The app answers "hi" through Bedrock: both endpoints print the same text.
+        _, first, second = re.split(r"^== \S+\n", compared.stdout, flags=re.M)
+        assert first.strip() and second.startswith(first)
+        assert _children(process.pid)  # function processes are running
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+        assert _children(process.pid) == []
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+
+
+def test_a_port_in_use_is_named_in_a_clear_message() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        process = _start("--port", str(port))
+        _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 2
+    assert f"port {port} (REST API StreamApi) is in use" in stderr
+    assert "Traceback" not in stderr
+
+
+def test_a_bad_template_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = tmp_path / "template.yaml"
+    broken.write_text("Resources: [not, a, mapping]\n")
+    assert main(["local", "-t", str(broken)]) == 2
+    assert "a template needs a Resources mapping" in capsys.readouterr().err
+
+
+def test_compare_reports_an_unreachable_endpoint(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{closed.getsockname()[1]}/Prod/ask"
+    assert main(["compare", url, url]) == 1
+    assert "Connection refused" in capsys.readouterr().err
