@@ -6,7 +6,8 @@ function's process and its streaming runtime -> back, over loopback HTTP. Measur
 
 * in-process: ``invoke_streaming`` from the call to the first write reaching the sink;
 * idle: POST to the streaming REST API, request sent -> first body byte, one at a time;
-* loaded: the same while 50 other streams run (one line every 10 ms each).
+* loaded: the same while 50 other streams run, one line every ``--interval`` seconds each
+  (default 50 ms, a model's token pace; 10 ms is a heavier test).
 
 The stack (``bedrock-stream local``) and the load generator run in their own processes,
 so neither the probe nor the load shares the stack's interpreter lock.
@@ -85,7 +86,7 @@ sys.path.insert(0, {here!r})
 from local_stack_ttfb import http_ttfb
 def run():
     while True:
-        http_ttfb({url!r}, {{"action": "pace", "n": 100, "interval": 0.01}})
+        http_ttfb({url!r}, {{"action": "pace", "n": 100, "interval": {interval}}})
 for _ in range({count}):
     threading.Thread(target=run, daemon=True).start()
 threading.Event().wait()
@@ -111,7 +112,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--reps", type=int, default=9)
     parser.add_argument("--requests", type=int, default=200)
-    parser.add_argument("--load", type=int, default=50)
+    parser.add_argument("--load", type=int, default=50, help="concurrent background streams")
+    parser.add_argument(
+        "--interval", type=float, default=0.05, help="seconds between a background stream's lines"
+    )
     args = parser.parse_args()
     rows = []
     stack, url = start_stack(args.load + 4)
@@ -122,7 +126,7 @@ def main() -> None:
         for rep in range(args.reps):
             local = [in_process_ttfb() for _ in range(args.requests)]
             idle = [http_ttfb(url, probe) for _ in range(args.requests)]
-            code = LOAD.format(here=str(HERE), url=url, count=args.load)
+            code = LOAD.format(here=str(HERE), url=url, count=args.load, interval=args.interval)
             load = subprocess.Popen([sys.executable, "-c", code])
             time.sleep(2.0)  # let the load reach its steady state
             loaded = [http_ttfb(url, probe) for _ in range(args.requests)]
@@ -144,7 +148,8 @@ def main() -> None:
         stack.terminate()
         stack.wait()
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "local_stack_ttfb.json").write_text(json.dumps(rows, indent=1))
+    result = {"load": args.load, "interval": args.interval, "rows": rows}
+    (RESULTS / "local_stack_ttfb.json").write_text(json.dumps(result, indent=1))
     print("| metric | median | min-max |\n|---|---|---|")
     for key in rows[0]:
         values = [row[key] for row in rows]

@@ -194,3 +194,37 @@ def test_the_api_event_form_streams_too(tmp_path: Path) -> None:
         url = stack.endpoint("StreamingFunction", "function-url").url
         with _ask(url + "ask", "Why are leaves green?") as response:
             assert response.read() == body
+
+
+def test_cors_preflight_is_answered_by_the_gateway(stack: LocalStack) -> None:
+    parts = urlsplit(stack.endpoint("StreamingApi").url)
+    connection = http.client.HTTPConnection(parts.netloc, timeout=30)
+    try:
+        connection.request(
+            "OPTIONS",
+            parts.path,
+            headers={"Origin": "https://app.example", "Access-Control-Request-Method": "POST"},
+        )
+        response = connection.getresponse()
+        response.read()
+    finally:
+        connection.close()
+    assert response.status == 200
+    assert response.getheader("Access-Control-Allow-Origin") == "*"
+    assert "POST" in response.getheader("Access-Control-Allow-Methods", "")
+    assert "Content-Type" in response.getheader("Access-Control-Allow-Headers", "")
+
+
+def test_a_request_body_over_10_mb_is_refused_before_the_function(stack: LocalStack) -> None:
+    parts = urlsplit(stack.endpoint("NonStreamingApi").url)
+    connection = http.client.HTTPConnection(parts.netloc, timeout=30)
+    calls = len(stack.bedrock.requests)
+    try:
+        connection.request("POST", parts.path, body=b"x" * (10 * 1024 * 1024 + 1))
+        response = connection.getresponse()
+        body = response.read()
+    finally:
+        connection.close()
+    assert response.status == 413
+    assert json.loads(body) == {"message": "Request Too Long"}
+    assert len(stack.bedrock.requests) == calls

@@ -24,6 +24,7 @@ import logging
 import select
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -33,6 +34,8 @@ __all__ = ["BadRequest", "BodyTooLarge", "ClientGone", "Exchange", "HTTPServer",
 
 _READ_SIZE = 64 * 1024
 _MAX_HEAD = 64 * 1024
+_LINGER_SECONDS = 5.0
+_LINGER_BYTES = 64 * 1024 * 1024
 _log = logging.getLogger("bedrock_stream.local")
 
 
@@ -334,10 +337,16 @@ class HTTPServer:
                 sock.settimeout(self.io_timeout)
                 exchange = Exchange(sock, conn, request, client)
                 self._exchange(exchange)
-                if exchange.aborted or conn.our_state is not h11.DONE:
+                if exchange.aborted:
                     return
                 if conn.their_state is not h11.DONE:
-                    return  # the body was left unread: the connection cannot be reused
+                    # The body was left unread (e.g. refused as too large): the connection
+                    # cannot be reused. Let the client finish sending, so that it reads the
+                    # answer instead of a reset.
+                    _linger(sock)
+                    return
+                if conn.our_state is not h11.DONE:
+                    return
                 conn.start_next_cycle()
         except OSError:
             return
@@ -395,6 +404,20 @@ class HTTPServer:
             _log.error("%s: %s %s: no response", self.name, exchange.method, exchange.target)
             with contextlib.suppress(ClientGone, h11.LocalProtocolError):
                 exchange.respond_json(500, {"message": "Internal server error"})
+
+
+def _linger(sock: socket.socket) -> None:
+    """Close our side, then read and drop what the client still sends, within bounds."""
+    deadline = time.monotonic() + _LINGER_SECONDS
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_WR)
+        dropped = 0
+        while dropped < _LINGER_BYTES and (left := deadline - time.monotonic()) > 0:
+            sock.settimeout(left)
+            data = sock.recv(_READ_SIZE)
+            if not data:
+                return
+            dropped += len(data)
 
 
 def _refuse(sock: socket.socket, conn: h11.Connection, status: int, message: str) -> None:
