@@ -106,6 +106,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="end a function's stream when its client leaves (AWS runs it to completion)",
     )
+    local.add_argument(
+        "--web",
+        type=Path,
+        help="a directory of static files to serve too (default: web/ beside the template)",
+    )
     compare = commands.add_parser(
         "compare", help="time a streaming and a buffered endpoint side by side"
     )
@@ -156,6 +161,9 @@ def _local(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             parser.error(f"--parameter {item!r}: expected KEY=VALUE")
         parameters[key] = value
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    web = args.web
+    if web is None and (Path(args.template).parent / "web").is_dir():
+        web = Path(args.template).parent / "web"
     try:
         stack = LocalStack(
             args.template,
@@ -168,6 +176,7 @@ def _local(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             parameters=parameters,
             bandwidth=args.bandwidth,
             close_on_disconnect=args.close_on_disconnect,
+            web=web,
         )
     except (TemplateError, OSError) as exc:
         print(f"bedrock-stream: {exc}", file=sys.stderr)
@@ -202,6 +211,8 @@ def _banner(stack: LocalStack) -> str:
             lines.append(f"  {endpoint.name:<20} function URL {endpoint.url}  ({mode})")
         elif endpoint.kind == "lambda-api":
             lines.append(f"  {'Lambda API':<20} endpoint_url={endpoint.url}")
+        elif endpoint.kind == "web":
+            lines.append(f"  {'Web page':<20} {endpoint.url}  (open it in a browser)")
         else:
             lines.append(f"  {'Bedrock emulator':<20} endpoint_url={endpoint.url}")
     streaming = [e for e in stack.endpoints if e.kind in ("rest-api", "function-url")]

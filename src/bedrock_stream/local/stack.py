@@ -3,9 +3,10 @@
 :class:`LocalStack` reads the template, starts the Bedrock emulator (unless the real
 Bedrock is asked for), the local Lambda service, one API Gateway server per REST API
 (each API has its own host in AWS, here its own port), one server per function URL,
-and the Lambda service API. Ports are given out in that order from ``port`` (0 picks
-free ones); the Bedrock emulator takes a free port. Functions reach it through the
-standard ``AWS_ENDPOINT_URL_BEDROCK_RUNTIME`` variable, so no function code is local-only.
+the Lambda service API and, if asked, a static web page. Ports are given out in that
+order from ``port`` (0 picks free ones); the Bedrock emulator takes a free port.
+Functions reach it through the standard ``AWS_ENDPOINT_URL_BEDROCK_RUNTIME`` variable, so
+no function code is local-only.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Literal, Protocol, TypeVar
 
 from bedrock_stream.local.front_doors import FunctionUrlServer, RestApiServer
 from bedrock_stream.local.lambda_api import LambdaApiServer
+from bedrock_stream.local.static_site import StaticSite
 from bedrock_stream.local.template import Template, load
 
 __all__ = ["Endpoint", "LocalStack", "PortInUse"]
@@ -49,7 +51,7 @@ class PortInUse(OSError):
 class Endpoint:
     """One address the stack serves, for people and tests."""
 
-    kind: Literal["rest-api", "function-url", "lambda-api", "bedrock"]
+    kind: Literal["rest-api", "function-url", "lambda-api", "bedrock", "web"]
     name: str
     url: str
     streaming: bool
@@ -78,6 +80,8 @@ class LocalStack:
         bandwidth: shape streams like Lambda and API Gateway.
         close_on_disconnect: close a function's stream when its client leaves (AWS
             lets it run to completion).
+        web: a directory of static files to serve after the other servers, with a
+            ``/config.json`` naming the first streaming and buffered REST routes.
     """
 
     def __init__(
@@ -93,6 +97,7 @@ class LocalStack:
         parameters: Mapping[str, str] | None = None,
         bandwidth: bool = False,
         close_on_disconnect: bool = False,
+        web: str | os.PathLike[str] | None = None,
     ) -> None:
         self.template_path = Path(template)
         self.template: Template = load(self.template_path, parameters=parameters, region=region)
@@ -104,6 +109,7 @@ class LocalStack:
         self._concurrency = concurrency
         self._bandwidth = bandwidth
         self._close_on_disconnect = close_on_disconnect
+        self._web = None if web is None else Path(web)
         self.endpoints: list[Endpoint] = []
         self._closers: list[_Closable] = []
 
@@ -221,6 +227,17 @@ class LocalStack:
             "Lambda API",
         )
         self.endpoints.append(Endpoint("lambda-api", "lambda", api_server.url, True))
+        if self._web is not None:
+            routes = [e for e in self.endpoints if e.kind == "rest-api"]
+            config = {
+                mode: next(e.url for e in routes if e.streaming == streaming)
+                for mode, streaming in (("streaming", True), ("buffered", False))
+                if any(e.streaming == streaming for e in routes)
+            }
+            site = self._bind(
+                functools.partial(StaticSite, self._web, config, host=self._host), "web page"
+            )
+            self.endpoints.append(Endpoint("web", "web", site.url, False))
 
 
 def _caller_credentials() -> dict[str, str] | None:
