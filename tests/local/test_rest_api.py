@@ -190,3 +190,25 @@ def test_buffered_response_never_raises(payload: bytes) -> None:
 )
 def test_buffered_response_on_arbitrary_json_never_raises(payload: dict[str, Any]) -> None:
     assert isinstance(buffered_response(json.dumps(payload).encode()), GatewayResponse)
+
+
+def test_gateway_responses_customize_what_the_gateway_generates() -> None:
+    from bedrock_stream.local.rest_api import MISSING_TOKEN, TIMEOUT, customized
+    from bedrock_stream.local.template import GatewayResponseSpec, RestApi
+
+    api = RestApi(
+        "Api",
+        "Prod",
+        (),
+        {
+            "DEFAULT_4XX": GatewayResponseSpec(None, (("Access-Control-Allow-Origin", "*"),)),
+            "INTEGRATION_TIMEOUT": GatewayResponseSpec(503, (("Retry-After", "1"),)),
+        },
+    )
+    missing = customized(api, "MISSING_AUTHENTICATION_TOKEN", MISSING_TOKEN)
+    assert missing.status == 403  # falls back to DEFAULT_4XX by status class
+    assert ("Access-Control-Allow-Origin", "*") in missing.headers
+    assert missing.body == MISSING_TOKEN.body
+    timeout = customized(api, "INTEGRATION_TIMEOUT", TIMEOUT)
+    assert (timeout.status, dict(timeout.headers)["Retry-After"]) == (503, "1")
+    assert customized(None, "DEFAULT_5XX", TIMEOUT) is TIMEOUT

@@ -228,3 +228,11 @@ def test_a_request_body_over_10_mb_is_refused_before_the_function(stack: LocalSt
     assert response.status == 413
     assert json.loads(body) == {"message": "Request Too Long"}
     assert len(stack.bedrock.requests) == calls
+
+
+def test_errors_api_gateway_generates_carry_the_cors_header(stack: LocalStack) -> None:
+    base = stack.endpoint("StreamingApi").url.rsplit("/Prod/", 1)[0]
+    with _ask(base + "/Prod/nowhere", "hi") as response:  # 403 from the gateway itself
+        assert response.status == 403
+        assert response.getheader("Access-Control-Allow-Origin") == "*"
+        assert json.loads(response.read()) == {"message": "Missing Authentication Token"}

@@ -76,6 +76,8 @@ class RestApiServer:
     ) -> None:
         self.apis = tuple(apis)
         self._router = rest_api.Router(self.apis)
+        # An unmatched request belongs to the API behind this port when there is just one.
+        self._only_api = self.apis[0] if len(self.apis) == 1 else None
         self._lambdas = lambdas
         self._bandwidth = API_GATEWAY if bandwidth else None
         self._idle_timeout = idle_timeout
@@ -108,8 +110,14 @@ class RestApiServer:
 
     def _serve(self, exchange: Exchange) -> Outcome:
         match = self._router.match(exchange.method, exchange.target)
+        api = match.api if match is not None else self._only_api
+
+        def own(response_type: str, response: GatewayResponse) -> GatewayResponse:
+            """Return an answer API Gateway generates itself, with the API's customization."""
+            return rest_api.customized(api, response_type, response)
+
         if match is None:
-            _answer(exchange, rest_api.MISSING_TOKEN)
+            _answer(exchange, own("MISSING_AUTHENTICATION_TOKEN", rest_api.MISSING_TOKEN))
             return Outcome(403, "no such route")
         route = match.route
         if route.function is None:  # a MOCK integration: SAM's CORS preflight
@@ -118,7 +126,7 @@ class RestApiServer:
         try:
             body = exchange.read_body(rest_api.MAX_REQUEST_BODY)
         except BodyTooLarge:
-            _answer(exchange, rest_api.TOO_LARGE)
+            _answer(exchange, own("REQUEST_TOO_LARGE", rest_api.TOO_LARGE))
             return Outcome(413, "request body over 10 MB")
         request_id = str(uuid.uuid4())
         event = rest_api.proxy_event(
@@ -129,14 +137,16 @@ class RestApiServer:
         )
         payload = json.dumps(event).encode()
         if len(payload) > MAX_EVENT:
-            _answer(exchange, EVENT_TOO_LARGE)
+            _answer(exchange, own("REQUEST_TOO_LARGE", EVENT_TOO_LARGE))
             return Outcome(413, "event over Lambda's 6 MB limit")
         try:
             invocation = self._lambdas.invoke(route.function, payload, streaming=route.streaming)
         except TooManyRequests:
-            _answer(exchange, rest_api.THROTTLED)
+            _answer(exchange, own("THROTTLED", rest_api.THROTTLED))
             return Outcome(429, "function at its concurrency limit")
         timeout = route.timeout_ms / 1000
+        failed = own("INTEGRATION_FAILURE", rest_api.BAD_GATEWAY)
+        timed_out = own("INTEGRATION_TIMEOUT", rest_api.TIMEOUT)
         if route.streaming:
             limits = StreamLimits(
                 max_duration=min(timeout, STREAM_LIMIT),
@@ -147,18 +157,18 @@ class RestApiServer:
                 exchange,
                 invocation,
                 limits=limits,
-                failed=rest_api.BAD_GATEWAY,
-                malformed=rest_api.INTERNAL_ERROR,
-                timed_out=rest_api.TIMEOUT,
+                failed=failed,
+                malformed=own("DEFAULT_5XX", rest_api.INTERNAL_ERROR),
+                timed_out=timed_out,
                 raw_allowed=False,
             )
+
+        def read(payload: bytes) -> GatewayResponse:
+            response = rest_api.buffered_response(payload)
+            return failed if response is rest_api.BAD_GATEWAY else response
+
         return relay_buffered(
-            exchange,
-            invocation,
-            timeout=timeout,
-            read=rest_api.buffered_response,
-            failed=rest_api.BAD_GATEWAY,
-            timed_out=rest_api.TIMEOUT,
+            exchange, invocation, timeout=timeout, read=read, failed=failed, timed_out=timed_out
         )
 
 

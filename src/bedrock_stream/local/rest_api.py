@@ -27,12 +27,16 @@ from bedrock_stream.local.messages import GatewayResponse, Request, read_proxy_f
 if TYPE_CHECKING:
     from bedrock_stream.local.template import RestApi, Route
 
+GatewayResponseType = str
+"""An API Gateway response type, e.g. ``MISSING_AUTHENTICATION_TOKEN``."""
+
 __all__ = [
     "INTERNAL_ERROR",
     "MISSING_TOKEN",
     "Match",
     "Router",
     "buffered_response",
+    "customized",
     "proxy_event",
 ]
 
@@ -193,6 +197,25 @@ def _media_matches(media: str, pattern: str) -> bool:
     kind, _, subtype = pattern.lower().partition("/")
     media_kind, _, media_subtype = media.partition("/")
     return (kind in ("*", media_kind)) and (subtype in ("*", media_subtype))
+
+
+def customized(
+    api: RestApi | None, response_type: GatewayResponseType, response: GatewayResponse
+) -> GatewayResponse:
+    """Apply the API's gateway response for ``response_type`` to an answer it generated.
+
+    The type's own customization wins, else ``DEFAULT_4XX`` / ``DEFAULT_5XX`` by status
+    class, as API Gateway falls back. Headers are added (e.g. CORS on errors).
+    """
+    if api is None:
+        return response
+    default = "DEFAULT_4XX" if response.status < 500 else "DEFAULT_5XX"
+    spec = api.gateway_responses.get(response_type) or api.gateway_responses.get(default)
+    if spec is None:
+        return response
+    names = {name.lower() for name, _ in spec.headers}
+    headers = tuple(h for h in response.headers if h[0].lower() not in names) + spec.headers
+    return GatewayResponse(spec.status or response.status, headers, response.body)
 
 
 def buffered_response(payload: bytes) -> GatewayResponse:

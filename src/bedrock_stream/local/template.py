@@ -30,7 +30,16 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote, unquote
 
-__all__ = ["Function", "FunctionUrl", "RestApi", "Route", "Template", "TemplateError", "load"]
+__all__ = [
+    "Function",
+    "FunctionUrl",
+    "GatewayResponseSpec",
+    "RestApi",
+    "Route",
+    "Template",
+    "TemplateError",
+    "load",
+]
 
 _LOCAL_BUCKET = "bedrock-stream-local-code"
 _INTEGRATION_URI = re.compile(
@@ -92,12 +101,24 @@ class Route:
 
 
 @dataclass(frozen=True)
+class GatewayResponseSpec:
+    """A customized gateway response (``x-amazon-apigateway-gateway-responses``)."""
+
+    status: int | None
+    """The status to answer with instead of the default; None keeps it."""
+    headers: tuple[tuple[str, str], ...]
+    """Static header values (unquoted), e.g. ``Access-Control-Allow-Origin: *``."""
+
+
+@dataclass(frozen=True)
 class RestApi:
     """An API Gateway REST API with its stage and routes."""
 
     name: str
     stage: str
     routes: tuple[Route, ...]
+    gateway_responses: Mapping[str, GatewayResponseSpec] = field(default_factory=dict)
+    """By response type: ``DEFAULT_4XX``, ``DEFAULT_5XX``, ``THROTTLED``, ..."""
 
 
 @dataclass(frozen=True)
@@ -303,8 +324,31 @@ def _apis(resources: dict[str, Any]) -> tuple[dict[str, RestApi], list[str]]:
                 route, warning = _route(name, path, method_name, integration)
                 routes.append(route)
                 warnings.extend(warning)
-        apis[name] = RestApi(name=name, stage=stages.get(name, "Prod"), routes=tuple(routes))
+        apis[name] = RestApi(
+            name=name,
+            stage=stages.get(name, "Prod"),
+            routes=tuple(routes),
+            gateway_responses=_gateway_responses(body),
+        )
     return apis, warnings
+
+
+def _gateway_responses(body: dict[str, Any]) -> dict[str, GatewayResponseSpec]:
+    """Read the static parts of the API's gateway responses: status and quoted header values."""
+    found: dict[str, GatewayResponseSpec] = {}
+    for response_type, spec in (body.get("x-amazon-apigateway-gateway-responses") or {}).items():
+        if not isinstance(spec, dict):
+            continue
+        headers = []
+        for key, value in (spec.get("responseParameters") or {}).items():
+            name = str(key).removeprefix("gatewayresponse.header.")
+            if name != key and isinstance(value, str) and len(value) >= 2 and value[0] == "'":
+                headers.append((name, value.strip("'")))
+        status = str(spec.get("statusCode") or "")
+        found[str(response_type)] = GatewayResponseSpec(
+            int(status) if status.isdigit() else None, tuple(headers)
+        )
+    return found
 
 
 def _route(

@@ -125,9 +125,10 @@ def _topic(prompt: str, draw: _Draw) -> str:
     """Pick a word of the last message (the prompt's last line), not of a system prompt."""
     last = next((line for line in reversed(prompt.splitlines()) if line.strip()), prompt)
     for text in (last, prompt):
-        words = list(dict.fromkeys(w for w in _WORD.findall(text) if w.lower() not in _STOPWORDS))
-        if words:
-            return words[draw.below(len(words))]
+        words: list[str] = [w for w in _WORD.findall(text) if w.lower() not in _STOPWORDS]
+        unique = list(dict.fromkeys(words))
+        if unique:
+            return unique[draw.below(len(unique))]
     return "your question"
 
 
