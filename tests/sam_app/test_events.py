@@ -1,0 +1,82 @@
+"""The sample events in examples/sam-app/events/, through the handler, against the emulator.
+
+Each is invoked as the streaming runtime invokes it (a sink attached) and as the managed
+runtime behind the buffered API does (no sink), with the Bedrock emulator answering.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from bedrock_stream.local.bedrock.server import BedrockEmulator
+from bedrock_stream.testing import LambdaContextStub, invoke_streaming
+
+SAM_APP = Path(__file__).parents[2] / "examples" / "sam-app"
+EVENTS = SAM_APP / "events"
+
+
+@pytest.fixture
+def app(bedrock_emulator: BedrockEmulator) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "reference_app_events", SAM_APP / "src" / "app.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _event(name: str) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads((EVENTS / name).read_text())
+    return document
+
+
+def test_every_sample_event_is_covered() -> None:
+    assert sorted(p.name for p in EVENTS.glob("*.json")) == [
+        "ask-sse.json",
+        "ask.json",
+        "bad-request.json",
+        "not-json.json",
+    ]
+
+
+def test_ask_streams_the_answer_and_buffers_the_same_text(
+    app: ModuleType, bedrock_emulator: BedrockEmulator
+) -> None:
+    streamed = invoke_streaming(app.handler, _event("ask.json"))
+    assert streamed.status == 200
+    assert streamed.headers["content-type"] == "text/plain; charset=utf-8"
+    assert streamed.body.decode() == bedrock_emulator.requests[-1].text
+    buffered = app.handler(_event("ask.json"), LambdaContextStub())
+    assert buffered["statusCode"] == 200
+    assert buffered["body"] == bedrock_emulator.requests[-1].text
+
+
+def test_ask_sse_streams_server_sent_events(app: ModuleType) -> None:
+    result = invoke_streaming(app.handler, _event("ask-sse.json"))
+    assert result.headers["content-type"].startswith("text/event-stream")
+    assert result.body.startswith(b"data: ") and result.body.endswith(b"\n\n")
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("bad-request.json", "'message' must be a non-empty string"),
+        ("not-json.json", 'the request body must be JSON like {"message": "..."}'),
+    ],
+)
+def test_bad_requests_get_a_400_in_both_modes(
+    app: ModuleType, bedrock_emulator: BedrockEmulator, name: str, message: str
+) -> None:
+    streamed = invoke_streaming(app.handler, _event(name))
+    assert streamed.status == 400
+    assert json.loads(streamed.body)["message"] == message
+    buffered = app.handler(_event(name), LambdaContextStub())
+    assert (buffered["statusCode"], json.loads(buffered["body"])["message"]) == (400, message)
+    assert bedrock_emulator.requests == []  # rejected before Bedrock was asked
