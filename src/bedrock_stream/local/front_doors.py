@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from bedrock_stream.local import function_url, rest_api
 from bedrock_stream.local.bandwidth import API_GATEWAY
-from bedrock_stream.local.http_server import BodyTooLarge, Exchange, HTTPServer
+from bedrock_stream.local.http_server import BodyTooLarge, Exchange, HTTPServer, HTTPService
 from bedrock_stream.local.invoker import MAX_EVENT, Invoker, TooManyRequests, event_too_large
 from bedrock_stream.local.messages import GatewayResponse, Request
 from bedrock_stream.local.relay import (
@@ -50,8 +50,10 @@ def _answer(exchange: Exchange, response: GatewayResponse) -> None:
     exchange.respond(response.status, response.headers, response.body)
 
 
-class RestApiServer:
+class RestApiServer(HTTPService):
     """The REST APIs of a template behind one port, stage first in the path (``/Prod/ask``).
+
+    A route's URL is ``{url}/{stage}{path}``.
 
     Args:
         apis: the REST APIs to serve.
@@ -83,20 +85,6 @@ class RestApiServer:
         self._idle_timeout = idle_timeout
         self._binary_media_types = tuple(binary_media_types)
         self.server = HTTPServer(self._handle, host, port, name="api-gateway")
-
-    @property
-    def url(self) -> str:
-        """``http://host:port``; a route's URL is ``{url}/{stage}{path}``."""
-        return self.server.url
-
-    def start(self) -> RestApiServer:
-        """Start serving."""
-        self.server.start()
-        return self
-
-    def close(self) -> None:
-        """Stop serving."""
-        self.server.close()
 
     def _handle(self, exchange: Exchange) -> None:
         outcome = self._serve(exchange)
@@ -172,7 +160,7 @@ class RestApiServer:
         )
 
 
-class FunctionUrlServer:
+class FunctionUrlServer(HTTPService):
     """One function's URL (every path and method), ``BUFFERED`` or ``RESPONSE_STREAM``.
 
     Args:
@@ -197,15 +185,6 @@ class FunctionUrlServer:
     def url(self) -> str:
         """``http://host:port/``."""
         return self.server.url + "/"
-
-    def start(self) -> FunctionUrlServer:
-        """Start serving."""
-        self.server.start()
-        return self
-
-    def close(self) -> None:
-        """Stop serving."""
-        self.server.close()
 
     def _handle(self, exchange: Exchange) -> None:
         outcome = self._serve(exchange)

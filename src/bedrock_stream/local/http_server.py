@@ -29,8 +29,17 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import h11
+from typing_extensions import Self
 
-__all__ = ["BadRequest", "BodyTooLarge", "ClientGone", "Exchange", "HTTPServer", "Handler"]
+__all__ = [
+    "BadRequest",
+    "BodyTooLarge",
+    "ClientGone",
+    "Exchange",
+    "HTTPServer",
+    "HTTPService",
+    "Handler",
+]
 
 _READ_SIZE = 64 * 1024
 _MAX_HEAD = 64 * 1024
@@ -404,6 +413,26 @@ class HTTPServer:
             _log.error("%s: %s %s: no response", self.name, exchange.method, exchange.target)
             with contextlib.suppress(ClientGone, h11.LocalProtocolError):
                 exchange.respond_json(500, {"message": "Internal server error"})
+
+
+class HTTPService:
+    """Base of the local servers that own an :class:`HTTPServer`: start, close, url."""
+
+    server: HTTPServer
+
+    @property
+    def url(self) -> str:
+        """``http://host:port``."""
+        return self.server.url
+
+    def start(self) -> Self:
+        """Start serving."""
+        self.server.start()
+        return self
+
+    def close(self) -> None:
+        """Stop serving."""
+        self.server.close()
 
 
 def _linger(sock: socket.socket) -> None:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from bedrock_stream.bedrock.eventstream import encode_message
-from bedrock_stream.local.http_server import BodyTooLarge, Exchange, HTTPServer
+from bedrock_stream.local.http_server import BodyTooLarge, Exchange, HTTPServer, HTTPService
 from bedrock_stream.local.invoker import MAX_EVENT, TooManyRequests, event_too_large
 from bedrock_stream.local.runtime_api import BodyChunk, Done, InvocationError, ResponseStarted
 
@@ -79,8 +79,10 @@ def invoke_complete(error: InvocationError | None) -> bytes:
     )
 
 
-class LambdaApiServer:
+class LambdaApiServer(HTTPService):
     """Lambda's ``Invoke`` and ``InvokeWithResponseStream`` for the given functions.
+
+    :attr:`url` is the ``endpoint_url`` for a boto3 ``lambda`` client.
 
     Args:
         functions: the names a client may invoke.
@@ -100,20 +102,6 @@ class LambdaApiServer:
         self.functions = frozenset(functions)
         self._lambdas = lambdas
         self.server = HTTPServer(self._handle, host, port, name="lambda-api")
-
-    @property
-    def url(self) -> str:
-        """The ``endpoint_url`` for a boto3 ``lambda`` client."""
-        return self.server.url
-
-    def start(self) -> LambdaApiServer:
-        """Start serving."""
-        self.server.start()
-        return self
-
-    def close(self) -> None:
-        """Stop serving."""
-        self.server.close()
 
     def _handle(self, exchange: Exchange) -> None:
         path = exchange.target.partition("?")[0]  # a Qualifier is ignored: all are $LATEST

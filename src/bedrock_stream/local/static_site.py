@@ -13,12 +13,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import unquote
 
-from bedrock_stream.local.http_server import Exchange, HTTPServer
+from bedrock_stream.local.http_server import Exchange, HTTPServer, HTTPService
 
 __all__ = ["StaticSite"]
 
 
-class StaticSite:
+class StaticSite(HTTPService):
     """Serve ``directory`` and ``/config.json`` (``config`` as JSON) on loopback."""
 
     def __init__(
@@ -37,15 +37,6 @@ class StaticSite:
     def url(self) -> str:
         """The site's root URL."""
         return self.server.url + "/"
-
-    def start(self) -> StaticSite:
-        """Start serving."""
-        self.server.start()
-        return self
-
-    def close(self) -> None:
-        """Stop serving."""
-        self.server.close()
 
     def _handle(self, exchange: Exchange) -> None:
         if exchange.method not in ("GET", "HEAD"):
