@@ -30,8 +30,11 @@ class FunctionInvocation(Protocol):
         """The invocation's request id."""
         ...
 
-    def next_event(self, timeout: float | None = None) -> Event:
-        """Return the next Runtime API event; TimeoutError after ``timeout`` seconds."""
+    def next_event(self, timeout: float | None = None, *, keep: bool = True) -> Event:
+        """Return the next Runtime API event; TimeoutError after ``timeout`` seconds.
+
+        Front doors pass ``keep=False``: body chunks are relayed, not retained.
+        """
         ...
 
     def detach(self) -> None:

@@ -193,7 +193,7 @@ def _buffered(exchange: Exchange, invocation: FunctionInvocation) -> None:
     body: list[bytes] = []
     error: InvocationError | None = None
     while True:
-        event = invocation.next_event()
+        event = invocation.next_event(keep=False)
         if isinstance(event, BodyChunk):
             body.append(event.data)
         elif isinstance(event, InvocationError):
@@ -213,7 +213,7 @@ def _buffered(exchange: Exchange, invocation: FunctionInvocation) -> None:
 def _stream(exchange: Exchange, invocation: FunctionInvocation) -> None:
     try:
         while True:
-            event = invocation.next_event()
+            event = invocation.next_event(keep=False)
             if isinstance(event, ResponseStarted):
                 exchange.start(200, [_VERSION, ("Content-Type", event.content_type)])
             elif isinstance(event, BodyChunk):

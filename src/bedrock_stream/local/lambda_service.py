@@ -61,6 +61,7 @@ from bedrock_stream.local.invoker import TooManyRequests
 from bedrock_stream.local.runtime_api import (
     BodyChunk,
     Done,
+    Event,
     Invocation,
     InvocationError,
     RuntimeAPIServer,
@@ -204,22 +205,35 @@ class ServiceInvocation(Invocation):
 
     Its events (:meth:`next_event`, :meth:`events`, :meth:`result`) are those of
     :class:`~bedrock_stream.local.runtime_api.Invocation`, ending with ``Done`` whatever
-    happens to the process.
+    happens to the process: the Runtime API emits them straight into it (no relay
+    thread), and the sandbox's supervisor adds the failures the Runtime API cannot see.
+    Nothing is emitted after ``Done``, and after :meth:`detach` body chunks are dropped.
     """
 
     def __init__(
-        self, queued: Invocation, *, function: str, pid: int, bootstrap: Bootstrap
+        self,
+        payload: bytes,
+        *,
+        request_id: str,
+        deadline_ms: int,
+        function_arn: str,
+        streaming: bool,
+        client_context: str | None,
+        function: str,
+        pid: int,
+        bootstrap: Bootstrap,
+        on_done: Callable[[ServiceInvocation, Done], None],
     ) -> None:
         super().__init__(
-            queued.payload,
-            request_id=queued.request_id,
-            deadline_ms=queued.deadline_ms,
-            function_arn=queued.function_arn,
-            trace_id=queued.trace_id,
-            streaming=queued.streaming,
-            client_context=queued.client_context,
-            cognito_identity=queued.cognito_identity,
-            tenant_id=queued.tenant_id,
+            payload,
+            request_id=request_id,
+            deadline_ms=deadline_ms,
+            function_arn=function_arn,
+            trace_id=_trace_id(),
+            streaming=streaming,
+            client_context=client_context,
+            cognito_identity=None,
+            tenant_id=None,
         )
         self.function = function
         """The function's name."""
@@ -228,11 +242,19 @@ class ServiceInvocation(Invocation):
         self.bootstrap = bootstrap
         """What that process's bootstrap started."""
         self._detached = threading.Event()
+        self._ended = threading.Event()
+        self._emitting = threading.Lock()
+        self._on_done = on_done
 
     @property
     def detached(self) -> bool:
         """Whether :meth:`detach` was called."""
         return self._detached.is_set()
+
+    @property
+    def ended(self) -> bool:
+        """Whether ``Done`` has been emitted."""
+        return self._ended.is_set()
 
     def detach(self) -> None:
         """Say the client went away: no more body chunks are kept, and the end is logged.
@@ -242,6 +264,29 @@ class ServiceInvocation(Invocation):
         connection is reset) and its sandbox discarded.
         """
         self._detached.set()
+
+    def wait_ended(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for ``Done``; return whether it came."""
+        return self._ended.wait(timeout)
+
+    def emit(self, event: Event) -> None:
+        """Record an event (from the Runtime API); ignored once the invocation has ended."""
+        with self._emitting:
+            self._emit(event)
+
+    def fail(self, error: InvocationError) -> None:
+        """End the invocation with ``error`` unless it has ended already."""
+        with self._emitting:
+            self._emit(error)
+            self._emit(Done("failure"))
+
+    def _emit(self, event: Event) -> None:
+        if self._ended.is_set() or (isinstance(event, BodyChunk) and self.detached):
+            return
+        if isinstance(event, Done):
+            self._on_done(self, event)  # before the invoker sees Done: the sandbox is idle
+            self._ended.set()
+        super().emit(event)
 
 
 class _Sandbox:
@@ -270,7 +315,8 @@ class _Sandbox:
             start_new_session=True,  # its own process group: killed whole, deaf to Ctrl-C
         )
         self.log(f"process {self.process.pid} started ({bootstrap}): {shlex.join(command)}")
-        self._jobs: queue.Queue[tuple[ServiceInvocation, Invocation] | None] = queue.Queue()
+        self._jobs: queue.Queue[ServiceInvocation | None] = queue.Queue()
+        self._cut = False  # the current invocation's stream was closed on disconnect
         self._reader = threading.Thread(target=self._read, name=f"{function.name}-output")
         self._supervisor = threading.Thread(target=self._supervise, name=function.name)
         self._reader.start()
@@ -287,17 +333,20 @@ class _Sandbox:
         self, payload: bytes, *, streaming: bool, client_context: Mapping[str, Any] | None
     ) -> ServiceInvocation:
         """Queue an invocation; the runtime takes it at its next ``/next``."""
-        queued = self.api.invoke(
-            payload=payload,
-            timeout_ms=self.function.timeout * 1000,
-            streaming=streaming,
-            trace_id=_trace_id(),
-            client_context=client_context,
-        )
         job = ServiceInvocation(
-            queued, function=self.function.name, pid=self.process.pid, bootstrap=self.bootstrap
+            payload,
+            request_id=str(uuid.uuid4()),
+            deadline_ms=int(time.time() * 1000) + self.function.timeout * 1000,
+            function_arn=self.api.function_arn,
+            streaming=streaming,
+            client_context=None if client_context is None else json.dumps(client_context),
+            function=self.function.name,
+            pid=self.process.pid,
+            bootstrap=self.bootstrap,
+            on_done=self._ended,
         )
-        self._jobs.put((job, queued))
+        self._jobs.put(job)
+        self.api.submit(job)
         return job
 
     def stop(self) -> None:
@@ -313,8 +362,8 @@ class _Sandbox:
     def _supervise(self) -> None:
         try:
             while True:
-                item = self._jobs.get()
-                if item is None or not self._serve(*item):
+                job = self._jobs.get()
+                if job is None or not self._serve(job):
                     return
         finally:
             self._service._discard(self)
@@ -325,36 +374,37 @@ class _Sandbox:
             self.log(f"process {self.process.pid} ended ({_exit_status(status)})")
             self._service._forget(self)
 
-    def _serve(self, job: ServiceInvocation, queued: Invocation) -> bool:
-        """Relay one invocation to ``job``; return whether the sandbox stays warm."""
+    def _serve(self, job: ServiceInvocation) -> bool:
+        """Watch one invocation until it ends; return whether the sandbox stays warm.
+
+        The Runtime API emits the invocation's events itself; this thread only checks,
+        every 50 ms, what nothing signals: the move from init to the function's own
+        timeout, the deadline, the process's exit, and a client that left.
+        """
         deadline = time.monotonic() + INIT_TIMEOUT
         limit = f"Init timed out after {INIT_TIMEOUT:.2f} seconds"
-        initializing, cut = True, False
-        while True:
-            job.state = queued.state
-            if initializing and queued.state != "queued":
+        initializing = True
+        self._cut = False
+        while not job.wait_ended(_SLICE):
+            if initializing and job.state != "queued":
                 initializing = False
                 deadline = time.monotonic() + self.function.timeout
                 limit = f"Task timed out after {self.function.timeout:.2f} seconds"
-            if job.detached and self._service.close_on_disconnect and not cut:
-                cut = True
+            if job.detached and self._service.close_on_disconnect and not self._cut:
+                self._cut = True
                 self._service._discard(self)
                 self.api.close()
                 self.log(f"{job.request_id}: the client went away, the stream is closed")
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return self._fail(job, _error("Sandbox.Timedout", job.request_id, limit))
-            try:
-                event = queued.next_event(min(remaining, _SLICE), keep=False)
-            except TimeoutError:
-                failure = self._failure(job.request_id)
-                if failure is None:
-                    continue
-                return self._fail(job, failure)
-            if isinstance(event, Done):
-                return self._end(job, event, warm=not cut)
-            if not (job.detached and isinstance(event, BodyChunk)):
-                job.emit(event)
+            if job.state == "done":
+                continue  # the Runtime API is ending it
+            if time.monotonic() >= deadline:
+                self._fail(job, _error("Sandbox.Timedout", job.request_id, limit))
+                return False
+            failure = self._failure(job.request_id)
+            if failure is not None:
+                self._fail(job, failure)
+                return False
+        return not self._cut and self.alive
 
     def _failure(self, request_id: str) -> InvocationError | None:
         """Return the init error the runtime posted, else its exit, if either happened."""
@@ -368,21 +418,19 @@ class _Sandbox:
             "Runtime.ExitError", request_id, f"Runtime exited with error: {_exit_status(status)}"
         )
 
-    def _fail(self, job: ServiceInvocation, error: InvocationError) -> bool:
+    def _fail(self, job: ServiceInvocation, error: InvocationError) -> None:
         self._service._discard(self)
         self._kill()
         self.log(f"{job.request_id} failed: {error.error_type}")
-        job.emit(error)
-        return self._end(job, Done("failure"), warm=False)
+        job.fail(error)
 
-    def _end(self, job: ServiceInvocation, done: Done, *, warm: bool) -> bool:
-        if warm:  # before Done reaches the invoker, so that its next invocation finds it idle
+    def _ended(self, job: ServiceInvocation, done: Done) -> None:
+        """Handle ``Done`` as it is emitted, before the invoker sees it."""
+        if not self._cut and job.state == "done" and self.alive:
+            # The runtime answered: idle again before the invoker's next call looks.
             self._service._release(self)
         if job.detached:
             self.log(f"{job.request_id} finished after its client went away: {done.status}")
-        job.state = "done"
-        job.emit(done)
-        return warm
 
     def _kill(self) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):

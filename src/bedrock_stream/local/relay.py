@@ -192,7 +192,7 @@ def _timed(
             raise TimeoutError(f"no byte for {idle:g} s (idle timeout)")
         wait = deadline - now if idle is None else min(deadline - now, quiet_since + idle - now)
         try:
-            event = invocation.next_event(timeout=min(wait, _CLIENT_CHECK))
+            event = invocation.next_event(min(wait, _CLIENT_CHECK), keep=False)
         except TimeoutError:
             if exchange.peer_closed():
                 raise ClientGone("the client closed the connection") from None

@@ -356,6 +356,10 @@ class RuntimeAPIServer:
             cognito_identity=None if cognito_identity is None else json.dumps(cognito_identity),
             tenant_id=tenant_id,
         )
+        return self.submit(invocation)
+
+    def submit(self, invocation: Invocation) -> Invocation:
+        """Queue an invocation built by the caller (e.g. a subclass that watches its events)."""
         with self._lock:
             self._invocations[invocation.request_id] = invocation
         self._queue.put(invocation)
