@@ -24,8 +24,11 @@ async function loadConfig() {
   let urls = null;
   let source = "";
   try {
-    const response = await fetch("config.json", { cache: "no-store" });
-    if (response.ok) {
+    // A page opened from a file has no origin to ask: go straight to the query string.
+    const response = window.location.protocol === "file:"
+      ? null
+      : await fetch("config.json", { cache: "no-store" });
+    if (response && response.ok) {
       const config = await response.json();
       if (config && (typeof config.streaming === "string" || typeof config.buffered === "string")) {
         urls = config;
