@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import logging
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -80,3 +81,18 @@ def test_bad_requests_get_a_400_in_both_modes(
     buffered = app.handler(_event(name), LambdaContextStub())
     assert (buffered["statusCode"], json.loads(buffered["body"])["message"]) == (400, message)
     assert bedrock_emulator.requests == []  # rejected before Bedrock was asked
+
+
+def test_prompts_are_not_logged(
+    app: ModuleType, bedrock_emulator: BedrockEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    # INFO: the app's own level, above Lambda's default WARNING (botocore's DEBUG would
+    # show request bodies, but nobody gets that without asking for it).
+    caplog.set_level(logging.INFO)
+    secret = "my-private-question-7f3a"
+    event = _event("ask.json")
+    event["body"] = json.dumps({"message": secret})
+    assert invoke_streaming(app.handler, event).status == 200
+    assert app.handler(event, LambdaContextStub())["statusCode"] == 200
+    assert caplog.records  # something was logged, the prompt never
+    assert secret not in caplog.text
