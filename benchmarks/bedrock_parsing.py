@@ -1,6 +1,7 @@
 """Parsing cost per chunk: bedrock-stream vs langchain-aws and LiteLLM, on the same recordings.
 
 Run: PYTHONPATH=src python benchmarks/bedrock_parsing.py [--runs 11]
+Writes benchmarks/results/bedrock_parsing.json.
 
 Input: the recorded streams in tests/data/bedrock-recordings (InvokeModelWithResponseStream
 chunks and ConverseStream events), decoded once up front to what boto3 yields per event
@@ -143,6 +144,7 @@ def main() -> int:
             return False
         return True
 
+    report: dict[str, Any] = {"runs": args.runs}
     for api, corpus in (("InvokeModelWithResponseStream", invoke), ("ConverseStream", converse)):
         slot = 0 if api.startswith("Invoke") else 1
         chosen = [
@@ -158,6 +160,7 @@ def main() -> int:
             f"median of {args.runs} runs"
         )
         print(f"{'library':16} {'us/chunk':>9} {'min':>8} {'max':>8} {'ratio':>7}")
+        figures = report[api] = {"recordings": len(chosen), "chunks": chunks, "libraries": {}}
         base = None
         for name, fns in libraries.items():
             fn = fns[slot]
@@ -169,12 +172,21 @@ def main() -> int:
             per_chunk = [t / chunks * 1e6 for t in measure(run, chosen, args.runs)]
             median = statistics.median(per_chunk)
             base = base or median
+            figures["libraries"][name] = {
+                "us_per_chunk": median,
+                "min": min(per_chunk),
+                "max": max(per_chunk),
+                "ratio_to_ours": median / base,
+            }
             print(
                 f"{name:16} {median:9.2f} {min(per_chunk):8.2f} {max(per_chunk):8.2f} "
                 f"{median / base:6.1f}x"
             )
     if not others:
         print("\nOnly bedrock-stream was measured.")
+    out = ROOT / "benchmarks" / "results" / "bedrock_parsing.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(report, indent=1))
     return 0
 
 

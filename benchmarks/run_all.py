@@ -1,0 +1,77 @@
+"""Run every benchmark once, in order, and gather their figures in one JSON file.
+
+    .venv/bin/python benchmarks/run_all.py [--node-ric DIR] [--soak-minutes 10] [--quick]
+
+Each benchmark is its own script (see benchmarks/README.md) and writes its own file under
+benchmarks/results/; this runs them one after another (never side by side: they share the
+machine's two cores) and writes benchmarks/results/summary.json with every file's content
+and the command that produced it. ``--quick`` uses a few repetitions, for a smoke run;
+published figures use the defaults (medians of at least 9 paired repetitions where a peer
+is measured). The Node.js peer needs ``npm install aws-lambda-ric@4.0.2`` in a directory
+given as ``--node-ric DIR`` (the package directory inside its node_modules is found).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+
+
+def steps(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
+    quick = args.quick
+    runtime = ["runtime_bench.py", "--reps", "3" if quick else "9"]
+    runtime += ["--json", str(RESULTS / "runtime_bench.json")]
+    if args.node_ric:
+        package = args.node_ric / "node_modules" / "aws-lambda-ric"
+        runtime += ["--node-ric", str(package if package.is_dir() else args.node_ric)]
+    plan = [
+        ("handler_overhead", ["handler_overhead.py", "--runs", "3" if quick else "9"]),
+        ("bedrock_parsing", ["bedrock_parsing.py", "--runs", "3" if quick else "11"]),
+        ("runtime_bench", runtime),
+        ("local_stack_ttfb", ["local_stack_ttfb.py", "--reps", "2" if quick else "9"]),
+    ]
+    if (HERE / "load.py").exists():
+        plan.append(("load", ["load.py", *(["--reps", "1"] if quick else [])]))
+    if (HERE / "soak.py").exists() and args.soak_minutes > 0:
+        plan.append(("soak", ["soak.py", "--minutes", str(args.soak_minutes)]))
+    return plan
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--node-ric", type=Path, help="where aws-lambda-ric is npm-installed")
+    parser.add_argument("--soak-minutes", type=float, default=10.0, help="0 skips the soak")
+    parser.add_argument("--quick", action="store_true", help="few repetitions: a smoke run")
+    args = parser.parse_args()
+    RESULTS.mkdir(exist_ok=True)
+    summary: dict[str, object] = {
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": {"python": platform.python_version(), "platform": platform.platform()},
+        "benchmarks": {},
+    }
+    failed = []
+    for name, command in steps(args):
+        print(f"\n=== {name}: {' '.join(command)}", flush=True)
+        done = subprocess.run([sys.executable, *command], cwd=HERE)
+        result_file = RESULTS / f"{name}.json"
+        entry: dict[str, object] = {"command": command, "exit": done.returncode}
+        if result_file.exists():
+            entry["result"] = json.loads(result_file.read_text())
+        if done.returncode != 0:
+            failed.append(name)
+        summary["benchmarks"][name] = entry  # type: ignore[index]
+    (RESULTS / "summary.json").write_text(json.dumps(summary, indent=1))
+    print(f"\nwrote {RESULTS / 'summary.json'}" + (f"; FAILED: {failed}" if failed else ""))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
