@@ -236,3 +236,17 @@ def test_errors_api_gateway_generates_carry_the_cors_header(stack: LocalStack) -
         assert response.status == 403
         assert response.getheader("Access-Control-Allow-Origin") == "*"
         assert json.loads(response.read()) == {"message": "Missing Authentication Token"}
+
+
+def test_throttling_after_the_first_token_is_not_retried_and_cuts_the_stream(
+    stack: LocalStack,
+) -> None:
+    streaming, _ = _urls(stack)
+    throttled_late = StreamException("throttlingException", after_tokens=4)
+    stack.bedrock.faults.add(throttled_late, prompt="throttle me late")
+    with _ask(streaming, "throttle me late") as response:
+        assert response.status == 200
+        with pytest.raises(http.client.IncompleteRead):
+            response.read()
+    tries = [r for r in stack.bedrock.requests if "throttle me late" in json.dumps(r.body)]
+    assert [r.outcome for r in tries] == ["exception"]  # one try: text had gone out already
