@@ -259,3 +259,14 @@ def test_a_broken_exec_wrapper_fails_init_and_the_api_answers_502(
         assert response.status == 502
         assert json.loads(response.read()) == {"message": "Internal server error"}
     assert f"exit status {status}" in caplog.text
+
+
+def test_boto3_invocation_types_and_bad_input(stack: LocalStack) -> None:
+    client = _lambda_client(stack)
+    assert (
+        client.invoke(FunctionName="BufferFunction", InvocationType="DryRun")["StatusCode"] == 204
+    )
+    with pytest.raises(client.exceptions.InvalidRequestContentException):
+        client.invoke(FunctionName="BufferFunction", Payload=b"not json")
+    with pytest.raises(client.exceptions.InvalidParameterValueException):
+        client.invoke(FunctionName="BufferFunction", InvocationType="Sometimes", Payload=b"{}")

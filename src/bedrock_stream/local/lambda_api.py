@@ -130,6 +130,10 @@ class LambdaApiServer(HTTPService):
             )
             return
         invocation_type = exchange.header("x-amz-invocation-type") or "RequestResponse"
+        if invocation_type not in ("RequestResponse", "Event", "DryRun"):
+            message = f"Invalid invocation type: {invocation_type}"
+            _error(exchange, 400, "InvalidParameterValueException", message)
+            return
         if invocation_type == "DryRun":
             exchange.respond(204, [_VERSION])
             return
