@@ -1,6 +1,7 @@
 """Run every benchmark once, in order, and gather their figures in one JSON file.
 
     .venv/bin/python benchmarks/run_all.py [--node-ric DIR] [--soak-minutes 10] [--quick]
+    .venv/bin/python benchmarks/run_all.py --node-ric DIR --publish
 
 Each benchmark is its own script (see benchmarks/README.md) and writes its own file under
 benchmarks/results/; this runs them one after another (never side by side: they share the
@@ -9,6 +10,9 @@ and the command that produced it. ``--quick`` uses a few repetitions, for a smok
 published figures use the defaults (medians of at least 9 paired repetitions where a peer
 is measured). The Node.js peer needs ``npm install aws-lambda-ric@4.0.2`` in a directory
 given as ``--node-ric DIR`` (the package directory inside its node_modules is found).
+``--publish`` then copies the summary to docs/data/benchmarks.json, the committed snapshot the
+documentation's performance page is rendered from; only a full run where every benchmark
+succeeded is published.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
+PUBLISHED = HERE.parent / "docs" / "data" / "benchmarks.json"
 
 
 def steps(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
@@ -50,11 +55,20 @@ def main() -> int:
     parser.add_argument("--node-ric", type=Path, help="where aws-lambda-ric is npm-installed")
     parser.add_argument("--soak-minutes", type=float, default=10.0, help="0 skips the soak")
     parser.add_argument("--quick", action="store_true", help="few repetitions: a smoke run")
+    parser.add_argument(
+        "--publish",
+        action="store_true",
+        help=f"copy the summary to {PUBLISHED.relative_to(HERE.parent)}",
+    )
     args = parser.parse_args()
+    if args.publish and args.quick:
+        parser.error("--publish needs a full run: drop --quick")
     RESULTS.mkdir(exist_ok=True)
     summary: dict[str, object] = {
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": {"python": platform.python_version(), "platform": platform.platform()},
+        "commit": git_commit(),
+        "quick": args.quick,
         "benchmarks": {},
     }
     failed = []
@@ -70,7 +84,34 @@ def main() -> int:
         summary["benchmarks"][name] = entry  # type: ignore[index]
     (RESULTS / "summary.json").write_text(json.dumps(summary, indent=1))
     print(f"\nwrote {RESULTS / 'summary.json'}" + (f"; FAILED: {failed}" if failed else ""))
-    return 1 if failed else 0
+    if failed:
+        if args.publish:
+            print(f"not published: {PUBLISHED} is unchanged")
+        return 1
+    if args.publish:
+        PUBLISHED.parent.mkdir(exist_ok=True)
+        PUBLISHED.write_text((RESULTS / "summary.json").read_text())
+        print(f"published {PUBLISHED}")
+    return 0
+
+
+def git_commit() -> str | None:
+    """The checked-out commit, with ``+dirty`` when the work tree has changes."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=HERE,
+            capture_output=True,
+            text=True,
+        )
+    except OSError:
+        return None
+    if head.returncode != 0:
+        return None
+    return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
 
 
 if __name__ == "__main__":

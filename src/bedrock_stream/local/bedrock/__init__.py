@@ -1,7 +1,8 @@
 """A local Amazon Bedrock runtime: the four inference operations on the real wire formats.
 
->>> with BedrockEmulator(speed=0) as bedrock:  # doctest: +SKIP
-...     client = boto3.client("bedrock-runtime", endpoint_url=bedrock.url, ...)
+Examples:
+    >>> with BedrockEmulator(speed=0) as bedrock:  # doctest: +SKIP
+    ...     client = boto3.client("bedrock-runtime", endpoint_url=bedrock.url, ...)
 
 Modules: :mod:`.model` (deterministic text, tokens, timing), :mod:`.formats` (per-family
 validation and bodies), :mod:`.faults` (fault rules), :mod:`.server` (the HTTP server).
