@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import resource
 import socket
 import threading
 from collections.abc import Iterator
@@ -148,3 +149,35 @@ def test_a_stream_is_sent_chunk_by_chunk_and_an_abort_truncates_it() -> None:
                         response.read()
             finally:
                 connection.close()
+
+
+def test_peer_closed_sees_a_live_client_on_a_descriptor_past_1024() -> None:
+    # A stack with ~200 warm functions holds over 1024 descriptors; select() cannot watch
+    # those (FD_SETSIZE), and a client must not then be taken for gone.
+    seen: list[bool] = []
+    answered = threading.Event()
+
+    def handler(exchange: Exchange) -> None:
+        seen.append(exchange.peer_closed())
+        answered.set()
+        exchange.respond_json(200, {})
+
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 1200:
+        pytest.skip(f"needs 1200 descriptors, the limit is {soft}")
+    ballast = [socket.socket()]
+    try:
+        while ballast[-1].fileno() < 1100:
+            ballast.append(socket.socket())
+        for server in _serve(handler):
+            connection = http.client.HTTPConnection(server.host, server.port)
+            try:
+                connection.request("GET", "/")
+                assert connection.getresponse().status == 200
+            finally:
+                connection.close()
+    finally:
+        for sock in ballast:
+            sock.close()
+    assert answered.is_set()
+    assert seen == [False]

@@ -237,7 +237,9 @@ class TextStream:
             return
 
 
-def _decode_chunk(raw: bytes) -> Any:
+def _decode_chunk(raw: Any) -> Any:
+    if not isinstance(raw, bytes):  # a chunk event without its bytes member
+        raise MalformedChunkError("a chunk has no bytes", code="")
     try:
         return json.loads(raw)
     except ValueError:
@@ -284,7 +286,7 @@ def stream_text(
 
             def events(raw: Any) -> Iterable[Event]:
                 chunk = raw.get("chunk")
-                return () if chunk is None else parser.feed(_decode_chunk(chunk["bytes"]))
+                return () if chunk is None else parser.feed(_decode_chunk(chunk.get("bytes")))
 
         try:
             with _mapped_errors():

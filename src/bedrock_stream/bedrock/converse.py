@@ -58,7 +58,7 @@ def converse_events(event: Mapping[str, Any]) -> list[Event]:
         if tool:
             index = int(start.get("contentBlockIndex") or 0)
             out.append(
-                ToolUseStart(id=str(tool.get("toolUseId")), name=str(tool["name"]), index=index)
+                ToolUseStart(id=str(tool.get("toolUseId")), name=str(tool.get("name")), index=index)
             )
     if (block := event.get("contentBlockDelta")) is not None:
         delta = block.get("delta") or {}
@@ -92,7 +92,7 @@ def converse_response_events(response: Mapping[str, Any]) -> list[Event]:
             out.append(TextDelta(block["text"]))
         elif (tool := block.get("toolUse")) is not None:
             out.append(
-                ToolUseStart(id=str(tool.get("toolUseId")), name=str(tool["name"]), index=index)
+                ToolUseStart(id=str(tool.get("toolUseId")), name=str(tool.get("name")), index=index)
             )
         elif (reasoning := block.get("reasoningContent")) is not None:
             text = reasoning.get("reasoningText") or {}

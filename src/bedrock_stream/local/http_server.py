@@ -45,6 +45,7 @@ _READ_SIZE = 64 * 1024
 _MAX_HEAD = 64 * 1024
 _LINGER_SECONDS = 5.0
 _LINGER_BYTES = 64 * 1024 * 1024
+_HEAD_TOO_LARGE = "Request header fields too large"
 _log = logging.getLogger("bedrock_stream.local")
 
 
@@ -194,8 +195,9 @@ class Exchange:
     def peer_closed(self) -> bool:
         """Whether the client has closed its side of the connection (checked without waiting)."""
         try:
-            readable, _, _ = select.select([self._sock], [], [], 0)
-            return bool(readable) and not self._sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+            return _readable(self._sock) and not self._sock.recv(
+                1, socket.MSG_PEEK | socket.MSG_DONTWAIT
+            )
         except (OSError, ValueError):
             return True
 
@@ -211,8 +213,15 @@ class Exchange:
         if not self._body_done():
             # The body will not be read: say so, so the client does not reuse the connection.
             fields.append(("Connection", "close"))
+        # A field value is sent without surrounding whitespace (RFC 9110 5.5) and non-ASCII
+        # text as UTF-8. A head h11 still refuses raises here, before anything is sent, so
+        # the server can answer 500 instead of cutting the connection.
+        head = h11.Response(
+            status_code=status,
+            headers=[(name.encode(), value.strip(" \t").encode()) for name, value in fields],
+        )
         self.status = status
-        self._write(self._conn.send(h11.Response(status_code=status, headers=fields)))
+        self._write(self._conn.send(head))
 
     def _next_event(self) -> Any:
         while True:
@@ -370,11 +379,12 @@ class HTTPServer:
             try:
                 event = conn.next_event()
             except h11.RemoteProtocolError as exc:
-                _refuse(sock, conn, exc.error_status_hint, "Bad request")
+                status = exc.error_status_hint
+                _refuse(sock, conn, status, _HEAD_TOO_LARGE if status == 431 else "Bad request")
                 return None
             if isinstance(event, h11.Request):
                 if sum(len(k) + len(v) + 4 for k, v in event.headers.raw_items()) > _MAX_HEAD:
-                    _refuse(sock, conn, 431, "Request header fields too large")
+                    _refuse(sock, conn, 431, _HEAD_TOO_LARGE)
                     return None
                 return event
             if event is not h11.NEED_DATA:
@@ -433,6 +443,20 @@ class HTTPService:
     def close(self) -> None:
         """Stop serving."""
         self.server.close()
+
+
+def _readable(sock: socket.socket) -> bool:
+    """Whether ``sock`` has data or its end to read, without waiting.
+
+    ``poll`` where there is one: ``select`` cannot watch a descriptor numbered 1024 or more
+    (``FD_SETSIZE``), which a stack with a couple of hundred warm functions reaches.
+    """
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
+        return bool(poller.poll(0))
+    readable, _, _ = select.select([sock], [], [], 0)
+    return bool(readable)
 
 
 def _linger(sock: socket.socket) -> None:

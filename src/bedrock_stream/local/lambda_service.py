@@ -393,8 +393,8 @@ class _Sandbox:
             if job.detached and self._service.close_on_disconnect and not self._cut:
                 self._cut = True
                 self._service._discard(self)
-                self.api.close()
                 self.log(f"{job.request_id}: the client went away, the stream is closed")
+                self.api.close()  # after the log line: closing ends the invocation
             if job.state == "done":
                 continue  # the Runtime API is ending it
             if time.monotonic() >= deadline:

@@ -5,9 +5,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from dataclasses import dataclass
 
 __all__ = ["GatewayResponse", "Request", "read_proxy_fields"]
+
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+"""An HTTP field name (RFC 9110 token)."""
 
 
 @dataclass(frozen=True)
@@ -42,9 +46,12 @@ def read_proxy_fields(
     """Build the response a Lambda proxy result's fields describe.
 
     Returns None when API Gateway could not read them: a status outside 100-599, a
-    CR, LF or NUL in a header, a body that is not a string, or invalid base64.
+    header name that is not an HTTP token, a CR, LF or NUL in a header, a body that is
+    not a string, or invalid base64.
     """
     if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
+        return None
+    if not all(_TOKEN.fullmatch(name) for name, _ in headers):
         return None
     if any(ch in text for pair in headers for text in pair for ch in "\r\n\0"):
         return None

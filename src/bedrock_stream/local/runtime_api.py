@@ -64,6 +64,8 @@ _PREFIX = "/2018-06-01/runtime"
 _ERROR_TYPE = "lambda-runtime-function-error-type"
 _ERROR_BODY = "lambda-runtime-function-error-body"
 _READ_SIZE = 256 * 1024
+_MAX_HEAD = 1024 * 1024
+"""RAPID's limit on a request head (Go's default ``MaxHeaderBytes``); trailers share it."""
 _TRACE_ID = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
 
 
@@ -384,17 +386,26 @@ class RuntimeAPIServer:
             with self._lock:
                 self._connections.add(conn)
             thread = threading.Thread(target=self._serve, args=(conn,), daemon=True)
+            # Only the live ones: a runtime may open a connection per invocation.
+            self._threads = [t for t in self._threads if t.is_alive()]
             self._threads.append(thread)
             thread.start()
 
     def _serve(self, sock: socket.socket) -> None:
-        conn = h11.Connection(h11.SERVER)
+        conn = h11.Connection(h11.SERVER, max_incomplete_event_size=_MAX_HEAD)
         try:
             while not self._closing:
-                event = self._next_event(sock, conn)
-                if isinstance(event, h11.Request):
-                    self._route(sock, conn, event)
-                elif event is None or isinstance(event, h11.ConnectionClosed):
+                try:
+                    event = self._next_event(sock, conn)
+                    if isinstance(event, h11.Request):
+                        if sum(len(k) + len(v) + 4 for k, v in event.headers) > _MAX_HEAD:
+                            self._refuse(sock, conn, 431)
+                            return
+                        self._route(sock, conn, event)
+                except h11.RemoteProtocolError as exc:  # a malformed head or body
+                    self._refuse(sock, conn, exc.error_status_hint)
+                    return
+                if event is None or isinstance(event, h11.ConnectionClosed):
                     return
                 if conn.our_state is h11.MUST_CLOSE or conn.their_state is h11.MUST_CLOSE:
                     return
@@ -432,6 +443,21 @@ class RuntimeAPIServer:
         data = (data or b"") + (conn.send(h11.Data(data=body)) or b"")
         data += conn.send(h11.EndOfMessage()) or b""
         sock.sendall(data)
+
+    @classmethod
+    def _refuse(cls, sock: socket.socket, conn: h11.Connection, status: int) -> None:
+        """Answer a request that is not valid HTTP with a JSON error; the connection then ends."""
+        if conn.our_state is not h11.SEND_RESPONSE and conn.our_state is not h11.IDLE:
+            return
+        too_large = status == 431
+        body = json.dumps(
+            {
+                "errorMessage": "Request header fields too large" if too_large else "Bad request",
+                "errorType": "RequestHeaderFieldsTooLarge" if too_large else "InvalidRequest",
+            }
+        ).encode()
+        with contextlib.suppress(OSError, h11.ProtocolError):
+            cls._send(sock, conn, status, body, [("Connection", "close")])
 
     def _route(self, sock: socket.socket, conn: h11.Connection, request: h11.Request) -> None:
         target = request.target.decode("latin-1")
@@ -487,6 +513,12 @@ class RuntimeAPIServer:
         if invocation is None:  # closing
             self._queue.put(None)
             raise OSError("server closing")
+        with self._lock:
+            # The runtime has moved on: forget what it finished, or a warm server keeps
+            # every invocation it ever served. A late post for one is refused like any
+            # unknown request id.
+            for done in [k for k, v in self._invocations.items() if v.state == "done"]:
+                del self._invocations[done]
         invocation.state = "dispatched"
         self._send(sock, conn, 200, invocation.payload, invocation.next_headers())
 
@@ -507,7 +539,13 @@ class RuntimeAPIServer:
         self, sock: socket.socket, conn: h11.Connection, request_id: str, headers: dict[str, str]
     ) -> None:
         invocation = self._claim(request_id, "done")
-        body = self._drain(sock, conn)
+        try:
+            body = self._drain(sock, conn)
+        except (OSError, h11.ProtocolError):
+            # The error is reported but its body is lost: the invocation still ends.
+            invocation.emit(InvocationError(headers.get(_ERROR_TYPE) or "Runtime.Unknown", b""))
+            invocation.emit(Done("failure"))
+            raise
         error_type = headers.get(_ERROR_TYPE) or _body_type(body)
         invocation.emit(InvocationError(error_type, body, tuple(headers.items())))
         invocation.emit(Done("failure"))

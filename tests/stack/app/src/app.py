@@ -8,10 +8,22 @@
 * ``sleep``: yield ``started``, then sleep past any timeout.
 * ``crash``: yield ``started``, then end the process.
 * ``fail``: yield ``started``, then raise.
+
+Actions for hostile-input tests are chosen by the query string instead (``?action=...``),
+so that the body may be anything, even bytes that are not UTF-8:
+
+* ``echo``: answer the event's ``body`` and ``isBase64Encoded`` as a JSON object.
+* ``raw``: bypass every check and write the bytes of ``data`` (URL-safe base64) through
+  the response sink as the whole stream, with the HTTP integration content type (a
+  crafted prelude, then any body); without a sink (buffered), return ``data`` decoded
+  as JSON as the function's result.
+* ``flood``: stream ``mb`` MiB of ``x`` in 64 KiB chunks, then write the file
+  ``finished`` in ``dir``.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import time
@@ -21,12 +33,46 @@ from typing import Any
 
 from bedrock_stream import streaming_handler
 from bedrock_stream.bedrock import stream_text
+from bedrock_stream.http_integration import CONTENT_TYPE
+from bedrock_stream.sink import current_sink
 
 MODEL_ID = "us.anthropic.claude-3-5-haiku-20241022-v1:0"
 
 
+def handler(event: dict[str, Any], context: Any) -> Any:
+    query = (event.get("queryStringParameters") if isinstance(event, dict) else None) or {}
+    action = query.get("action")
+    if action == "raw":
+        data = base64.urlsafe_b64decode(query["data"])
+        sink = current_sink()
+        if sink is None:
+            return json.loads(data)
+        sink.start(CONTENT_TYPE)
+        sink.write(data)
+        return None
+    if action == "echo":
+        return _echo(event, context)
+    if action == "flood":
+        return _flood(event, context)
+    return _actions(event, context)
+
+
+@streaming_handler(content_type="application/json")
+def _echo(event: dict[str, Any], context: Any) -> Iterator[str]:
+    yield json.dumps({"body": event.get("body"), "isBase64Encoded": event["isBase64Encoded"]})
+
+
+@streaming_handler(content_type="application/octet-stream")
+def _flood(event: dict[str, Any], context: Any) -> Iterator[bytes]:
+    query = event["queryStringParameters"]
+    chunk = b"x" * 65536
+    for _ in range(int(query["mb"]) * 16):
+        yield chunk
+    (Path(query["dir"]) / "finished").touch()
+
+
 @streaming_handler(content_type="text/plain; charset=utf-8")
-def handler(event: dict[str, Any], context: Any) -> Iterator[str]:
+def _actions(event: dict[str, Any], context: Any) -> Iterator[str]:
     body = event.get("body") or "{}"
     request = json.loads(body) if isinstance(body, str) else body
     action = request.get("action", "ask")
