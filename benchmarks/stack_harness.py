@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -189,8 +190,11 @@ class Sampler:
 
     pid: int
     interval: float = 0.2
+    keep: bool = False
+    """Keep every sample in :attr:`series` (with its time since the start)."""
     peak: dict[str, float] = field(default_factory=dict)
     samples: int = 0
+    series: list[dict[str, Any]] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
@@ -205,12 +209,15 @@ class Sampler:
         self._thread.join()
 
     def _run(self) -> None:
+        began = time.monotonic()
         while True:
             try:
                 current = snapshot(self.pid)
             except OSError:  # the stack is gone
                 return
             self.samples += 1
+            if self.keep:
+                self.series.append({"t": round(time.monotonic() - began, 1), **current})
             for key, value in current.items():
                 self.peak[key] = max(self.peak.get(key, value), value)
             if self._stop.wait(self.interval):

@@ -93,8 +93,14 @@ class RecordedRequest:
         }
 
 
+KEEP_REQUESTS = 10_000
+"""How many of the latest requests :attr:`BedrockEmulator.requests` keeps."""
+
+
 class BedrockEmulator:
     """An HTTP server speaking the Bedrock runtime API with a deterministic model.
+
+    :attr:`requests` records the latest :data:`KEEP_REQUESTS` requests, oldest first.
 
     Args:
         host: the address to listen on.
@@ -160,6 +166,8 @@ class BedrockEmulator:
         )
         with self._lock:
             self.requests.append(record)
+            if len(self.requests) > KEEP_REQUESTS:  # a long-running stack must not grow
+                del self.requests[: len(self.requests) - KEEP_REQUESTS]
         try:
             self._serve(exchange, record, path)
         except ServiceError as error:
