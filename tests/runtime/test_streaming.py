@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -489,3 +490,30 @@ def test_deadline_guard_before_the_first_byte_posts_error(
 
     got = harness.invoke(late, {}, deadline_ms=int((clock.now + 5) * 1000), deadline_guard=10)
     assert (got.content_type, got.error_type) == (None, "Function.DeadlineGuard")
+
+
+def test_tokens_of_a_paced_stream_are_sent_from_the_handlers_thread(
+    harness: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once the writer has idled, a token goes out without waking it (no thread hop)."""
+    writer_batches: list[int] = []
+    real = stream._send_all
+
+    def spy(sock: Any, parts: list[Any]) -> int:
+        if threading.current_thread() is not threading.main_thread():
+            writer_batches.append(len(parts))
+        return real(sock, parts)
+
+    monkeypatch.setattr(stream, "_send_all", spy)
+
+    def handler(event: Any, context: Any) -> Any:
+        sink = _sink()
+        sink.start("text/plain")
+        sink.write(b"first")  # inline, with the head
+        sink.write(b"a")  # wakes the writer: one batch
+        for token in (b"b", b"c", b"d"):
+            time.sleep(0.02)  # a model's pace: the writer has long been idle
+            sink.write(token)
+
+    assert harness.invoke(handler, {}).body == b"firstabcd"
+    assert writer_batches == [1]  # b, c and d never went through the writer
