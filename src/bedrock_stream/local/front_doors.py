@@ -25,6 +25,7 @@ from bedrock_stream.local.relay import (
     StreamLimits,
     relay_buffered,
     relay_stream,
+    respond,
 )
 
 if TYPE_CHECKING:
@@ -44,10 +45,6 @@ EVENT_TOO_LARGE = GatewayResponse.message(413, event_too_large())
 
 def _request(exchange: Exchange, body: bytes) -> Request:
     return Request(exchange.method, exchange.target, exchange.headers, body, exchange.client)
-
-
-def _answer(exchange: Exchange, response: GatewayResponse) -> None:
-    exchange.respond(response.status, response.headers, response.body)
 
 
 class RestApiServer(HTTPService):
@@ -105,7 +102,7 @@ class RestApiServer(HTTPService):
             return rest_api.customized(api, response_type, response)
 
         if match is None:
-            _answer(exchange, own("MISSING_AUTHENTICATION_TOKEN", rest_api.MISSING_TOKEN))
+            respond(exchange, own("MISSING_AUTHENTICATION_TOKEN", rest_api.MISSING_TOKEN))
             return Outcome(403, "no such route")
         route = match.route
         if route.function is None:  # a MOCK integration: SAM's CORS preflight
@@ -114,7 +111,7 @@ class RestApiServer(HTTPService):
         try:
             body = exchange.read_body(rest_api.MAX_REQUEST_BODY)
         except BodyTooLarge:
-            _answer(exchange, own("REQUEST_TOO_LARGE", rest_api.TOO_LARGE))
+            respond(exchange, own("REQUEST_TOO_LARGE", rest_api.TOO_LARGE))
             return Outcome(413, "request body over 10 MB")
         request_id = str(uuid.uuid4())
         event = rest_api.proxy_event(
@@ -125,12 +122,12 @@ class RestApiServer(HTTPService):
         )
         payload = json.dumps(event).encode()
         if len(payload) > MAX_EVENT:
-            _answer(exchange, own("REQUEST_TOO_LARGE", EVENT_TOO_LARGE))
+            respond(exchange, own("REQUEST_TOO_LARGE", EVENT_TOO_LARGE))
             return Outcome(413, "event over Lambda's 6 MB limit")
         try:
             invocation = self._lambdas.invoke(route.function, payload, streaming=route.streaming)
         except TooManyRequests:
-            _answer(exchange, own("THROTTLED", rest_api.THROTTLED))
+            respond(exchange, own("THROTTLED", rest_api.THROTTLED))
             return Outcome(429, "function at its concurrency limit")
         timeout = route.timeout_ms / 1000
         failed = own("INTEGRATION_FAILURE", rest_api.BAD_GATEWAY)
@@ -201,17 +198,17 @@ class FunctionUrlServer(HTTPService):
         try:
             body = exchange.read_body(MAX_EVENT)
         except BodyTooLarge:
-            _answer(exchange, EVENT_TOO_LARGE)
+            respond(exchange, EVENT_TOO_LARGE)
             return Outcome(413, "request body over 6 MB")
         event = function_url.url_event(_request(exchange, body))
         payload = json.dumps(event).encode()
         if len(payload) > MAX_EVENT:
-            _answer(exchange, EVENT_TOO_LARGE)
+            respond(exchange, EVENT_TOO_LARGE)
             return Outcome(413, "event over Lambda's 6 MB limit")
         try:
             invocation = self._lambdas.invoke(self.function.name, payload, streaming=self.streaming)
         except TooManyRequests:
-            _answer(exchange, function_url.THROTTLED)
+            respond(exchange, function_url.THROTTLED)
             return Outcome(429, "function at its concurrency limit")
         if self.streaming:
             return relay_stream(

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from bedrock_stream.local.invoker import FunctionInvocation
     from bedrock_stream.local.messages import GatewayResponse
 
-__all__ = ["Outcome", "StreamLimits", "relay_buffered", "relay_stream"]
+__all__ = ["Outcome", "StreamLimits", "relay_buffered", "relay_stream", "respond"]
 
 _CLIENT_CHECK = 0.5
 """Seconds between checks that a waiting client is still connected."""
@@ -104,7 +104,7 @@ def relay_stream(
                         parts = decoder.feed(event.data)
                     except PreludeError as exc:
                         invocation.detach()
-                        _respond(exchange, malformed)
+                        respond(exchange, malformed)
                         return Outcome(malformed.status, f"bad prelude: {exc}")
                     if decoder.prelude is None:
                         continue
@@ -120,20 +120,20 @@ def relay_stream(
                     sent += len(data)
             elif isinstance(event, InvocationError):
                 if not exchange.started:
-                    _respond(exchange, failed)
+                    respond(exchange, failed)
                     return Outcome(failed.status, f"function error {event.error_type}")
                 exchange.abort()
                 return Outcome(exchange.status or 0, f"stream cut: {event.error_type}", sent)
             elif isinstance(event, Done):
                 if not exchange.started:  # ended before a complete prelude
-                    _respond(exchange, malformed)
+                    respond(exchange, malformed)
                     return Outcome(malformed.status, "no prelude before the end of the stream")
                 exchange.end()
                 return Outcome(exchange.status or 0, "streamed", sent)
     except TimeoutError as exc:
         invocation.detach()
         if not exchange.started:
-            _respond(exchange, timed_out)
+            respond(exchange, timed_out)
             return Outcome(timed_out.status, str(exc))
         exchange.abort()
         return Outcome(exchange.status or 0, f"stream cut: {exc}", sent)
@@ -159,19 +159,19 @@ def relay_buffered(
             if isinstance(event, BodyChunk):
                 body.append(event.data)
             elif isinstance(event, InvocationError):
-                _respond(exchange, failed)
+                respond(exchange, failed)
                 return Outcome(failed.status, f"function error {event.error_type}")
             elif isinstance(event, Done):
                 break
     except TimeoutError as exc:
         invocation.detach()
-        _respond(exchange, timed_out)
+        respond(exchange, timed_out)
         return Outcome(timed_out.status, str(exc))
     except ClientGone:
         invocation.detach()
         raise
     response = read(b"".join(body))
-    _respond(exchange, response)
+    respond(exchange, response)
     return Outcome(response.status, "buffered", len(response.body))
 
 
@@ -203,5 +203,6 @@ def _timed(
             return
 
 
-def _respond(exchange: Exchange, response: GatewayResponse) -> None:
+def respond(exchange: Exchange, response: GatewayResponse) -> None:
+    """Answer ``exchange`` with a whole response the front door generated or read."""
     exchange.respond(response.status, response.headers, response.body)
