@@ -63,6 +63,7 @@ from stack_harness import (
     emulator_requests,
     letters,
     pct,
+    relative,
     request,
     snapshot,
 )
@@ -300,7 +301,7 @@ def main() -> int:
             for kind, count in problems.items():
                 print(f"  {count} x {kind}", file=sys.stderr)
     result = {
-        "app": str(args.template),
+        "app": relative(args.template),
         "streams": args.streams,
         "rounds": args.rounds,
         "speed": args.speed,
@@ -311,6 +312,7 @@ def main() -> int:
         "problems": dict(all_problems),
         "failed_examples": [{k: v for k, v in r.items() if k != "body"} for r in examples],
         "median": {key: statistics.median(row[key] for row in rows) for key in UNITS},
+        "labels": {key: label for key, (label, _) in UNITS.items()},
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1))

@@ -10,7 +10,10 @@ function's process and its streaming runtime -> back, over loopback HTTP. Measur
   (default 50 ms, a model's token pace; 10 ms is a heavier test).
 
 The stack (``bedrock-stream local``) and the load generator run in their own processes,
-so neither the probe nor the load shares the stack's interpreter lock.
+so neither the probe nor the load shares the stack's interpreter lock. While the loaded
+probes run, the stack's memory is sampled from /proc: peak RSS of the stack process (API
+Gateway, Lambda service and Bedrock emulators) and peak PSS of the stack with its function
+processes (shared pages split between them, so the interpreter's pages count once).
 
 Each figure is p50 and p99 over ``--requests`` calls, repeated ``--reps`` times (median of
 the repetitions, min-max). Writes benchmarks/results/local_stack_ttfb.json.
@@ -23,7 +26,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import re
 import statistics
 import subprocess
 import sys
@@ -38,6 +40,7 @@ RESULTS = HERE / "results"
 sys.path.insert(0, str(APP / "src"))
 
 from app import handler  # noqa: E402
+from stack_harness import StackProcess, snapshot  # noqa: E402
 
 from bedrock_stream.sink import attach_sink, detach_sink  # noqa: E402
 from bedrock_stream.testing import MemorySink  # noqa: E402
@@ -93,21 +96,6 @@ threading.Event().wait()
 """
 
 
-def start_stack(concurrency: int) -> tuple[subprocess.Popen[str], str]:
-    command = [
-        sys.executable, "-m", "bedrock_stream.cli", "local", "--template",
-        str(APP / "template.yaml"), "--port", "0", "--speed", "0",
-        "--concurrency", str(concurrency),
-    ]  # fmt: skip
-    stack = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    assert stack.stdout is not None
-    for line in stack.stdout:
-        found = re.match(r"\s+StreamApi\s+POST (\S+/run)\s", line)
-        if found:
-            return stack, found[1]
-    raise RuntimeError("the stack did not start")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--reps", type=int, default=9)
@@ -118,8 +106,9 @@ def main() -> None:
     )
     args = parser.parse_args()
     rows = []
-    stack, url = start_stack(args.load + 4)
-    try:
+    log = RESULTS / "local_stack_ttfb.stack.log"
+    with StackProcess(APP / "template.yaml", speed=0, concurrency=args.load + 4, log=log) as stack:
+        url = stack.route("StreamApi", "/run")
         probe = {"action": "count", "n": 1, "tag": "t"}
         for _ in range(20):  # warm the processes the probes use
             http_ttfb(url, probe)
@@ -130,6 +119,7 @@ def main() -> None:
             load = subprocess.Popen([sys.executable, "-c", code])
             time.sleep(2.0)  # let the load reach its steady state
             loaded = [http_ttfb(url, probe) for _ in range(args.requests)]
+            memory = snapshot(stack.pid, pss=True)
             load.kill()
             load.wait()
             row = {
@@ -142,11 +132,12 @@ def main() -> None:
             }
             row["idle_overhead_p50_ms"] = row["idle_p50_ms"] - row["in_process_p50_ms"]
             row["loaded_overhead_p50_ms"] = row["loaded_p50_ms"] - row["in_process_p50_ms"]
+            row["loaded_stack_rss_mib"] = memory["rss_mib"]
+            row["loaded_tree_pss_mib"] = memory["tree_pss_mib"]
+            row["loaded_tree_rss_mib"] = memory["tree_rss_mib"]
+            row["loaded_functions"] = memory["children"]
             rows.append(row)
             print(f"rep {rep + 1}/{args.reps}: " + json.dumps(row), file=sys.stderr, flush=True)
-    finally:
-        stack.terminate()
-        stack.wait()
     RESULTS.mkdir(exist_ok=True)
     result = {"load": args.load, "interval": args.interval, "rows": rows}
     (RESULTS / "local_stack_ttfb.json").write_text(json.dumps(result, indent=1))

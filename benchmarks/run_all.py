@@ -25,6 +25,8 @@ import sys
 import time
 from pathlib import Path
 
+from stack_harness import relative
+
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 PUBLISHED = HERE.parent / "docs" / "data" / "benchmarks.json"
@@ -76,7 +78,8 @@ def main() -> int:
         print(f"\n=== {name}: {' '.join(command)}", flush=True)
         done = subprocess.run([sys.executable, *command], cwd=HERE)
         result_file = RESULTS / f"{name}.json"
-        entry: dict[str, object] = {"command": command, "exit": done.returncode}
+        shown = [relative(Path(part)) if part.startswith("/") else part for part in command]
+        entry: dict[str, object] = {"command": shown, "exit": done.returncode}
         if result_file.exists():
             entry["result"] = json.loads(result_file.read_text())
         if done.returncode != 0:

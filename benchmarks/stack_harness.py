@@ -107,6 +107,12 @@ class StackProcess:
         self.stop()
 
 
+def relative(path: Path) -> str:
+    """``path`` relative to the repository when inside it, so results name no machine's paths."""
+    resolved = path.resolve()
+    return str(resolved.relative_to(ROOT)) if resolved.is_relative_to(ROOT) else str(path)
+
+
 # -- resources, from /proc -------------------------------------------------------------------
 
 

@@ -229,15 +229,71 @@ TTFB_METRICS = {
     "loaded_p99_ms": "through the stack, under load, p99",
     "idle_overhead_p50_ms": "the stack's own cost, idle, p50 (stack - in-process)",
     "loaded_overhead_p50_ms": "the stack's own cost, under load, p50 (stack - in-process)",
+    "loaded_stack_rss_mib": "memory under load: RSS of the stack process, MiB",
+    "loaded_tree_pss_mib": "memory under load: PSS of the stack and its function processes, MiB",
+    "loaded_tree_rss_mib": "memory under load: RSS summed over the same processes, MiB",
+    "loaded_functions": "function processes under load",
 }
 
 
 def _local_stack_ttfb(result: Mapping[str, Any]) -> str:
     intro = (
         f"Time to first byte in milliseconds; the loaded figures run beside {result['load']} "
-        f"other streams writing a line every {fmt(result['interval'] * 1000)} ms.\n\n"
+        f"other streams writing a line every {fmt(result['interval'] * 1000)} ms. Memory is "
+        "read while that load runs; PSS splits shared pages between the processes sharing "
+        "them, so it is the honest total, while summed RSS counts them once per process.\n\n"
     )
     return intro + _per_metric(result["rows"], TTFB_METRICS)
+
+
+def _load(result: Mapping[str, Any]) -> str:
+    intro = (
+        f"{result['streams']} concurrent streams through `{result['app']}`, each client "
+        f"sending {result['rounds']} in a row, the emulated model at speed {result['speed']}; "
+        f"every stream's bytes are checked against the emulator's answer for its prompt. "
+        f"{result['warm_processes']} function processes were warmed first "
+        f"({fmt(result['warm_s'])} s).\n\n"
+    )
+    problems = result.get("problems") or {}
+    if problems:
+        listed = ", ".join(f"{count} x {kind}" for kind, count in problems.items())
+        intro += f'!!! warning "Failed streams"\n\n    {listed}\n\n'
+    return intro + _per_metric(result["rows"], result.get("labels", {}))
+
+
+def _soak(result: Mapping[str, Any]) -> str:
+    verdict = "PASS" if result["passed"] else "FAIL"
+    intro = (
+        f"**{verdict}.** {result['requests']:,} requests over {fmt(result['minutes'])} minutes "
+        f"({fmt(result['rate'])} per second), a mix of streamed and buffered answers, Bedrock "
+        "faults, crashes, timeouts and clients that leave. The stack's resources are read at "
+        "the start (after warm-up) and at the end, and held to stated bounds.\n\n"
+    )
+    bounds = [
+        [
+            b["measure"],
+            str(b["baseline"]),
+            str(b["end"]),
+            b["bound"],
+            "yes" if b["pass"] else "**no**",
+        ]
+        for b in result["bounds"]
+    ]
+    medians = result.get("seconds_median", {})
+    outcomes = [
+        [
+            f"`{kind}`",
+            f"{counts['expected']} of {counts['sent']}",
+            fmt(medians[kind]) if kind in medians else "-",
+        ]
+        for kind, counts in result["outcomes"].items()
+    ]
+    return (
+        intro
+        + _table(["measure", "start", "end", "bound", "within"], bounds)
+        + "\nEach request kind and how many ended exactly as expected:\n\n"
+        + _table(["kind", "as expected", "median seconds"], outcomes)
+    )
 
 
 def _generic(result: Any) -> str:
@@ -278,4 +334,6 @@ RENDERERS: dict[str, tuple[str, Callable[[Any], str]]] = {
     "bedrock_parsing": ("Bedrock chunk parsing", _bedrock_parsing),
     "runtime_bench": ("The streaming runtime against its peers", _runtime_bench),
     "local_stack_ttfb": ("Time to first byte through the local stack", _local_stack_ttfb),
+    "load": ("200 concurrent streams through the reference app", _load),
+    "soak": ("Soak: mixed traffic with faults", _soak),
 }

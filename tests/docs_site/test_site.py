@@ -125,9 +125,64 @@ def summary() -> dict[str, Any]:
             "local_stack_ttfb": {
                 "command": ["local_stack_ttfb.py"],
                 "exit": 0,
-                "result": {"load": 50, "interval": 0.05, "rows": [{"idle_p50_ms": 4.5}]},
+                "result": {
+                    "load": 50,
+                    "interval": 0.05,
+                    "rows": [{"idle_p50_ms": 4.5, "loaded_tree_pss_mib": 480.0}],
+                },
             },
-            "soak": {"command": ["soak.py"], "exit": 1, "result": {"rss_mib": {"end": 41.5}}},
+            "load": {
+                "command": ["load.py"],
+                "exit": 0,
+                "result": {
+                    "app": "examples/sam-app/template.yaml",
+                    "streams": 200,
+                    "rounds": 3,
+                    "speed": 0.1,
+                    "warm_processes": 200,
+                    "warm_s": 130.0,
+                    "rows": [
+                        {"errors": 0, "streams_per_s": 48.0},
+                        {"errors": 0, "streams_per_s": 50.0},
+                    ],
+                    "problems": {},
+                    "labels": {"errors": "errors", "streams_per_s": "throughput, streams/s"},
+                },
+            },
+            "soak": {
+                "command": ["soak.py", "--minutes", "10"],
+                "exit": 1,
+                "result": {
+                    "passed": False,
+                    "requests": 2400,
+                    "minutes": 10.0,
+                    "rate": 4.0,
+                    "bounds": [
+                        {
+                            "measure": "fds",
+                            "baseline": 91,
+                            "end": 91,
+                            "bound": "<= 101",
+                            "pass": True,
+                        },
+                        {
+                            "measure": "stack RSS, MiB",
+                            "baseline": 60.2,
+                            "end": 130.5,
+                            "bound": "growth < 50 MiB",
+                            "pass": False,
+                        },
+                    ],  # fmt: skip
+                    "outcomes": {"crash": {"sent": 184, "expected": 183}},
+                    "seconds_median": {"crash": 0.117},
+                    "series": [{"t": 0.0, "rss_mib": 60.2}],
+                },
+            },
+            "a_future_benchmark": {
+                "command": ["new.py"],
+                "exit": 0,
+                "result": {"rss_mib": {"end": 41.5}},
+            },
         },
     }
 
@@ -142,7 +197,15 @@ def test_snapshot_renders_as_tables() -> None:
     )
     assert "| process start to first /next, ms | uvicorn | 0.100 |" in text  # ratio of pairs
     assert "| through the stack, idle, p50 | 4.50 |" in text
+    assert "| memory under load: PSS of the stack and its function processes, MiB | 480 |" in text
+    assert "| throughput, streams/s | 49.0 (48.0-50.0) |" in text
+    assert "200 concurrent streams through `examples/sam-app/template.yaml`" in text
+    assert "Failed streams" not in text
     assert "This benchmark failed in the snapshot run" in text  # soak exited 1
+    assert "**FAIL.** 2,400 requests over 10.0 minutes" in text
+    assert "| stack RSS, MiB | 60.2 | 130.5 | growth < 50 MiB | **no** |" in text
+    assert "| `crash` | 183 of 184 | 0.117 |" in text
+    assert "series" not in text  # the soak's time series is data, not a table
     assert "| `rss_mib.end` | 41.5 |" in text  # an unknown shape: every figure
     assert "Smoke run" not in text
 
