@@ -140,6 +140,19 @@ def test_no_wildcard_actions_or_resources_anywhere() -> None:
             assert all(not r.endswith("/*") and r != "*" for r in statement["Resource"])
 
 
+def test_both_stages_are_throttled_by_default() -> None:
+    output, evaluator = translated()
+    defaults = (
+        evaluator.eval({"Ref": "ThrottlingRateLimit"}),
+        evaluator.eval({"Ref": "ThrottlingBurstLimit"}),
+    )
+    assert 0 < float(defaults[0]) <= 100 and 0 < float(defaults[1]) <= 200
+    for stage in ("StreamingApiProdStage", "NonStreamingApiProdStage"):
+        (setting,) = evaluator.eval(output["Resources"][stage]["Properties"]["MethodSettings"])
+        assert (setting["ResourcePath"], setting["HttpMethod"]) == ("/*", "*")
+        assert (setting["ThrottlingRateLimit"], setting["ThrottlingBurstLimit"]) == defaults
+
+
 @pytest.mark.parametrize("enabled", ["true", "false"])
 def test_access_logs_and_the_account_singleton_only_when_opted_in(enabled: str) -> None:
     output, evaluator = translated(EnableAccessLogs=enabled)

@@ -166,6 +166,31 @@ def test_a_crash_truncates_the_stream_and_the_next_call_is_served(stack: LocalSt
         assert (again.status, again.read()) == (200, b"after:0\nafter:1\n")
 
 
+@pytest.mark.parametrize(("action", "path"), [("crash", "/run"), ("sleep", "/short")])
+def test_a_crash_or_timeout_behind_the_buffered_api_is_a_502(
+    stack: LocalStack, action: str, path: str
+) -> None:
+    url = _url(stack, "BufferApi", path=path)
+    with _post(url, {"action": action}) as response:
+        # The function printed "started" before it died: none of it reaches the client.
+        assert response.status == 502
+        assert json.loads(response.read()) == {"message": "Internal server error"}
+    with _post(url, {"action": "count", "n": 1, "tag": "after"}) as again:
+        assert (again.status, again.read()) == (200, b"after:0\n")
+
+
+def test_a_streaming_function_behind_a_buffered_integration_loses_its_body(
+    stack: LocalStack,
+) -> None:
+    # AWS documents this combination: the prelude's status and headers are returned, the
+    # body is not. The local stack reproduces it, so the mistake shows before deploying.
+    url = _url(stack, "BufferApi", path="/streaming-function")
+    with _post(url, {"action": "count", "n": 2, "tag": "lost"}) as response:
+        assert response.status == 200
+        assert response.getheader("Content-Type") == "text/plain; charset=utf-8"
+        assert response.read() == b""
+
+
 def test_an_error_before_any_byte_is_a_502_on_the_buffered_api(stack: LocalStack) -> None:
     with _post(_url(stack, "BufferApi"), {"action": "fail"}) as response:
         # A buffered call that fails anywhere returns the handler's error response.

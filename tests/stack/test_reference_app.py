@@ -111,14 +111,15 @@ def test_a_bad_request_gets_a_400_naming_the_problem(stack: LocalStack) -> None:
 
 
 def test_one_throttle_before_the_first_token_is_retried_invisibly(stack: LocalStack) -> None:
-    streaming, _ = _urls(stack)
-    stack.bedrock.faults.add(throttling(), prompt="retry me", times=1)
-    with _ask(streaming, "retry me please") as response:
-        assert response.status == 200
-        body = response.read()
-    assert body == _answer(stack, "retry me please").text.encode()
-    outcomes = [r.outcome for r in stack.bedrock.requests if "retry me" in json.dumps(r.body)]
-    assert outcomes == ["error", "ok"]
+    for mode, url in zip(("streaming", "buffered"), _urls(stack)):
+        prompt = f"retry me, {mode}"
+        stack.bedrock.faults.add(throttling(), prompt=prompt, times=1)
+        with _ask(url, prompt) as response:
+            assert response.status == 200
+            body = response.read()
+        assert body == _answer(stack, prompt).text.encode()
+        outcomes = [r.outcome for r in stack.bedrock.requests if prompt in json.dumps(r.body)]
+        assert outcomes == ["error", "ok"]
 
 
 def test_persistent_throttling_becomes_a_429_before_any_byte(stack: LocalStack) -> None:
