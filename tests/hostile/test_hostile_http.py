@@ -28,6 +28,7 @@ from bedrock_stream.local.front_doors import FunctionUrlServer, RestApiServer
 from bedrock_stream.local.http_server import HTTPService
 from bedrock_stream.local.runtime_api import RuntimeAPIServer
 from bedrock_stream.local.stack import LocalStack
+from waiting import wait_for_file, wait_for_log
 
 APP = Path(__file__).parents[1] / "stack" / "app"
 
@@ -92,26 +93,6 @@ def _split(answer: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
 
 def _raw_query(stream: bytes) -> str:
     return "action=raw&data=" + base64.urlsafe_b64encode(stream).decode()
-
-
-def _wait_for_log(caplog: pytest.LogCaptureFixture, *texts: str) -> None:
-    """Wait until every text was logged, in this order."""
-    for _ in range(3000):
-        log = caplog.text
-        positions = [log.find(text) for text in texts]
-        if all(p >= 0 for p in positions):
-            assert positions == sorted(positions), f"out of order: {texts}"
-            return
-        time.sleep(0.01)
-    raise AssertionError(f"never logged: {texts}")
-
-
-def _wait_for(path: Path) -> None:
-    for _ in range(3000):
-        if path.exists():
-            return
-        time.sleep(0.01)
-    raise AssertionError(f"{path} never appeared")
 
 
 DOORS = [("StreamApi", "rest-api"), ("StreamFunction", "function-url")]
@@ -283,8 +264,8 @@ def test_a_client_that_never_reads_a_stream_is_dropped_and_the_function_finishes
             sock.sendall(request.encode() + b"\r\n\r\n{}")
             # The client reads nothing: the door's send times out and it lets the client
             # go; the function, never blocked by the door, runs to its end.
-            _wait_for_log(caplog, "client gone: timed out")
-            _wait_for(tmp_path / "finished")
+            wait_for_log(caplog, "client gone: timed out")
+            wait_for_file(tmp_path / "finished")
             received = _read_all(sock)  # ends: the door closed the connection
         assert received.startswith(b"HTTP/1.1 200")
         assert not received.endswith(b"0\r\n\r\n")  # truncated: no terminating chunk

@@ -16,7 +16,6 @@ import logging
 import os
 import shutil
 import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -27,6 +26,7 @@ import boto3
 import pytest
 
 from bedrock_stream.local.stack import LocalStack
+from waiting import wait_for_file, wait_for_log
 
 APP = Path(__file__).parent / "app"
 
@@ -62,22 +62,6 @@ def _post(url: str, document: dict[str, Any]) -> Iterator[http.client.HTTPRespon
         yield connection.getresponse()
     finally:
         connection.close()
-
-
-def _wait_for(path: Path) -> None:
-    for _ in range(3000):
-        if path.exists():
-            return
-        time.sleep(0.01)
-    raise AssertionError(f"{path} never appeared")
-
-
-def _wait_for_log(caplog: pytest.LogCaptureFixture, text: str) -> None:
-    for _ in range(3000):
-        if text in caplog.text:
-            return
-        time.sleep(0.01)
-    raise AssertionError(f"never logged: {text}")
 
 
 def _lambda_client(stack: LocalStack) -> Any:
@@ -123,7 +107,7 @@ def test_buffered_doors_answer_only_when_the_function_is_done(
 
     thread = threading.Thread(target=call)
     thread.start()
-    _wait_for(tmp_path / "yielded")  # the function has produced its first chunk...
+    wait_for_file(tmp_path / "yielded")  # the function has produced its first chunk...
     assert not answered.is_set()  # ...and the client still has nothing
     (tmp_path / "release").touch()
     thread.join(60)
@@ -213,10 +197,10 @@ def test_a_client_that_leaves_does_not_stop_the_function(
     with _post(_url(stack, "StreamApi"), {"action": "gate", "dir": str(tmp_path)}) as response:
         assert response.read1(100) == b"first\n"
     # The client has left mid-stream; the gateway notices while the function waits.
-    _wait_for_log(caplog, "client gone: the client closed the connection")
+    wait_for_log(caplog, "client gone: the client closed the connection")
     (tmp_path / "release").touch()
-    _wait_for(tmp_path / "finished")  # the function ran to completion
-    _wait_for_log(caplog, "finished after its client went away: success")
+    wait_for_file(tmp_path / "finished")  # the function ran to completion
+    wait_for_log(caplog, "finished after its client went away: success")
 
 
 def test_boto3_invoke_with_response_stream_gets_chunks_then_the_trailer_error(

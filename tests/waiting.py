@@ -1,0 +1,36 @@
+"""Waiting for something another thread or process does, without asserting on time.
+
+Importable from every test module: pytest puts ``tests/`` on ``sys.path`` for the root
+``conftest.py``. Each helper polls every 10 ms and fails after 30 s with what it waited for.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+_POLLS = 3000
+_PAUSE = 0.01
+
+
+def wait_for_file(path: Path) -> None:
+    """Return once ``path`` exists."""
+    for _ in range(_POLLS):
+        if path.exists():
+            return
+        time.sleep(_PAUSE)
+    raise AssertionError(f"{path} never appeared")
+
+
+def wait_for_log(caplog: pytest.LogCaptureFixture, *texts: str) -> None:
+    """Return once every text has been logged, in this order."""
+    for _ in range(_POLLS):
+        log = caplog.text
+        positions = [log.find(text) for text in texts]
+        if all(p >= 0 for p in positions):
+            assert positions == sorted(positions), f"out of order: {texts}"
+            return
+        time.sleep(_PAUSE)
+    raise AssertionError(f"never logged: {texts}")
