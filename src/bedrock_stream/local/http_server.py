@@ -46,6 +46,7 @@ _MAX_HEAD = 64 * 1024
 _LINGER_SECONDS = 5.0
 _LINGER_BYTES = 64 * 1024 * 1024
 _HEAD_TOO_LARGE = "Request header fields too large"
+_INTERNAL = "Internal server error"
 _log = logging.getLogger("bedrock_stream.local")
 
 
@@ -249,6 +250,14 @@ class Exchange:
 Handler = Callable[[Exchange], None]
 """Answers one request; must call :meth:`Exchange.respond` or :meth:`Exchange.start`."""
 
+ErrorDocument = Callable[[int, str], Any]
+"""Builds the JSON body of an error the server answers itself, from its status and message."""
+
+
+def message_document(status: int, message: str) -> dict[str, str]:
+    """Return API Gateway's error body, ``{"message": ...}``."""
+    return {"message": message}
+
 
 class HTTPServer:
     """A threaded HTTP/1.1 server on loopback calling ``handler`` for each request.
@@ -258,8 +267,13 @@ class HTTPServer:
         host: the address to listen on.
         port: the port; 0 picks a free one (see :attr:`port`).
         name: names the threads and the log lines.
-        io_timeout: seconds a read or write may wait for the peer mid-exchange.
-        idle_timeout: seconds a keep-alive connection may sit idle between requests.
+        io_timeout: seconds a read or write may wait for the peer mid-exchange; None waits
+            as long as it takes.
+        idle_timeout: seconds a keep-alive connection may sit idle between requests; None
+            keeps it open.
+        max_head: the largest request head (and trailer section) in bytes; 431 beyond it.
+        error_document: the JSON body of the 400, 431 and 500 answers the server gives
+            itself (default ``{"message": ...}``).
 
     Raises:
         OSError: the address is in use (``errno.EADDRINUSE``) or cannot be bound.
@@ -272,13 +286,17 @@ class HTTPServer:
         port: int = 0,
         *,
         name: str = "http",
-        io_timeout: float = 60.0,
-        idle_timeout: float = 60.0,
+        io_timeout: float | None = 60.0,
+        idle_timeout: float | None = 60.0,
+        max_head: int = _MAX_HEAD,
+        error_document: ErrorDocument = message_document,
     ) -> None:
         self._handler = handler
         self.name = name
         self.io_timeout = io_timeout
         self.idle_timeout = idle_timeout
+        self.max_head = max_head
+        self._error_document = error_document
         self._listener = socket.create_server((host, port))
         self._lock = threading.Lock()
         self._connections: dict[socket.socket, threading.Thread] = {}
@@ -345,7 +363,7 @@ class HTTPServer:
             thread.start()
 
     def _serve(self, sock: socket.socket, client: str) -> None:
-        conn = h11.Connection(h11.SERVER, max_incomplete_event_size=_MAX_HEAD)
+        conn = h11.Connection(h11.SERVER, max_incomplete_event_size=self.max_head)
         try:
             while not self._closing:
                 sock.settimeout(self.idle_timeout)
@@ -380,11 +398,11 @@ class HTTPServer:
                 event = conn.next_event()
             except h11.RemoteProtocolError as exc:
                 status = exc.error_status_hint
-                _refuse(sock, conn, status, _HEAD_TOO_LARGE if status == 431 else "Bad request")
+                self._refuse(sock, conn, status)
                 return None
             if isinstance(event, h11.Request):
-                if sum(len(k) + len(v) + 4 for k, v in event.headers.raw_items()) > _MAX_HEAD:
-                    _refuse(sock, conn, 431, _HEAD_TOO_LARGE)
+                if sum(len(k) + len(v) + 4 for k, v in event.headers.raw_items()) > self.max_head:
+                    self._refuse(sock, conn, 431)
                     return None
                 return event
             if event is not h11.NEED_DATA:
@@ -399,11 +417,7 @@ class HTTPServer:
             _log.info(
                 "%s: %s %s: bad request: %s", self.name, exchange.method, exchange.target, exc
             )
-            if exchange.started:
-                exchange.abort()
-            else:
-                with contextlib.suppress(ClientGone, h11.LocalProtocolError):
-                    exchange.respond_json(400, {"message": "Bad request"})
+            self._fail(exchange, 400, "Bad request")
             return
         except ClientGone as exc:
             _log.info(
@@ -413,16 +427,35 @@ class HTTPServer:
             return
         except Exception:
             _log.exception("%s: %s %s failed", self.name, exchange.method, exchange.target)
-            if exchange.started:
-                exchange.abort()
-            else:
-                with contextlib.suppress(ClientGone, h11.LocalProtocolError):
-                    exchange.respond_json(500, {"message": "Internal server error"})
+            self._fail(exchange, 500, _INTERNAL)
             return
         if not exchange.started and not exchange.aborted:
             _log.error("%s: %s %s: no response", self.name, exchange.method, exchange.target)
-            with contextlib.suppress(ClientGone, h11.LocalProtocolError):
-                exchange.respond_json(500, {"message": "Internal server error"})
+            self._fail(exchange, 500, _INTERNAL)
+
+    def _fail(self, exchange: Exchange, status: int, message: str) -> None:
+        """Answer an error the server found itself, or cut a response already under way."""
+        if exchange.started:
+            exchange.abort()
+            return
+        with contextlib.suppress(ClientGone, h11.LocalProtocolError):
+            exchange.respond_json(status, self._error_document(status, message))
+
+    def _refuse(self, sock: socket.socket, conn: h11.Connection, status: int) -> None:
+        """Answer a request head that cannot be served; the connection then closes."""
+        message = _HEAD_TOO_LARGE if status == 431 else "Bad request"
+        body = json.dumps(self._error_document(status, message)).encode()
+        head = h11.Response(
+            status_code=status,
+            headers=[
+                ("Content-Type", "application/json"),
+                ("Content-Length", str(len(body))),
+                ("Connection", "close"),
+            ],
+        )
+        with contextlib.suppress(h11.LocalProtocolError, OSError):
+            events = (head, h11.Data(data=body))
+            sock.sendall(b"".join(conn.send(event) or b"" for event in events))
 
 
 class HTTPService:
@@ -471,18 +504,3 @@ def _linger(sock: socket.socket) -> None:
             if not data:
                 return
             dropped += len(data)
-
-
-def _refuse(sock: socket.socket, conn: h11.Connection, status: int, message: str) -> None:
-    """Answer a request that cannot be served with a JSON error; the connection then closes."""
-    body = json.dumps({"message": message}).encode()
-    head = h11.Response(
-        status_code=status,
-        headers=[
-            ("Content-Type", "application/json"),
-            ("Content-Length", str(len(body))),
-            ("Connection", "close"),
-        ],
-    )
-    with contextlib.suppress(h11.LocalProtocolError, OSError):
-        sock.sendall(b"".join(conn.send(event) or b"" for event in (head, h11.Data(data=body))))

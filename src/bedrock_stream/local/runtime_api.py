@@ -25,19 +25,22 @@ Needs the ``local`` extra (h11). Example::
 
 from __future__ import annotations
 
-import contextlib
 import json
 import queue
-import socket
 import threading
 import time
 import uuid
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
-import h11
-
 from bedrock_stream.local.bandwidth import Bandwidth, TokenBucket
+from bedrock_stream.local.http_server import (
+    BadRequest,
+    BodyTooLarge,
+    ClientGone,
+    Exchange,
+    HTTPServer,
+)
 
 __all__ = [
     "BUFFERED_CAP",
@@ -63,7 +66,6 @@ STREAMING_CAP = 200 * 1024 * 1024
 _PREFIX = "/2018-06-01/runtime"
 _ERROR_TYPE = "lambda-runtime-function-error-type"
 _ERROR_BODY = "lambda-runtime-function-error-body"
-_READ_SIZE = 256 * 1024
 _MAX_HEAD = 1024 * 1024
 """RAPID's limit on a request head (Go's default ``MaxHeaderBytes``); trailers share it."""
 _TRACE_ID = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
@@ -242,12 +244,20 @@ class Invocation:
 
 
 class _Reject(Exception):
-    """Answer the current request with an error status and RAPID's JSON body."""
+    """A request the Runtime API refuses, with RAPID's status and error document."""
 
     def __init__(self, status: int, error_type: str, message: str) -> None:
         super().__init__(message)
         self.status = status
-        self.body = json.dumps({"errorMessage": message, "errorType": error_type}).encode()
+        self.document = {"errorMessage": message, "errorType": error_type}
+
+
+def _error_document(status: int, message: str) -> dict[str, str]:
+    """Return the Runtime API's own error body (``errorMessage``, ``errorType``)."""
+    error_type = {400: "InvalidRequest", 431: "RequestHeaderFieldsTooLarge"}.get(
+        status, "ServiceException"
+    )
+    return {"errorMessage": message, "errorType": error_type}
 
 
 class RuntimeAPIServer:
@@ -276,46 +286,40 @@ class RuntimeAPIServer:
         self.buffered_cap = buffered_cap
         self.bandwidth = bandwidth
         self.function_arn = function_arn
-        self._listener = socket.create_server((host, port))
+        # No timeouts: /next is a long poll, and a function may pause between chunks for as
+        # long as its own timeout allows.
+        self._server = HTTPServer(
+            self._route,
+            host,
+            port,
+            name="runtime-api",
+            io_timeout=None,
+            idle_timeout=None,
+            max_head=_MAX_HEAD,
+            error_document=_error_document,
+        )
         self._queue: queue.Queue[Invocation | None] = queue.Queue()
         self._invocations: dict[str, Invocation] = {}
         self._lock = threading.Lock()
         self._init_errors: queue.Queue[InitError] = queue.Queue()
-        self._threads: list[threading.Thread] = []
-        self._connections: set[socket.socket] = set()
-        self._closing = False
         self.restore_next_calls = 0
-        self._acceptor = threading.Thread(target=self._accept, name="runtime-api", daemon=True)
 
     # -- lifecycle ------------------------------------------------------------
 
     @property
     def address(self) -> str:
         """``host:port``, the value for ``AWS_LAMBDA_RUNTIME_API``."""
-        host, port = self._listener.getsockname()[:2]
-        return f"{host}:{port}"
+        return f"{self._server.host}:{self._server.port}"
 
     def start(self) -> RuntimeAPIServer:
         """Start accepting runtime connections."""
-        self._acceptor.start()
+        self._server.start()
         return self
 
     def close(self) -> None:
         """Stop: wake pending ``/next`` polls, close every connection, join every thread."""
-        self._closing = True
         self._queue.put(None)
-        with contextlib.suppress(OSError):
-            self._listener.shutdown(socket.SHUT_RDWR)
-        self._listener.close()
-        with self._lock:
-            connections = list(self._connections)
-        for conn in connections:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-        if self._acceptor.is_alive():
-            self._acceptor.join()
-        for thread in list(self._threads):
-            thread.join()
+        self._server.close()
 
     def __enter__(self) -> RuntimeAPIServer:
         return self.start()
@@ -374,145 +378,42 @@ class RuntimeAPIServer:
         except queue.Empty:
             raise TimeoutError("no init error was reported") from None
 
-    # -- connections ---------------------------------------------------------------
+    # -- runtime side -----------------------------------------------------------------
 
-    def _accept(self) -> None:
-        while not self._closing:
-            try:
-                conn, _ = self._listener.accept()
-            except OSError:
-                return
-            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            with self._lock:
-                self._connections.add(conn)
-            thread = threading.Thread(target=self._serve, args=(conn,), daemon=True)
-            # Only the live ones: a runtime may open a connection per invocation.
-            self._threads = [t for t in self._threads if t.is_alive()]
-            self._threads.append(thread)
-            thread.start()
-
-    def _serve(self, sock: socket.socket) -> None:
-        conn = h11.Connection(h11.SERVER, max_incomplete_event_size=_MAX_HEAD)
-        try:
-            while not self._closing:
-                try:
-                    event = self._next_event(sock, conn)
-                    if isinstance(event, h11.Request):
-                        if sum(len(k) + len(v) + 4 for k, v in event.headers) > _MAX_HEAD:
-                            self._refuse(sock, conn, 431)
-                            return
-                        self._route(sock, conn, event)
-                except h11.RemoteProtocolError as exc:  # a malformed head or body
-                    self._refuse(sock, conn, exc.error_status_hint)
-                    return
-                if event is None or isinstance(event, h11.ConnectionClosed):
-                    return
-                if conn.our_state is h11.MUST_CLOSE or conn.their_state is h11.MUST_CLOSE:
-                    return
-                if conn.our_state is h11.DONE and conn.their_state is h11.DONE:
-                    conn.start_next_cycle()
-        except (OSError, h11.ProtocolError):
-            return
-        finally:
-            with self._lock:
-                self._connections.discard(sock)
-            sock.close()
-
-    @staticmethod
-    def _next_event(sock: socket.socket, conn: h11.Connection) -> Any:
-        """Return the next h11 event, reading from the socket as needed."""
-        while True:
-            event = conn.next_event()
-            if event is not h11.NEED_DATA:
-                return event
-            data = sock.recv(_READ_SIZE)
-            conn.receive_data(data)
-
-    @staticmethod
-    def _send(
-        sock: socket.socket,
-        conn: h11.Connection,
-        status: int,
-        body: bytes,
-        headers: list[tuple[str, str]] | None = None,
-    ) -> None:
-        head = [("Content-Length", str(len(body))), *(headers or [])]
-        if not any(name.lower() == "content-type" for name, _ in head):
-            head.append(("Content-Type", "application/json"))
-        data = conn.send(h11.Response(status_code=status, headers=head))
-        data = (data or b"") + (conn.send(h11.Data(data=body)) or b"")
-        data += conn.send(h11.EndOfMessage()) or b""
-        sock.sendall(data)
-
-    @classmethod
-    def _refuse(cls, sock: socket.socket, conn: h11.Connection, status: int) -> None:
-        """Answer a request that is not valid HTTP with a JSON error; the connection then ends."""
-        if conn.our_state is not h11.SEND_RESPONSE and conn.our_state is not h11.IDLE:
-            return
-        too_large = status == 431
-        body = json.dumps(
-            {
-                "errorMessage": "Request header fields too large" if too_large else "Bad request",
-                "errorType": "RequestHeaderFieldsTooLarge" if too_large else "InvalidRequest",
-            }
-        ).encode()
-        with contextlib.suppress(OSError, h11.ProtocolError):
-            cls._send(sock, conn, status, body, [("Connection", "close")])
-
-    def _route(self, sock: socket.socket, conn: h11.Connection, request: h11.Request) -> None:
-        target = request.target.decode("latin-1")
-        method = request.method.decode("latin-1")
-        headers: dict[str, str] = {}
-        for raw_name, raw_value in request.headers:  # repeated fields join, as HTTP allows
-            name, value = raw_name.decode("latin-1").lower(), raw_value.decode("utf-8", "replace")
-            headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    def _route(self, exchange: Exchange) -> None:
+        target, method = exchange.target, exchange.method
         try:
             if method == "GET" and target == f"{_PREFIX}/invocation/next":
-                self._drain(sock, conn)
-                self._next(sock, conn)
+                exchange.read_body()
+                self._next(exchange)
             elif method == "POST" and target == f"{_PREFIX}/init/error":
-                body = self._drain(sock, conn)
-                self._init_errors.put(InitError(headers.get(_ERROR_TYPE, ""), body))
-                self._send(sock, conn, 202, b'{"status":"OK"}')
+                body = exchange.read_body()
+                self._init_errors.put(InitError(exchange.header(_ERROR_TYPE) or "", body))
+                _accepted(exchange)
             elif method == "GET" and target == f"{_PREFIX}/restore/next":
-                self._drain(sock, conn)
+                exchange.read_body()
                 self.restore_next_calls += 1
-                self._send(sock, conn, 200, b"")
+                exchange.respond(200, [("Content-Type", "application/json")])
             elif method == "POST" and target.startswith(f"{_PREFIX}/invocation/"):
                 request_id, _, action = target[len(f"{_PREFIX}/invocation/") :].partition("/")
                 if action == "response":
-                    self._response(sock, conn, request_id, headers)
+                    self._response(exchange, request_id)
                 elif action == "error":
-                    self._error(sock, conn, request_id, headers)
+                    self._error(exchange, request_id)
                 else:
                     raise _Reject(404, "InvalidRequest", f"unknown path {target}")
             else:
-                self._drain(sock, conn)
                 raise _Reject(404, "InvalidRequest", f"unknown path {method} {target}")
         except _Reject as reject:
-            if conn.our_state is h11.SEND_RESPONSE:
-                self._send(sock, conn, reject.status, reject.body)
-                if conn.their_state is not h11.DONE:
-                    # Unread body left behind: the connection cannot be reused.
-                    sock.shutdown(socket.SHUT_WR)
-                    raise OSError("request rejected before its body was read") from None
+            if not exchange.started:
+                exchange.respond_json(reject.status, reject.document)
 
-    def _drain(self, sock: socket.socket, conn: h11.Connection) -> bytes:
-        parts = []
-        while True:
-            event = self._next_event(sock, conn)
-            if isinstance(event, h11.Data):
-                parts.append(bytes(event.data))
-            elif isinstance(event, h11.EndOfMessage):
-                return b"".join(parts)
-            else:
-                raise OSError("connection closed mid-request")
-
-    def _next(self, sock: socket.socket, conn: h11.Connection) -> None:
+    def _next(self, exchange: Exchange) -> None:
         invocation = self._queue.get()
-        if invocation is None:  # closing
+        if invocation is None:  # closing: wake the next poll too
             self._queue.put(None)
-            raise OSError("server closing")
+            exchange.abort()
+            return
         with self._lock:
             # The runtime has moved on: forget what it finished, or a warm server keeps
             # every invocation it ever served. A late post for one is refused like any
@@ -520,7 +421,7 @@ class RuntimeAPIServer:
             for done in [k for k, v in self._invocations.items() if v.state == "done"]:
                 del self._invocations[done]
         invocation.state = "dispatched"
-        self._send(sock, conn, 200, invocation.payload, invocation.next_headers())
+        exchange.respond(200, invocation.next_headers(), invocation.payload)
 
     def _claim(self, request_id: str, new_state: str) -> Invocation:
         with self._lock:
@@ -535,76 +436,54 @@ class RuntimeAPIServer:
             invocation.state = new_state
             return invocation
 
-    def _error(
-        self, sock: socket.socket, conn: h11.Connection, request_id: str, headers: dict[str, str]
-    ) -> None:
+    def _error(self, exchange: Exchange, request_id: str) -> None:
         invocation = self._claim(request_id, "done")
         try:
-            body = self._drain(sock, conn)
-        except (OSError, h11.ProtocolError):
+            body = exchange.read_body()
+        except (BadRequest, ClientGone):
             # The error is reported but its body is lost: the invocation still ends.
-            invocation.emit(InvocationError(headers.get(_ERROR_TYPE) or "Runtime.Unknown", b""))
-            invocation.emit(Done("failure"))
+            error_type = exchange.header(_ERROR_TYPE) or "Runtime.Unknown"
+            _fail(invocation, error_type)
             raise
-        error_type = headers.get(_ERROR_TYPE) or _body_type(body)
-        invocation.emit(InvocationError(error_type, body, tuple(headers.items())))
+        error_type = exchange.header(_ERROR_TYPE) or _body_type(body)
+        headers = _joined(exchange.headers)
+        invocation.emit(InvocationError(error_type, body, headers))
         invocation.emit(Done("failure"))
-        self._send(sock, conn, 202, b'{"status":"OK"}')
+        _accepted(exchange)
 
-    def _response(
-        self, sock: socket.socket, conn: h11.Connection, request_id: str, headers: dict[str, str]
-    ) -> None:
-        mode = headers.get("lambda-runtime-function-response-mode")
+    def _response(self, exchange: Exchange, request_id: str) -> None:
+        mode = exchange.header("lambda-runtime-function-response-mode")
         if mode not in (None, "streaming"):
-            invocation = self._claim(request_id, "done")
-            invocation.emit(InvocationError("Runtime.InvalidResponseModeHeader", b""))
-            invocation.emit(Done("failure"))
+            _fail(self._claim(request_id, "done"), "Runtime.InvalidResponseModeHeader")
             raise _Reject(400, "InvalidFunctionResponseMode", "Invalid function response mode")
         invocation = self._claim(request_id, "responding")
         cap = self.streaming_cap if invocation.streaming else self.buffered_cap
         bucket = TokenBucket(self.bandwidth) if self.bandwidth and invocation.streaming else None
         invocation.emit(
             ResponseStarted(
-                headers.get("content-type", "application/octet-stream"),
-                tuple(headers.items()),
+                exchange.header("content-type") or "application/octet-stream",
+                _joined(exchange.headers),
                 mode == "streaming",
             )
         )
-        size = 0
         try:
-            while True:
-                event = self._next_event(sock, conn)
-                if isinstance(event, h11.Data):
-                    data = bytes(event.data)
-                    size += len(data)
-                    if size > cap:
-                        invocation.state = "done"
-                        invocation.emit(InvocationError("Function.ResponseSizeTooLarge", b""))
-                        invocation.emit(Done("failure"))
-                        raise _Reject(
-                            413,
-                            "RequestEntityTooLarge",
-                            f"Exceeded maximum allowed payload size ({cap} bytes).",
-                        )
-                    if bucket is not None:
-                        bucket.take(len(data))
-                    invocation.emit(BodyChunk(data, time.monotonic()))
-                elif isinstance(event, h11.EndOfMessage):
-                    break
-                else:
-                    raise h11.RemoteProtocolError("connection closed mid-body")
-        except (OSError, h11.ProtocolError):
-            invocation.state = "done"
-            invocation.emit(InvocationError("Runtime.TruncatedResponse", b""))
-            invocation.emit(Done("failure"))
-            truncated = _Reject(400, "TruncatedHTTPRequest", "HTTP request detected as truncated")
-            if conn.our_state is h11.SEND_RESPONSE:
-                with contextlib.suppress(OSError, h11.ProtocolError):
-                    self._send(sock, conn, truncated.status, truncated.body)
-            raise OSError("truncated response") from None
-        trailers = tuple(
-            (k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in event.headers
-        )
+            for data in exchange.iter_body(cap):
+                if bucket is not None:
+                    bucket.take(len(data))
+                invocation.emit(BodyChunk(data, time.monotonic()))
+        except BodyTooLarge:
+            _fail(invocation, "Function.ResponseSizeTooLarge")
+            raise _Reject(
+                413,
+                "RequestEntityTooLarge",
+                f"Exceeded maximum allowed payload size ({cap} bytes).",
+            ) from None
+        except (BadRequest, ClientGone):
+            _fail(invocation, "Runtime.TruncatedResponse")
+            raise _Reject(
+                400, "TruncatedHTTPRequest", "HTTP request detected as truncated"
+            ) from None
+        trailers = tuple((name.lower(), value) for name, value in exchange.trailers)
         invocation.state = "done"
         if trailers:
             invocation.emit(Trailers(trailers))
@@ -614,7 +493,28 @@ class RuntimeAPIServer:
             invocation.emit(Done("failure"))
         else:
             invocation.emit(Done("success"))
-        self._send(sock, conn, 202, b'{"status":"OK"}')
+        _accepted(exchange)
+
+
+def _joined(fields: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    """Header fields with lower-case names, repeated ones joined with ``", "`` as HTTP allows."""
+    joined: dict[str, str] = {}
+    for raw_name, value in fields:
+        name = raw_name.lower()
+        joined[name] = f"{joined[name]}, {value}" if name in joined else value
+    return tuple(joined.items())
+
+
+def _accepted(exchange: Exchange) -> None:
+    """RAPID's answer to a report it took: ``202 {"status":"OK"}``."""
+    exchange.respond(202, [("Content-Type", "application/json")], b'{"status":"OK"}')
+
+
+def _fail(invocation: Invocation, error_type: str) -> None:
+    """End ``invocation`` as failed with ``error_type`` and no error body."""
+    invocation.state = "done"
+    invocation.emit(InvocationError(error_type, b""))
+    invocation.emit(Done("failure"))
 
 
 def _body_type(body: bytes) -> str:
