@@ -172,7 +172,7 @@ def summary() -> dict[str, Any]:
                             "bound": "growth < 50 MiB",
                             "pass": False,
                         },
-                    ],  # fmt: skip
+                    ],
                     "outcomes": {"crash": {"sent": 184, "expected": 183}},
                     "seconds_median": {"crash": 0.117},
                     "series": [{"t": 0.0, "rss_mib": 60.2}],
