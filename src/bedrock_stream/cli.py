@@ -100,7 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     local.add_argument(
         "--parameter", action="append", default=[], metavar="KEY=VALUE", help="template parameter"
     )
-    local.add_argument("--bandwidth", action="store_true", help="shape streams like AWS")
+    local.add_argument(
+        "--bandwidth", action="store_true", help="shape streams like Lambda and API Gateway"
+    )
     local.add_argument(
         "--close-on-disconnect",
         action="store_true",

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from bedrock_stream.cli import write_wrapper
+from bedrock_stream.local.bandwidth import Bandwidth
 from bedrock_stream.local.invoker import TooManyRequests
 from bedrock_stream.local.lambda_service import (
     LambdaService,
@@ -155,6 +156,17 @@ def test_wrapper_starts_the_streaming_runtime(
     assert body.endswith(b"\0" * 8 + b"Hello, world")
     assert invocation.bootstrap == "exec-wrapper"
     assert any("started (exec-wrapper)" in line and line.startswith("[Fn] ") for line in lines)
+
+
+def test_bandwidth_shapes_each_process_runtime_api(code: Path, service_for: MakeService) -> None:
+    # The shaping itself (a token bucket) is tested in test_runtime_api; here, that the
+    # service hands it to the Runtime API of every process it starts.
+    write_wrapper(code)
+    function = _function(code, "app.stream", AWS_LAMBDA_EXEC_WRAPPER="/var/task/bedrock-stream")
+    shape = Bandwidth(burst=1 << 20, rate=1 << 20)
+    service = service_for(function, bandwidth=shape)
+    assert _events(service.invoke("Fn", HTTP_EVENT, streaming=True))[-1] == Done("success")
+    assert [sandbox.api.bandwidth for sandbox in service._sandboxes] == [shape]
 
 
 def test_without_wrapper_the_managed_runtime_buffers(code: Path, service_for: MakeService) -> None:

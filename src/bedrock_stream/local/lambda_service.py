@@ -68,6 +68,7 @@ from bedrock_stream.local.runtime_api import (
 )
 
 if TYPE_CHECKING:
+    from bedrock_stream.local.bandwidth import Bandwidth
     from bedrock_stream.local.template import Function
 
 __all__ = [
@@ -461,6 +462,8 @@ class LambdaService:
             ``AWS_ENDPOINT_URL_BEDROCK_RUNTIME`` for a local Bedrock.
         close_on_disconnect: when an invocation is detached, close its response stream
             rather than let the function run to completion (as AWS does).
+        bandwidth: shape streamed responses, e.g. :data:`~bedrock_stream.local.bandwidth.LAMBDA`
+            (6 MiB at full speed, then 2 MiB/s); off by default.
         log: receives the functions' output and the service's messages, one line at a
             time, prefixed with ``[function name]``; default: this module's logger (INFO).
     """
@@ -474,6 +477,7 @@ class LambdaService:
         credentials: Mapping[str, str] | None = None,
         extra_environment: Mapping[str, str] | None = None,
         close_on_disconnect: bool = False,
+        bandwidth: Bandwidth | None = None,
         log: Callable[[str], None] | None = None,
     ) -> None:
         if concurrency < 1:
@@ -484,6 +488,7 @@ class LambdaService:
         self.credentials = credentials
         self.extra_environment = dict(extra_environment or {})
         self.close_on_disconnect = close_on_disconnect
+        self.bandwidth = bandwidth
         self.log = log or _logger.info
         self._ric = importlib.util.find_spec("awslambdaric") is not None
         self._runtime_dir = Path(tempfile.mkdtemp(prefix="bedrock-stream-runtime-"))
@@ -561,7 +566,7 @@ class LambdaService:
     def _spawn(self, function: Function) -> _Sandbox:
         """Start a process for ``function`` (lock held)."""
         arn = f"arn:aws:lambda:{self.region}:{_ACCOUNT}:function:{function.name}"
-        api = RuntimeAPIServer(function_arn=arn).start()
+        api = RuntimeAPIServer(function_arn=arn, bandwidth=self.bandwidth).start()
         environment = lambda_environment(
             function,
             region=self.region,

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol, TypeVar
 
+from bedrock_stream.local.bandwidth import LAMBDA
 from bedrock_stream.local.front_doors import FunctionUrlServer, RestApiServer
 from bedrock_stream.local.lambda_api import LambdaApiServer
 from bedrock_stream.local.static_site import StaticSite
@@ -77,7 +78,8 @@ class LocalStack:
         speed: the emulator's pace, 1.0 for the recordings' timing, 0 for no delay.
         concurrency: execution environments per function.
         parameters: template parameter overrides.
-        bandwidth: shape streams like Lambda and API Gateway.
+        bandwidth: shape streams like Lambda (6 MiB, then 2 MiB/s: every streamed
+            invocation) and API Gateway (10 MB, then 2 MB/s: ``STREAM`` routes).
         close_on_disconnect: close a function's stream when its client leaves (AWS
             lets it run to completion).
         web: a directory of static files to serve after the other servers, with a
@@ -196,6 +198,7 @@ class LocalStack:
             extra_environment=environment,
             credentials=credentials,
             close_on_disconnect=self._close_on_disconnect,
+            bandwidth=LAMBDA if self._bandwidth else None,
         )
         self._closers.insert(0, service)  # closed last, after its front doors
         self.lambdas = service
