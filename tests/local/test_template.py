@@ -122,3 +122,21 @@ def test_remote_include_and_invalid_templates_are_clear_errors(tmp_path: Path) -
     )
     with pytest.raises(TemplateError, match="SAM rejects"):
         load(rejected)
+
+
+def test_plain_cloudformation_functions_run_from_a_local_code_path(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    template = tmp_path / "template.yaml"
+    function = (
+        "  F:\n    Type: AWS::Lambda::Function\n    Properties:\n"
+        "      Runtime: python3.13\n      Handler: app.handler\n      Role: arn:aws:iam::1:role/r\n"
+    )
+    template.write_text(f"Resources:\n{function}      Code: src/\n")
+    (loaded,) = load(template).functions.values()
+    assert (loaded.code_dir, loaded.handler) == ((tmp_path / "src").resolve(), "app.handler")
+    template.write_text(f"Resources:\n{function}      Code: {{S3Bucket: b, S3Key: k.zip}}\n")
+    with pytest.raises(TemplateError, match="F: only a local CodeUri or Code path"):
+        load(template)
+    template.write_text(f"Resources:\n{function}      Code: s3://b/k.zip\n")
+    with pytest.raises(TemplateError, match="F: only a local CodeUri or Code path"):
+        load(template)

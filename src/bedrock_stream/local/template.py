@@ -271,12 +271,16 @@ def _functions(resources: dict[str, Any], root: Path) -> dict[str, Function]:
             continue
         properties = resource["Properties"]
         code = properties.get("Code") or {}
-        if code.get("S3Bucket") != _LOCAL_BUCKET:
-            raise TemplateError(f"{name}: only a local CodeUri can run locally")
+        if isinstance(code, str) and "://" not in code:
+            code_dir = root / code  # `aws cloudformation package`'s local form: Code: src/
+        elif isinstance(code, dict) and code.get("S3Bucket") == _LOCAL_BUCKET:
+            code_dir = root / unquote(code["S3Key"])  # a SAM CodeUri, kept local
+        else:
+            raise TemplateError(f"{name}: only a local CodeUri or Code path can run locally")
         url = urls.get(name)
         functions[name] = Function(
             name=name,
-            code_dir=(root / unquote(code["S3Key"])).resolve(),
+            code_dir=code_dir.resolve(),
             handler=str(properties.get("Handler", "")),
             runtime=str(properties.get("Runtime", "")),
             timeout=int(properties.get("Timeout", 3)),
