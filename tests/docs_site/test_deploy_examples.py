@@ -1,7 +1,8 @@
 """The deployment examples of docs/runtime.md are real: the SAM and CloudFormation templates
 lint clean and wire a STREAM integration (SAM's through its own translator, with the
 `STREAM` trap reproduced), the CDK app synthesizes the same wiring, and the page shows each
-file byte for byte.
+file byte for byte. The CloudFormation template (with its code as a local directory) and
+the CDK output also run on `bedrock-stream local`, streaming through both doors.
 
 The CDK app needs aws-cdk-lib, which pins heavy dependencies and runs on Node.js, so it lives
 in its own virtualenv (CI creates it):
@@ -14,6 +15,7 @@ and no Docker: bundling is skipped through the `aws:cdk:bundling-stacks` context
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
@@ -21,10 +23,12 @@ import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
 from bedrock_stream.cli import WRAPPER_NAME, write_wrapper
+from bedrock_stream.local.stack import LocalStack
 
 ROOT = Path(__file__).parents[2]
 DEPLOY = ROOT / "docs" / "examples" / "deploy"
@@ -253,8 +257,42 @@ def test_cloudformation_template_streams_through_the_wrapper() -> None:
 # ---- CDK ----------------------------------------------------------------------------------
 
 
+def post_and_read(url: str) -> tuple[int, bytes]:
+    """POST a prompt to ``url`` on the local stack; the status and the whole body."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.netloc, timeout=60)
+    try:
+        connection.request("POST", parts.path or "/", body=json.dumps({"message": "hi"}))
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def assert_streams_on_the_local_stack(template: Path, **parameters: str) -> None:
+    """``bedrock-stream local`` serves the template's API and function URL, both streaming."""
+    with LocalStack(template, port=0, speed=0, parameters=parameters) as stack:
+        doors = {e.kind: e for e in stack.endpoints if e.kind in ("rest-api", "function-url")}
+        assert doors["rest-api"].url.endswith("/Prod/ask") and doors["rest-api"].streaming
+        assert doors["function-url"].streaming
+        for door in doors.values():
+            assert post_and_read(door.url) == (200, b"Hello, world")
+
+
+def test_cloudformation_template_runs_on_the_local_stack(tmp_path: Path) -> None:
+    # Locally the code is a directory: `Code: src/`, the form `aws cloudformation package` takes.
+    source = TEMPLATE.read_text()
+    s3_code = "      Code:\n        S3Bucket: !Ref CodeBucket\n        S3Key: !Ref CodeKey\n"
+    assert s3_code in source
+    (tmp_path / "template.yaml").write_text(source.replace(s3_code, "      Code: src/\n"))
+    (tmp_path / "src").mkdir()
+    shutil.copy(ROOT / "docs" / "examples" / "runtime" / "app.py", tmp_path / "src" / "app.py")
+    write_wrapper(tmp_path / "src")
+    assert_streams_on_the_local_stack(tmp_path / "template.yaml", CodeBucket="-", CodeKey="-")
+
+
 @pytest.fixture(scope="module")
-def cdk_template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def cdk_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The CDK app's synthesized template, from a project laid out as its docstring says."""
     if not CDK_PYTHON.exists():
         reason = (
@@ -290,10 +328,18 @@ def cdk_template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         timeout=600,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    synthesized: dict[str, Any] = json.loads(
-        (out / "BedrockStreamExample.template.json").read_text()
-    )
+    return out / "BedrockStreamExample.template.json"
+
+
+@pytest.fixture(scope="module")
+def cdk_template(cdk_out: Path) -> dict[str, Any]:
+    synthesized: dict[str, Any] = json.loads(cdk_out.read_text())
     return synthesized
+
+
+def test_cdk_output_runs_on_the_local_stack(cdk_out: Path) -> None:
+    # The function's code is found through the cloud assembly's asset manifest.
+    assert_streams_on_the_local_stack(cdk_out)
 
 
 def test_cdk_app_synthesizes_the_streaming_integration(cdk_template: dict[str, Any]) -> None:

@@ -140,3 +140,98 @@ def test_plain_cloudformation_functions_run_from_a_local_code_path(tmp_path: Pat
     template.write_text(f"Resources:\n{function}      Code: s3://b/k.zip\n")
     with pytest.raises(TemplateError, match="F: only a local CodeUri or Code path"):
         load(template)
+
+
+METHODS_TEMPLATE = """
+Resources:
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties: {Runtime: python3.13, Handler: app.handler, Role: r, Code: src/, Timeout: 60}
+  Api:
+    Type: AWS::ApiGateway::RestApi
+    Properties: {Name: api}
+  Items:
+    Type: AWS::ApiGateway::Resource
+    Properties: {RestApiId: !Ref Api, ParentId: !GetAtt Api.RootResourceId, PathPart: items}
+  Item:
+    Type: AWS::ApiGateway::Resource
+    Properties: {RestApiId: !Ref Api, ParentId: !Ref Items, PathPart: "{id}"}
+  StreamItem:
+    Type: AWS::ApiGateway::Method
+    Properties:
+      RestApiId: !Ref Api
+      ResourceId: !Ref Item
+      HttpMethod: get
+      Integration:
+        Type: AWS_PROXY
+        IntegrationHttpMethod: POST
+        ResponseTransferMode: STREAM
+        TimeoutInMillis: 60000
+        Uri: !Join ["", ["arn:", !Ref AWS::Partition, ":apigateway:", !Ref AWS::Region,
+              ":lambda:path/2021-11-15/functions/", !GetAtt Fn.Arn,
+              "/response-streaming-invocations"]]
+  Root:
+    Type: AWS::ApiGateway::Method
+    Properties:
+      RestApiId: !Ref Api
+      ResourceId: !GetAtt Api.RootResourceId
+      HttpMethod: ANY
+      Integration:
+        Type: AWS_PROXY
+        IntegrationHttpMethod: POST
+        Uri: !Sub
+          - arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${F}/invocations
+          - {F: !GetAtt Fn.Arn}
+  Preflight:
+    Type: AWS::ApiGateway::Method
+    Properties:
+      RestApiId: !Ref Api
+      ResourceId: !Ref Items
+      HttpMethod: OPTIONS
+      Integration:
+        Type: MOCK
+        IntegrationResponses:
+          - StatusCode: "204"
+            ResponseParameters:
+              method.response.header.Access-Control-Allow-Origin: "'*'"
+  Throttled:
+    Type: AWS::ApiGateway::GatewayResponse
+    Properties:
+      RestApiId: !Ref Api
+      ResponseType: THROTTLED
+      StatusCode: "429"
+      ResponseParameters:
+        gatewayresponse.header.Access-Control-Allow-Origin: "'*'"
+  Deployment:
+    Type: AWS::ApiGateway::Deployment
+    DependsOn: [StreamItem, Root, Preflight]
+    Properties: {RestApiId: !Ref Api, StageName: live}
+"""
+
+
+def test_plain_cloudformation_methods_resources_and_gateway_responses(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "template.yaml").write_text(METHODS_TEMPLATE)
+    template = load(tmp_path / "template.yaml")
+    api = template.apis["Api"]
+    assert api.stage == "live"
+    assert {(r.method, r.path): r for r in api.routes} == {
+        ("GET", "/items/{id}"): Route(
+            "GET", "/items/{id}", "Fn", streaming=True, timeout_ms=60_000
+        ),
+        ("ANY", "/"): Route("ANY", "/", "Fn"),
+        ("OPTIONS", "/items"): Route(
+            "OPTIONS", "/items", None, mock_headers={"Access-Control-Allow-Origin": "*"}
+        ),
+    }
+    assert api.gateway_responses["THROTTLED"].status == 429
+    assert api.gateway_responses["THROTTLED"].headers == (("Access-Control-Allow-Origin", "*"),)
+    assert template.warnings == ()
+
+
+def test_a_method_on_an_unknown_resource_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    broken = METHODS_TEMPLATE.replace("ResourceId: !Ref Item\n", "ResourceId: !Ref Nowhere\n")
+    (tmp_path / "template.yaml").write_text(broken)
+    with pytest.raises(TemplateError, match="Api: resource 'Nowhere'"):
+        load(tmp_path / "template.yaml")

@@ -1,4 +1,4 @@
-"""Read a SAM template the way it deploys: REST APIs, routes, functions and function URLs.
+"""Read a template the way it deploys: REST APIs, routes, functions and function URLs.
 
 The template is translated with aws-sam-translator, the library SAM itself uses, so
 Globals, implicit APIs, CORS preflight routes and the integration each ``Api`` event
@@ -8,13 +8,18 @@ result, whichever way the template declares it:
 * a function ``Api`` event with ``ResponseTransferMode: RESPONSE_STREAM``;
 * an OpenAPI ``DefinitionBody`` whose ``x-amazon-apigateway-integration`` has
   ``responseTransferMode: STREAM`` and a ``2021-11-15/.../response-streaming-invocations``
-  URI (``Fn::Sub`` forms and ``AWS::Include`` of a local file included).
+  URI (``Fn::Sub`` forms and ``AWS::Include`` of a local file included);
+* plain CloudFormation: ``AWS::ApiGateway::Method`` resources on ``Resource`` paths, whose
+  ``Integration`` has ``ResponseTransferMode: STREAM`` and that URI (``Fn::Sub`` or CDK's
+  ``Fn::Join``), with ``AWS::ApiGateway::GatewayResponse`` resources.
 
-What the template cannot say locally is filled in: local ``CodeUri`` paths are kept
-as directories, parameters take their defaults unless overridden, and pseudo
-parameters get fixed local values. Mistakes that deploy silently wrong are reported
-in :attr:`Template.warnings`, above all ``ResponseTransferMode: STREAM`` on a SAM
-``Api`` event, which SAM turns into a BUFFERED integration without a word.
+What the template cannot say locally is filled in: local ``CodeUri`` paths (and a plain
+function's local ``Code`` directory, or a CDK asset found through the ``.assets.json``
+manifest beside a synthesized template) are kept as directories, parameters take their
+defaults unless overridden, and pseudo parameters get fixed local values. Mistakes that
+deploy silently wrong are reported in :attr:`Template.warnings`, above all
+``ResponseTransferMode: STREAM`` on a SAM ``Api`` event, which SAM turns into a BUFFERED
+integration without a word.
 
 Needs the ``local`` extra (aws-sam-translator, PyYAML).
 """
@@ -22,6 +27,7 @@ Needs the ``local`` extra (aws-sam-translator, PyYAML).
 from __future__ import annotations
 
 import copy
+import json
 import os
 import re
 from collections.abc import Mapping
@@ -136,7 +142,7 @@ def load(
     parameters: Mapping[str, str] | None = None,
     region: str = "us-east-1",
 ) -> Template:
-    """Read and translate the SAM template at ``path``.
+    """Read and translate the SAM or CloudFormation template at ``path``.
 
     Args:
         path: the template file (YAML or JSON).
@@ -174,9 +180,34 @@ def load(
         messages = "; ".join(str(error) for error in exc.causes)
         raise TemplateError(f"{template_path}: SAM rejects the template: {messages}") from exc
     resources = _settled(IntrinsicsResolver(values).resolve_parameter_refs(translated["Resources"]))
-    functions = _functions(resources, root)
+    functions = _functions(resources, root, _cdk_assets(template_path))
     apis, route_warnings = _apis(resources)
     return Template(functions, apis, tuple(warnings + route_warnings))
+
+
+def _cdk_assets(template_path: Path) -> dict[str, Path]:
+    """Map each S3 key of a CDK stack's zip assets to its source directory.
+
+    ``cdk synth`` writes ``<Stack>.assets.json`` beside ``<Stack>.template.json``; a template
+    without one maps nothing.
+    """
+    manifest = template_path.with_name(
+        template_path.name.removesuffix(".template.json") + ".assets.json"
+    )
+    if manifest == template_path or not manifest.is_file():
+        return {}
+    try:
+        files = json.loads(manifest.read_text()).get("files") or {}
+    except (OSError, ValueError) as exc:
+        raise TemplateError(f"{manifest}: not a readable asset manifest: {exc}") from exc
+    found = {}
+    for asset in files.values():
+        source = asset.get("source") or {}
+        if source.get("packaging") != "zip" or not source.get("path"):
+            continue
+        for destination in (asset.get("destinations") or {}).values():
+            found[str(destination.get("objectKey"))] = manifest.parent / source["path"]
+    return found
 
 
 def _parameter_values(
@@ -259,7 +290,9 @@ def _settled(node: Any) -> Any:
     return {key: _settled(value) for key, value in node.items()}
 
 
-def _functions(resources: dict[str, Any], root: Path) -> dict[str, Function]:
+def _functions(
+    resources: dict[str, Any], root: Path, assets: Mapping[str, Path]
+) -> dict[str, Function]:
     urls = {
         _ref(resource["Properties"].get("TargetFunctionArn")): resource["Properties"]
         for resource in resources.values()
@@ -271,7 +304,10 @@ def _functions(resources: dict[str, Any], root: Path) -> dict[str, Function]:
             continue
         properties = resource["Properties"]
         code = properties.get("Code") or {}
-        if isinstance(code, str) and "://" not in code:
+        asset = assets.get(str(code.get("S3Key"))) if isinstance(code, dict) else None
+        if asset is not None:
+            code_dir = asset  # a CDK asset: its directory, from the cloud assembly
+        elif isinstance(code, str) and "://" not in code:
             code_dir = root / code  # `aws cloudformation package`'s local form: Code: src/
         elif isinstance(code, dict) and code.get("S3Bucket") == _LOCAL_BUCKET:
             code_dir = root / unquote(code["S3Key"])  # a SAM CodeUri, kept local
@@ -308,7 +344,8 @@ def _apis(resources: dict[str, Any]) -> tuple[dict[str, RestApi], list[str]]:
     stages = {
         _ref(resource["Properties"].get("RestApiId")): str(resource["Properties"]["StageName"])
         for resource in resources.values()
-        if resource.get("Type") == "AWS::ApiGateway::Stage"
+        if resource.get("Type") in ("AWS::ApiGateway::Stage", "AWS::ApiGateway::Deployment")
+        and (resource.get("Properties") or {}).get("StageName")
     }
     apis: dict[str, RestApi] = {}
     warnings: list[str] = []
@@ -316,31 +353,93 @@ def _apis(resources: dict[str, Any]) -> tuple[dict[str, RestApi], list[str]]:
         if resource.get("Type") != "AWS::ApiGateway::RestApi":
             continue
         body = (resource.get("Properties") or {}).get("Body") or {}
+        operations = [*_openapi_operations(body), *_method_operations(resources, name)]
         routes = []
-        for path, operations in (body.get("paths") or {}).items():
-            for method, operation in operations.items():
-                if not isinstance(operation, dict):
-                    continue
-                method_name = (
-                    "ANY" if method == "x-amazon-apigateway-any-method" else method.upper()
-                )
-                integration = operation.get("x-amazon-apigateway-integration") or {}
-                route, warning = _route(name, path, method_name, integration)
-                routes.append(route)
-                warnings.extend(warning)
+        for path, method, integration in operations:
+            route, warning = _route(name, path, method, integration)
+            routes.append(route)
+            warnings.extend(warning)
+        gateway_responses = _gateway_responses(body.get("x-amazon-apigateway-gateway-responses"))
+        gateway_responses.update(_gateway_responses(_gateway_response_resources(resources, name)))
         apis[name] = RestApi(
             name=name,
             stage=stages.get(name, "Prod"),
             routes=tuple(routes),
-            gateway_responses=_gateway_responses(body),
+            gateway_responses=gateway_responses,
         )
     return apis, warnings
 
 
-def _gateway_responses(body: dict[str, Any]) -> dict[str, GatewayResponseSpec]:
-    """Read the static parts of the API's gateway responses: status and quoted header values."""
+_Operation = tuple[str, str, dict[str, Any]]
+"""A route as (path, method, integration in OpenAPI's ``x-amazon-apigateway-integration`` form)."""
+
+
+def _openapi_operations(body: dict[str, Any]) -> list[_Operation]:
+    """List the routes of an OpenAPI ``Body`` (SAM's translation, or the template's own)."""
+    found = []
+    for path, operations in (body.get("paths") or {}).items():
+        for method, operation in operations.items():
+            if isinstance(operation, dict):
+                name = "ANY" if method == "x-amazon-apigateway-any-method" else method.upper()
+                found.append((path, name, operation.get("x-amazon-apigateway-integration") or {}))
+    return found
+
+
+def _method_operations(resources: dict[str, Any], api: str) -> list[_Operation]:
+    """List the routes built from ``AWS::ApiGateway::Method`` resources (CloudFormation, CDK)."""
+
+    def path_of(node: Any) -> str:
+        target = _ref(node)
+        if isinstance(node, dict) and "Fn::GetAtt" in node:
+            return ""  # Fn::GetAtt [Api, RootResourceId]: the root
+        parent = resources.get(target or "") or {}
+        if parent.get("Type") != "AWS::ApiGateway::Resource":
+            raise TemplateError(f"{api}: resource {target!r} is not an AWS::ApiGateway::Resource")
+        properties = parent["Properties"]
+        return f"{path_of(properties.get('ParentId'))}/{properties.get('PathPart', '')}"
+
+    found = []
+    for resource in resources.values():
+        properties = resource.get("Properties") or {}
+        if (
+            resource.get("Type") != "AWS::ApiGateway::Method"
+            or _ref(properties.get("RestApiId")) != api
+        ):
+            continue
+        integration = properties.get("Integration") or {}
+        responses = integration.get("IntegrationResponses") or [{}]
+        openapi = {
+            "type": integration.get("Type", ""),
+            "uri": integration.get("Uri"),
+            "timeoutInMillis": integration.get("TimeoutInMillis", 29_000),
+            "responses": {
+                "default": {"responseParameters": responses[0].get("ResponseParameters")}
+            },
+        }
+        if "ResponseTransferMode" in integration:
+            openapi["responseTransferMode"] = integration["ResponseTransferMode"]
+        path = path_of(properties.get("ResourceId")) or "/"
+        found.append((path, str(properties.get("HttpMethod", "ANY")).upper(), openapi))
+    return found
+
+
+def _gateway_response_resources(resources: dict[str, Any], api: str) -> dict[str, Any]:
+    """Collect the ``AWS::ApiGateway::GatewayResponse`` resources of ``api``, in OpenAPI's form."""
+    return {
+        str(properties.get("ResponseType")): {
+            "statusCode": properties.get("StatusCode"),
+            "responseParameters": properties.get("ResponseParameters"),
+        }
+        for resource in resources.values()
+        if resource.get("Type") == "AWS::ApiGateway::GatewayResponse"
+        and _ref((properties := resource.get("Properties") or {}).get("RestApiId")) == api
+    }
+
+
+def _gateway_responses(specs: Any) -> dict[str, GatewayResponseSpec]:
+    """Read the static parts of gateway responses: status and quoted header values."""
     found: dict[str, GatewayResponseSpec] = {}
-    for response_type, spec in (body.get("x-amazon-apigateway-gateway-responses") or {}).items():
+    for response_type, spec in (specs or {}).items():
         if not isinstance(spec, dict):
             continue
         headers = []
@@ -399,9 +498,26 @@ def _route(
 
 
 def _sub_text(uri: Any) -> str | None:
-    """Return the text of a URI: a string, ``Fn::Sub: text`` or ``Fn::Sub: [text, vars]``."""
+    """Return the text of a URI in ``Fn::Sub`` syntax, or None.
+
+    The URI may be a string, ``Fn::Sub: text``, ``Fn::Sub: [text, vars]``, or an ``Fn::Join``
+    of strings and ``Fn::GetAtt`` / ``Ref`` (CDK's form).
+    """
     if isinstance(uri, str):
         return uri
+    join = uri.get("Fn::Join") if isinstance(uri, dict) else None
+    if isinstance(join, list) and len(join) == 2 and isinstance(join[1], list):
+        parts = []
+        for part in join[1]:
+            target = _ref(part)
+            if isinstance(part, str):
+                parts.append(part)
+            elif target is not None:
+                suffix = ".Arn" if "Fn::GetAtt" in part else ""
+                parts.append("${" + target + suffix + "}")
+            else:
+                return None
+        return str(join[0]).join(parts)
     if isinstance(uri, dict) and "Fn::Sub" in uri:
         sub = uri["Fn::Sub"]
         if isinstance(sub, str):
