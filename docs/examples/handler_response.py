@@ -14,8 +14,8 @@ def words(message: str) -> Iterator[str]:
 def handler(event: Any, context: Any) -> StreamingResponse:
     # Validation here runs before any byte is sent: a 400 stays a 400.
     try:
-        message = json.loads(event.get("body") or "{}")["message"]
-    except (ValueError, KeyError):
+        message = str(json.loads(event.get("body") or "{}")["message"])
+    except (ValueError, KeyError, TypeError):
         raise HTTPError(400, "send a JSON body with a 'message'") from None
     return StreamingResponse(
         body=words(message),
