@@ -22,7 +22,9 @@ from bedrock_stream.bedrock import (
     build_converse_request,
     build_invoke_body,
     converse_events,
+    converse_response_events,
     normalize_stop_reason,
+    parse_invoke_response,
     resolve_family,
 )
 from bedrock_stream.bedrock.families import FAMILIES
@@ -289,3 +291,30 @@ def test_any_json_chunk_gives_events_or_a_malformed_chunk_error(
         except MalformedChunkError:
             continue
         assert isinstance(events, list)
+
+
+@given(family=st.sampled_from(FAMILIES), document=json_values)
+def test_every_parser_gives_events_or_a_malformed_chunk_error_on_any_json(
+    family: Any, document: Any
+) -> None:
+    parsers = (
+        converse_events,
+        converse_response_events,
+        lambda body: parse_invoke_response(family, body, {}),
+    )
+    for parse in parsers:
+        try:
+            events = parse(document)
+        except MalformedChunkError:
+            continue
+        assert isinstance(events, list)
+
+
+@pytest.mark.parametrize(
+    "event",
+    [3, {"contentBlockDelta": {"delta": {"text": "a"}, "contentBlockIndex": "x"}}],
+    ids=["not-an-object", "index-not-a-number"],
+)
+def test_a_converse_event_of_the_wrong_shape_is_a_malformed_chunk(event: Any) -> None:
+    with pytest.raises(MalformedChunkError, match="a ConverseStream event does not have"):
+        converse_events(event)

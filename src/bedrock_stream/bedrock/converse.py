@@ -6,6 +6,7 @@ import base64
 from collections.abc import Mapping
 from typing import Any
 
+from .errors import shape_checked
 from .events import (
     Event,
     Metrics,
@@ -47,10 +48,14 @@ def _reasoning(delta: Mapping[str, Any]) -> ReasoningDelta:
     )
 
 
+@shape_checked("a ConverseStream event")
 def converse_events(event: Mapping[str, Any]) -> list[Event]:
     """Map one ConverseStream event (``{"contentBlockDelta": {...}}``) to typed events.
 
     Unknown event names and keys are ignored.
+
+    Raises:
+        MalformedChunkError: a known key holds a value of the wrong type.
     """
     out: list[Event] = []
     if (start := event.get("contentBlockStart")) is not None:
@@ -83,8 +88,13 @@ def converse_events(event: Mapping[str, Any]) -> list[Event]:
     return out
 
 
+@shape_checked("a Converse response")
 def converse_response_events(response: Mapping[str, Any]) -> list[Event]:
-    """Map a buffered Converse response (or Nova InvokeModel body) to typed events."""
+    """Map a buffered Converse response (or Nova InvokeModel body) to typed events.
+
+    Raises:
+        MalformedChunkError: a known key holds a value of the wrong type.
+    """
     out: list[Event] = []
     message = (response.get("output") or {}).get("message") or {}
     for index, block in enumerate(message.get("content") or ()):

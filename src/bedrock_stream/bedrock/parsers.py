@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .converse import converse_events
-from .errors import MalformedChunkError
+from .errors import SHAPE_ERRORS, MalformedChunkError, shape_checked
 from .events import (
     Event,
     Metrics,
@@ -75,7 +75,7 @@ class ChunkParser:
         """
         try:
             return self._feed(chunk)
-        except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
+        except SHAPE_ERRORS as exc:
             kind = type(exc).__name__
             raise MalformedChunkError(
                 f"a {self._family} chunk does not have the family's shape ({kind})", code=""
@@ -291,10 +291,15 @@ class ChunkParser:
         return [ReasoningDelta(text=pending)] if pending else []
 
 
+@shape_checked("an InvokeModel response body")
 def parse_invoke_response(
     family: Family, body: Mapping[str, Any], headers: Mapping[str, str] | None = None
 ) -> list[Event]:
-    """Events of a buffered InvokeModel response body (usage from the token-count headers)."""
+    """Events of a buffered InvokeModel response body (usage from the token-count headers).
+
+    Raises:
+        MalformedChunkError: the body is not of the family's shape.
+    """
     out: list[Event]
     if family == "amazon-nova":
         from .converse import converse_response_events
