@@ -93,8 +93,10 @@ def _header(summary: Mapping[str, Any]) -> str:
 
 
 def fmt(value: float) -> str:
-    """A figure with as many digits as it deserves."""
+    """A figure with as many digits as it deserves; a whole number without decimals."""
     magnitude = abs(value)
+    if float(value).is_integer():
+        return f"{int(value):,}"
     if magnitude >= 1000:
         return f"{value:,.0f}"
     if magnitude >= 100:

@@ -48,7 +48,7 @@ def test_every_row_names_the_test_that_shows_it() -> None:
     lines = PAGE.read_text().splitlines()
     body = [
         line
-        for line, below in zip(lines, [*lines[1:], ""])
+        for line, below in zip(lines, [*lines[1:], ""], strict=True)
         if line.startswith("| ") and not below.startswith("|---")  # not a header row
     ]
     assert len(body) > 40

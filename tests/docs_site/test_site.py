@@ -198,11 +198,12 @@ def test_snapshot_renders_as_tables() -> None:
     assert "| process start to first /next, ms | uvicorn | 0.100 |" in text  # ratio of pairs
     assert "| through the stack, idle, p50 | 4.50 |" in text
     assert "| memory under load: PSS of the stack and its function processes, MiB | 480 |" in text
-    assert "| throughput, streams/s | 49.0 (48.0-50.0) |" in text
+    assert "| throughput, streams/s | 49 (48-50) |" in text
+    assert "| errors | 0 |" in text
     assert "200 concurrent streams through `examples/sam-app/template.yaml`" in text
     assert "Failed streams" not in text
     assert "This benchmark failed in the snapshot run" in text  # soak exited 1
-    assert "**FAIL.** 2,400 requests over 10.0 minutes" in text
+    assert "**FAIL.** 2,400 requests over 10 minutes" in text
     assert "| stack RSS, MiB | 60.2 | 130.5 | growth < 50 MiB | **no** |" in text
     assert "| `crash` | 183 of 184 | 0.117 |" in text
     assert "series" not in text  # the soak's time series is data, not a table

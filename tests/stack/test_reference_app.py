@@ -111,7 +111,7 @@ def test_a_bad_request_gets_a_400_naming_the_problem(stack: LocalStack) -> None:
 
 
 def test_one_throttle_before_the_first_token_is_retried_invisibly(stack: LocalStack) -> None:
-    for mode, url in zip(("streaming", "buffered"), _urls(stack)):
+    for mode, url in zip(("streaming", "buffered"), _urls(stack), strict=True):
         prompt = f"retry me, {mode}"
         stack.bedrock.faults.add(throttling(), prompt=prompt, times=1)
         with _ask(url, prompt) as response:
