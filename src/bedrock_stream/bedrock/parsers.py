@@ -82,11 +82,12 @@ class ChunkParser:
             ) from exc
 
     def _feed(self, chunk: Any) -> list[Event]:
-        if not isinstance(chunk, Mapping):  # e.g. Writer's final "[DONE]"
+        # ``type(...) is dict`` first: json.loads gives dicts, and an ABC check costs more.
+        if type(chunk) is not dict and not isinstance(chunk, Mapping):  # e.g. "[DONE]"
             return []
         out = self._parse(chunk)
         metrics = chunk.get("amazon-bedrock-invocationMetrics")
-        if isinstance(metrics, Mapping):
+        if metrics is not None and isinstance(metrics, Mapping):
             self._saw_metrics = True
             out.append(
                 Usage(
