@@ -23,6 +23,7 @@ from bedrock_stream.local.lambda_service import (
     lambda_environment,
 )
 from bedrock_stream.local.runtime_api import (
+    TRUNCATED_RESPONSE,
     BodyChunk,
     Done,
     Event,
@@ -75,6 +76,14 @@ def info(event, context):
 def crash(event, context):
     print("about to crash", flush=True)
     os._exit(3)
+
+
+@streaming_handler(content_type="text/plain; charset=utf-8")
+def stream_then_crash(event, context):
+    yield f"pid {os.getpid()}"
+    if event.get("crash"):
+        time.sleep(0.2)  # the first chunk is on the wire
+        os._exit(3)
 
 
 def spawn(event, context):
@@ -292,6 +301,28 @@ def test_crash_is_an_exit_error_and_its_output_is_kept(
     service.close()
     assert "[Fn] about to crash" in lines
     assert f"[Fn] process {crashed.pid} ended (exit status 3)" in lines
+
+
+def test_a_runtime_that_breaks_mid_response_is_replaced_not_reused(
+    code: Path, service_for: MakeService
+) -> None:
+    write_wrapper(code)
+    function = _function(
+        code, "app.stream_then_crash", AWS_LAMBDA_EXEC_WRAPPER="/var/task/bedrock-stream"
+    )
+    service = service_for(function, concurrency=1)
+    crashing = json.dumps({**json.loads(HTTP_EVENT), "crash": True}).encode()
+    first = service.invoke("Fn", crashing, streaming=True)
+    broken = first.result(60)
+    assert broken.status == "failure"
+    assert broken.error_type in (TRUNCATED_RESPONSE, "Runtime.ExitError")
+    assert broken.body.endswith(f"pid {first.pid}".encode())  # it had started streaming
+    # The dying process can look alive for a moment after its connection broke: the next
+    # invocation must still get a fresh one (with concurrency 1, after the old one is gone).
+    second = service.invoke("Fn", HTTP_EVENT, streaming=True)
+    fresh = second.result(60)
+    assert fresh.status == "success" and second.pid != first.pid
+    assert fresh.body.endswith(f"pid {second.pid}".encode())
 
 
 def test_init_error_is_the_runtimes_report(code: Path, service_for: MakeService) -> None:

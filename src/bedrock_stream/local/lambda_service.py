@@ -59,6 +59,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from bedrock_stream.local.invoker import TooManyRequests
 from bedrock_stream.local.runtime_api import (
+    TRUNCATED_RESPONSE,
     BodyChunk,
     Done,
     Event,
@@ -242,6 +243,9 @@ class ServiceInvocation(Invocation):
         """The process serving the invocation."""
         self.bootstrap = bootstrap
         """What that process's bootstrap started."""
+        self.broken = False
+        """Whether the runtime's response connection broke (a crash mid-response): the
+        sandbox is then reset rather than reused, as Lambda does after a runtime failure."""
         self._detached = threading.Event()
         self._ended = threading.Event()
         self._emitting = threading.Lock()
@@ -284,6 +288,8 @@ class ServiceInvocation(Invocation):
     def _emit(self, event: Event) -> None:
         if self._ended.is_set() or (isinstance(event, BodyChunk) and self.detached):
             return
+        if isinstance(event, InvocationError) and event.error_type == TRUNCATED_RESPONSE:
+            self.broken = True
         if isinstance(event, Done):
             self._on_done(self, event)  # before the invoker sees Done: the sandbox is idle
             self._ended.set()
@@ -405,7 +411,7 @@ class _Sandbox:
             if failure is not None:
                 self._fail(job, failure)
                 return False
-        return not self._cut and self.alive
+        return not self._cut and not job.broken and self.alive
 
     def _failure(self, request_id: str) -> InvocationError | None:
         """Return the init error the runtime posted, else its exit, if either happened."""
@@ -427,7 +433,12 @@ class _Sandbox:
 
     def _ended(self, job: ServiceInvocation, done: Done) -> None:
         """Handle ``Done`` as it is emitted, before the invoker sees it."""
-        if not self._cut and job.state == "done" and self.alive:
+        if job.broken:
+            # Not an answer: the process is dying, though it can still look alive for a
+            # moment after its socket closed. Out of service now, so that it is never
+            # reused and the next call may start a fresh one; the supervisor ends it.
+            self._service._discard(self)
+        elif not self._cut and job.state == "done" and self.alive:
             # The runtime answered: idle again before the invoker's next call looks.
             self._service._release(self)
         if job.detached:

@@ -45,6 +45,7 @@ from bedrock_stream.local.http_server import (
 __all__ = [
     "BUFFERED_CAP",
     "STREAMING_CAP",
+    "TRUNCATED_RESPONSE",
     "Bandwidth",
     "BodyChunk",
     "Done",
@@ -62,6 +63,9 @@ BUFFERED_CAP = 6 * 1024 * 1024 + 100
 """RAPID's buffered response cap: 6 MiB + 100 bytes."""
 STREAMING_CAP = 200 * 1024 * 1024
 """Default cap on a streamed response body (Lambda's documented 200 MB)."""
+
+TRUNCATED_RESPONSE = "Runtime.TruncatedResponse"
+"""The error of an invocation whose response connection broke mid-body (RAPID's name)."""
 
 _PREFIX = "/2018-06-01/runtime"
 _ERROR_TYPE = "lambda-runtime-function-error-type"
@@ -479,7 +483,7 @@ class RuntimeAPIServer:
                 f"Exceeded maximum allowed payload size ({cap} bytes).",
             ) from None
         except (BadRequest, ClientGone):
-            _fail(invocation, "Runtime.TruncatedResponse")
+            _fail(invocation, TRUNCATED_RESPONSE)
             raise _Reject(
                 400, "TruncatedHTTPRequest", "HTTP request detected as truncated"
             ) from None
