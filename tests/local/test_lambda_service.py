@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from bedrock_stream.cli import write_wrapper
+from bedrock_stream.local import lambda_service
 from bedrock_stream.local.bandwidth import Bandwidth
 from bedrock_stream.local.invoker import TooManyRequests
 from bedrock_stream.local.lambda_service import (
@@ -410,3 +411,24 @@ def test_close_leaves_no_process_and_no_thread(
     assert set(threading.enumerate()) <= threads
     with pytest.raises(RuntimeError):
         service.invoke("Fn", b"{}", streaming=False)
+
+
+def test_the_deadline_counts_from_when_the_runtime_takes_the_event(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = [1_000.0]
+    monkeypatch.setattr(lambda_service.time, "time", lambda: clock[0])
+    job = ServiceInvocation(
+        b"{}",
+        request_id="r",
+        timeout_ms=2_000,
+        function_arn="arn",
+        streaming=True,
+        client_context=None,
+        function="Fn",
+        pid=1,
+        bootstrap="exec-wrapper",
+        on_done=lambda job, done: None,
+    )
+    clock[0] += 5.0  # a new process initialized for 5 s before its first /next
+    assert ("Lambda-Runtime-Deadline-Ms", "1007000") in job.next_headers()

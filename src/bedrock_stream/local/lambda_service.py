@@ -217,7 +217,7 @@ class ServiceInvocation(Invocation):
         payload: bytes,
         *,
         request_id: str,
-        deadline_ms: int,
+        timeout_ms: int,
         function_arn: str,
         streaming: bool,
         client_context: str | None,
@@ -229,7 +229,7 @@ class ServiceInvocation(Invocation):
         super().__init__(
             payload,
             request_id=request_id,
-            deadline_ms=deadline_ms,
+            deadline_ms=int(time.time() * 1000) + timeout_ms,
             function_arn=function_arn,
             trace_id=_trace_id(),
             streaming=streaming,
@@ -243,6 +243,7 @@ class ServiceInvocation(Invocation):
         """The process serving the invocation."""
         self.bootstrap = bootstrap
         """What that process's bootstrap started."""
+        self._timeout_ms = timeout_ms
         self.broken = False
         """Whether the runtime's response connection broke (a crash mid-response): the
         sandbox is then reset rather than reused, as Lambda does after a runtime failure."""
@@ -269,6 +270,15 @@ class ServiceInvocation(Invocation):
         connection is reset) and its sandbox discarded.
         """
         self._detached.set()
+
+    def next_headers(self) -> list[tuple[str, str]]:
+        """Return the ``/next`` headers, the deadline counted from now.
+
+        The function's time starts when its runtime takes the event, not while a new
+        process is still initializing (init has its own limit).
+        """
+        self.deadline_ms = int(time.time() * 1000) + self._timeout_ms
+        return super().next_headers()
 
     def wait_ended(self, timeout: float) -> bool:
         """Wait up to ``timeout`` seconds for ``Done``; return whether it came."""
@@ -343,7 +353,7 @@ class _Sandbox:
         job = ServiceInvocation(
             payload,
             request_id=str(uuid.uuid4()),
-            deadline_ms=int(time.time() * 1000) + self.function.timeout * 1000,
+            timeout_ms=self.function.timeout * 1000,
             function_arn=self.api.function_arn,
             streaming=streaming,
             client_context=None if client_context is None else json.dumps(client_context),
