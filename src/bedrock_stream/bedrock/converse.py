@@ -6,7 +6,7 @@ import base64
 from collections.abc import Mapping
 from typing import Any
 
-from .errors import shape_checked
+from .errors import SHAPE_ERRORS, malformed
 from .events import (
     Event,
     Metrics,
@@ -48,7 +48,6 @@ def _reasoning(delta: Mapping[str, Any]) -> ReasoningDelta:
     )
 
 
-@shape_checked("a ConverseStream event")
 def converse_events(event: Mapping[str, Any]) -> list[Event]:
     """Map one ConverseStream event (``{"contentBlockDelta": {...}}``) to typed events.
 
@@ -57,68 +56,77 @@ def converse_events(event: Mapping[str, Any]) -> list[Event]:
     Raises:
         MalformedChunkError: a known key holds a value of the wrong type.
     """
-    out: list[Event] = []
-    if (start := event.get("contentBlockStart")) is not None:
-        tool = (start.get("start") or {}).get("toolUse")
-        if tool:
-            index = int(start.get("contentBlockIndex") or 0)
-            out.append(
-                ToolUseStart(id=str(tool.get("toolUseId")), name=str(tool.get("name")), index=index)
-            )
-    if (block := event.get("contentBlockDelta")) is not None:
-        delta = block.get("delta") or {}
-        index = int(block.get("contentBlockIndex") or 0)
-        if (text := delta.get("text")) is not None:
-            if text:
-                out.append(TextDelta(text))
-        elif (tool := delta.get("toolUse")) is not None:
-            out.append(ToolInputDelta(json=str(tool.get("input") or ""), index=index))
-        elif (reasoning := delta.get("reasoningContent")) is not None:
-            out.append(_reasoning(reasoning))
-    if (stop := event.get("messageStop")) is not None:
-        raw = stop.get("stopReason")
-        out.append(Stop(normalize_stop_reason(raw), raw))
-    if (meta := event.get("metadata")) is not None:
-        if (usage := meta.get("usage")) is not None:
-            out.append(usage_from_converse(usage))
-        if (metrics := meta.get("metrics")) is not None:
-            out.append(Metrics(invocation_latency_ms=_int(metrics.get("latencyMs"))))
-        if (trace := meta.get("trace")) is not None:
-            out.append(Trace(trace))
-    return out
+    try:
+        out: list[Event] = []
+        if (start := event.get("contentBlockStart")) is not None:
+            tool = (start.get("start") or {}).get("toolUse")
+            if tool:
+                index = int(start.get("contentBlockIndex") or 0)
+                out.append(
+                    ToolUseStart(
+                        id=str(tool.get("toolUseId")), name=str(tool.get("name")), index=index
+                    )
+                )
+        if (block := event.get("contentBlockDelta")) is not None:
+            delta = block.get("delta") or {}
+            index = int(block.get("contentBlockIndex") or 0)
+            if (text := delta.get("text")) is not None:
+                if text:
+                    out.append(TextDelta(text))
+            elif (tool := delta.get("toolUse")) is not None:
+                out.append(ToolInputDelta(json=str(tool.get("input") or ""), index=index))
+            elif (reasoning := delta.get("reasoningContent")) is not None:
+                out.append(_reasoning(reasoning))
+        if (stop := event.get("messageStop")) is not None:
+            raw = stop.get("stopReason")
+            out.append(Stop(normalize_stop_reason(raw), raw))
+        if (meta := event.get("metadata")) is not None:
+            if (usage := meta.get("usage")) is not None:
+                out.append(usage_from_converse(usage))
+            if (metrics := meta.get("metrics")) is not None:
+                out.append(Metrics(invocation_latency_ms=_int(metrics.get("latencyMs"))))
+            if (trace := meta.get("trace")) is not None:
+                out.append(Trace(trace))
+        return out
+    except SHAPE_ERRORS as exc:
+        raise malformed("a ConverseStream event", exc) from exc
 
 
-@shape_checked("a Converse response")
 def converse_response_events(response: Mapping[str, Any]) -> list[Event]:
     """Map a buffered Converse response (or Nova InvokeModel body) to typed events.
 
     Raises:
         MalformedChunkError: a known key holds a value of the wrong type.
     """
-    out: list[Event] = []
-    message = (response.get("output") or {}).get("message") or {}
-    for index, block in enumerate(message.get("content") or ()):
-        if block.get("text"):
-            out.append(TextDelta(block["text"]))
-        elif (tool := block.get("toolUse")) is not None:
-            out.append(
-                ToolUseStart(id=str(tool.get("toolUseId")), name=str(tool.get("name")), index=index)
-            )
-        elif (reasoning := block.get("reasoningContent")) is not None:
-            text = reasoning.get("reasoningText") or {}
-            out.append(
-                ReasoningDelta(
-                    text=str(text.get("text") or ""),
-                    signature=text.get("signature"),
-                    redacted=reasoning.get("redactedContent"),
+    try:
+        out: list[Event] = []
+        message = (response.get("output") or {}).get("message") or {}
+        for index, block in enumerate(message.get("content") or ()):
+            if block.get("text"):
+                out.append(TextDelta(block["text"]))
+            elif (tool := block.get("toolUse")) is not None:
+                out.append(
+                    ToolUseStart(
+                        id=str(tool.get("toolUseId")), name=str(tool.get("name")), index=index
+                    )
                 )
-            )
-    raw = response.get("stopReason")
-    out.append(Stop(normalize_stop_reason(raw), raw))
-    if (usage := response.get("usage")) is not None:
-        out.append(usage_from_converse(usage))
-    if (metrics := response.get("metrics")) is not None:
-        out.append(Metrics(invocation_latency_ms=_int(metrics.get("latencyMs"))))
-    if (trace := response.get("trace")) is not None:
-        out.append(Trace(trace))
-    return out
+            elif (reasoning := block.get("reasoningContent")) is not None:
+                text = reasoning.get("reasoningText") or {}
+                out.append(
+                    ReasoningDelta(
+                        text=str(text.get("text") or ""),
+                        signature=text.get("signature"),
+                        redacted=reasoning.get("redactedContent"),
+                    )
+                )
+        raw = response.get("stopReason")
+        out.append(Stop(normalize_stop_reason(raw), raw))
+        if (usage := response.get("usage")) is not None:
+            out.append(usage_from_converse(usage))
+        if (metrics := response.get("metrics")) is not None:
+            out.append(Metrics(invocation_latency_ms=_int(metrics.get("latencyMs"))))
+        if (trace := response.get("trace")) is not None:
+            out.append(Trace(trace))
+        return out
+    except SHAPE_ERRORS as exc:
+        raise malformed("a Converse response", exc) from exc

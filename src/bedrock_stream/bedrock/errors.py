@@ -5,10 +5,6 @@ Messages carry the error code and the service's message, never the prompt.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from typing import ParamSpec, TypeVar
-
 __all__ = [
     "BedrockError",
     "IncompleteStreamError",
@@ -79,27 +75,11 @@ class UnknownModelError(BedrockError, ValueError):
 SHAPE_ERRORS = (TypeError, ValueError, AttributeError, KeyError, IndexError)
 """What reading a JSON document of the wrong shape raises (a list where a mapping was due...)."""
 
-_P = ParamSpec("_P")
-_R = TypeVar("_R")
 
-
-def shape_checked(what: str) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
-    """Make a parser of ``what`` raise :class:`MalformedChunkError` on a document's wrong shape."""
-
-    def decorate(parse: Callable[_P, _R]) -> Callable[_P, _R]:
-        @functools.wraps(parse)
-        def checked(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-            try:
-                return parse(*args, **kwargs)
-            except SHAPE_ERRORS as exc:
-                kind = type(exc).__name__
-                raise MalformedChunkError(
-                    f"{what} does not have the expected shape ({kind})", code=""
-                ) from exc
-
-        return checked
-
-    return decorate
+def malformed(what: str, error: Exception) -> MalformedChunkError:
+    """Return the error for ``what`` (a chunk, an event, a body) read as the wrong shape."""
+    kind = type(error).__name__
+    return MalformedChunkError(f"{what} does not have the expected shape ({kind})", code="")
 
 
 _BY_CODE: dict[str, type[BedrockError]] = {

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .converse import converse_events
-from .errors import SHAPE_ERRORS, MalformedChunkError, shape_checked
+from .errors import SHAPE_ERRORS, malformed
 from .events import (
     Event,
     Metrics,
@@ -76,10 +76,7 @@ class ChunkParser:
         try:
             return self._feed(chunk)
         except SHAPE_ERRORS as exc:
-            kind = type(exc).__name__
-            raise MalformedChunkError(
-                f"a {self._family} chunk does not have the family's shape ({kind})", code=""
-            ) from exc
+            raise malformed(f"a {self._family} chunk", exc) from exc
 
     def _feed(self, chunk: Any) -> list[Event]:
         # ``type(...) is dict`` first: json.loads gives dicts, and an ABC check costs more.
@@ -292,7 +289,6 @@ class ChunkParser:
         return [ReasoningDelta(text=pending)] if pending else []
 
 
-@shape_checked("an InvokeModel response body")
 def parse_invoke_response(
     family: Family, body: Mapping[str, Any], headers: Mapping[str, str] | None = None
 ) -> list[Event]:
@@ -301,45 +297,50 @@ def parse_invoke_response(
     Raises:
         MalformedChunkError: the body is not of the family's shape.
     """
-    out: list[Event]
-    if family == "amazon-nova":
-        from .converse import converse_response_events
+    try:
+        out: list[Event]
+        if family == "amazon-nova":
+            from .converse import converse_response_events
 
-        out = [e for e in converse_response_events(body) if not isinstance(e, Usage)]
-    elif family == "anthropic" and "content" in body:
-        out = []
-        for index, block in enumerate(body.get("content") or ()):
-            if block.get("type") == "text" and block.get("text"):
-                out.append(TextDelta(str(block["text"])))
-            elif block.get("type") == "tool_use":
-                out.append(ToolUseStart(str(block.get("id")), str(block.get("name")), index))
-        out.append(_stop(body.get("stop_reason")))
-    elif family == "amazon-titan-text":
-        out = []
-        for result in body.get("results") or ():
-            if result.get("outputText"):
-                out.append(TextDelta(str(result["outputText"])))
-            out.append(_stop(result.get("completionReason")))
-    elif family == "cohere-command-r":
-        out = [TextDelta(str(body["text"]))] if body.get("text") else []
-        out.append(_stop(body.get("finish_reason")))
-    elif family in ("openai", "ai21-jamba"):
-        out = []
-        for choice in body.get("choices") or ():
-            content = (choice.get("message") or {}).get("content")
-            if content:
-                out.append(TextDelta(str(content)))
-            out.append(_stop(choice.get("finish_reason")))
-    else:
-        out = ChunkParser(family).feed(body)
-    lowered = {k.lower(): v for k, v in (headers or {}).items()}
-    if "x-amzn-bedrock-input-token-count" in lowered:
-        out.append(
-            Usage(
-                input_tokens=int(lowered["x-amzn-bedrock-input-token-count"]),
-                output_tokens=int(lowered.get("x-amzn-bedrock-output-token-count") or 0),
+            out = [e for e in converse_response_events(body) if not isinstance(e, Usage)]
+        elif family == "anthropic" and "content" in body:
+            out = []
+            for index, block in enumerate(body.get("content") or ()):
+                if block.get("type") == "text" and block.get("text"):
+                    out.append(TextDelta(str(block["text"])))
+                elif block.get("type") == "tool_use":
+                    out.append(ToolUseStart(str(block.get("id")), str(block.get("name")), index))
+            out.append(_stop(body.get("stop_reason")))
+        elif family == "amazon-titan-text":
+            out = []
+            for result in body.get("results") or ():
+                if result.get("outputText"):
+                    out.append(TextDelta(str(result["outputText"])))
+                out.append(_stop(result.get("completionReason")))
+        elif family == "cohere-command-r":
+            out = [TextDelta(str(body["text"]))] if body.get("text") else []
+            out.append(_stop(body.get("finish_reason")))
+        elif family in ("openai", "ai21-jamba"):
+            out = []
+            for choice in body.get("choices") or ():
+                content = (choice.get("message") or {}).get("content")
+                if content:
+                    out.append(TextDelta(str(content)))
+                out.append(_stop(choice.get("finish_reason")))
+        else:
+            out = ChunkParser(family).feed(body)
+        lowered = {k.lower(): v for k, v in (headers or {}).items()}
+        if "x-amzn-bedrock-input-token-count" in lowered:
+            out.append(
+                Usage(
+                    input_tokens=int(lowered["x-amzn-bedrock-input-token-count"]),
+                    output_tokens=int(lowered.get("x-amzn-bedrock-output-token-count") or 0),
+                )
             )
-        )
-    if "x-amzn-bedrock-invocation-latency" in lowered:
-        out.append(Metrics(invocation_latency_ms=int(lowered["x-amzn-bedrock-invocation-latency"])))
-    return out
+        if "x-amzn-bedrock-invocation-latency" in lowered:
+            out.append(
+                Metrics(invocation_latency_ms=int(lowered["x-amzn-bedrock-invocation-latency"]))
+            )
+        return out
+    except SHAPE_ERRORS as exc:
+        raise malformed("an InvokeModel response body", exc) from exc
