@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -21,11 +22,30 @@ BANNER = re.compile(r"^\s+(\w+)\s+POST (\S+)\s+\((streaming|buffered)\)$")
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="signals and process groups")
 
 
-def _start(*args: str) -> subprocess.Popen[str]:
+def _start(*args: str, log: Path | None = None) -> subprocess.Popen[str]:
+    """Start the CLI; its log goes to ``log`` (a file, never an unread pipe) when given."""
     command = [sys.executable, "-m", "bedrock_stream.cli", "local", "-t", str(APP), *args]
-    return subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
-    )
+    with contextlib.ExitStack() as files:
+        stderr = subprocess.PIPE if log is None else files.enter_context(log.open("w"))
+        return subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+            start_new_session=True,
+            env={**os.environ, "PYTHONFAULTHANDLER": "1"},  # SIGABRT dumps every thread's stack
+        )
+
+
+def _interrupt(process: subprocess.Popen[str], log: Path) -> int:
+    """Send Ctrl-C and wait for the exit status; a hang fails with every thread's stack."""
+    process.send_signal(signal.SIGINT)
+    try:
+        return process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGABRT)
+        process.wait(timeout=10)
+        pytest.fail(f"Ctrl-C did not stop the stack in 30 s:\n{log.read_text()}")
 
 
 def _banner(process: subprocess.Popen[str]) -> Iterator[str]:
@@ -49,8 +69,11 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def test_local_prints_every_endpoint_serves_them_and_ctrl_c_stops_everything() -> None:
-    process = _start("--port", "0", "--speed", "0")
+def test_local_prints_every_endpoint_serves_them_and_ctrl_c_stops_everything(
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "stack.log"
+    process = _start("--port", "0", "--speed", "0", log=log)
     try:
         lines = list(_banner(process))
         routes = {m[1]: (m[2], m[3]) for line in lines if (m := BANNER.match(line))}
@@ -82,8 +105,7 @@ def test_local_prints_every_endpoint_serves_them_and_ctrl_c_stops_everything() -
         _, first, second = re.split(r"^== \S+\n", compared.stdout, flags=re.M)
         assert first.strip() and second.startswith(first)
         assert _children(process.pid)  # function processes are running
-        process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=30) == 0
+        assert _interrupt(process, log) == 0, log.read_text()
         assert _children(process.pid) == []
     finally:
         if process.poll() is None:
