@@ -186,7 +186,10 @@ def _local(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     for warning in stack.warnings:
         print(f"WARNING: {warning}", file=sys.stderr)
     stopped = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    # Ctrl-C and SIGTERM both stop the stack cleanly. SIGINT is set explicitly: a shell
+    # starts background jobs with it ignored, and Python then never raises KeyboardInterrupt.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopped.set())
     try:
         stack.start()
     except PortInUse as exc:
@@ -195,8 +198,6 @@ def _local(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     try:
         print(_banner(stack), flush=True)
         stopped.wait()
-    except KeyboardInterrupt:
-        pass
     finally:
         print("stopping...", file=sys.stderr)
         stack.close()
