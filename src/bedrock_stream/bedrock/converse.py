@@ -48,6 +48,18 @@ def _reasoning(delta: Mapping[str, Any]) -> ReasoningDelta:
     )
 
 
+def _metadata(fields: Mapping[str, Any]) -> list[Event]:
+    """Return the usage, metrics and trace of a stream's ``metadata`` event or a response."""
+    out: list[Event] = []
+    if (usage := fields.get("usage")) is not None:
+        out.append(usage_from_converse(usage))
+    if (metrics := fields.get("metrics")) is not None:
+        out.append(Metrics(invocation_latency_ms=_int(metrics.get("latencyMs"))))
+    if (trace := fields.get("trace")) is not None:
+        out.append(Trace(trace))
+    return out
+
+
 def converse_events(event: Mapping[str, Any]) -> list[Event]:
     """Map one ConverseStream event (``{"contentBlockDelta": {...}}``) to typed events.
 
@@ -81,12 +93,7 @@ def converse_events(event: Mapping[str, Any]) -> list[Event]:
             raw = stop.get("stopReason")
             out.append(Stop(normalize_stop_reason(raw), raw))
         if (meta := event.get("metadata")) is not None:
-            if (usage := meta.get("usage")) is not None:
-                out.append(usage_from_converse(usage))
-            if (metrics := meta.get("metrics")) is not None:
-                out.append(Metrics(invocation_latency_ms=_int(metrics.get("latencyMs"))))
-            if (trace := meta.get("trace")) is not None:
-                out.append(Trace(trace))
+            out += _metadata(meta)
         return out
     except SHAPE_ERRORS as exc:
         raise malformed("a ConverseStream event", exc) from exc
@@ -121,12 +128,6 @@ def converse_response_events(response: Mapping[str, Any]) -> list[Event]:
                 )
         raw = response.get("stopReason")
         out.append(Stop(normalize_stop_reason(raw), raw))
-        if (usage := response.get("usage")) is not None:
-            out.append(usage_from_converse(usage))
-        if (metrics := response.get("metrics")) is not None:
-            out.append(Metrics(invocation_latency_ms=_int(metrics.get("latencyMs"))))
-        if (trace := response.get("trace")) is not None:
-            out.append(Trace(trace))
-        return out
+        return out + _metadata(response)
     except SHAPE_ERRORS as exc:
         raise malformed("a Converse response", exc) from exc
