@@ -26,7 +26,7 @@ import pytest
 from bedrock_stream.http_integration import DELIMITER
 from bedrock_stream.local.front_doors import FunctionUrlServer, RestApiServer
 from bedrock_stream.local.http_server import HTTPService
-from bedrock_stream.local.runtime_api import RuntimeAPIServer
+from bedrock_stream.local.runtime_api import Invocation, RuntimeAPIServer
 from bedrock_stream.local.stack import LocalStack
 from waiting import wait_for_file, wait_for_log
 
@@ -172,11 +172,17 @@ def test_runtime_api_malformed_head_is_400_json(runtime_api: RuntimeAPIServer) -
     assert (status, json.loads(body)["errorType"]) == (400, "InvalidRequest")
 
 
+def _dispatched(api: RuntimeAPIServer) -> Invocation:
+    """Queue an invocation and take it with ``/next``, as a runtime does before it answers."""
+    invocation = api.invoke({"x": 1})
+    _send(api.address, f"GET {_P}/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    return invocation
+
+
 def test_runtime_api_error_report_with_a_malformed_body_still_ends_the_invocation(
     runtime_api: RuntimeAPIServer,
 ) -> None:
-    invocation = runtime_api.invoke({"x": 1})
-    _send(runtime_api.address, f"GET {_P}/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    invocation = _dispatched(runtime_api)
     request = (
         f"POST {_P}/invocation/{invocation.request_id}/error HTTP/1.1\r\nHost: x\r\n"
         "Lambda-Runtime-Function-Error-Type: Handler.Failed\r\n"
@@ -191,8 +197,7 @@ def test_runtime_api_error_report_with_a_malformed_body_still_ends_the_invocatio
 def test_runtime_api_malformed_chunked_response_is_400_and_a_truncated_invocation(
     runtime_api: RuntimeAPIServer,
 ) -> None:
-    invocation = runtime_api.invoke({"x": 1})
-    _send(runtime_api.address, f"GET {_P}/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    invocation = _dispatched(runtime_api)
     request = (
         f"POST {_P}/invocation/{invocation.request_id}/response HTTP/1.1\r\nHost: x\r\n"
         "Lambda-Runtime-Function-Response-Mode: streaming\r\n"
