@@ -113,6 +113,13 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         help="a directory of static files to serve too (default: web/ beside the template)",
     )
+    local.add_argument(
+        "--api-key",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="the value of the template's API key NAME (default: a new random value)",
+    )
     compare = commands.add_parser(
         "compare", help="time a streaming and a buffered endpoint side by side"
     )
@@ -156,12 +163,8 @@ def _local(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     except ImportError as exc:
         print(f"bedrock-stream: {exc}: pip install 'bedrock-stream[local]'", file=sys.stderr)
         return 2
-    parameters = {}
-    for item in args.parameter:
-        key, sep, value = item.partition("=")
-        if not sep:
-            parser.error(f"--parameter {item!r}: expected KEY=VALUE")
-        parameters[key] = value
+    parameters = _pairs(parser, "--parameter", args.parameter)
+    api_keys = _pairs(parser, "--api-key", args.api_key)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     web = args.web
     if web is None and (Path(args.template).parent / "web").is_dir():
@@ -179,6 +182,7 @@ def _local(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             bandwidth=args.bandwidth,
             close_on_disconnect=args.close_on_disconnect,
             web=web,
+            api_keys=api_keys,
         )
     except (TemplateError, OSError) as exc:
         print(f"bedrock-stream: {exc}", file=sys.stderr)
@@ -204,7 +208,19 @@ def _local(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     return 0
 
 
+def _pairs(parser: argparse.ArgumentParser, option: str, items: list[str]) -> dict[str, str]:
+    pairs = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            parser.error(f"{option} {item!r}: expected KEY=VALUE")
+        pairs[key] = value
+    return pairs
+
+
 def _banner(stack: LocalStack) -> str:
+    from bedrock_stream.local.stack import IAM_CREDENTIALS
+
     lines = [f"bedrock-stream local: {stack.template_path}"]
     for endpoint in stack.endpoints:
         mode = "streaming" if endpoint.streaming else "buffered"
@@ -218,6 +234,14 @@ def _banner(stack: LocalStack) -> str:
             lines.append(f"  {'Web page':<20} {endpoint.url}  (open it in a browser)")
         else:
             lines.append(f"  {'Bedrock emulator':<20} endpoint_url={endpoint.url}")
+    for name, value in stack.api_keys.items():
+        enabled = stack.template.api_keys[name].enabled
+        lines.append(
+            f"  {'API key ' + name:<20} x-api-key: {value}" + ("" if enabled else "  (disabled)")
+        )
+    if any(option.startswith("--aws-sigv4") for e in stack.endpoints for option in e.credentials):
+        access_key, secret_key = IAM_CREDENTIALS
+        lines.append(f"  {'IAM credentials':<20} {access_key} / {secret_key} (SigV4, local only)")
     streaming = [e for e in stack.endpoints if e.kind in ("rest-api", "function-url")]
     if streaming:
         lines.append("try:")

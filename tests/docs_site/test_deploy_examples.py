@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from bedrock_stream.cli import WRAPPER_NAME, write_wrapper
-from bedrock_stream.local.stack import LocalStack
+from bedrock_stream.local.stack import IAM_CREDENTIALS, LocalStack
 
 ROOT = Path(__file__).parents[2]
 DEPLOY = ROOT / "docs" / "examples" / "deploy"
@@ -257,12 +257,26 @@ def test_cloudformation_template_streams_through_the_wrapper() -> None:
 # ---- CDK ----------------------------------------------------------------------------------
 
 
-def post_and_read(url: str) -> tuple[int, bytes]:
-    """POST a prompt to ``url`` on the local stack; the status and the whole body."""
+def post_and_read(url: str, *, sign_for: str | None = None) -> tuple[int, bytes]:
+    """POST a prompt to ``url`` on the local stack; the status and the whole body.
+
+    ``sign_for`` names the service to SigV4-sign the request for, with botocore and the
+    local stack's IAM credentials, as an AWS SDK would sign it.
+    """
+    body = json.dumps({"message": "hi"}).encode()
+    headers: dict[str, str] = {}
+    if sign_for is not None:
+        from botocore.auth import SigV4Auth
+        from botocore.awsrequest import AWSRequest
+        from botocore.credentials import Credentials
+
+        request = AWSRequest("POST", url, data=body)
+        SigV4Auth(Credentials(*IAM_CREDENTIALS), sign_for, "us-east-1").add_auth(request)
+        headers = dict(request.headers.items())
     parts = urlsplit(url)
     connection = http.client.HTTPConnection(parts.netloc, timeout=60)
     try:
-        connection.request("POST", parts.path or "/", body=json.dumps({"message": "hi"}))
+        connection.request("POST", parts.path or "/", body=body, headers=headers)
         response = connection.getresponse()
         return response.status, response.read()
     finally:
@@ -270,13 +284,18 @@ def post_and_read(url: str) -> tuple[int, bytes]:
 
 
 def assert_streams_on_the_local_stack(template: Path, **parameters: str) -> None:
-    """``bedrock-stream local`` serves the template's API and function URL, both streaming."""
+    """``bedrock-stream local`` serves the template's API and function URL, both streaming.
+
+    The function URL is ``AWS_IAM``: unsigned requests are refused, signed ones stream.
+    """
     with LocalStack(template, port=0, speed=0, parameters=parameters) as stack:
         doors = {e.kind: e for e in stack.endpoints if e.kind in ("rest-api", "function-url")}
         assert doors["rest-api"].url.endswith("/Prod/ask") and doors["rest-api"].streaming
         assert doors["function-url"].streaming
-        for door in doors.values():
-            assert post_and_read(door.url) == (200, b"Hello, world")
+        assert post_and_read(doors["rest-api"].url) == (200, b"Hello, world")
+        url = doors["function-url"].url
+        assert post_and_read(url) == (403, b'{"Message":"Forbidden"}')
+        assert post_and_read(url, sign_for="lambda") == (200, b"Hello, world")
 
 
 def test_cloudformation_template_runs_on_the_local_stack(tmp_path: Path) -> None:

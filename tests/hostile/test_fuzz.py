@@ -10,7 +10,9 @@
   event-stream frames: only :class:`~bedrock_stream.bedrock.errors.BedrockError` or
   botocore's documented parser errors;
 * API Gateway routing and proxy events, and function URL events, on random targets,
-  methods, header bytes (decoded latin-1, as the server does) and bodies.
+  methods, header bytes (decoded latin-1, as the server does) and bodies;
+* SigV4 verification of ``AWS_IAM`` requests on random and malformed ``Authorization``
+  headers, and Lambda authorizers' answers on any JSON: only their own errors.
 
 Example counts are bounded and ``deadline=None``: the whole file runs in seconds.
 """
@@ -23,6 +25,7 @@ import json
 import socket
 import threading
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
@@ -32,6 +35,7 @@ from botocore.session import get_session
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bedrock_stream import sigv4
 from bedrock_stream.bedrock import RetryPolicy, stream_text
 from bedrock_stream.bedrock.errors import BedrockError
 from bedrock_stream.bedrock.eventstream import encode_message
@@ -42,6 +46,7 @@ from bedrock_stream.http_integration import (
     PreludeDecoder,
     PreludeError,
 )
+from bedrock_stream.local.authorizers import AuthorizerError, read_answer
 from bedrock_stream.local.function_url import url_event
 from bedrock_stream.local.messages import Request
 from bedrock_stream.local.rest_api import Router, proxy_event
@@ -527,4 +532,115 @@ def test_function_url_builds_json_events_for_any_request(
     assert (
         event["rawPath"] + ("?" if "?" in request.target else "") + event["rawQueryString"]
         == request.target
+    )
+
+
+# -- who may call: SigV4 headers, authorizer answers ------------------------------------------
+
+_AUTHORIZATION = st.one_of(
+    _LATIN1,
+    st.builds(
+        lambda parts: "AWS4-HMAC-SHA256 " + ", ".join(parts),
+        st.lists(
+            st.one_of(
+                st.sampled_from(
+                    [
+                        "Credential=AKIDEXAMPLE/20260101/us-east-1/execute-api/aws4_request",
+                        "Credential=AKIDEXAMPLE/2026/us-east-1/execute-api",
+                        "SignedHeaders=host;x-amz-date",
+                        "SignedHeaders=",
+                        "Signature=" + "0" * 64,
+                        "Signature=zz",
+                    ]
+                ),
+                _LATIN1,
+            ),
+            max_size=4,
+        ),
+    ),
+)
+
+
+@FAST
+@given(
+    method=_METHODS,
+    path=_PATHS,
+    query=_QUERIES,
+    headers=_HEADERS,
+    authorization=_AUTHORIZATION,
+    date=st.one_of(_LATIN1, st.just("20260101T000000Z")),
+    body=st.binary(max_size=40),
+)
+def test_sigv4_verification_refuses_any_request_only_with_its_own_errors(
+    method: str,
+    path: str,
+    query: str,
+    headers: list[tuple[str, str]],
+    authorization: str,
+    date: str,
+    body: bytes,
+) -> None:
+    fields = [*headers, ("Authorization", authorization), ("X-Amz-Date", date)]
+    with pytest.raises(sigv4.SignatureError):
+        sigv4.verify(
+            method,
+            path + query,
+            fields,
+            body,
+            secret_for={"AKIDEXAMPLE": "secret"}.get,
+            region="us-east-1",
+            service="execute-api",
+            now=datetime(2026, 1, 1, tzinfo=timezone.utc),
+        )
+
+
+_JSON = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text()),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+_ANSWERS = st.one_of(
+    _JSON,
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "principalId": _JSON,
+            "policyDocument": st.one_of(
+                _JSON,
+                st.fixed_dictionaries(
+                    {
+                        "Statement": st.one_of(
+                            _JSON,
+                            st.lists(
+                                st.dictionaries(
+                                    st.sampled_from(["Effect", "Action", "Resource"]), _JSON
+                                ),
+                                max_size=3,
+                            ),
+                        )
+                    }
+                ),
+            ),
+            "context": _JSON,
+            "usageIdentifierKey": _JSON,
+        },
+    ),
+)
+
+
+@FAST
+@given(answer=_ANSWERS, arn=_LATIN1)
+def test_any_authorizer_answer_is_a_grant_or_an_authorizer_error(answer: Any, arn: str) -> None:
+    try:
+        grant = read_answer(json.dumps(answer).encode())
+    except AuthorizerError:
+        return
+    assert isinstance(grant.principal_id, str)
+    assert all(isinstance(v, str) for v in grant.context.values())
+    assert grant.policy.evaluate("execute-api:Invoke", arn) in (
+        "allow",
+        "explicit-deny",
+        "implicit-deny",
     )

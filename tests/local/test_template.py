@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import pytest
 
-from bedrock_stream.local.template import Route, TemplateError, load
+from bedrock_stream.local.template import (
+    ApiKey,
+    AuthorizerSpec,
+    PlanStage,
+    Quota,
+    Route,
+    Template,
+    TemplateError,
+    Throttle,
+    UsagePlan,
+    load,
+)
 
 TEMPLATES = Path(__file__).parents[1] / "data" / "templates"
 
@@ -235,3 +248,113 @@ def test_a_method_on_an_unknown_resource_is_a_clear_error(tmp_path: Path) -> Non
     (tmp_path / "template.yaml").write_text(broken)
     with pytest.raises(TemplateError, match="Api: resource 'Nowhere'"):
         load(tmp_path / "template.yaml")
+
+
+# -- who may call: CloudFormation methods, OpenAPI schemes, conditions -----------------------
+
+ACCESS_TEMPLATE = (TEMPLATES / "access.yaml").read_text()
+
+
+def _access(tmp_path: Path, text: str = ACCESS_TEMPLATE, **parameters: str) -> Template:
+    (tmp_path / "src").mkdir(exist_ok=True)
+    (tmp_path / "template.yaml").write_text(text)
+    return load(tmp_path / "template.yaml", parameters=parameters)
+
+
+def test_cloudformation_authorizers_keys_and_usage_plans_are_read(tmp_path: Path) -> None:
+    template = _access(tmp_path)
+    api = template.apis["Api"]
+    assert api.api_key_source == "AUTHORIZER"
+    assert api.authorizers == {
+        "Tokens": AuthorizerSpec(
+            name="Tokens",
+            type="TOKEN",
+            function="Gate",
+            identity_sources=("method.request.header.Authorization",),
+            ttl=60,
+            validation_expression="^Bearer .+$",
+        )
+    }
+    by_method = {r.method: r for r in api.routes}
+    assert (by_method["POST"].authorization, by_method["POST"].authorizer) == ("CUSTOM", "Tokens")
+    assert by_method["POST"].api_key_required is True
+    assert (by_method["GET"].authorization, by_method["GET"].api_key_required) == ("AWS_IAM", False)
+    assert template.api_keys == {
+        "Key": ApiKey("Key", "abcdefghijklmnopqrstuvwxyz", enabled=True),
+        "Unused": ApiKey("Unused", "zyxwvutsrqponmlkjihgfedcba", enabled=False),  # the default
+    }
+    assert template.usage_plans == {
+        "Plan": UsagePlan(
+            name="Plan",
+            stages=(PlanStage("Api", "live", {"//POST": Throttle(2.0, 3)}),),
+            keys=("Key",),
+            throttle=Throttle(10.0, 20),
+            quota=Quota(50, "WEEK", 5),
+        )
+    }
+
+
+def test_conditions_decide_which_resources_exist_and_which_branch_counts(tmp_path: Path) -> None:
+    template = _access(tmp_path, Mode="open")
+    assert template.api_keys == {} and template.usage_plans == {}
+    ask = next(r for r in template.apis["Api"].routes if r.method == "POST")
+    assert ask.api_key_required is False  # Fn::If took its false branch
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("Type: TOKEN", "Type: COGNITO_USER_POOLS"), "Cognito user pool authorizer cannot be"),
+        (("${Gate.Arn}", "arn:aws:lambda:us-east-1:1:function:elsewhere"), "cannot run offline"),
+        (("AuthorizerId: !Ref Tokens", "AuthorizerId: !Ref Nothing"), "'Nothing' is not defined"),
+        (("AuthorizationType: AWS_IAM", "AuthorizationType: KERBEROS"), "'KERBEROS' is not"),
+        (
+            (
+                "Type: TOKEN\n      IdentitySource: method.request.header.Authorization",
+                "Type: REQUEST",
+            ),
+            "needs identity sources",
+        ),
+        (("Period: WEEK", "Period: YEAR"), "quota period 'YEAR'"),
+    ],
+)
+def test_what_cannot_be_checked_offline_is_refused_not_served_open(
+    tmp_path: Path, change: tuple[str, str], message: str
+) -> None:
+    with pytest.raises(TemplateError, match=re.escape(message)):
+        _access(tmp_path, ACCESS_TEMPLATE.replace(*change))
+
+
+def test_resource_policies_and_waf_are_reported_as_not_enforced(tmp_path: Path) -> None:
+    text = ACCESS_TEMPLATE.replace(
+        "Properties: {Name: api, ApiKeySourceType: AUTHORIZER}",
+        'Properties: {Name: api, ApiKeySourceType: AUTHORIZER, Policy: {Version: "2012-10-17"}}',
+    ) + (
+        "  Acl:\n    Type: AWS::WAFv2::WebACLAssociation\n"
+        "    Properties: {ResourceArn: x, WebACLArn: y}\n"
+    )
+    warnings = _access(tmp_path, text).warnings
+    assert "Api: its resource policy is not enforced locally" in warnings
+    assert any(w.startswith("AWS WAF is not emulated") for w in warnings)
+
+
+def test_openapi_security_schemes_unknown_to_api_gateway_are_refused(tmp_path: Path) -> None:
+    body = {
+        "openapi": "3.0.1",
+        "paths": {"/x": {"get": {"security": [{"oauth": []}]}}},
+        "components": {"securitySchemes": {"oauth": {"type": "oauth2", "flows": {}}}},
+    }
+    text = (
+        "Transform: AWS::Serverless-2016-10-31\nResources:\n  Api:\n"
+        "    Type: AWS::Serverless::Api\n"
+        f"    Properties: {{StageName: Prod, DefinitionBody: {json.dumps(body)}}}\n"
+    )
+    with pytest.raises(TemplateError, match="security scheme oauth: 'oauth2' cannot be checked"):
+        _access(tmp_path, text)
+
+
+def test_the_web_origin_parameter_is_read_from_the_metadata(tmp_path: Path) -> None:
+    text = "Metadata:\n  BedrockStreamLocal: {WebOriginParameter: Mode}\n" + ACCESS_TEMPLATE
+    assert _access(tmp_path, text).web_origin_parameter == "Mode"
+    with pytest.raises(TemplateError, match="no parameter 'Nope'"):
+        _access(tmp_path, text.replace("WebOriginParameter: Mode", "WebOriginParameter: Nope"))

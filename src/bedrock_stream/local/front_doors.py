@@ -12,10 +12,11 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from bedrock_stream.local import function_url, rest_api
+from bedrock_stream.local.access import AccessControl, Refused, signed_by
 from bedrock_stream.local.bandwidth import API_GATEWAY
 from bedrock_stream.local.http_server import BodyTooLarge, Exchange, HTTPServer, HTTPService
 from bedrock_stream.local.invoker import MAX_EVENT, Invoker, TooManyRequests, event_too_large
@@ -27,6 +28,7 @@ from bedrock_stream.local.relay import (
     relay_stream,
     respond,
 )
+from bedrock_stream.sigv4 import SignatureError
 
 if TYPE_CHECKING:
     from bedrock_stream.local.template import Function, RestApi
@@ -60,6 +62,11 @@ class RestApiServer(HTTPService):
         bandwidth: shape streamed bodies like API Gateway (10 MB, then 2 MB/s).
         idle_timeout: seconds without a byte before a stream is cut (regional: 300).
         binary_media_types: request content types that reach the function base64-encoded.
+        access: decides routes that need IAM, an authorizer or an API key; required when
+            any route does, so that no protected route is ever served open.
+
+    Raises:
+        ValueError: a route needs authorization and ``access`` is None.
     """
 
     def __init__(
@@ -72,8 +79,18 @@ class RestApiServer(HTTPService):
         bandwidth: bool = False,
         idle_timeout: float = 300.0,
         binary_media_types: Sequence[str] = (),
+        access: AccessControl | None = None,
     ) -> None:
         self.apis = tuple(apis)
+        protected = [
+            f"{api.name} {route.method} {route.path}"
+            for api in self.apis
+            for route in api.routes
+            if route.protected
+        ]
+        if protected and access is None:
+            raise ValueError(f"{', '.join(protected)}: protected routes need an AccessControl")
+        self._access = access
         self._router = rest_api.Router(self.apis)
         # An unmatched request belongs to the API behind this port when there is just one.
         self._only_api = self.apis[0] if len(self.apis) == 1 else None
@@ -105,21 +122,27 @@ class RestApiServer(HTTPService):
             respond(exchange, own("MISSING_AUTHENTICATION_TOKEN", rest_api.MISSING_TOKEN))
             return Outcome(403, "no such route")
         route = match.route
-        if route.function is None:  # a MOCK integration: SAM's CORS preflight
-            exchange.respond(200, list(route.mock_headers.items()))
-            return Outcome(200, "mock integration")
         try:
             body = exchange.read_body(rest_api.MAX_REQUEST_BODY)
         except BodyTooLarge:
             respond(exchange, own("REQUEST_TOO_LARGE", rest_api.TOO_LARGE))
             return Outcome(413, "request body over 10 MB")
-        request_id = str(uuid.uuid4())
+        request = _request(exchange, body)
         event = rest_api.proxy_event(
-            _request(exchange, body),
+            request,
             match,
-            request_id=request_id,
+            request_id=str(uuid.uuid4()),
             binary_media_types=self._binary_media_types,
         )
+        if self._access is not None and route.protected:
+            decided = self._access.check(request, match, event)
+            if isinstance(decided, Refused):
+                respond(exchange, own(decided.response_type, decided.response))
+                return Outcome(decided.response.status, decided.reason)
+            decided.apply(event)
+        if route.function is None:  # a MOCK integration: SAM's CORS preflight
+            exchange.respond(200, list(route.mock_headers.items()))
+            return Outcome(200, "mock integration")
         payload = json.dumps(event).encode()
         if len(payload) > MAX_EVENT:
             respond(exchange, own("REQUEST_TOO_LARGE", EVENT_TOO_LARGE))
@@ -166,13 +189,30 @@ class FunctionUrlServer(HTTPService):
         lambdas: invokes it.
         host: the address to listen on.
         port: the port; 0 picks a free one.
+        iam_credentials: secret keys by access key; an ``AWS_IAM`` URL takes requests
+            SigV4-signed with one of them (service ``lambda``) and answers others 403.
+        region: the region of those signatures.
+
+    Raises:
+        ValueError: no ``FunctionUrlConfig``, or ``AWS_IAM`` without ``iam_credentials``.
     """
 
     def __init__(
-        self, function: Function, lambdas: Invoker, *, host: str = "127.0.0.1", port: int = 0
+        self,
+        function: Function,
+        lambdas: Invoker,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        iam_credentials: Mapping[str, str] | None = None,
+        region: str = "us-east-1",
     ) -> None:
         if function.url is None:
             raise ValueError(f"{function.name} has no FunctionUrlConfig")
+        if function.url.auth_type != "NONE" and iam_credentials is None:
+            raise ValueError(f"{function.name}: an AWS_IAM function URL needs iam_credentials")
+        self._iam = None if function.url.auth_type == "NONE" else dict(iam_credentials or {})
+        self._region = region
         self.function = function
         self.streaming = function.url.invoke_mode == "RESPONSE_STREAM"
         self._lambdas = lambdas
@@ -200,7 +240,15 @@ class FunctionUrlServer(HTTPService):
         except BodyTooLarge:
             respond(exchange, EVENT_TOO_LARGE)
             return Outcome(413, "request body over 6 MB")
-        event = function_url.url_event(_request(exchange, body))
+        request = _request(exchange, body)
+        event = function_url.url_event(request)
+        if self._iam is not None:
+            try:
+                signed = signed_by(request, self._iam, region=self._region, service="lambda")
+            except SignatureError as exc:
+                respond(exchange, function_url.FORBIDDEN)
+                return Outcome(403, f"IAM: {type(exc).__name__}")
+            event["requestContext"]["authorizer"] = function_url.iam_authorizer(signed.access_key)
         payload = json.dumps(event).encode()
         if len(payload) > MAX_EVENT:
             respond(exchange, EVENT_TOO_LARGE)

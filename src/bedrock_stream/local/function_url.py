@@ -19,11 +19,30 @@ from urllib.parse import parse_qsl
 from bedrock_stream.local.messages import GatewayResponse, Request, read_proxy_fields
 from bedrock_stream.proxy import is_text
 
-__all__ = ["buffered_response", "url_event"]
+__all__ = ["FORBIDDEN", "buffered_response", "iam_authorizer", "url_event"]
 
 BAD_GATEWAY = GatewayResponse.message(502, "Internal Server Error")
 THROTTLED = GatewayResponse.message(429, "Too Many Requests")
 """The function is at its concurrency limit."""
+FORBIDDEN = GatewayResponse.message(403, "Forbidden", "AccessDeniedException", key="Message")
+"""An ``AWS_IAM`` URL's answer to a request that is not signed by a known principal."""
+
+ACCOUNT = "123456789012"
+
+
+def iam_authorizer(access_key: str) -> dict[str, Any]:
+    """Return ``requestContext.authorizer`` of a request an ``AWS_IAM`` URL authenticated."""
+    return {
+        "iam": {
+            "accessKey": access_key,
+            "accountId": ACCOUNT,
+            "callerId": access_key,
+            "cognitoIdentity": None,
+            "principalOrgId": None,
+            "userArn": f"arn:aws:iam::{ACCOUNT}:user/local",
+            "userId": access_key,
+        }
+    }
 
 
 def url_event(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from bedrock_stream.local.runtime_api import Event
+    from bedrock_stream.local.runtime_api import Event, Result
 
 __all__ = ["MAX_EVENT", "FunctionInvocation", "Invoker", "TooManyRequests", "event_too_large"]
 
@@ -34,6 +34,14 @@ class FunctionInvocation(Protocol):
         """Return the next Runtime API event; TimeoutError after ``timeout`` seconds.
 
         Front doors pass ``keep=False``: body chunks are relayed, not retained.
+        """
+        ...
+
+    def result(self, timeout: float | None = None) -> Result:
+        """Wait for the end of the invocation and fold its events together.
+
+        Raises:
+            TimeoutError: no event came within ``timeout`` seconds.
         """
         ...
 

@@ -34,10 +34,19 @@ class GatewayResponse:
     body: bytes
 
     @classmethod
-    def message(cls, status: int, message: str) -> GatewayResponse:
-        """Build the JSON error shape API Gateway uses: ``{"message": ...}`` as JSON."""
-        body = json.dumps({"message": message}, separators=(",", ":")).encode()
-        return cls(status, (("Content-Type", "application/json"),), body)
+    def message(
+        cls, status: int, message: str, error_type: str | None = None, *, key: str = "message"
+    ) -> GatewayResponse:
+        """Build the JSON error shape API Gateway uses: ``{"message": ...}`` as JSON.
+
+        ``error_type`` becomes the ``x-amzn-ErrorType`` header; ``key`` is ``Message`` in
+        the answers to a Lambda authorizer's denial.
+        """
+        body = json.dumps({key: message}, separators=(",", ":")).encode()
+        headers = [("Content-Type", "application/json")]
+        if error_type is not None:
+            headers.append(("x-amzn-ErrorType", error_type))
+        return cls(status, tuple(headers), body)
 
 
 def read_proxy_fields(

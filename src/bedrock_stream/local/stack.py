@@ -14,20 +14,27 @@ from __future__ import annotations
 import errno
 import functools
 import os
+import secrets
+import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol, TypeVar
 
+from bedrock_stream.local.access import AccessControl
 from bedrock_stream.local.bandwidth import LAMBDA
 from bedrock_stream.local.front_doors import FunctionUrlServer, RestApiServer
 from bedrock_stream.local.lambda_api import LambdaApiServer
 from bedrock_stream.local.static_site import StaticSite
-from bedrock_stream.local.template import Template, load
+from bedrock_stream.local.template import RestApi, Route, Template, TemplateError, load
+from bedrock_stream.local.usage_plans import UsagePlans
 
-__all__ = ["Endpoint", "LocalStack", "PortInUse"]
+__all__ = ["IAM_CREDENTIALS", "Endpoint", "LocalStack", "PortInUse"]
 
 _AWS_CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+IAM_CREDENTIALS = ("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+"""The access key and secret key that ``AWS_IAM`` routes accept locally (AWS's documentation
+example keys, valid nowhere else)."""
 
 
 class _Closable(Protocol):
@@ -57,12 +64,18 @@ class Endpoint:
     url: str
     streaming: bool
     method: str = ""
+    credentials: tuple[str, ...] = ()
+    """``curl`` options that authenticate a call: an API key header, or SigV4 signing."""
 
     def curl(self, message: str = "Tell me about streaming") -> str:
         """Return a ready-to-paste ``curl -N`` line for this endpoint."""
         body = '{"message": "' + message.replace('"', "'") + '"}'
         method = self.method if self.method not in ("", "ANY") else "POST"
-        return f"curl -N -X {method} {self.url} -H 'Content-Type: application/json' -d '{body}'"
+        options = "".join(f" {option}" for option in self.credentials)
+        return (
+            f"curl -N -X {method} {self.url} -H 'Content-Type: application/json'{options} "
+            f"-d '{body}'"
+        )
 
 
 class LocalStack:
@@ -83,7 +96,15 @@ class LocalStack:
         close_on_disconnect: close a function's stream when its client leaves (AWS
             lets it run to completion).
         web: a directory of static files to serve after the other servers, with a
-            ``/config.json`` naming the first streaming and buffered REST routes.
+            ``/config.json`` naming the first streaming and buffered REST routes and the
+            API key they take. A template whose ``Metadata`` names a
+            ``BedrockStreamLocal: WebOriginParameter`` gets the page's origin as that
+            parameter, unless ``parameters`` sets it.
+        api_keys: values for the template's API keys, by logical id; the others get
+            random values, as API Gateway generates them (see :attr:`api_keys`).
+
+    Routes with ``AWS_IAM`` authorization take requests signed with
+    :data:`IAM_CREDENTIALS` (SigV4, service ``execute-api``, this region).
     """
 
     def __init__(
@@ -100,9 +121,17 @@ class LocalStack:
         bandwidth: bool = False,
         close_on_disconnect: bool = False,
         web: str | os.PathLike[str] | None = None,
+        api_keys: Mapping[str, str] | None = None,
     ) -> None:
         self.template_path = Path(template)
+        self._parameters = dict(parameters or {})
         self.template: Template = load(self.template_path, parameters=parameters, region=region)
+        unknown = set(api_keys or {}) - set(self.template.api_keys)
+        if unknown:
+            raise TemplateError(f"no API key {', '.join(sorted(unknown))} in the template")
+        self.api_keys: dict[str, str] = {}
+        """Every API key's value by logical id (keys that are not enabled included)."""
+        self._key_values(api_keys or {})
         self._host = host
         self._next_port = port
         self._bedrock_mode = bedrock
@@ -157,8 +186,9 @@ class LocalStack:
             self._next_port += 1
         return port
 
-    def _bind(self, factory: Callable[..., _S], what: str, *, fixed: bool = True) -> _S:
-        port = self._port() if fixed else 0
+    def _bind(self, factory: Callable[..., _S], what: str, *, port: int | None = None) -> _S:
+        """Create and start a server on ``port`` (default: the next of the stack's ports)."""
+        port = self._port() if port is None else port
         try:
             server = factory(port=port)
         except OSError as exc:
@@ -175,6 +205,7 @@ class LocalStack:
     def _start(self) -> None:
         from bedrock_stream.local.lambda_service import LambdaService
 
+        site = self._bind_web() if self._web is not None else None
         environment: dict[str, str] = {}
         if self._bedrock_mode == "local":
             from bedrock_stream.local.bedrock.server import BedrockEmulator
@@ -183,7 +214,7 @@ class LocalStack:
             bedrock = self._bind(
                 functools.partial(BedrockEmulator, self._host, speed=self._speed),
                 "Bedrock",
-                fixed=False,
+                port=0,
             )
             environment["AWS_ENDPOINT_URL_BEDROCK_RUNTIME"] = bedrock.url
             self.endpoints.append(Endpoint("bedrock", "bedrock-runtime", bedrock.url, True))
@@ -202,10 +233,23 @@ class LocalStack:
         )
         self._closers.insert(0, service)  # closed last, after its front doors
         self.lambdas = service
+        plans = self._usage_plans()
         for name, api in self.template.apis.items():
+            access = AccessControl(
+                service,
+                plans,
+                key_ids={value: _key_id(key) for key, value in self.api_keys.items()},
+                iam_credentials=dict([IAM_CREDENTIALS]),
+                region=self._region,
+            )
             rest = self._bind(
                 functools.partial(
-                    RestApiServer, [api], service, host=self._host, bandwidth=self._bandwidth
+                    RestApiServer,
+                    [api],
+                    service,
+                    host=self._host,
+                    bandwidth=self._bandwidth,
+                    access=access,
                 ),
                 f"REST API {name}",
             )
@@ -214,33 +258,126 @@ class LocalStack:
                     continue
                 url = f"{rest.url}/{api.stage}{route.path}"
                 self.endpoints.append(
-                    Endpoint("rest-api", name, url, route.streaming, route.method)
+                    Endpoint(
+                        "rest-api",
+                        name,
+                        url,
+                        route.streaming,
+                        route.method,
+                        self._curl_credentials(api, route),
+                    )
                 )
         for name, function in self.template.functions.items():
             if function.url is None:
                 continue
             url_server = self._bind(
-                functools.partial(FunctionUrlServer, function, service, host=self._host),
+                functools.partial(
+                    FunctionUrlServer,
+                    function,
+                    service,
+                    host=self._host,
+                    iam_credentials=dict([IAM_CREDENTIALS]),
+                    region=self._region,
+                ),
                 f"function URL of {name}",
             )
             streaming = function.url.invoke_mode == "RESPONSE_STREAM"
-            self.endpoints.append(Endpoint("function-url", name, url_server.url, streaming))
+            signing = (
+                _sigv4_curl(self._region, "lambda") if function.url.auth_type != "NONE" else ()
+            )
+            self.endpoints.append(
+                Endpoint("function-url", name, url_server.url, streaming, credentials=signing)
+            )
         api_server = self._bind(
             functools.partial(LambdaApiServer, self.template.functions, service, host=self._host),
             "Lambda API",
         )
         self.endpoints.append(Endpoint("lambda-api", "lambda", api_server.url, True))
-        if self._web is not None:
-            routes = [e for e in self.endpoints if e.kind == "rest-api"]
-            config = {
-                mode: next(e.url for e in routes if e.streaming == streaming)
-                for mode, streaming in (("streaming", True), ("buffered", False))
-                if any(e.streaming == streaming for e in routes)
-            }
-            site = self._bind(
-                functools.partial(StaticSite, self._web, config, host=self._host), "web page"
-            )
+        if site is not None:
+            site.config = self._web_config()
             self.endpoints.append(Endpoint("web", "web", site.url, False))
+
+    def _bind_web(self) -> StaticSite:
+        """Start the web page first, on the port it would get last, and pass its origin on.
+
+        The template is read again with the page's origin as its ``WebOriginParameter``
+        (unless set explicitly), so that the APIs allow the page that calls them.
+        """
+        assert self._web is not None
+        urls = sum(1 for f in self.template.functions.values() if f.url is not None)
+        port = self._next_port + len(self.template.apis) + urls + 1 if self._next_port else 0
+        site = self._bind(
+            functools.partial(StaticSite, self._web, {}, host=self._host), "web page", port=port
+        )
+        name = self.template.web_origin_parameter
+        if name is not None and name not in self._parameters:
+            parameters = {**self._parameters, name: site.url.rstrip("/")}
+            self.template = load(self.template_path, parameters=parameters, region=self._region)
+            self._key_values(self.api_keys)
+        return site
+
+    def _key_values(self, given: Mapping[str, str]) -> None:
+        """Give each of the template's API keys its value: given, the template's, or random."""
+        self.api_keys = {
+            name: given.get(name) or key.value or _generated_key()
+            for name, key in self.template.api_keys.items()
+        }
+
+    def _usage_plans(self) -> UsagePlans:
+        enabled = {
+            name: value
+            for name, value in self.api_keys.items()
+            if self.template.api_keys[name].enabled
+        }
+        return UsagePlans(self.template.usage_plans, enabled)
+
+    def api_key_for(self, api: str) -> str | None:
+        """Return the value of an enabled API key that a usage plan of ``api`` admits."""
+        stage = self.template.apis[api].stage
+        for plan in self.template.usage_plans.values():
+            if any(s.api == api and s.stage == stage for s in plan.stages):
+                for key in plan.keys:
+                    if key in self.api_keys and self.template.api_keys[key].enabled:
+                        return self.api_keys[key]
+        return None
+
+    def _curl_credentials(self, api: RestApi, route: Route) -> tuple[str, ...]:
+        options: list[str] = []
+        if route.authorization == "AWS_IAM":
+            options += _sigv4_curl(self._region, "execute-api")
+        key = self.api_key_for(api.name) if route.api_key_required else None
+        if key is not None:
+            options.append(f"-H 'x-api-key: {key}'")
+        return tuple(options)
+
+    def _web_config(self) -> dict[str, str]:
+        routes = [e for e in self.endpoints if e.kind == "rest-api"]
+        config = {
+            mode: next(e.url for e in routes if e.streaming == streaming)
+            for mode, streaming in (("streaming", True), ("buffered", False))
+            if any(e.streaming == streaming for e in routes)
+        }
+        first = next((e for e in routes if e.streaming), routes[0] if routes else None)
+        key = None if first is None else self.api_key_for(first.name)
+        if key is not None:
+            config["apiKey"] = key
+        return config
+
+
+def _sigv4_curl(region: str, service: str) -> tuple[str, ...]:
+    """Return the ``curl`` options that sign a request with :data:`IAM_CREDENTIALS`."""
+    access_key, secret_key = IAM_CREDENTIALS
+    return (f"--aws-sigv4 'aws:amz:{region}:{service}'", f"--user '{access_key}:{secret_key}'")
+
+
+def _generated_key() -> str:
+    """Return a new key value like the ones API Gateway generates: 40 letters and digits."""
+    return "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(40))
+
+
+def _key_id(name: str) -> str:
+    """Return a key's local id (``apiKeyId`` in events), derived from its logical id."""
+    return name.lower()[:10]
 
 
 def _caller_credentials() -> dict[str, str] | None:

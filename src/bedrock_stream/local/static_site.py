@@ -30,8 +30,17 @@ class StaticSite(HTTPService):
         port: int = 0,
     ) -> None:
         self.directory = directory.resolve()
-        self._config = json.dumps(dict(config)).encode()
+        self.config = config
         self.server = HTTPServer(self._handle, host, port, name="web")
+
+    @property
+    def config(self) -> Mapping[str, str]:
+        """What ``/config.json`` answers."""
+        return self._config
+
+    @config.setter
+    def config(self, config: Mapping[str, str]) -> None:
+        self._config = dict(config)
 
     @property
     def url(self) -> str:
@@ -44,7 +53,7 @@ class StaticSite(HTTPService):
             return
         path = unquote(exchange.target.split("?", 1)[0])
         if path == "/config.json":
-            body, content_type = self._config, "application/json"
+            body, content_type = json.dumps(self._config).encode(), "application/json"
         else:
             file = self._file(path)
             if file is None:

@@ -13,6 +13,17 @@ result, whichever way the template declares it:
   ``Integration`` has ``ResponseTransferMode: STREAM`` and that URI (``Fn::Sub`` or CDK's
   ``Fn::Join``), with ``AWS::ApiGateway::GatewayResponse`` resources.
 
+Who may call a route is read the same ways: OpenAPI ``security`` requirements and their
+schemes (an API key, ``awsSigv4``, a Lambda authorizer in ``x-amazon-apigateway-authorizer``,
+the form SAM's ``Auth`` translates to) or a ``Method``'s ``AuthorizationType``,
+``AuthorizerId`` and ``ApiKeyRequired``; the API key source; and the template's
+``AWS::ApiGateway::ApiKey``, ``UsagePlan`` and ``UsagePlanKey`` resources. What cannot be
+checked offline, a Cognito user pool authorizer above all, is a :class:`TemplateError`:
+the local stack never serves a protected route open.
+
+Conditions are evaluated for the parameter values (:mod:`~bedrock_stream.local.intrinsics`):
+a resource whose ``Condition`` is false does not exist, and ``Fn::If`` takes its branch.
+
 What the template cannot say locally is filled in: local ``CodeUri`` paths (and a plain
 function's local ``Code`` directory, or a CDK asset found through the ``.assets.json``
 manifest beside a synthesized template) are kept as directories, parameters take their
@@ -27,23 +38,30 @@ Needs the ``local`` extra (aws-sam-translator, PyYAML).
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 from urllib.parse import quote, unquote
 
 __all__ = [
+    "ApiKey",
+    "AuthorizerSpec",
     "Function",
     "FunctionUrl",
     "GatewayResponseSpec",
+    "PlanStage",
+    "Quota",
     "RestApi",
     "Route",
     "Template",
     "TemplateError",
+    "Throttle",
+    "UsagePlan",
     "load",
 ]
 
@@ -104,6 +122,17 @@ class Route:
     timeout_ms: int = 29_000
     mock_headers: Mapping[str, str] = field(default_factory=dict)
     """Response headers of a MOCK integration (the CORS preflight SAM generates)."""
+    authorization: Authorization = "NONE"
+    """Who may call: anyone, IAM principals (SigV4), or a Lambda authorizer's verdict."""
+    authorizer: str | None = None
+    """The API's authorizer deciding a ``CUSTOM`` route (a key of :attr:`RestApi.authorizers`)."""
+    api_key_required: bool = False
+    """A valid API key of a usage plan of this stage is required."""
+
+    @property
+    def protected(self) -> bool:
+        """Whether a caller must be authorized or bring an API key."""
+        return self.authorization != "NONE" or self.api_key_required
 
 
 @dataclass(frozen=True)
@@ -116,6 +145,79 @@ class GatewayResponseSpec:
     """Static header values (unquoted), e.g. ``Access-Control-Allow-Origin: *``."""
 
 
+Authorization = Literal["NONE", "AWS_IAM", "CUSTOM"]
+"""A route's authorization type, as API Gateway names it (Cognito is refused offline)."""
+
+
+@dataclass(frozen=True)
+class AuthorizerSpec:
+    """A Lambda authorizer of a REST API (``x-amazon-apigateway-authorizer``)."""
+
+    name: str
+    type: Literal["TOKEN", "REQUEST"]
+    function: str
+    """The logical id of the authorizer's function."""
+    identity_sources: tuple[str, ...] = ()
+    """API Gateway's names, e.g. ``method.request.header.Authorization``."""
+    ttl: int = 300
+    """Seconds a result is cached (``authorizerResultTtlInSeconds``); 0 disables caching."""
+    validation_expression: str | None = None
+    """A TOKEN authorizer's ``identityValidationExpression``: tokens that do not match are
+    refused without calling the function."""
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """An ``AWS::ApiGateway::ApiKey``."""
+
+    name: str
+    value: str | None
+    """The key as callers send it; None when API Gateway would generate it."""
+    enabled: bool
+
+
+@dataclass(frozen=True)
+class Throttle:
+    """A token bucket: ``rate`` requests a second on average, ``burst`` at once."""
+
+    rate: float
+    burst: int
+
+
+@dataclass(frozen=True)
+class Quota:
+    """At most ``limit`` requests per ``period``.
+
+    Periods are UTC calendar days, weeks from Monday, or months; ``offset`` requests are
+    taken off the limit in the first period.
+    """
+
+    limit: int
+    period: Literal["DAY", "WEEK", "MONTH"]
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class PlanStage:
+    """A stage a usage plan covers, with its per-method throttles (``/path/METHOD``)."""
+
+    api: str
+    stage: str
+    method_throttles: Mapping[str, Throttle] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class UsagePlan:
+    """An ``AWS::ApiGateway::UsagePlan`` with the keys its ``UsagePlanKey`` resources add."""
+
+    name: str
+    stages: tuple[PlanStage, ...]
+    keys: tuple[str, ...]
+    """Logical ids of its API keys."""
+    throttle: Throttle | None = None
+    quota: Quota | None = None
+
+
 @dataclass(frozen=True)
 class RestApi:
     """An API Gateway REST API with its stage and routes."""
@@ -125,6 +227,16 @@ class RestApi:
     routes: tuple[Route, ...]
     gateway_responses: Mapping[str, GatewayResponseSpec] = field(default_factory=dict)
     """By response type: ``DEFAULT_4XX``, ``DEFAULT_5XX``, ``THROTTLED``, ..."""
+    authorizers: Mapping[str, AuthorizerSpec] = field(default_factory=dict)
+    """The API's Lambda authorizers by name."""
+    api_key_source: Literal["HEADER", "AUTHORIZER"] = "HEADER"
+    """Where a required API key comes from: ``x-api-key``, or an authorizer's
+    ``usageIdentifierKey``."""
+
+    @property
+    def api_id(self) -> str:
+        """The API's local id, in its events and method ARNs."""
+        return self.name.lower()[:10]
 
 
 @dataclass(frozen=True)
@@ -134,6 +246,15 @@ class Template:
     functions: Mapping[str, Function]
     apis: Mapping[str, RestApi]
     warnings: tuple[str, ...] = ()
+    api_keys: Mapping[str, ApiKey] = field(default_factory=dict)
+    """The ``AWS::ApiGateway::ApiKey`` resources by logical id."""
+    usage_plans: Mapping[str, UsagePlan] = field(default_factory=dict)
+    """The ``AWS::ApiGateway::UsagePlan`` resources by logical id, with their keys."""
+    web_origin_parameter: str | None = None
+    """The parameter that takes the origin of the page the local stack serves, so that the
+    page may call the APIs (``Metadata: BedrockStreamLocal: WebOriginParameter``)."""
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    """Every parameter's value, defaults and overrides resolved."""
 
 
 def load(
@@ -179,10 +300,47 @@ def load(
     except InvalidDocumentException as exc:
         messages = "; ".join(str(error) for error in exc.causes)
         raise TemplateError(f"{template_path}: SAM rejects the template: {messages}") from exc
-    resources = _settled(IntrinsicsResolver(values).resolve_parameter_refs(translated["Resources"]))
+    resources = _deployed(translated, values, template_path)
+    resources = _settled(IntrinsicsResolver(values).resolve_parameter_refs(resources))
     functions = _functions(resources, root, _cdk_assets(template_path))
     apis, route_warnings = _apis(resources)
-    return Template(functions, apis, tuple(warnings + route_warnings))
+    _check_authorizers(apis, functions)
+    return Template(
+        functions,
+        apis,
+        tuple(warnings + route_warnings),
+        api_keys=_api_keys(resources),
+        usage_plans=_usage_plans(resources),
+        web_origin_parameter=_web_origin_parameter(source),
+        parameters={k: v for k, v in values.items() if "::" not in k},
+    )
+
+
+def _web_origin_parameter(source: dict[str, Any]) -> str | None:
+    local = ((source.get("Metadata") or {}).get("BedrockStreamLocal")) or {}
+    name = local.get("WebOriginParameter") if isinstance(local, dict) else None
+    if name is not None and name not in (source.get("Parameters") or {}):
+        raise TemplateError(f"Metadata BedrockStreamLocal: no parameter {name!r}")
+    return None if name is None else str(name)
+
+
+def _deployed(translated: dict[str, Any], values: dict[str, Any], where: Path) -> dict[str, Any]:
+    """Return the resources these parameter values deploy, their ``Fn::If`` resolved."""
+    from bedrock_stream.local.intrinsics import IntrinsicError, Intrinsics
+
+    intrinsics = Intrinsics(
+        values, translated.get("Conditions"), mappings=translated.get("Mappings")
+    )
+    try:
+        kept = {
+            name: resource
+            for name, resource in translated["Resources"].items()
+            if "Condition" not in resource or intrinsics.condition(resource["Condition"])
+        }
+        pruned: dict[str, Any] = intrinsics.prune(kept)
+    except IntrinsicError as exc:
+        raise TemplateError(f"{where}: {exc}") from exc
+    return pruned
 
 
 def _cdk_assets(template_path: Path) -> dict[str, Path]:
@@ -352,37 +510,222 @@ def _apis(resources: dict[str, Any]) -> tuple[dict[str, RestApi], list[str]]:
     for name, resource in resources.items():
         if resource.get("Type") != "AWS::ApiGateway::RestApi":
             continue
-        body = (resource.get("Properties") or {}).get("Body") or {}
-        operations = [*_openapi_operations(body), *_method_operations(resources, name)]
+        properties = resource.get("Properties") or {}
+        body = properties.get("Body") or {}
+        schemes = _security_schemes(name, body)
+        operations = [
+            *_openapi_operations(name, body, schemes),
+            *_method_operations(resources, name),
+        ]
         routes = []
-        for path, method, integration in operations:
-            route, warning = _route(name, path, method, integration)
-            routes.append(route)
+        for operation in operations:
+            route, warning = _route(name, operation)
+            routes.append(
+                dataclasses.replace(
+                    route,
+                    authorization=operation.authorization,
+                    authorizer=operation.authorizer,
+                    api_key_required=operation.api_key_required,
+                )
+            )
             warnings.extend(warning)
         gateway_responses = _gateway_responses(body.get("x-amazon-apigateway-gateway-responses"))
         gateway_responses.update(_gateway_responses(_gateway_response_resources(resources, name)))
+        authorizers = {
+            scheme.name: scheme for scheme in schemes.values() if isinstance(scheme, AuthorizerSpec)
+        }
+        authorizers.update(_authorizer_resources(resources, name))
+        if properties.get("Policy") or body.get("x-amazon-apigateway-policy"):
+            warnings.append(f"{name}: its resource policy is not enforced locally")
+        source = body.get("x-amazon-apigateway-api-key-source") or properties.get(
+            "ApiKeySourceType", "HEADER"
+        )
+        if source not in ("HEADER", "AUTHORIZER"):
+            raise TemplateError(f"{name}: API key source {source!r} is not HEADER or AUTHORIZER")
         apis[name] = RestApi(
             name=name,
             stage=stages.get(name, "Prod"),
             routes=tuple(routes),
             gateway_responses=gateway_responses,
+            authorizers=authorizers,
+            api_key_source=source,
         )
+    if any(r.get("Type") == "AWS::WAFv2::WebACLAssociation" for r in resources.values()):
+        warnings.append("AWS WAF is not emulated: its web ACL rules do not apply locally")
     return apis, warnings
 
 
-_Operation = tuple[str, str, dict[str, Any]]
-"""A route as (path, method, integration in OpenAPI's ``x-amazon-apigateway-integration`` form)."""
+class _Operation(NamedTuple):
+    """A route as OpenAPI describes it, whichever form the template used."""
+
+    path: str
+    method: str
+    integration: dict[str, Any]
+    """In OpenAPI's ``x-amazon-apigateway-integration`` form."""
+    authorization: Authorization = "NONE"
+    authorizer: str | None = None
+    api_key_required: bool = False
 
 
-def _openapi_operations(body: dict[str, Any]) -> list[_Operation]:
+_Scheme = Literal["API_KEY", "AWS_IAM"] | AuthorizerSpec
+"""What an OpenAPI security scheme asks for: an API key, SigV4, or a Lambda authorizer."""
+
+
+def _security_schemes(api: str, body: dict[str, Any]) -> dict[str, _Scheme]:
+    """Read the security schemes of an OpenAPI 3 or Swagger 2 ``Body``."""
+    schemes = {
+        **(body.get("securityDefinitions") or {}),
+        **((body.get("components") or {}).get("securitySchemes") or {}),
+    }
+    return {str(name): _scheme(api, str(name), spec) for name, spec in schemes.items()}
+
+
+def _scheme(api: str, name: str, spec: Any) -> _Scheme:
+    where = f"{api} security scheme {name}"
+    if not isinstance(spec, dict):
+        raise TemplateError(f"{where}: not a mapping")
+    authtype = str(spec.get("x-amazon-apigateway-authtype", "")).lower()
+    authorizer = spec.get("x-amazon-apigateway-authorizer")
+    if authtype == "cognito_user_pools" or (
+        isinstance(authorizer, dict)
+        and str(authorizer.get("type", "")).lower() == "cognito_user_pools"
+    ):
+        raise TemplateError(_COGNITO.format(where=where))
+    if isinstance(authorizer, dict):
+        kind = str(authorizer.get("type", "token")).upper()
+        if kind not in ("TOKEN", "REQUEST"):
+            raise TemplateError(f"{where}: authorizer type {kind!r} is not TOKEN or REQUEST")
+        return _authorizer(
+            where,
+            name,
+            kind,
+            authorizer.get("authorizerUri"),
+            authorizer.get("identitySource"),
+            authorizer.get("authorizerResultTtlInSeconds"),
+            authorizer.get("identityValidationExpression"),
+        )
+    if authtype == "awssigv4":
+        return "AWS_IAM"
+    located = (str(spec.get("name", "")).lower(), spec.get("in"), spec.get("type"))
+    if not authtype and located == ("x-api-key", "header", "apiKey"):
+        return "API_KEY"
+    raise TemplateError(
+        f"{where}: {authtype or spec.get('type')!r} cannot be checked offline; "
+        "the local stack refuses to serve its routes open"
+    )
+
+
+_COGNITO = (
+    "{where}: a Cognito user pool authorizer cannot be checked offline (its tokens are "
+    "signed with the user pool's keys), and the local stack never serves a protected route "
+    "open. Locally, protect the route with a Lambda authorizer or an API key instead "
+    "(e.g. through a template parameter)"
+)
+
+
+def _authorizer(
+    where: str,
+    name: str,
+    kind: str,
+    uri: Any,
+    identity_source: Any,
+    ttl: Any,
+    expression: Any,
+) -> AuthorizerSpec:
+    found = _INTEGRATION_URI.search(_sub_text(uri) or "")
+    target = _ARN_REF.match(found["target"]) if found else None
+    if target is None:
+        raise TemplateError(
+            f"{where}: authorizer URI {uri!r} does not name a function of this template, "
+            "so it cannot run offline"
+        )
+    sources = tuple(part.strip() for part in str(identity_source or "").split(",") if part.strip())
+    if kind == "TOKEN" and len(sources) != 1:
+        sources = sources or ("method.request.header.Authorization",)
+    seconds = 300 if ttl is None else int(ttl)
+    if kind == "REQUEST" and seconds > 0 and not sources:
+        raise TemplateError(
+            f"{where}: a REQUEST authorizer that caches its results (TTL {seconds} s) needs "
+            "identity sources, as API Gateway requires; or set its TTL to 0"
+        )
+    return AuthorizerSpec(
+        name=name,
+        type="TOKEN" if kind == "TOKEN" else "REQUEST",
+        function=target["name"],
+        identity_sources=sources,
+        ttl=seconds,
+        validation_expression=None if expression in (None, "") else str(expression),
+    )
+
+
+def _authorizer_resources(resources: dict[str, Any], api: str) -> dict[str, AuthorizerSpec]:
+    """Read the ``AWS::ApiGateway::Authorizer`` resources of ``api`` (CloudFormation, CDK)."""
+    found = {}
+    for logical_id, resource in resources.items():
+        properties = resource.get("Properties") or {}
+        if (
+            resource.get("Type") != "AWS::ApiGateway::Authorizer"
+            or _ref(properties.get("RestApiId")) != api
+        ):
+            continue
+        where = f"{api} authorizer {logical_id}"
+        kind = str(properties.get("Type", "")).upper()
+        if kind == "COGNITO_USER_POOLS":
+            raise TemplateError(_COGNITO.format(where=where))
+        if kind not in ("TOKEN", "REQUEST"):
+            raise TemplateError(f"{where}: type {kind!r} is not TOKEN or REQUEST")
+        found[logical_id] = _authorizer(
+            where,
+            logical_id,
+            kind,
+            properties.get("AuthorizerUri"),
+            properties.get("IdentitySource"),
+            properties.get("AuthorizerResultTtlInSeconds"),
+            properties.get("IdentityValidationExpression"),
+        )
+    return found
+
+
+def _openapi_operations(
+    api: str, body: dict[str, Any], schemes: Mapping[str, _Scheme]
+) -> list[_Operation]:
     """List the routes of an OpenAPI ``Body`` (SAM's translation, or the template's own)."""
     found = []
+    default_security = body.get("security")
     for path, operations in (body.get("paths") or {}).items():
         for method, operation in operations.items():
-            if isinstance(operation, dict):
-                name = "ANY" if method == "x-amazon-apigateway-any-method" else method.upper()
-                found.append((path, name, operation.get("x-amazon-apigateway-integration") or {}))
+            if not isinstance(operation, dict):
+                continue
+            name = "ANY" if method == "x-amazon-apigateway-any-method" else method.upper()
+            integration = operation.get("x-amazon-apigateway-integration") or {}
+            security = operation.get("security", default_security)
+            where = f"{api} {name} {path}"
+            found.append(_Operation(path, name, integration, *_access(where, security, schemes)))
     return found
+
+
+def _access(
+    where: str, security: Any, schemes: Mapping[str, _Scheme]
+) -> tuple[Authorization, str | None, bool]:
+    """Read an operation's ``security`` requirements: (authorization, authorizer, API key)."""
+    authorization: Authorization = "NONE"
+    authorizer = None
+    api_key = False
+    for requirement in security or ():
+        for name in requirement or {}:
+            scheme = schemes.get(str(name))
+            if scheme is None:
+                raise TemplateError(f"{where}: security scheme {name!r} is not defined")
+            if scheme == "API_KEY":
+                api_key = True
+                continue
+            if authorization != "NONE":
+                raise TemplateError(f"{where}: more than one authorizer; API Gateway takes one")
+            if scheme == "AWS_IAM":
+                authorization = "AWS_IAM"
+            else:
+                authorization, authorizer = "CUSTOM", scheme.name
+    return authorization, authorizer, api_key
 
 
 def _method_operations(resources: dict[str, Any], api: str) -> list[_Operation]:
@@ -419,8 +762,117 @@ def _method_operations(resources: dict[str, Any], api: str) -> list[_Operation]:
         if "ResponseTransferMode" in integration:
             openapi["responseTransferMode"] = integration["ResponseTransferMode"]
         path = path_of(properties.get("ResourceId")) or "/"
-        found.append((path, str(properties.get("HttpMethod", "ANY")).upper(), openapi))
+        method = str(properties.get("HttpMethod", "ANY")).upper()
+        where = f"{api} {method} {path}"
+        kind = str(properties.get("AuthorizationType") or "NONE").upper()
+        if kind == "COGNITO_USER_POOLS":
+            raise TemplateError(_COGNITO.format(where=where))
+        if kind not in ("NONE", "AWS_IAM", "CUSTOM"):
+            raise TemplateError(f"{where}: authorization type {kind!r} is not known")
+        authorizer = _ref(properties.get("AuthorizerId")) if kind == "CUSTOM" else None
+        if kind == "CUSTOM" and authorizer is None:
+            raise TemplateError(f"{where}: a CUSTOM method needs an AuthorizerId")
+        found.append(
+            _Operation(
+                path,
+                method,
+                openapi,
+                "CUSTOM" if kind == "CUSTOM" else "AWS_IAM" if kind == "AWS_IAM" else "NONE",
+                authorizer,
+                properties.get("ApiKeyRequired") in (True, "true", "True"),
+            )
+        )
     return found
+
+
+def _check_authorizers(apis: Mapping[str, RestApi], functions: Mapping[str, Function]) -> None:
+    """Every route's authorizer exists and runs a function of the template."""
+    for api in apis.values():
+        for route in api.routes:
+            if route.authorizer is not None and route.authorizer not in api.authorizers:
+                raise TemplateError(
+                    f"{api.name} {route.method} {route.path}: authorizer "
+                    f"{route.authorizer!r} is not defined"
+                )
+        for authorizer in api.authorizers.values():
+            if authorizer.function not in functions:
+                raise TemplateError(
+                    f"{api.name} authorizer {authorizer.name}: {authorizer.function!r} is not "
+                    "a function of this template, so it cannot run offline"
+                )
+
+
+def _api_keys(resources: dict[str, Any]) -> dict[str, ApiKey]:
+    found = {}
+    for name, resource in resources.items():
+        if resource.get("Type") != "AWS::ApiGateway::ApiKey":
+            continue
+        properties = resource.get("Properties") or {}
+        value = properties.get("Value")
+        found[name] = ApiKey(
+            name=name,
+            value=None if value is None else str(value),
+            enabled=properties.get("Enabled") in (True, "true", "True"),
+        )
+    return found
+
+
+def _usage_plans(resources: dict[str, Any]) -> dict[str, UsagePlan]:
+    keys: dict[str, list[str]] = {}
+    for resource in resources.values():
+        properties = resource.get("Properties") or {}
+        if resource.get("Type") == "AWS::ApiGateway::UsagePlanKey":
+            plan, key = _ref(properties.get("UsagePlanId")), _ref(properties.get("KeyId"))
+            if plan is not None and key is not None:
+                keys.setdefault(plan, []).append(key)
+    plans = {}
+    for name, resource in resources.items():
+        if resource.get("Type") != "AWS::ApiGateway::UsagePlan":
+            continue
+        properties = resource.get("Properties") or {}
+        stages = []
+        for stage in properties.get("ApiStages") or ():
+            api = _ref(stage.get("ApiId"))
+            stage_name = stage.get("Stage")
+            if isinstance(stage_name, dict):  # Ref to an AWS::ApiGateway::Stage
+                target = resources.get(_ref(stage_name) or "") or {}
+                stage_name = (target.get("Properties") or {}).get("StageName")
+            if api is None or not isinstance(stage_name, str):
+                raise TemplateError(f"{name}: an ApiStages entry names no API or stage")
+            throttles = {
+                str(method): _throttle(spec)
+                for method, spec in (stage.get("Throttle") or {}).items()
+            }
+            stages.append(PlanStage(api, stage_name, throttles))
+        quota = properties.get("Quota")
+        plans[name] = UsagePlan(
+            name=name,
+            stages=tuple(stages),
+            keys=tuple(keys.get(name, ())),
+            throttle=_throttle(properties["Throttle"]) if properties.get("Throttle") else None,
+            quota=None
+            if not quota
+            else Quota(
+                limit=int(quota["Limit"]),
+                period=_period(name, quota.get("Period", "DAY")),
+                offset=int(quota.get("Offset", 0)),
+            ),
+        )
+    return plans
+
+
+def _throttle(spec: Mapping[str, Any]) -> Throttle:
+    return Throttle(rate=float(spec.get("RateLimit", 0)), burst=int(spec.get("BurstLimit", 0)))
+
+
+def _period(plan: str, period: Any) -> Literal["DAY", "WEEK", "MONTH"]:
+    if period == "DAY":
+        return "DAY"
+    if period == "WEEK":
+        return "WEEK"
+    if period == "MONTH":
+        return "MONTH"
+    raise TemplateError(f"{plan}: quota period {period!r} is not DAY, WEEK or MONTH")
 
 
 def _gateway_response_resources(resources: dict[str, Any], api: str) -> dict[str, Any]:
@@ -454,9 +906,8 @@ def _gateway_responses(specs: Any) -> dict[str, GatewayResponseSpec]:
     return found
 
 
-def _route(
-    api: str, path: str, method: str, integration: dict[str, Any]
-) -> tuple[Route, list[str]]:
+def _route(api: str, operation: _Operation) -> tuple[Route, list[str]]:
+    path, method, integration = operation.path, operation.method, operation.integration
     where = f"{api} {method} {path}"
     kind = str(integration.get("type", "")).lower()
     timeout = int(integration.get("timeoutInMillis", 29_000))
@@ -493,7 +944,11 @@ def _route(
             f"{where}: integration target {match['target']!r} is not a template function"
         )
     return Route(
-        method, path, function, streaming=stream_mode and stream_uri, timeout_ms=timeout
+        method,
+        path,
+        function,
+        streaming=stream_mode and stream_uri,
+        timeout_ms=timeout,
     ), warnings
 
 
