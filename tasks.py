@@ -56,19 +56,24 @@ def demo(extra: list[str]) -> int:
     stack = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     assert stack.stdout is not None
     urls: dict[str, str] = {}
+    key: list[str] = []
     try:
         for line in stack.stdout:
             print(line, end="", flush=True)
             found = re.match(r"\s+(\w+)\s+POST (\S+)\s+\((streaming|buffered)\)", line)
             if found:
                 urls[found[3]] = found[2]
+            found = re.match(r"\s+API key \w+\s+x-api-key: (\S+)$", line)
+            if found and not key:
+                key = ["-H", f"x-api-key: {found[1]}"]
             if line.startswith("Ctrl-C"):
                 break
         else:
             return stack.wait()
         if {"streaming", "buffered"} <= urls.keys():
             print("\nThe same prompt, streaming API first, then the buffered one:\n", flush=True)
-            subprocess.run([*cli, "compare", urls["streaming"], urls["buffered"]], cwd=ROOT)
+            compare = [*cli, "compare", urls["streaming"], urls["buffered"], *key]
+            subprocess.run(compare, cwd=ROOT)
             print("\nStill serving; Ctrl-C stops everything.", flush=True)
         for line in stack.stdout:
             print(line, end="", flush=True)

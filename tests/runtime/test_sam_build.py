@@ -110,12 +110,14 @@ def test_the_built_reference_app_streams_on_the_local_stack(tmp_path: Path, whee
         for function in stack.template.functions.values():
             assert function.code_dir.is_relative_to(built)  # the artifact, not the sources
         answers = []
+        # The built authorizer admits the stack's key, as the deployed one would.
+        headers = {"Content-Type": "application/json", "x-api-key": stack.api_keys["ApiKey"]}
         for name in ("StreamingApi", "NonStreamingApi"):
             parts = urlsplit(stack.endpoint(name).url)
             connection = http.client.HTTPConnection(parts.netloc, timeout=60)
             try:
                 body = json.dumps({"message": "What does sam build do?"})
-                connection.request("POST", parts.path, body=body)
+                connection.request("POST", parts.path, body=body, headers=headers)
                 response = connection.getresponse()
                 answers.append((response.status, response.getheader("Transfer-Encoding")))
                 answers.append(response.read())

@@ -31,8 +31,8 @@ STREAM = "openllmetry-nova-converse-stream.json"
 BUFFERED = "openllmetry-nova-converse.json"
 
 
-@pytest.fixture
-def app(bedrock_client: Any) -> ModuleType:
+def load_app(bedrock_client: Any) -> ModuleType:
+    """Import the app afresh (it reads its settings from the environment at import)."""
     spec = importlib.util.spec_from_file_location("reference_app", APP)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -42,8 +42,19 @@ def app(bedrock_client: Any) -> ModuleType:
     return module
 
 
-def ask(body: Any, *, accept: str | None = None, raw: str | None = None) -> dict[str, Any]:
-    headers = {"Content-Type": "application/json"}
+@pytest.fixture
+def app(bedrock_client: Any) -> ModuleType:
+    return load_app(bedrock_client)
+
+
+def ask(
+    body: Any,
+    *,
+    accept: str | None = None,
+    raw: str | None = None,
+    content_type: str | None = "application/json",
+) -> dict[str, Any]:
+    headers = {} if content_type is None else {"Content-Type": content_type}
     if accept:
         headers["Accept"] = accept
     return {
@@ -101,7 +112,7 @@ def test_sse_when_the_client_accepts_it(app: Any, bedrock: Server) -> None:
         (ask({}), "non-empty string"),
         (ask({"message": "   "}), "non-empty string"),
         (ask({"message": 42}), "non-empty string"),
-        (ask({"message": "x" * 8001}), "longer than 8000"),
+        (ask({"message": "x" * 2001}), "longer than 2000"),
         (
             {**ask(None, raw=base64.b64encode(b"\xff\xfe").decode()), "isBase64Encoded": True},
             "UTF-8",
@@ -170,8 +181,44 @@ def test_a_model_error_mid_stream_fails_the_stream(
         assert result.body == b"Par"
 
 
-def test_cors_preflight_and_headers(app: Any, bedrock: Server) -> None:
-    preflight = {**ask(None, raw=""), "httpMethod": "OPTIONS"}
-    response = app.handler(preflight, LambdaContextStub())
-    assert response["statusCode"] == 204
-    assert response["headers"]["Access-Control-Allow-Origin"] == "*"
+@pytest.mark.parametrize(
+    "content_type", [None, "text/plain", "application/x-www-form-urlencoded", "multipart/form-data"]
+)
+def test_a_body_not_declared_json_is_a_415_in_both_modes(
+    app: Any, bedrock: Server, content_type: str | None
+) -> None:
+    # text/plain, form and multipart POSTs are the ones a browser sends cross-site without a
+    # preflight: refusing them keeps the CORS check in force.
+    event = ask({"message": "hi"}, content_type=content_type)
+    buffered = app.handler(event, LambdaContextStub())
+    assert buffered["statusCode"] == 415
+    assert "application/json" in json.loads(buffered["body"])["message"]
+    streamed = invoke_streaming(app.handler, event)
+    assert streamed.prelude is not None and streamed.prelude.status_code == 415
+    assert bedrock.requests == []
+
+
+def test_json_with_parameters_is_accepted(app: Any, bedrock: Server) -> None:
+    bedrock.replies.append(reply_for(load_recording(BUFFERED)))
+    event = ask({"message": "hi"}, content_type="Application/JSON; charset=utf-8")
+    assert app.handler(event, LambdaContextStub())["statusCode"] == 200
+
+
+def test_no_cross_origin_headers_without_an_allowed_origin(app: Any, bedrock: Server) -> None:
+    response = app.handler(ask({"message": "x" * 2001}), LambdaContextStub())
+    assert response["statusCode"] == 400
+    assert not any(name.lower().startswith("access-control") for name in response["headers"])
+
+
+def test_answers_and_errors_carry_the_configured_origin(
+    bedrock_client: Any, bedrock: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ALLOWED_ORIGIN", "https://app.example")
+    app = load_app(bedrock_client)
+    bedrock.replies.append(reply_for(load_recording(STREAM)))
+    answered = invoke_streaming(app.handler, ask({"message": "hi"}))
+    refused = app.handler(ask({"message": 42}), LambdaContextStub())
+    assert answered.prelude is not None and answered.prelude.status_code == 200
+    assert answered.prelude.headers["Access-Control-Allow-Origin"] == "https://app.example"
+    assert refused["statusCode"] == 400
+    assert refused["headers"]["Access-Control-Allow-Origin"] == "https://app.example"

@@ -1,31 +1,89 @@
-"""The reference template, verified without AWS: cfn-lint, SAM's translator, and its IAM."""
+"""The reference template, verified without AWS: cfn-lint, SAM's translator, its IAM and its limits.
+
+Every assertion reads the CloudFormation that SAM's own translator produces, evaluated for given
+parameter values the way CloudFormation would evaluate it (``Intrinsics``).
+"""
 
 from __future__ import annotations
 
+import functools
+import itertools
+import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cfn_eval import Evaluator
+
+from bedrock_stream.local.intrinsics import Intrinsics
 
 ROOT = Path(__file__).parents[2]
 TEMPLATE = ROOT / "examples" / "sam-app" / "template.yaml"
+PSEUDO = {
+    "AWS::Region": "us-west-2",
+    "AWS::AccountId": "111122223333",
+    "AWS::Partition": "aws",
+    "AWS::URLSuffix": "amazonaws.com",
+    "AWS::StackName": "stack",
+}
+MODES = ("API_KEY", "IAM", "NONE")
+FUNCTIONS = ("StreamingFunction", "BufferedFunction", "KeyAuthorizerFunction")
 
 
-def translated(**parameters: str) -> tuple[dict[str, Any], Evaluator]:
-    """The template as SAM CLI would hand it to CloudFormation, plus an evaluator for it."""
+def _placeholder(name: str, argument: Any) -> str:
+    """What only a deployment knows: ``<Name>`` for a Ref, ``<Name.Attr>`` for a GetAtt."""
+    return f"<{argument if isinstance(argument, str) else '.'.join(argument)}>"
+
+
+@functools.cache
+def _translated() -> str:
+    """The template as SAM CLI hands it to CloudFormation, as JSON (each test gets a copy)."""
     import boto3
     from samtranslator.parser.parser import Parser
     from samtranslator.translator.translator import Translator
     from samtranslator.yaml_helper import yaml_parse
 
     source = yaml_parse(TEMPLATE.read_text())
-    source["Globals"]["Function"]["CodeUri"] = "s3://bucket/app.zip"  # what `sam deploy` uploads
+    # What `sam deploy` uploads the code directories as:
+    source["Globals"]["Function"]["CodeUri"] = "s3://bucket/app.zip"
+    source["Resources"]["KeyAuthorizerFunction"]["Properties"]["CodeUri"] = "s3://bucket/a.zip"
     session = boto3.session.Session(region_name="us-west-2")
-    output = Translator(None, Parser(), boto_session=session).translate(source, {})
-    return output, Evaluator(output, parameters)
+    return json.dumps(Translator(None, Parser(), boto_session=session).translate(source, {}))
+
+
+class Deployed:
+    """The translated template as these parameters deploy it."""
+
+    def __init__(self, **parameters: str) -> None:
+        self.output = json.loads(_translated())
+        defaults = {n: str(s["Default"]) for n, s in self.output["Parameters"].items()}
+        self.intrinsics = Intrinsics(
+            {**PSEUDO, **defaults, **parameters},
+            self.output.get("Conditions"),
+            unresolved=_placeholder,
+        )
+        self.resources = {
+            name: self.intrinsics.evaluate(resource)
+            for name, resource in self.output["Resources"].items()
+            if "Condition" not in resource or self.intrinsics.condition(resource["Condition"])
+        }
+
+    def parameter(self, name: str) -> str:
+        return str(self.intrinsics.values[name])
+
+    def properties(self, name: str) -> dict[str, Any]:
+        return self.resources[name]["Properties"]  # type: ignore[no-any-return]
+
+    def of_type(self, kind: str) -> dict[str, dict[str, Any]]:
+        return {n: r.get("Properties", {}) for n, r in self.resources.items() if r["Type"] == kind}
+
+    def operation(self, api: str, method: str = "post") -> dict[str, Any]:
+        return self.properties(api)["Body"]["paths"]["/ask"][method]  # type: ignore[no-any-return]
+
+    def integration(self, api: str) -> dict[str, Any]:
+        return self.operation(api)["x-amazon-apigateway-integration"]  # type: ignore[no-any-return]
 
 
 def test_cfn_lint_passes() -> None:
@@ -34,136 +92,384 @@ def test_cfn_lint_passes() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def integration(output: dict[str, Any], api: str) -> dict[str, Any]:
-    body = output["Resources"][api]["Properties"]["Body"]
-    return body["paths"]["/ask"]["post"]["x-amazon-apigateway-integration"]  # type: ignore[no-any-return]
-
-
 def test_streaming_route_streams_and_buffered_route_does_not() -> None:
-    output, evaluator = translated()
-    streaming = evaluator.eval(integration(output, "StreamingApi"))
+    deployed = Deployed()
+    streaming = deployed.integration("StreamingApi")
     assert streaming["responseTransferMode"] == "STREAM"
     assert streaming["uri"].endswith(
         "/2021-11-15/functions/<StreamingFunction.Arn>/response-streaming-invocations"
     )
-    assert streaming["timeoutInMillis"] == 900000
-    buffered = evaluator.eval(integration(output, "NonStreamingApi"))
+    buffered = deployed.integration("NonStreamingApi")
     assert "responseTransferMode" not in buffered
     assert buffered["uri"].endswith("/2015-03-31/functions/<BufferedFunction.Arn>/invocations")
     assert buffered["timeoutInMillis"] == 29000
 
 
-def test_function_timeouts_fit_their_integrations() -> None:
-    output, evaluator = translated()
-    functions = {
-        name: evaluator.eval(output["Resources"][name]["Properties"])
-        for name in ("StreamingFunction", "BufferedFunction")
-    }
-    streaming_ms = evaluator.eval(integration(output, "StreamingApi"))["timeoutInMillis"]
-    buffered_ms = evaluator.eval(integration(output, "NonStreamingApi"))["timeoutInMillis"]
-    assert functions["StreamingFunction"]["Timeout"] * 1000 <= streaming_ms
-    assert functions["BufferedFunction"]["Timeout"] * 1000 < buffered_ms
-    for properties in functions.values():
-        assert properties["Runtime"] == "python3.13"
-        assert properties["TracingConfig"] == {"Mode": "Active"}
-    streaming_env = functions["StreamingFunction"]["Environment"]["Variables"]
-    assert streaming_env["AWS_LAMBDA_EXEC_WRAPPER"].startswith("/var/task/")
+@pytest.mark.parametrize("timeout", ["10", "120", "900"])
+def test_a_runaway_stream_ends_at_the_deadline_guard_before_any_gateway_limit(timeout: str) -> None:
+    deployed = Deployed(StreamingTimeout=timeout)
+    streaming = deployed.properties("StreamingFunction")
+    guard = float(streaming["Environment"]["Variables"]["BEDROCK_STREAM_DEADLINE_GUARD"])
+    assert 0 < guard < int(streaming["Timeout"]) == int(timeout)
     assert (
-        "AWS_LAMBDA_EXEC_WRAPPER" not in functions["BufferedFunction"]["Environment"]["Variables"]
+        int(streaming["Timeout"]) * 1000 <= deployed.integration("StreamingApi")["timeoutInMillis"]
+    )
+    buffered = deployed.properties("BufferedFunction")
+    assert (
+        int(buffered["Timeout"]) * 1000 < deployed.integration("NonStreamingApi")["timeoutInMillis"]
     )
 
 
-def policy_statements(output: dict[str, Any], evaluator: Evaluator, role: str) -> list[Any]:
-    policies = evaluator.eval(output["Resources"][role]["Properties"].get("Policies", []))
-    return [s for p in policies for s in p["PolicyDocument"]["Statement"]]
+def test_the_default_caps_match_a_demo() -> None:
+    deployed = Deployed()
+    variables = {
+        name: deployed.properties(name)["Environment"]["Variables"]
+        for name in ("StreamingFunction", "BufferedFunction")
+    }
+    assert int(variables["StreamingFunction"]["MAX_TOKENS"]) == 1024
+    assert int(variables["BufferedFunction"]["MAX_TOKENS"]) == 800
+    assert all(int(v["MAX_MESSAGE_CHARS"]) == 2000 for v in variables.values())
+    assert int(deployed.properties("StreamingFunction")["Timeout"]) == 120
+    for name in ("StreamingFunction", "BufferedFunction"):
+        properties = deployed.properties(name)
+        assert properties["Runtime"] == "python3.13"
+        assert properties["TracingConfig"] == {"Mode": "Active"}
+    assert "AWS_LAMBDA_EXEC_WRAPPER" not in variables["BufferedFunction"]
+
+
+# -- who can call ----------------------------------------------------------------------------
+
+
+def test_by_default_every_call_needs_the_usage_plans_key_from_either_header() -> None:
+    deployed = Deployed()
+    for api in ("StreamingApi", "NonStreamingApi"):
+        body = deployed.properties(api)["Body"]
+        assert body["x-amazon-apigateway-api-key-source"] == "AUTHORIZER"
+        assert deployed.operation(api)["security"] == [{"key_authorizer": []}, {"api_key": []}]
+        schemes = body["components"]["securitySchemes"]
+        assert schemes["api_key"] == {"type": "apiKey", "name": "x-api-key", "in": "header"}
+        authorizer = schemes["key_authorizer"]["x-amazon-apigateway-authorizer"]
+        assert authorizer["type"] == "request"
+        assert authorizer["authorizerUri"].endswith("/<KeyAuthorizerFunction.Arn>/invocations")
+        # Either header may hold the key, so no identity source can be required: no cache.
+        assert authorizer["authorizerResultTtlInSeconds"] == 0
+    (plan,) = deployed.of_type("AWS::ApiGateway::UsagePlan").values()
+    assert {(s["ApiId"], s["Stage"]) for s in plan["ApiStages"]} == {
+        ("<StreamingApi>", "Prod"),
+        ("<NonStreamingApi>", "Prod"),
+    }
+    assert plan["Quota"] == {"Limit": "200", "Period": "DAY"}
+    assert plan["Throttle"] == {"RateLimit": "1", "BurstLimit": "4"}
+    (key,) = deployed.of_type("AWS::ApiGateway::ApiKey").values()
+    assert key["Enabled"] is True and "Value" not in key  # generated, read with the CLI
+    (link,) = deployed.of_type("AWS::ApiGateway::UsagePlanKey").values()
+    assert (link["KeyId"], link["UsagePlanId"]) == ("<ApiKey>", "<UsagePlan>")
+    permissions = deployed.of_type("AWS::Lambda::Permission")
+    authorizer_sources = {
+        p["SourceArn"]
+        for p in permissions.values()
+        if p["FunctionName"] == "<KeyAuthorizerFunction>"
+    }
+    assert authorizer_sources == {
+        f"arn:aws:execute-api:us-west-2:111122223333:<{api}>/authorizers/*"
+        for api in ("StreamingApi", "NonStreamingApi")
+    }
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_each_authentication_mode_deploys_only_what_it_needs(mode: str) -> None:
+    deployed = Deployed(Authentication=mode)
+    keyed = {"UsagePlan", "ApiKey", "UsagePlanKey", "KeyAuthorizerFunction"}
+    assert (
+        keyed <= deployed.resources.keys()
+        if mode == "API_KEY"
+        else not keyed & deployed.resources.keys()
+    )
+    for api in ("StreamingApi", "NonStreamingApi"):
+        security = deployed.operation(api).get("security")
+        expected = {
+            "API_KEY": [{"key_authorizer": []}, {"api_key": []}],
+            "IAM": [{"sigv4": []}],
+            "NONE": None,
+        }[mode]
+        assert security == expected
+        if mode == "IAM":
+            sigv4 = deployed.properties(api)["Body"]["components"]["securitySchemes"]["sigv4"]
+            assert sigv4["x-amazon-apigateway-authtype"] == "awsSigv4"
+
+
+def test_the_authorizer_is_small_and_imports_nothing_heavy() -> None:
+    source = (ROOT / "examples" / "sam-app" / "authorizer" / "authorizer.py").read_text()
+    imports = {
+        line.split()[1] for line in source.splitlines() if line.startswith(("import ", "from "))
+    }
+    assert imports <= {"__future__", "hashlib", "collections.abc", "typing"}
+    deployed = Deployed()
+    authorizer = deployed.properties("KeyAuthorizerFunction")
+    assert (int(authorizer["MemorySize"]), int(authorizer["Timeout"])) == (128, 3)
+
+
+def test_no_hidden_stage_escapes_the_throttles() -> None:
+    deployed = Deployed()
+    for deployment in deployed.of_type("AWS::ApiGateway::Deployment").values():
+        assert "StageName" not in deployment, "SAM's extra 'Stage' stage has no throttle or WAF"
+    stages = sorted(
+        (s["RestApiId"], s["StageName"])
+        for s in deployed.of_type("AWS::ApiGateway::Stage").values()
+    )
+    assert stages == [("<NonStreamingApi>", "Prod"), ("<StreamingApi>", "Prod")]
+
+
+def test_both_stages_are_throttled_by_default() -> None:
+    deployed = Deployed()
+    for stage in ("StreamingApiProdStage", "NonStreamingApiProdStage"):
+        (setting,) = deployed.properties(stage)["MethodSettings"]
+        assert (setting["ResourcePath"], setting["HttpMethod"]) == ("/*", "*")
+        assert (setting["ThrottlingRateLimit"], setting["ThrottlingBurstLimit"]) == ("5", "10")
+
+
+# -- CORS -----------------------------------------------------------------------------------
+
+
+def test_no_origin_is_allowed_by_default() -> None:
+    deployed = Deployed()
+    for api in ("StreamingApi", "NonStreamingApi"):
+        body = deployed.properties(api)["Body"]
+        assert "options" not in body["paths"]["/ask"]
+        assert "x-amazon-apigateway-gateway-responses" not in body
+    for name in ("StreamingFunction", "BufferedFunction"):
+        assert deployed.properties(name)["Environment"]["Variables"]["ALLOWED_ORIGIN"] == ""
+
+
+def test_an_allowed_origin_reaches_the_preflight_the_gateways_errors_and_the_functions() -> None:
+    origin = "https://app.example"
+    deployed = Deployed(AllowedOrigin=origin)
+    for api in ("StreamingApi", "NonStreamingApi"):
+        body = deployed.properties(api)["Body"]
+        preflight = body["paths"]["/ask"]["options"]
+        assert "security" not in preflight, "browsers send no credentials on a preflight"
+        integration = preflight["x-amazon-apigateway-integration"]
+        assert integration["type"] == "mock"
+        headers = integration["responses"]["default"]["responseParameters"]
+        assert headers["method.response.header.Access-Control-Allow-Origin"] == f"'{origin}'"
+        allowed = headers["method.response.header.Access-Control-Allow-Headers"]
+        assert {"Authorization", "X-Api-Key"} <= set(allowed.strip("'").split(","))
+        for kind in ("DEFAULT_4XX", "DEFAULT_5XX"):
+            gateway = body["x-amazon-apigateway-gateway-responses"][kind]["responseParameters"]
+            assert gateway["gatewayresponse.header.Access-Control-Allow-Origin"] == f"'{origin}'"
+    for name in ("StreamingFunction", "BufferedFunction"):
+        assert deployed.properties(name)["Environment"]["Variables"]["ALLOWED_ORIGIN"] == origin
+
+
+@pytest.mark.parametrize("origin", ["*", "https://a.example,https://b.example", "app.example"])
+def test_a_wildcard_or_a_list_of_origins_is_refused(origin: str) -> None:
+    import re
+
+    pattern = Deployed().output["Parameters"]["AllowedOrigin"]["AllowedPattern"]
+    assert re.fullmatch(pattern, origin) is None
+    assert re.fullmatch(pattern, "https://app.example:8443")
+
+
+# -- IAM: least privilege, on every policy of every role ------------------------------------
+
+# Each "*" a policy may hold, and why it cannot be narrower.
+UNAVOIDABLE_WILDCARDS = {
+    frozenset({"xray:PutTraceSegments", "xray:PutTelemetryRecords"}): (
+        "X-Ray's actions support no resource-level permissions"
+    ),
+}
+# Managed policies a role may carry, and why.
+ALLOWED_MANAGED = {
+    "ApiGatewayCloudWatchRole": {
+        # The account-wide role API Gateway writes every API's logs with (EnableAccessLogs).
+        "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs",
+    },
+}
+
+
+def _deployments() -> Iterator[Deployed]:
+    for mode, logs in itertools.product(MODES, ("true", "false")):
+        yield Deployed(
+            Authentication=mode,
+            EnableAccessLogs=logs,
+            AlarmEmail="a@b.example",
+            PerIpRequestsPer5Min="100",
+        )
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def test_every_role_is_least_privilege_managed_policies_included() -> None:
+    for deployed in _deployments():
+        for role, properties in deployed.of_type("AWS::IAM::Role").items():
+            assert set(properties.get("ManagedPolicyArns", [])) <= ALLOWED_MANAGED.get(
+                role, set()
+            ), role
+            for policy in properties.get("Policies", []):
+                for statement in policy["PolicyDocument"]["Statement"]:
+                    actions = _as_list(statement["Action"])
+                    assert statement["Effect"] == "Allow"
+                    assert all("*" not in action for action in actions), (role, actions)
+                    if "*" in _as_list(statement["Resource"]):
+                        assert frozenset(actions) in UNAVOIDABLE_WILDCARDS, (role, actions)
+                    for resource in _as_list(statement["Resource"]):
+                        assert resource == "*" or not resource.endswith("/*"), (role, resource)
+
+
+def test_each_function_writes_only_its_own_log_group_which_expires() -> None:
+    for deployed in _deployments():
+        for function in FUNCTIONS:
+            if function not in deployed.resources:
+                continue
+            properties = deployed.properties(function)
+            group = properties["LoggingConfig"]["LogGroup"]
+            assert group.startswith("<") and group.endswith("LogGroup>")
+            log_group = deployed.properties(group.strip("<>"))
+            assert int(log_group["RetentionInDays"]) == 30
+            role = properties["Role"].strip("<>").removesuffix(".Arn")
+            writes = [
+                statement
+                for policy in deployed.properties(role)["Policies"]
+                for statement in policy["PolicyDocument"]["Statement"]
+                if any(a.startswith("logs:") for a in _as_list(statement["Action"]))
+            ]
+            assert writes == [
+                {
+                    "Effect": "Allow",
+                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                    "Resource": f"<{group.strip('<>')}.Arn>",
+                }
+            ]
+
+
+def _bedrock_statements(deployed: Deployed, role: str) -> list[dict[str, Any]]:
+    return [
+        statement
+        for policy in deployed.properties(role)["Policies"]
+        for statement in policy["PolicyDocument"]["Statement"]
+        if any(a.startswith("bedrock:") for a in _as_list(statement["Action"]))
+    ]
+
+
+PROFILE = "arn:aws:bedrock:us-west-2:111122223333:inference-profile/{}"
 
 
 @pytest.mark.parametrize(
-    ("model_id", "resources"),
+    ("model_id", "models"),
     [
         (
             "global.anthropic.claude-sonnet-4-5-20250929-v1:0",
             [
-                "arn:aws:bedrock:us-west-2:111122223333:inference-profile/global.anthropic.claude-sonnet-4-5-20250929-v1:0",
                 "arn:aws:bedrock:*::foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0",
                 "arn:aws:bedrock:::foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0",
             ],
         ),
-        (
-            "us.amazon.nova-pro-v1:0",
-            [
-                "arn:aws:bedrock:us-west-2:111122223333:inference-profile/us.amazon.nova-pro-v1:0",
-                "arn:aws:bedrock:*::foundation-model/amazon.nova-pro-v1:0",
-            ],
-        ),
+        ("us.amazon.nova-pro-v1:0", ["arn:aws:bedrock:*::foundation-model/amazon.nova-pro-v1:0"]),
         (
             "eu.meta.llama3-2-3b-instruct-v1:0",
-            [
-                "arn:aws:bedrock:us-west-2:111122223333:inference-profile/eu.meta.llama3-2-3b-instruct-v1:0",
-                "arn:aws:bedrock:*::foundation-model/meta.llama3-2-3b-instruct-v1:0",
-            ],
-        ),
-        (
-            "anthropic.claude-3-haiku-20240307-v1:0",
-            ["arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-3-haiku-20240307-v1:0"],
+            ["arn:aws:bedrock:*::foundation-model/meta.llama3-2-3b-instruct-v1:0"],
         ),
     ],
 )
-def test_iam_is_least_privilege_and_derived_from_the_model_id(
-    model_id: str, resources: list[str]
+def test_a_profiles_model_is_reachable_only_through_that_profile(
+    model_id: str, models: list[str]
 ) -> None:
-    output, evaluator = translated(ModelId=model_id)
+    deployed = Deployed(ModelId=model_id)
     for role, action in [
         ("StreamingFunctionRole", "bedrock:InvokeModelWithResponseStream"),
         ("BufferedFunctionRole", "bedrock:InvokeModel"),
     ]:
-        (statement,) = policy_statements(output, evaluator, role)
-        assert statement["Action"] == action
-        assert statement["Resource"] == resources
+        profile, model = _bedrock_statements(deployed, role)
+        assert profile == {
+            "Effect": "Allow",
+            "Action": action,
+            "Resource": PROFILE.format(model_id),
+        }
+        assert model["Action"] == action and model["Resource"] == models
+        # Without this condition the role could call the model directly, in any region,
+        # around the profile's geography.
+        assert model["Condition"] == {
+            "StringEquals": {"bedrock:InferenceProfileArn": PROFILE.format(model_id)}
+        }
 
 
-def test_no_wildcard_actions_or_resources_anywhere() -> None:
-    output, evaluator = translated()
-    for name, resource in output["Resources"].items():
-        if resource["Type"] != "AWS::IAM::Role":
-            continue
-        for statement in policy_statements(output, evaluator, name):
-            actions = (
-                statement["Action"]
-                if isinstance(statement["Action"], list)
-                else [statement["Action"]]
-            )
-            assert all(
-                "*" not in action and not action.startswith("bedrock-runtime") for action in actions
-            )
-            assert statement["Resource"] != "*"
-            assert all(not r.endswith("/*") and r != "*" for r in statement["Resource"])
+def test_a_plain_model_id_is_reachable_in_its_region_only() -> None:
+    deployed = Deployed(ModelId="anthropic.claude-3-haiku-20240307-v1:0")
+    for role, action in [
+        ("StreamingFunctionRole", "bedrock:InvokeModelWithResponseStream"),
+        ("BufferedFunctionRole", "bedrock:InvokeModel"),
+    ]:
+        assert _bedrock_statements(deployed, role) == [
+            {
+                "Effect": "Allow",
+                "Action": action,
+                "Resource": (
+                    "arn:aws:bedrock:us-west-2::foundation-model/"
+                    "anthropic.claude-3-haiku-20240307-v1:0"
+                ),
+            }
+        ]
 
 
-def test_both_stages_are_throttled_by_default() -> None:
-    output, evaluator = translated()
-    defaults = (
-        evaluator.eval({"Ref": "ThrottlingRateLimit"}),
-        evaluator.eval({"Ref": "ThrottlingBurstLimit"}),
+# -- opt-in bounds ---------------------------------------------------------------------------
+
+
+def test_reserved_concurrency_is_none_by_default_and_a_parameter() -> None:
+    for name in ("StreamingFunction", "BufferedFunction"):
+        assert "ReservedConcurrentExecutions" not in Deployed().properties(name)
+        assert (
+            Deployed(ReservedConcurrency="5").properties(name)["ReservedConcurrentExecutions"]
+            == "5"
+        )
+
+
+def test_the_per_ip_rule_is_opt_in_and_covers_both_stages() -> None:
+    assert not Deployed().of_type("AWS::WAFv2::WebACL")
+    deployed = Deployed(PerIpRequestsPer5Min="100")
+    (acl,) = deployed.of_type("AWS::WAFv2::WebACL").values()
+    assert acl["Scope"] == "REGIONAL" and acl["DefaultAction"] == {"Allow": {}}
+    (rule,) = acl["Rules"]
+    assert rule["Action"] == {"Block": {}}
+    assert rule["Statement"]["RateBasedStatement"] == {
+        "Limit": "100",
+        "EvaluationWindowSec": 300,
+        "AggregateKeyType": "IP",
+    }
+    associations = deployed.of_type("AWS::WAFv2::WebACLAssociation").values()
+    assert {a["ResourceArn"] for a in associations} == {
+        f"arn:aws:apigateway:us-west-2::/restapis/<{api}>/stages/Prod"
+        for api in ("StreamingApi", "NonStreamingApi")
+    }
+
+
+def test_the_output_token_alarm_is_opt_in_and_watches_the_configured_model() -> None:
+    assert not Deployed().of_type("AWS::CloudWatch::Alarm")
+    deployed = Deployed(AlarmEmail="ops@example.com", OutputTokensPerHourAlarm="50000")
+    (alarm,) = deployed.of_type("AWS::CloudWatch::Alarm").values()
+    assert (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"]) == (
+        "AWS/Bedrock",
+        "OutputTokenCount",
+        "Sum",
     )
-    assert 0 < float(defaults[0]) <= 100 and 0 < float(defaults[1]) <= 200
-    for stage in ("StreamingApiProdStage", "NonStreamingApiProdStage"):
-        (setting,) = evaluator.eval(output["Resources"][stage]["Properties"]["MethodSettings"])
-        assert (setting["ResourcePath"], setting["HttpMethod"]) == ("/*", "*")
-        assert (setting["ThrottlingRateLimit"], setting["ThrottlingBurstLimit"]) == defaults
+    assert alarm["Dimensions"] == [{"Name": "ModelId", "Value": deployed.parameter("ModelId")}]
+    assert (alarm["Period"], alarm["Threshold"]) == (3600, "50000")
+    assert alarm["AlarmActions"] == ["<AlarmTopic>"]
+    (topic,) = deployed.of_type("AWS::SNS::Topic").values()
+    assert topic["Subscription"] == [{"Protocol": "email", "Endpoint": "ops@example.com"}]
 
 
 @pytest.mark.parametrize("enabled", ["true", "false"])
 def test_access_logs_and_the_account_singleton_only_when_opted_in(enabled: str) -> None:
-    output, evaluator = translated(EnableAccessLogs=enabled)
-    conditional = {
-        name
-        for name, resource in output["Resources"].items()
-        if resource.get("Condition") == "AccessLogs"
-    }
-    assert conditional == {"AccessLogGroup", "ApiGatewayCloudWatchRole", "ApiGatewayAccount"}
-    assert evaluator.condition("AccessLogs") is (enabled == "true")
-    stage = evaluator.eval(output["Resources"]["StreamingApiProdStage"]["Properties"])
+    deployed = Deployed(EnableAccessLogs=enabled)
+    present = {
+        "AccessLogGroup",
+        "ApiGatewayCloudWatchRole",
+        "ApiGatewayAccount",
+    } & deployed.resources.keys()
+    assert bool(present) is (enabled == "true")
+    stage = deployed.properties("StreamingApiProdStage")
     assert ("AccessLogSetting" in stage) is (enabled == "true")
     if enabled == "true":
         log_format = stage["AccessLogSetting"]["Format"]
@@ -171,41 +477,8 @@ def test_access_logs_and_the_account_singleton_only_when_opted_in(enabled: str) 
         assert "body" not in log_format.lower(), "prompts are user data"
 
 
-@pytest.mark.parametrize("required", ["true", "false"])
-def test_api_key_requirement_is_optional(required: str) -> None:
-    output, evaluator = translated(RequireApiKey=required)
-    for api in ("StreamingApi", "NonStreamingApi"):
-        post = evaluator.eval(
-            output["Resources"][api]["Properties"]["Body"]["paths"]["/ask"]["post"]
-        )
-        assert ("security" in post) is (required == "true")
-    planned = {n for n, r in output["Resources"].items() if r.get("Condition") == "ApiKeyRequired"}
-    assert planned == {"UsagePlan", "ApiKey", "UsagePlanKey"}
-
-
-def test_cors_preflight_and_gateway_responses() -> None:
-    output, evaluator = translated(AllowedOrigin="https://app.example")
-    for api in ("StreamingApi", "NonStreamingApi"):
-        body = evaluator.eval(output["Resources"][api]["Properties"]["Body"])
-        options = body["paths"]["/ask"]["options"]["x-amazon-apigateway-integration"]
-        assert options["type"] == "mock"
-        parameters = options["responses"]["default"]["responseParameters"]
-        assert (
-            parameters["method.response.header.Access-Control-Allow-Origin"]
-            == "'https://app.example'"
-        )
-        gateway = body["x-amazon-apigateway-gateway-responses"]
-        for kind in ("DEFAULT_4XX", "DEFAULT_5XX"):
-            headers = gateway[kind]["responseParameters"]
-            assert (
-                headers["gatewayresponse.header.Access-Control-Allow-Origin"]
-                == "'https://app.example'"
-            )
-
-
 def test_outputs_are_the_full_ask_urls() -> None:
-    output, evaluator = translated()
-    outputs = evaluator.eval(output["Outputs"])
+    outputs = Deployed().intrinsics.evaluate(Deployed().output["Outputs"])
     assert outputs["StreamingApiUrl"]["Value"] == (
         "https://<StreamingApi>.execute-api.us-west-2.amazonaws.com/Prod/ask"
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -140,3 +141,45 @@ def test_compare_reports_an_unreachable_endpoint(capsys: pytest.CaptureFixture[s
         url = f"http://127.0.0.1:{closed.getsockname()[1]}/Prod/ask"
     assert main(["compare", url, url]) == 1
     assert "Connection refused" in capsys.readouterr().err
+
+
+ROOT = Path(__file__).parents[2]
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+def test_the_quick_start_demo_and_its_curl_lines_work_with_the_apps_key(tmp_path: Path) -> None:
+    """``python3 tasks.py demo`` on the reference app as shipped: closed, and still working."""
+    log = tmp_path / "demo.log"
+    with log.open("w") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "tasks.py", "demo", "--port", "0", "--speed", "0"],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+            start_new_session=True,
+        )
+    try:
+        assert process.stdout is not None
+        lines = []
+        for line in process.stdout:
+            lines.append(line.rstrip("\n"))
+            if line.startswith("Still serving"):
+                break
+        output = "\n".join(lines)
+        assert re.search(r"^  API key ApiKey\s+x-api-key: [A-Za-z0-9]{40}$", output, re.M), output
+        table = [line for line in lines if re.match(r"http://\S+/Prod/ask\s", line)]
+        assert len(table) == 2 and all(" 200 " in row for row in table), output
+        curls = [line.strip() for line in lines if line.startswith("  curl -N ")]
+        assert len(curls) == 2 and all("-H 'x-api-key: " in line for line in curls)
+        for line in curls:
+            done = subprocess.run(["sh", "-c", line + " -s -f"], capture_output=True, timeout=60)
+            assert done.returncode == 0 and done.stdout, (line, done.stderr)
+    finally:
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            pytest.fail(f"Ctrl-C did not stop the demo:\n{log.read_text()}")

@@ -30,9 +30,16 @@ EVENTS_FORM = ROOT / "tests" / "data" / "templates" / "events-form.yaml"
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="the local Lambda service is POSIX")
 
 
+ORIGIN = "https://app.example"
+# The app's behaviour, not its metering (tests/stack/test_secure_defaults.py has that): the
+# key's throttle and quota are raised so that every request of this module gets through.
+UNMETERED = {"KeyRateLimit": "1000", "KeyBurstLimit": "1000", "QuotaPerDay": "100000"}
+
+
 @pytest.fixture(scope="module")
 def stack() -> Iterator[LocalStack]:
-    with LocalStack(SAM_APP / "template.yaml", port=0, speed=0) as running:
+    parameters = {**UNMETERED, "AllowedOrigin": ORIGIN}
+    with LocalStack(SAM_APP / "template.yaml", port=0, speed=0, parameters=parameters) as running:
         yield running
 
 
@@ -44,15 +51,19 @@ def no_faults_left(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _ask(url: str, message: str, **headers: str) -> Iterator[http.client.HTTPResponse]:
+def _ask(
+    stack: LocalStack, url: str, message: str, **headers: str
+) -> Iterator[http.client.HTTPResponse]:
+    """POST ``message`` to ``url`` with the stack's API key, as the app's clients do."""
     parts = urlsplit(url)
     connection = http.client.HTTPConnection(parts.netloc, timeout=60)
+    key = {"x-api-key": stack.api_keys["ApiKey"]} if stack.api_keys else {}
     try:
         connection.request(
             "POST",
             parts.path,
             body=json.dumps({"message": message}),
-            headers={"Content-Type": "application/json", **headers},
+            headers={"Content-Type": "application/json", **key, **headers},
         )
         yield connection.getresponse()
     finally:
@@ -73,14 +84,14 @@ def _answer(stack: LocalStack, message: str) -> Any:
 
 def test_both_apis_return_the_emulators_text_byte_for_byte(stack: LocalStack) -> None:
     streaming, buffered = _urls(stack)
-    with _ask(streaming, "How do rivers shape valleys?") as response:
+    with _ask(stack, streaming, "How do rivers shape valleys?") as response:
         assert response.status == 200
         assert response.getheader("Transfer-Encoding") == "chunked"
         streamed = response.read()
     record = _answer(stack, "How do rivers shape valleys?")
     assert record.operation == "converse-stream"
     assert streamed == record.text.encode()
-    with _ask(buffered, "How do rivers shape valleys?") as response:
+    with _ask(stack, buffered, "How do rivers shape valleys?") as response:
         assert response.status == 200
         assert response.getheader("Content-Length") == str(len(streamed))
         assert response.read() == streamed  # deterministic: the same prompt, the same text
@@ -89,7 +100,7 @@ def test_both_apis_return_the_emulators_text_byte_for_byte(stack: LocalStack) ->
 
 def test_server_sent_events_carry_the_same_text(stack: LocalStack) -> None:
     streaming, _ = _urls(stack)
-    with _ask(streaming, "Describe a lighthouse.", Accept="text/event-stream") as response:
+    with _ask(stack, streaming, "Describe a lighthouse.", Accept="text/event-stream") as response:
         assert response.getheader("Content-Type").startswith("text/event-stream")
         body = response.read().decode()
     assert body.endswith("\n\n")
@@ -104,7 +115,7 @@ def test_server_sent_events_carry_the_same_text(stack: LocalStack) -> None:
 
 def test_a_bad_request_gets_a_400_naming_the_problem(stack: LocalStack) -> None:
     for url in _urls(stack):
-        with _ask(url, "   ") as response:
+        with _ask(stack, url, "   ") as response:
             assert response.status == 400
             error = json.loads(response.read())
             assert error["message"] == "'message' must be a non-empty string"
@@ -114,7 +125,7 @@ def test_one_throttle_before_the_first_token_is_retried_invisibly(stack: LocalSt
     for mode, url in zip(("streaming", "buffered"), _urls(stack), strict=True):
         prompt = f"retry me, {mode}"
         stack.bedrock.faults.add(throttling(), prompt=prompt, times=1)
-        with _ask(url, prompt) as response:
+        with _ask(stack, url, prompt) as response:
             assert response.status == 200
             body = response.read()
         assert body == _answer(stack, prompt).text.encode()
@@ -125,7 +136,7 @@ def test_one_throttle_before_the_first_token_is_retried_invisibly(stack: LocalSt
 def test_persistent_throttling_becomes_a_429_before_any_byte(stack: LocalStack) -> None:
     for url in _urls(stack):
         stack.bedrock.faults.add(throttling(), prompt="always busy", times=None)
-        with _ask(url, "always busy") as response:
+        with _ask(stack, url, "always busy") as response:
             assert response.status == 429
             assert response.getheader("Retry-After") == "2"
             error = json.loads(response.read())
@@ -138,7 +149,7 @@ def test_a_model_error_mid_stream_truncates_the_stream_never_completes_it(
 ) -> None:
     streaming, buffered = _urls(stack)
     stack.bedrock.faults.add(StreamException(after_tokens=5), prompt="break midway", times=None)
-    with _ask(streaming, "break midway") as response:
+    with _ask(stack, streaming, "break midway") as response:
         assert response.status == 200  # committed with the first token
         with pytest.raises(http.client.IncompleteRead) as cut:
             response.read()
@@ -146,7 +157,7 @@ def test_a_model_error_mid_stream_truncates_the_stream_never_completes_it(
     assert record.outcome == "exception"
     assert record.text.encode().startswith(cut.value.partial)
     assert len(cut.value.partial) < len(record.text.encode())
-    with _ask(buffered, "break midway") as response:
+    with _ask(stack, buffered, "break midway") as response:
         assert response.status == 502  # buffered: nothing was sent, so an honest error
         error = json.loads(response.read())
         assert error["message"] == "the model could not answer; try again later"
@@ -155,7 +166,7 @@ def test_a_model_error_mid_stream_truncates_the_stream_never_completes_it(
 def test_a_guardrail_intervention_ends_the_answer_with_its_message(stack: LocalStack) -> None:
     streaming, _ = _urls(stack)
     stack.bedrock.faults.add(Guardrail(after_tokens=3, message="Blocked."), prompt="guard this")
-    with _ask(streaming, "guard this") as response:
+    with _ask(stack, streaming, "guard this") as response:
         assert response.status == 200
         body = response.read()
     assert body.endswith(b"Blocked.")
@@ -165,7 +176,7 @@ def test_a_guardrail_intervention_ends_the_answer_with_its_message(stack: LocalS
 def test_a_short_stall_delays_but_does_not_break_the_answer(stack: LocalStack) -> None:
     streaming, _ = _urls(stack)
     stack.bedrock.faults.add(Stall(after_tokens=2, seconds=0.3), prompt="pause a moment")
-    with _ask(streaming, "pause a moment") as response:
+    with _ask(stack, streaming, "pause a moment") as response:
         body = response.read()
     assert body == _answer(stack, "pause a moment").text.encode()
 
@@ -175,7 +186,7 @@ def test_a_cut_bedrock_stream_is_reported_as_failed(stack: LocalStack, fault: st
     streaming, _ = _urls(stack)
     prompt = f"cut short by {fault.split(';')[0]}"
     stack.bedrock.faults.add(fault, prompt=prompt)
-    with _ask(streaming, prompt) as response:
+    with _ask(stack, streaming, prompt) as response:
         assert response.status == 200
         with pytest.raises(http.client.IncompleteRead):
             response.read()
@@ -188,12 +199,12 @@ def test_the_api_event_form_streams_too(tmp_path: Path) -> None:
     with LocalStack(app / "template.yaml", port=0, speed=0) as stack:
         endpoint = stack.endpoint("StreamingApi")
         assert endpoint.streaming
-        with _ask(endpoint.url, "Why are leaves green?") as response:
+        with _ask(stack, endpoint.url, "Why are leaves green?") as response:
             assert response.getheader("Transfer-Encoding") == "chunked"
             body = response.read()
         assert body == _answer(stack, "Why are leaves green?").text.encode()
         url = stack.endpoint("StreamingFunction", "function-url").url
-        with _ask(url + "ask", "Why are leaves green?") as response:
+        with _ask(stack, url + "ask", "Why are leaves green?") as response:
             assert response.read() == body
 
 
@@ -211,7 +222,7 @@ def test_cors_preflight_is_answered_by_the_gateway(stack: LocalStack) -> None:
     finally:
         connection.close()
     assert response.status == 200
-    assert response.getheader("Access-Control-Allow-Origin") == "*"
+    assert response.getheader("Access-Control-Allow-Origin") == ORIGIN
     assert "POST" in response.getheader("Access-Control-Allow-Methods", "")
     assert "Content-Type" in response.getheader("Access-Control-Allow-Headers", "")
 
@@ -233,9 +244,9 @@ def test_a_request_body_over_10_mb_is_refused_before_the_function(stack: LocalSt
 
 def test_errors_api_gateway_generates_carry_the_cors_header(stack: LocalStack) -> None:
     base = stack.endpoint("StreamingApi").url.rsplit("/Prod/", 1)[0]
-    with _ask(base + "/Prod/nowhere", "hi") as response:  # 403 from the gateway itself
+    with _ask(stack, base + "/Prod/nowhere", "hi") as response:  # 403 from the gateway itself
         assert response.status == 403
-        assert response.getheader("Access-Control-Allow-Origin") == "*"
+        assert response.getheader("Access-Control-Allow-Origin") == ORIGIN
         assert json.loads(response.read()) == {"message": "Missing Authentication Token"}
 
 
@@ -245,7 +256,7 @@ def test_throttling_after_the_first_token_is_not_retried_and_cuts_the_stream(
     streaming, _ = _urls(stack)
     throttled_late = StreamException("throttlingException", after_tokens=4)
     stack.bedrock.faults.add(throttled_late, prompt="throttle me late")
-    with _ask(streaming, "throttle me late") as response:
+    with _ask(stack, streaming, "throttle me late") as response:
         assert response.status == 200
         with pytest.raises(http.client.IncompleteRead):
             response.read()

@@ -121,10 +121,24 @@ def _screenshot(page: Page, tmp_path: Path, name: str) -> None:
         shutil.copy(shot, Path(ARTIFACTS) / name)
 
 
-def test_the_page_gets_the_local_urls_from_config_json(page: Page, stack: LocalStack) -> None:
+def test_the_page_gets_the_local_urls_and_key_from_config_json(
+    page: Page, stack: LocalStack
+) -> None:
     page.wait_for_selector("#send:enabled")
     assert page.input_value("#streaming-url") == stack.endpoint("StreamingApi").url
     assert page.input_value("#buffered-url") == stack.endpoint("NonStreamingApi").url
+    assert page.input_value("#api-key") == stack.api_keys["ApiKey"]
+
+
+def test_without_the_key_both_panes_show_the_gateways_401(page: Page) -> None:
+    # The gateway's own answer reaches the page: it carries the page's origin (CORS).
+    page.wait_for_selector("#send:enabled")
+    page.fill("#api-key", "")
+    _send(page, "Who may ask?")
+    _wait_until_both_end(page)
+    for name in ("streaming", "buffered"):
+        assert page.get_attribute(f"#{name}-pane", "data-state") == "error"
+        assert re.fullmatch(r"401( Unauthorized)?: Unauthorized", _text(page, f"#{name}-status"))
 
 
 def test_the_streaming_pane_fills_while_the_buffered_one_is_still_empty(

@@ -9,7 +9,10 @@ UTF-8 text, or as Server-Sent Events when the client sends ``Accept: text/event-
 * Buffered API (plain managed runtime, no sink): one Converse call, which needs only
   ``bedrock:InvokeModel``, returned in one piece with the same status codes.
 
-Bad requests get a JSON 400 naming the problem; nothing internal reaches the client.
+Bad requests get a JSON 400 naming the problem (415 for a body that is not declared
+``application/json``, so that a cross-site "simple" request cannot skip the CORS
+preflight); nothing internal reaches the client. Cross-origin headers name the one origin
+``ALLOWED_ORIGIN`` allows, on answers and errors alike; none when it is empty.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import os
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from bedrock_stream import HTTPError, StreamingResponse, streaming_handler
+from bedrock_stream import CORS, HTTPError, StreamingResponse, streaming_handler
 from bedrock_stream.bedrock import (
     BedrockError,
     RetryPolicy,
@@ -35,8 +38,19 @@ from bedrock_stream.sse import encode_event
 
 MODEL_ID = os.environ.get("MODEL_ID", "global.anthropic.claude-sonnet-4-5-20250929-v1:0")
 MAX_TOKENS = int(os.environ.get("MAX_TOKENS", "1024"))
-MAX_MESSAGE_CHARS = int(os.environ.get("MAX_MESSAGE_CHARS", "8000"))
+MAX_MESSAGE_CHARS = int(os.environ.get("MAX_MESSAGE_CHARS", "2000"))
+ALLOWED_ORIGIN = os.environ.get("ALLOWED_ORIGIN", "")
 SYSTEM_PROMPT = "You are a helpful assistant. Answer clearly and concisely."
+CROSS_ORIGIN = (
+    CORS(
+        allow_origin=ALLOWED_ORIGIN,
+        allow_methods=("POST", "OPTIONS"),
+        allow_headers=("Content-Type", "Accept", "Authorization", "X-Api-Key"),
+        max_age=600,
+    )
+    if ALLOWED_ORIGIN
+    else None
+)
 
 BEDROCK: Any = None
 """The bedrock-runtime client; None uses bedrock-stream's per-process default client."""
@@ -47,7 +61,7 @@ log = logging.getLogger("app")
 log.setLevel(logging.INFO)
 
 
-@streaming_handler(cors=True)
+@streaming_handler(cors=CROSS_ORIGIN)
 def handler(event: Mapping[str, Any], context: Any) -> StreamingResponse:
     message = read_message(event)
     sse = "text/event-stream" in header(event, "accept")
@@ -70,7 +84,10 @@ def header(event: Mapping[str, Any], name: str) -> str:
 
 
 def read_message(event: Mapping[str, Any]) -> str:
-    """Validate the request body and return the user's message, or raise a 400."""
+    """Validate the request body and return the user's message, or raise a 400 or 415."""
+    media_type = header(event, "content-type").split(";", 1)[0].strip().lower()
+    if media_type != "application/json":
+        raise HTTPError(415, "the request body must be sent as Content-Type: application/json")
     raw = event.get("body") or ""
     if event.get("isBase64Encoded"):
         try:

@@ -20,6 +20,7 @@ function statusLine(response) {
 
 // The URLs: config.json beside the page (bedrock-stream local serves it), else the query
 // string (?streaming=...&buffered=...). Either way they prefill inputs that stay editable.
+// The API key comes from config.json only: a key never belongs in a URL.
 async function loadConfig() {
   let urls = null;
   let source = "";
@@ -33,6 +34,10 @@ async function loadConfig() {
       if (config && (typeof config.streaming === "string" || typeof config.buffered === "string")) {
         urls = config;
         source = "URLs from config.json (the local stack).";
+        if (typeof config.apiKey === "string") {
+          $("api-key").value = config.apiKey;
+          source = "URLs and API key from config.json (the local stack).";
+        }
       }
     }
   } catch (_) {
@@ -76,7 +81,7 @@ function validUrl(value) {
 
 // Send the prompt to one API and show its answer in its pane as the bytes arrive.
 // Resolves when the pane reaches an end state: done, error (an HTTP error) or failed.
-async function run(name, url, message) {
+async function run(name, url, message, apiKey) {
   reset(name);
   if (!validUrl(url)) {
     setState(name, "error", "No valid http(s) URL for this API: enter it above.");
@@ -88,11 +93,13 @@ async function run(name, url, message) {
     $(`${name}-total`).textContent = ms(performance.now() - started);
   };
 
+  const headers = { "Content-Type": "application/json" };
+  if (apiKey) headers["x-api-key"] = apiKey;
   let response;
   try {
     response = await fetch(url, {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
+      headers,
       body: JSON.stringify({ message }),
       cache: "no-store",
     });
@@ -176,9 +183,11 @@ async function send(event) {
   const button = $("send");
   button.disabled = true;
   const message = $("prompt").value;
+  const apiKey = $("api-key").value.trim();
   try {
     // Both requests leave in the same task, so neither waits for the other.
-    await Promise.allSettled(PANES.map((name) => run(name, $(`${name}-url`).value.trim(), message)));
+    const url = (name) => $(`${name}-url`).value.trim();
+    await Promise.allSettled(PANES.map((name) => run(name, url(name), message, apiKey)));
   } finally {
     button.disabled = false;
   }
