@@ -153,8 +153,10 @@ def _init_wrapper(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
 
 
 def _local(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    import ipaddress
     import logging
     import signal
+    import socket
     import threading
 
     try:
@@ -187,8 +189,6 @@ def _local(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     except (TemplateError, OSError) as exc:
         print(f"bedrock-stream: {exc}", file=sys.stderr)
         return 2
-    for warning in stack.warnings:
-        print(f"WARNING: {warning}", file=sys.stderr)
     stopped = threading.Event()
     # Ctrl-C and SIGTERM both stop the stack cleanly. SIGINT is set explicitly: a shell
     # starts background jobs with it ignored, and Python then never raises KeyboardInterrupt.
@@ -199,6 +199,20 @@ def _local(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     except PortInUse as exc:
         print(f"bedrock-stream: {exc.strerror}", file=sys.stderr)
         return 2
+    except TemplateError as exc:  # read again with the web page's origin
+        print(f"bedrock-stream: {exc}", file=sys.stderr)
+        return 2
+    for warning in stack.warnings:  # of the template as it runs
+        print(f"WARNING: {warning}", file=sys.stderr)
+    if not ipaddress.ip_address(socket.gethostbyname(args.host)).is_loopback and (
+        stack.api_keys or any(e.credentials for e in stack.endpoints)
+    ):
+        print(
+            f"WARNING: listening on {args.host}: anyone who reaches this machine can read the "
+            "API keys the web page's /config.json serves, and IAM routes take the public "
+            "example credentials. Keep the stack on loopback unless that is what you want.",
+            file=sys.stderr,
+        )
     try:
         print(_banner(stack), flush=True)
         stopped.wait()

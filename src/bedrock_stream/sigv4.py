@@ -123,7 +123,7 @@ class IncompleteSignature(SignatureError):
 class InvalidToken(SignatureError):
     """The access key is unknown: ``secret_for`` returned ``None``."""
 
-    error_type = "UnrecognizedClientException"
+    error_type = "AccessDeniedException"  # what AWS's troubleshooting table for API Gateway gives
 
 
 class ScopeMismatch(SignatureError):

@@ -859,7 +859,7 @@ def test_an_unknown_access_key_is_an_invalid_token() -> None:
     error = rejection(signed_request(credentials=Credentials("OTHER", "x")))
     assert type(error) is InvalidToken
     assert str(error) == "The security token included in the request is invalid."
-    assert error.error_type == "UnrecognizedClientException"
+    assert error.error_type == "AccessDeniedException"
 
 
 def test_a_wrong_secret_is_a_mismatch_with_the_canonical_request() -> None:

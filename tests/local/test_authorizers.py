@@ -395,59 +395,59 @@ def test_a_result_is_kept_for_its_ttl_and_then_forgotten() -> None:
     cache = AuthorizerCache(clock)
     spec = AuthorizerSpec("A", "TOKEN", "F", TOKEN.identity_sources, ttl=20)
     result = grant()
-    assert cache.get(spec, ("tok",)) is None
-    cache.put(spec, ("tok",), result)
+    assert cache.get("Api", spec, ("tok",)) is None
+    cache.put("Api", spec, ("tok",), result)
     clock.now += 19.9
-    assert cache.get(spec, ("tok",)) is result
+    assert cache.get("Api", spec, ("tok",)) is result
     clock.now += 0.2
-    assert cache.get(spec, ("tok",)) is None
-    assert cache.get(spec, ("tok",)) is None  # and stays forgotten
+    assert cache.get("Api", spec, ("tok",)) is None
+    assert cache.get("Api", spec, ("tok",)) is None  # and stays forgotten
 
 
 def test_the_default_ttl_is_300_seconds() -> None:
     clock = Clock()
     cache = AuthorizerCache(clock)
-    cache.put(TOKEN, ("tok",), grant())
+    cache.put("Api", TOKEN, ("tok",), grant())
     clock.now += 299
-    assert cache.get(TOKEN, ("tok",)) is not None
+    assert cache.get("Api", TOKEN, ("tok",)) is not None
     clock.now += 2
-    assert cache.get(TOKEN, ("tok",)) is None
+    assert cache.get("Api", TOKEN, ("tok",)) is None
 
 
 def test_a_ttl_of_zero_caches_nothing() -> None:
     clock = Clock()
     cache = AuthorizerCache(clock)
     spec = AuthorizerSpec("A", "REQUEST", "F", (), ttl=0)
-    cache.put(spec, (), grant())
-    assert cache.get(spec, ()) is None
+    cache.put("Api", spec, (), grant())
+    assert cache.get("Api", spec, ()) is None
 
 
 def test_results_are_per_authorizer_and_per_identity() -> None:
     cache = AuthorizerCache(Clock())
     other = AuthorizerSpec("OtherAuth", "TOKEN", "F", TOKEN.identity_sources)
     ann, bob = grant("ann"), grant("bob")
-    cache.put(TOKEN, ("tok-ann",), ann)
-    cache.put(other, ("tok-ann",), bob)
-    assert cache.get(TOKEN, ("tok-ann",)) is ann
-    assert cache.get(other, ("tok-ann",)) is bob
-    assert cache.get(TOKEN, ("tok-bob",)) is None
+    cache.put("Api", TOKEN, ("tok-ann",), ann)
+    cache.put("Api", other, ("tok-ann",), bob)
+    assert cache.get("Api", TOKEN, ("tok-ann",)) is ann
+    assert cache.get("Api", other, ("tok-ann",)) is bob
+    assert cache.get("Api", TOKEN, ("tok-bob",)) is None
 
 
 def test_a_change_to_any_request_identity_source_misses_the_cache() -> None:
     cache = AuthorizerCache(Clock())
-    cache.put(REQUEST, ["acme", "ann", "blue", "192.0.2.10"], grant())
-    assert cache.get(REQUEST, ("acme", "ann", "blue", "192.0.2.10")) is not None
+    cache.put("Api", REQUEST, ["acme", "ann", "blue", "192.0.2.10"], grant())
+    assert cache.get("Api", REQUEST, ("acme", "ann", "blue", "192.0.2.10")) is not None
     for changed in range(4):
         key = ["acme", "ann", "blue", "192.0.2.10"]
         key[changed] += "!"
-        assert cache.get(REQUEST, key) is None
+        assert cache.get("Api", REQUEST, key) is None
 
 
 def test_a_cached_policy_for_one_method_refuses_the_next_route() -> None:
     # §3.5: the cached policy is re-evaluated against each request's own method ARN.
     cache = AuthorizerCache(Clock())
-    cache.put(TOKEN, ("tok",), grant(resource=ARN))
-    cached = cache.get(TOKEN, ("tok",))
+    cache.put("Api", TOKEN, ("tok",), grant(resource=ARN))
+    cached = cache.get("Api", TOKEN, ("tok",))
     assert cached is not None
     assert cached.policy.evaluate(INVOKE, ARN) == "allow"
     assert cached.policy.evaluate(INVOKE, ARN.replace("/GET/", "/DELETE/")) == "implicit-deny"
@@ -469,11 +469,18 @@ def test_a_result_is_served_exactly_while_its_last_put_is_younger_than_the_ttl(
         clock.now += advance + 0.5  # never on an expiry instant, whose side AWS leaves open
         if is_put:
             result = grant(str(version))
-            cache.put(spec, ("tok",), result)
+            cache.put("Api", spec, ("tok",), result)
             last_put, latest = clock.now, result
             continue
-        found = cache.get(spec, ("tok",))
+        found = cache.get("Api", spec, ("tok",))
         if last_put is not None and clock.now - last_put < ttl:
             assert found is latest
         else:
             assert found is None
+
+
+def test_each_api_has_its_own_cache_even_for_a_scheme_of_the_same_name() -> None:
+    cache = AuthorizerCache(clock=lambda: 0.0)
+    cache.put("Api", TOKEN, ("tok",), grant())
+    assert cache.get("Api", TOKEN, ("tok",)) is not None
+    assert cache.get("OtherApi", TOKEN, ("tok",)) is None

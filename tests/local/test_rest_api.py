@@ -212,3 +212,19 @@ def test_gateway_responses_customize_what_the_gateway_generates() -> None:
     timeout = customized(api, "INTEGRATION_TIMEOUT", TIMEOUT)
     assert (timeout.status, dict(timeout.headers)["Retry-After"]) == (503, "1")
     assert customized(None, "DEFAULT_5XX", TIMEOUT) is TIMEOUT
+
+
+def test_the_most_specific_route_wins_whatever_the_template_order() -> None:
+    # An open greedy or ANY route must never shadow a protected, more specific one.
+    guarded = (
+        Route("GET", "/{id}", "Guarded", api_key_required=True),
+        Route("POST", "/ask", "Ask", authorization="AWS_IAM"),
+    )
+    open_routes = (Route("ANY", "/{proxy+}", "Open"), Route("ANY", "/ask", "OpenAsk"))
+    for routes in (guarded + open_routes, open_routes + guarded):
+        router = Router([RestApi("Api", "Prod", routes)])
+        secret, ask = router.match("GET", "/Prod/secret"), router.match("POST", "/Prod/ask")
+        assert secret is not None and secret.route.function == "Guarded"
+        assert ask is not None and ask.route.function == "Ask"
+        other = router.match("GET", "/Prod/a/b")
+        assert other is not None and other.route.function == "Open"

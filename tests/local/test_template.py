@@ -325,17 +325,103 @@ def test_what_cannot_be_checked_offline_is_refused_not_served_open(
         _access(tmp_path, ACCESS_TEMPLATE.replace(*change))
 
 
-def test_resource_policies_and_waf_are_reported_as_not_enforced(tmp_path: Path) -> None:
-    text = ACCESS_TEMPLATE.replace(
+def test_a_resource_policy_is_refused_and_waf_reported_as_not_enforced(tmp_path: Path) -> None:
+    with_policy = ACCESS_TEMPLATE.replace(
         "Properties: {Name: api, ApiKeySourceType: AUTHORIZER}",
         'Properties: {Name: api, ApiKeySourceType: AUTHORIZER, Policy: {Version: "2012-10-17"}}',
-    ) + (
+    )
+    with pytest.raises(TemplateError, match="a resource policy cannot be evaluated offline"):
+        _access(tmp_path, with_policy)
+    with_waf = ACCESS_TEMPLATE + (
         "  Acl:\n    Type: AWS::WAFv2::WebACLAssociation\n"
         "    Properties: {ResourceArn: x, WebACLArn: y}\n"
     )
-    warnings = _access(tmp_path, text).warnings
-    assert "Api: its resource policy is not enforced locally" in warnings
-    assert any(w.startswith("AWS WAF is not emulated") for w in warnings)
+    assert any(
+        w.startswith("AWS WAF is not emulated") for w in _access(tmp_path, with_waf).warnings
+    )
+
+
+@pytest.mark.parametrize("value", ["!FindInMap [Keys, on, value]", '"TRUE-ish"', "{Ref: Mode}"])
+def test_an_api_key_requirement_that_cannot_be_read_is_an_error_not_open(
+    tmp_path: Path, value: str
+) -> None:
+    text = ACCESS_TEMPLATE.replace(
+        "ApiKeyRequired: !If [Keyed, true, false]", f"ApiKeyRequired: {value}"
+    )
+    with pytest.raises(TemplateError, match=r"ApiKeyRequired .* cannot be read offline"):
+        _access(tmp_path, text)
+
+
+@pytest.mark.parametrize(
+    ("parameters", "message"),
+    [
+        ({"Authentication": "api_key"}, "'api_key' is not one of API_KEY, IAM, NONE"),
+        ({"AllowedOrigin": "*"}, "'*' does not match"),
+        ({"StreamingTimeout": "901"}, "901 is out of its range"),
+        ({"QuotaPerDay": "many"}, "'many' is not a number"),
+    ],
+)
+def test_a_parameter_cloudformation_would_refuse_is_refused(
+    parameters: dict[str, str], message: str
+) -> None:
+    # A typo must not change what runs: Authentication=api_key would otherwise serve it open.
+    with pytest.raises(TemplateError, match=re.escape(message)):
+        load(
+            Path(__file__).parents[2] / "examples" / "sam-app" / "template.yaml",
+            parameters=parameters,
+        )
+
+
+def test_conditions_compare_values_as_cloudformation_does(tmp_path: Path) -> None:
+    # YAML's true and the string "true" are one value to CloudFormation.
+    text = ACCESS_TEMPLATE.replace(
+        "  Mode: {Type: String, Default: keyed}",
+        "  Mode: {Type: String, Default: keyed}\n  Flag: {Type: String, Default: true}",
+    ).replace("Keyed: !Equals [!Ref Mode, keyed]", "Keyed: !Equals [!Ref Flag, true]")
+    assert _access(tmp_path, text).usage_plans
+    assert _access(tmp_path, text, Flag="true").usage_plans
+    assert not _access(tmp_path, text, Flag="false").usage_plans
+
+
+SAM_AUTH = """
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Api:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: Prod
+      Auth:
+        DefaultAuthorizer: Tokens
+        Authorizers:
+          Tokens:
+            FunctionArn: !GetAtt Gate.Arn
+            Identity: {Header: X-Token}
+  Gate:
+    Type: AWS::Serverless::Function
+    Properties: {CodeUri: src/, Handler: gate.handler, Runtime: python3.13}
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: src/
+      Handler: app.handler
+      Runtime: python3.13
+      Events:
+        Guarded: {Type: Api, Properties: {RestApiId: !Ref Api, Path: /guarded, Method: get}}
+        Health:
+          Type: Api
+          Properties: {RestApiId: !Ref Api, Path: /health, Method: get, Auth: {Authorizer: NONE}}
+"""
+
+
+def test_sams_token_header_and_its_none_marker_are_read(tmp_path: Path) -> None:
+    api = _access(tmp_path, SAM_AUTH).apis["Api"]
+    assert api.authorizers["Tokens"].identity_sources == ("method.request.header.X-Token",)
+    by_path = {r.path: r for r in api.routes}
+    assert (by_path["/guarded"].authorization, by_path["/guarded"].authorizer) == (
+        "CUSTOM",
+        "Tokens",
+    )
+    assert by_path["/health"].authorization == "NONE" and not by_path["/health"].protected
 
 
 def test_openapi_security_schemes_unknown_to_api_gateway_are_refused(tmp_path: Path) -> None:

@@ -116,7 +116,6 @@ class AccessControl:
     Args:
         lambdas: runs authorizer functions.
         usage_plans: the template's usage plans, shared by every API of the stack.
-        key_ids: each API key's id in events (``apiKeyId``), by value.
         iam_credentials: secret keys by access key, for ``AWS_IAM`` routes.
         region: the stack's region (method ARNs, SigV4 scope).
     """
@@ -126,13 +125,11 @@ class AccessControl:
         lambdas: Invoker,
         usage_plans: UsagePlans,
         *,
-        key_ids: Mapping[str, str],
         iam_credentials: Mapping[str, str],
         region: str,
     ) -> None:
         self._lambdas = lambdas
         self._plans = usage_plans
-        self._key_ids = dict(key_ids)
         self._iam = dict(iam_credentials)
         self._region = region
         self._cache = authorizers.AuthorizerCache()
@@ -147,7 +144,9 @@ class AccessControl:
             if isinstance(checked, Refused):
                 return checked
             admitted = checked
-        elif route.authorization == "CUSTOM" and route.authorizer is not None:
+        elif route.authorization == "CUSTOM":
+            if route.authorizer is None:  # the template reader never lets one through
+                raise ValueError(f"{route.method} {route.path}: CUSTOM without an authorizer")
             arn = authorizers.method_arn(
                 region=self._region,
                 account=ACCOUNT,
@@ -156,7 +155,7 @@ class AccessControl:
                 method=request.method,
                 path=match.path,
             )
-            decided = self._authorize(api.authorizers[route.authorizer], event, arn)
+            decided = self._authorize(api.name, api.authorizers[route.authorizer], event, arn)
             if isinstance(decided, Refused):
                 return decided
             grant, admitted = decided
@@ -168,13 +167,9 @@ class AccessControl:
             key = _header(request, "x-api-key")
         method_key = f"{route.path}/{route.method}"  # usage plans name the root //GET
         decision = self._plans.admit(key, api=api.name, stage=api.stage, method_key=method_key)
-        if decision.refusal is not None:
-            return _refused(decision.refusal, f"API key: {decision.refusal.lower()}")
-        identity = {
-            **admitted.identity,
-            "apiKey": key or "",
-            "apiKeyId": self._key_ids.get(key or "", ""),
-        }
+        if decision.refusal is not None or decision.metered is None:
+            return _refused(decision.refusal or "INVALID_API_KEY", f"API key: {decision.refusal}")
+        identity = {**admitted.identity, "apiKey": key or "", "apiKeyId": decision.metered.key_id}
         return Admitted(admitted.authorizer, identity)
 
     def _iam_check(self, request: Request) -> Admitted | Refused:
@@ -204,13 +199,13 @@ class AccessControl:
         )
 
     def _authorize(
-        self, spec: AuthorizerSpec, event: Mapping[str, Any], arn: str
+        self, api: str, spec: AuthorizerSpec, event: Mapping[str, Any], arn: str
     ) -> tuple[authorizers.Grant, Admitted] | Refused:
         key = authorizers.identity(spec, event)
         if key is None:
             return _refused("UNAUTHORIZED", f"authorizer {spec.name}: no identity")
         started = time.monotonic()
-        grant = self._cache.get(spec, key)
+        grant = self._cache.get(api, spec, key)
         if grant is None:
             try:
                 grant = self._invoke(spec, authorizers.authorizer_event(spec, event, arn))
@@ -218,7 +213,7 @@ class AccessControl:
                 return _refused("UNAUTHORIZED", f"authorizer {spec.name}: Unauthorized")
             except authorizers.AuthorizerError as exc:
                 return _refused("AUTHORIZER_CONFIGURATION_ERROR", f"authorizer {spec.name}: {exc}")
-            self._cache.put(spec, key, grant)
+            self._cache.put(api, spec, key, grant)
         verdict = grant.policy.evaluate("execute-api:Invoke", arn)
         if verdict == "explicit-deny":
             return _refused("EXPLICIT_DENY", f"authorizer {spec.name}: denied", "ACCESS_DENIED")

@@ -179,7 +179,7 @@ def read_error(body: bytes | None) -> Exception:
 
 
 class AuthorizerCache:
-    """Authorizer results by (authorizer, identity), each kept for its authorizer's TTL.
+    """Authorizer results by (API, authorizer, identity), each kept for its authorizer's TTL.
 
     Only results are cached, never errors. Thread-safe.
 
@@ -189,26 +189,27 @@ class AuthorizerCache:
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
-        self._entries: dict[tuple[str, tuple[str, ...]], tuple[float, Grant]] = {}
+        self._entries: dict[tuple[str, str, tuple[str, ...]], tuple[float, Grant]] = {}
         self._lock = threading.Lock()
 
-    def get(self, spec: AuthorizerSpec, key: Iterable[str]) -> Grant | None:
-        """Return the cached result for ``key`` if it is still fresh."""
+    def get(self, api: str, spec: AuthorizerSpec, key: Iterable[str]) -> Grant | None:
+        """Return the cached result of ``api``'s authorizer for ``key`` if it is still fresh."""
         if spec.ttl <= 0:
             return None
+        entry_key = (api, spec.name, tuple(key))
         with self._lock:
-            entry = self._entries.get((spec.name, tuple(key)))
+            entry = self._entries.get(entry_key)
             if entry is None:
                 return None
             expires, grant = entry
             if self._clock() >= expires:
-                del self._entries[(spec.name, tuple(key))]
+                del self._entries[entry_key]
                 return None
             return grant
 
-    def put(self, spec: AuthorizerSpec, key: Iterable[str], grant: Grant) -> None:
+    def put(self, api: str, spec: AuthorizerSpec, key: Iterable[str], grant: Grant) -> None:
         """Cache ``grant`` for ``key`` for ``spec.ttl`` seconds (not at all when 0)."""
         if spec.ttl <= 0:
             return
         with self._lock:
-            self._entries[(spec.name, tuple(key))] = (self._clock() + spec.ttl, grant)
+            self._entries[(api, spec.name, tuple(key))] = (self._clock() + spec.ttl, grant)

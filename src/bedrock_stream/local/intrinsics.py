@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["NO_VALUE", "IntrinsicError", "Intrinsics"]
+__all__ = ["NO_VALUE", "IntrinsicError", "Intrinsics", "cfn_string"]
 
 
 class IntrinsicError(ValueError):
@@ -42,6 +42,13 @@ Unresolved = Callable[[str, Any], Any]
 
 _SUB_VARIABLE = re.compile(r"\$\{(!?)([^}]+)\}")
 """``${Name}``, or ``${!Name}``: the literal text ``${Name}``."""
+
+
+def cfn_string(value: Any) -> str:
+    """Return a scalar as CloudFormation sees it: ``true`` / ``false``, numbers as written."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def _refuse(name: str, argument: Any) -> Any:
@@ -197,7 +204,7 @@ class Intrinsics:
 
     def _equals(self, argument: Any) -> bool:
         left, right = (self.evaluate(item) for item in argument)
-        return str(left) == str(right)
+        return cfn_string(left) == cfn_string(right)
 
     def _find_in_map(self, argument: Any) -> Any:
         name, top, second = (self.evaluate(item) for item in argument)

@@ -74,8 +74,9 @@ class Router:
         for api in apis:
             for route in api.routes:
                 self._routes.append((api, route, _path_pattern(route.path)))
-        # Literal segments beat parameters, as in API Gateway: most specific first.
-        self._routes.sort(key=lambda item: (item[1].path.count("{"), -len(item[1].path)))
+        # Most specific first, as in API Gateway: segment by segment a literal beats a
+        # parameter, which beats a greedy one; on one path a method beats ANY.
+        self._routes.sort(key=lambda item: _precedence(item[1]))
 
     def match(self, method: str, target: str) -> Match | None:
         """Return the route for ``method`` and request ``target``, or None (API Gateway's 403)."""
@@ -90,6 +91,15 @@ class Router:
                 parameters = {k.rstrip("+"): unquote(v) for k, v in found.groupdict().items()}
                 return Match(api, route, path, _restore_names(route.path, parameters))
         return None
+
+
+def _precedence(route: Route) -> tuple[tuple[int, ...], bool]:
+    """Sort key of a route: each segment's kind (0 literal, 1 ``{x}``, 2 ``{x+}``), then ANY."""
+    kinds = tuple(
+        2 if segment.endswith("+}") else 1 if segment.startswith("{") else 0
+        for segment in route.path.strip("/").split("/")
+    )
+    return kinds, route.method == "ANY"
 
 
 def _path_pattern(resource: str) -> re.Pattern[str]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import errno
 import functools
 import os
+import re
 import secrets
 import string
 from collections.abc import Callable, Mapping
@@ -233,12 +234,11 @@ class LocalStack:
         )
         self._closers.insert(0, service)  # closed last, after its front doors
         self.lambdas = service
-        plans = self._usage_plans()
+        plans = self._usage_plans()  # one for every API: a key's limits count them all
         for name, api in self.template.apis.items():
             access = AccessControl(
                 service,
                 plans,
-                key_ids={value: _key_id(key) for key, value in self.api_keys.items()},
                 iam_credentials=dict([IAM_CREDENTIALS]),
                 region=self._region,
             )
@@ -318,6 +318,9 @@ class LocalStack:
 
     def _key_values(self, given: Mapping[str, str]) -> None:
         """Give each of the template's API keys its value: given, the template's, or random."""
+        for name, value in given.items():
+            if not _KEY_VALUE.fullmatch(value):
+                raise TemplateError(f"API key {name}: a value is 20 to 128 letters and digits")
         self.api_keys = {
             name: given.get(name) or key.value or _generated_key()
             for name, key in self.template.api_keys.items()
@@ -333,13 +336,7 @@ class LocalStack:
 
     def api_key_for(self, api: str) -> str | None:
         """Return the value of an enabled API key that a usage plan of ``api`` admits."""
-        stage = self.template.apis[api].stage
-        for plan in self.template.usage_plans.values():
-            if any(s.api == api and s.stage == stage for s in plan.stages):
-                for key in plan.keys:
-                    if key in self.api_keys and self.template.api_keys[key].enabled:
-                        return self.api_keys[key]
-        return None
+        return self._usage_plans().key_for(api, self.template.apis[api].stage)
 
     def _curl_credentials(self, api: RestApi, route: Route) -> tuple[str, ...]:
         options: list[str] = []
@@ -370,14 +367,13 @@ def _sigv4_curl(region: str, service: str) -> tuple[str, ...]:
     return (f"--aws-sigv4 'aws:amz:{region}:{service}'", f"--user '{access_key}:{secret_key}'")
 
 
+_KEY_VALUE = re.compile(r"[A-Za-z0-9]{20,128}")
+"""What API Gateway accepts as an API key's value."""
+
+
 def _generated_key() -> str:
     """Return a new key value like the ones API Gateway generates: 40 letters and digits."""
     return "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(40))
-
-
-def _key_id(name: str) -> str:
-    """Return a key's local id (``apiKeyId`` in events), derived from its logical id."""
-    return name.lower()[:10]
 
 
 def _caller_credentials() -> dict[str, str] | None:

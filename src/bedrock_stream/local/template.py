@@ -48,6 +48,8 @@ from pathlib import Path
 from typing import Any, Literal, NamedTuple
 from urllib.parse import quote, unquote
 
+from bedrock_stream.local.intrinsics import IntrinsicError, Intrinsics, cfn_string
+
 __all__ = [
     "ApiKey",
     "AuthorizerSpec",
@@ -253,8 +255,6 @@ class Template:
     web_origin_parameter: str | None = None
     """The parameter that takes the origin of the page the local stack serves, so that the
     page may call the APIs (``Metadata: BedrockStreamLocal: WebOriginParameter``)."""
-    parameters: Mapping[str, Any] = field(default_factory=dict)
-    """Every parameter's value, defaults and overrides resolved."""
 
 
 def load(
@@ -312,7 +312,6 @@ def load(
         api_keys=_api_keys(resources),
         usage_plans=_usage_plans(resources),
         web_origin_parameter=_web_origin_parameter(source),
-        parameters={k: v for k, v in values.items() if "::" not in k},
     )
 
 
@@ -326,8 +325,6 @@ def _web_origin_parameter(source: dict[str, Any]) -> str | None:
 
 def _deployed(translated: dict[str, Any], values: dict[str, Any], where: Path) -> dict[str, Any]:
     """Return the resources these parameter values deploy, their ``Fn::If`` resolved."""
-    from bedrock_stream.local.intrinsics import IntrinsicError, Intrinsics
-
     intrinsics = Intrinsics(
         values, translated.get("Conditions"), mappings=translated.get("Mappings")
     )
@@ -371,18 +368,41 @@ def _cdk_assets(template_path: Path) -> dict[str, Path]:
 def _parameter_values(
     source: dict[str, Any], overrides: Mapping[str, str], region: str
 ) -> dict[str, Any]:
+    """Resolve every parameter as CloudFormation does: a string, checked against its spec."""
     values: dict[str, Any] = {**_PSEUDO, "AWS::Region": region, "AWS::StackName": "local"}
     for name, spec in (source.get("Parameters") or {}).items():
+        spec = spec if isinstance(spec, dict) else {}
         if name in overrides:
-            values[name] = overrides[name]
-        elif isinstance(spec, dict) and "Default" in spec:
-            values[name] = spec["Default"]
+            value = overrides[name]
+        elif "Default" in spec:
+            value = cfn_string(spec["Default"])
         else:
             raise TemplateError(f"parameter {name} has no default: give it a value")
+        _check_parameter(name, spec, value)
+        values[name] = value
     unknown = set(overrides) - set(source.get("Parameters") or {})
     if unknown:
         raise TemplateError(f"unknown parameters: {', '.join(sorted(unknown))}")
     return values
+
+
+def _check_parameter(name: str, spec: Mapping[str, Any], value: str) -> None:
+    """Refuse a value CloudFormation would refuse (a typo must not change what deploys)."""
+    allowed = [cfn_string(v) for v in spec.get("AllowedValues") or ()]
+    if allowed and value not in allowed:
+        raise TemplateError(f"parameter {name}: {value!r} is not one of {', '.join(allowed)}")
+    pattern = spec.get("AllowedPattern")
+    if pattern is not None and re.fullmatch(str(pattern), value) is None:
+        raise TemplateError(f"parameter {name}: {value!r} does not match {pattern}")
+    if not spec.get("MinLength", 0) <= len(value) <= spec.get("MaxLength", len(value)):
+        raise TemplateError(f"parameter {name}: {value!r} has the wrong length")
+    if spec.get("Type") == "Number":
+        try:
+            number = float(value)
+        except ValueError:
+            raise TemplateError(f"parameter {name}: {value!r} is not a number") from None
+        if not float(spec.get("MinValue", number)) <= number <= float(spec.get("MaxValue", number)):
+            raise TemplateError(f"parameter {name}: {value} is out of its range")
 
 
 def _inline_includes(node: Any, root: Path) -> Any:
@@ -536,7 +556,11 @@ def _apis(resources: dict[str, Any]) -> tuple[dict[str, RestApi], list[str]]:
         }
         authorizers.update(_authorizer_resources(resources, name))
         if properties.get("Policy") or body.get("x-amazon-apigateway-policy"):
-            warnings.append(f"{name}: its resource policy is not enforced locally")
+            raise TemplateError(
+                f"{name}: a resource policy cannot be evaluated offline, and the local stack "
+                "never serves a restricted API open; leave it out locally (e.g. through a "
+                "condition on a parameter)"
+            )
         source = body.get("x-amazon-apigateway-api-key-source") or properties.get(
             "ApiKeySourceType", "HEADER"
         )
@@ -595,12 +619,16 @@ def _scheme(api: str, name: str, spec: Any) -> _Scheme:
         kind = str(authorizer.get("type", "token")).upper()
         if kind not in ("TOKEN", "REQUEST"):
             raise TemplateError(f"{where}: authorizer type {kind!r} is not TOKEN or REQUEST")
+        # A TOKEN authorizer's token is the header the scheme names (SAM writes no source).
+        source = authorizer.get("identitySource")
+        if kind == "TOKEN" and not source and spec.get("name"):
+            source = f"method.request.header.{spec['name']}"
         return _authorizer(
             where,
             name,
             kind,
             authorizer.get("authorizerUri"),
-            authorizer.get("identitySource"),
+            source,
             authorizer.get("authorizerResultTtlInSeconds"),
             authorizer.get("identityValidationExpression"),
         )
@@ -640,8 +668,10 @@ def _authorizer(
             "so it cannot run offline"
         )
     sources = tuple(part.strip() for part in str(identity_source or "").split(",") if part.strip())
-    if kind == "TOKEN" and len(sources) != 1:
-        sources = sources or ("method.request.header.Authorization",)
+    if kind == "TOKEN" and len(sources) > 1:
+        raise TemplateError(f"{where}: a TOKEN authorizer reads one header, not {len(sources)}")
+    if kind == "TOKEN" and not sources:
+        sources = ("method.request.header.Authorization",)
     seconds = 300 if ttl is None else int(ttl)
     if kind == "REQUEST" and seconds > 0 and not sources:
         raise TemplateError(
@@ -711,8 +741,12 @@ def _access(
     authorization: Authorization = "NONE"
     authorizer = None
     api_key = False
+    if not isinstance(security, list | type(None)):
+        raise TemplateError(f"{where}: its security requirements cannot be read offline")
     for requirement in security or ():
         for name in requirement or {}:
+            if name == "NONE" and "NONE" not in schemes:
+                continue  # SAM's marker for a route without the default authorizer
             scheme = schemes.get(str(name))
             if scheme is None:
                 raise TemplateError(f"{where}: security scheme {name!r} is not defined")
@@ -767,7 +801,7 @@ def _method_operations(resources: dict[str, Any], api: str) -> list[_Operation]:
         kind = str(properties.get("AuthorizationType") or "NONE").upper()
         if kind == "COGNITO_USER_POOLS":
             raise TemplateError(_COGNITO.format(where=where))
-        if kind not in ("NONE", "AWS_IAM", "CUSTOM"):
+        if kind not in _AUTHORIZATIONS:
             raise TemplateError(f"{where}: authorization type {kind!r} is not known")
         authorizer = _ref(properties.get("AuthorizerId")) if kind == "CUSTOM" else None
         if kind == "CUSTOM" and authorizer is None:
@@ -777,12 +811,27 @@ def _method_operations(resources: dict[str, Any], api: str) -> list[_Operation]:
                 path,
                 method,
                 openapi,
-                "CUSTOM" if kind == "CUSTOM" else "AWS_IAM" if kind == "AWS_IAM" else "NONE",
+                _AUTHORIZATIONS[kind],
                 authorizer,
-                properties.get("ApiKeyRequired") in (True, "true", "True"),
+                _flag(where, "ApiKeyRequired", properties.get("ApiKeyRequired", False)),
             )
         )
     return found
+
+
+_AUTHORIZATIONS: Mapping[str, Authorization] = {
+    "NONE": "NONE",
+    "AWS_IAM": "AWS_IAM",
+    "CUSTOM": "CUSTOM",
+}
+
+
+def _flag(where: str, name: str, value: Any) -> bool:
+    """Read a boolean property; anything else is an error, never a silent ``False``."""
+    text = cfn_string(value).lower() if isinstance(value, bool | str) else None
+    if text not in ("true", "false"):
+        raise TemplateError(f"{where}: {name} {value!r} cannot be read offline")
+    return text == "true"
 
 
 def _check_authorizers(apis: Mapping[str, RestApi], functions: Mapping[str, Function]) -> None:
@@ -812,7 +861,7 @@ def _api_keys(resources: dict[str, Any]) -> dict[str, ApiKey]:
         found[name] = ApiKey(
             name=name,
             value=None if value is None else str(value),
-            enabled=properties.get("Enabled") in (True, "true", "True"),
+            enabled=_flag(name, "Enabled", properties.get("Enabled", False)),
         )
     return found
 
@@ -865,14 +914,17 @@ def _throttle(spec: Mapping[str, Any]) -> Throttle:
     return Throttle(rate=float(spec.get("RateLimit", 0)), burst=int(spec.get("BurstLimit", 0)))
 
 
+_PERIODS: Mapping[str, Literal["DAY", "WEEK", "MONTH"]] = {
+    "DAY": "DAY",
+    "WEEK": "WEEK",
+    "MONTH": "MONTH",
+}
+
+
 def _period(plan: str, period: Any) -> Literal["DAY", "WEEK", "MONTH"]:
-    if period == "DAY":
-        return "DAY"
-    if period == "WEEK":
-        return "WEEK"
-    if period == "MONTH":
-        return "MONTH"
-    raise TemplateError(f"{plan}: quota period {period!r} is not DAY, WEEK or MONTH")
+    if period not in _PERIODS:
+        raise TemplateError(f"{plan}: quota period {period!r} is not DAY, WEEK or MONTH")
+    return _PERIODS[period]
 
 
 def _gateway_response_resources(resources: dict[str, Any], api: str) -> dict[str, Any]:

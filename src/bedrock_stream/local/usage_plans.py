@@ -14,6 +14,7 @@ document the boundaries); ``offset`` requests are taken off the limit in the fir
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -36,6 +37,11 @@ class Metered:
 
     key: str
     plan: str
+
+    @property
+    def key_id(self) -> str:
+        """The key's id, as events carry it (``apiKeyId``): stable, derived from its name."""
+        return hashlib.sha256(self.key.encode()).hexdigest()[:10]
 
 
 @dataclass(frozen=True)
@@ -97,6 +103,15 @@ class UsagePlans:
         self._buckets: dict[tuple[str, str, str], _Bucket] = {}
         self._used: dict[tuple[str, str], tuple[datetime, int]] = {}
         self._started = datetime.fromtimestamp(clock(), timezone.utc)
+
+    def key_for(self, api: str, stage: str) -> str | None:
+        """Return the value of a key that a plan covering ``api``'s ``stage`` admits, if any."""
+        for plan in self._plans.values():
+            if any(s.api == api and s.stage == stage for s in plan.stages):
+                for value, name in self._by_value.items():
+                    if name in plan.keys:
+                        return value
+        return None
 
     def admit(self, key: str | None, *, api: str, stage: str, method_key: str) -> Admission:
         """Decide a request bearing API key ``key`` (its value) to ``api``'s ``stage``.
