@@ -33,6 +33,7 @@ from bedrock_stream import sigv4
 from bedrock_stream.local import authorizers
 from bedrock_stream.local.invoker import TooManyRequests
 from bedrock_stream.local.messages import GatewayResponse
+from bedrock_stream.local.template import ACCOUNT
 
 if TYPE_CHECKING:
     from bedrock_stream.local.invoker import Invoker
@@ -43,8 +44,6 @@ if TYPE_CHECKING:
 
 __all__ = ["ANSWERS", "AccessControl", "Admitted", "Refused", "signed_by"]
 
-ACCOUNT = "123456789012"
-"""The local stack's account id, in method ARNs and identities."""
 AUTHORIZER_TIMEOUT = 30.0
 """Seconds an authorizer function may take before the request fails with a 500."""
 
@@ -164,7 +163,7 @@ class AccessControl:
         if api.api_key_source == "AUTHORIZER":
             key = grant.usage_identifier_key if grant is not None else None
         else:
-            key = _header(request, "x-api-key")
+            key = request.header("x-api-key")
         method_key = f"{route.path}/{route.method}"  # usage plans name the root //GET
         decision = self._plans.admit(key, api=api.name, stage=api.stage, method_key=method_key)
         if decision.refusal is not None or decision.metered is None:
@@ -267,7 +266,3 @@ def signed_by(
         region=region,
         service=service,
     )
-
-
-def _header(request: Request, name: str) -> str | None:
-    return next((v for k, v in request.headers if k.lower() == name), None)

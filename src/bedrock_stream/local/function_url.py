@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from bedrock_stream.local.messages import GatewayResponse, Request, read_proxy_fields
+from bedrock_stream.local.template import ACCOUNT
 from bedrock_stream.proxy import is_text
 
 __all__ = ["FORBIDDEN", "buffered_response", "iam_authorizer", "url_event"]
@@ -26,8 +27,6 @@ THROTTLED = GatewayResponse.message(429, "Too Many Requests")
 """The function is at its concurrency limit."""
 FORBIDDEN = GatewayResponse.message(403, "Forbidden", "AccessDeniedException", key="Message")
 """An ``AWS_IAM`` URL's answer to a request that is not signed by a known principal."""
-
-ACCOUNT = "123456789012"
 
 
 def iam_authorizer(access_key: str) -> dict[str, Any]:

@@ -67,6 +67,7 @@ from bedrock_stream.local.runtime_api import (
     InvocationError,
     RuntimeAPIServer,
 )
+from bedrock_stream.local.template import ACCOUNT
 
 if TYPE_CHECKING:
     from bedrock_stream.local.bandwidth import Bandwidth
@@ -109,7 +110,6 @@ bedrock-stream's runtime in buffered mode (where awslambdaric is not installed).
 
 _SLICE = 0.05
 _TASK_ROOT = "/var/task/"
-_ACCOUNT = "123456789012"
 _DUMMY_CREDENTIALS = {  # AWS's documentation example keys: never valid
     "AWS_ACCESS_KEY_ID": "ASIAIOSFODNN7EXAMPLE",
     "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
@@ -586,7 +586,7 @@ class LambdaService:
 
     def _spawn(self, function: Function) -> _Sandbox:
         """Start a process for ``function`` (lock held)."""
-        arn = f"arn:aws:lambda:{self.region}:{_ACCOUNT}:function:{function.name}"
+        arn = f"arn:aws:lambda:{self.region}:{ACCOUNT}:function:{function.name}"
         api = RuntimeAPIServer(function_arn=arn, bandwidth=self.bandwidth).start()
         environment = lambda_environment(
             function,

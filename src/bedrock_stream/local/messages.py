@@ -24,6 +24,11 @@ class Request:
     body: bytes
     source_ip: str = "127.0.0.1"
 
+    def header(self, name: str) -> str | None:
+        """Return the first header ``name`` (any case), or None."""
+        wanted = name.lower()
+        return next((value for key, value in self.headers if key.lower() == wanted), None)
+
 
 @dataclass(frozen=True)
 class GatewayResponse:

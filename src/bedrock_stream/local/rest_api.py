@@ -23,6 +23,7 @@ from urllib.parse import parse_qsl, unquote
 
 from bedrock_stream.http_integration import PreludeDecoder, PreludeError
 from bedrock_stream.local.messages import GatewayResponse, Request, read_proxy_fields
+from bedrock_stream.local.template import ACCOUNT
 
 if TYPE_CHECKING:
     from bedrock_stream.local.template import RestApi, Route
@@ -166,26 +167,19 @@ def proxy_event(
             "extendedRequestId": request_id,
             "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
             "requestTimeEpoch": int(now * 1000),
-            "accountId": "123456789012",
+            "accountId": ACCOUNT,
             "apiId": match.api.name.lower()[:10],
             "resourceId": "local",
             "protocol": "HTTP/1.1",
-            "domainName": _header(request.headers, "host") or "localhost",
+            "domainName": request.header("host") or "localhost",
             "identity": {
                 "sourceIp": request.source_ip,
-                "userAgent": _header(request.headers, "user-agent"),
+                "userAgent": request.header("user-agent"),
             },
         },
         "body": body,
         "isBase64Encoded": is_base64,
     }
-
-
-def _header(headers: Iterable[tuple[str, str]], name: str) -> str | None:
-    for key, value in headers:
-        if key.lower() == name:
-            return value
-    return None
 
 
 def _event_body(

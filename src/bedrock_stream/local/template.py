@@ -13,13 +13,9 @@ result, whichever way the template declares it:
   ``Integration`` has ``ResponseTransferMode: STREAM`` and that URI (``Fn::Sub`` or CDK's
   ``Fn::Join``), with ``AWS::ApiGateway::GatewayResponse`` resources.
 
-Who may call a route is read the same ways: OpenAPI ``security`` requirements and their
-schemes (an API key, ``awsSigv4``, a Lambda authorizer in ``x-amazon-apigateway-authorizer``,
-the form SAM's ``Auth`` translates to) or a ``Method``'s ``AuthorizationType``,
-``AuthorizerId`` and ``ApiKeyRequired``; the API key source; and the template's
-``AWS::ApiGateway::ApiKey``, ``UsagePlan`` and ``UsagePlanKey`` resources. What cannot be
-checked offline, a Cognito user pool authorizer above all, is a :class:`TemplateError`:
-the local stack never serves a protected route open.
+Who may call a route is read by :mod:`~bedrock_stream.local.template_access`, in each of
+those forms; what cannot be checked offline is a :class:`TemplateError`, so that the local
+stack never serves a protected route open.
 
 Conditions are evaluated for the parameter values (:mod:`~bedrock_stream.local.intrinsics`):
 a resource whose ``Condition`` is false does not exist, and ``Fn::If`` takes its branch.
@@ -38,7 +34,6 @@ Needs the ``local`` extra (aws-sam-translator, PyYAML).
 from __future__ import annotations
 
 import copy
-import dataclasses
 import json
 import os
 import re
@@ -49,8 +44,30 @@ from typing import Any, Literal, NamedTuple
 from urllib.parse import quote, unquote
 
 from bedrock_stream.local.intrinsics import IntrinsicError, Intrinsics, cfn_string
+from bedrock_stream.local.references import TemplateError, lambda_target, ref, sub_text
+from bedrock_stream.local.template_access import (
+    ApiKey,
+    Authorization,
+    AuthorizerSpec,
+    KeySource,
+    PlanStage,
+    Quota,
+    RouteAccess,
+    SecurityScheme,
+    Throttle,
+    UsagePlan,
+    api_keys,
+    authorizer_resources,
+    check_authorizers,
+    key_source,
+    method_access,
+    operation_access,
+    security_schemes,
+    usage_plans,
+)
 
 __all__ = [
+    "ACCOUNT",
     "ApiKey",
     "AuthorizerSpec",
     "Function",
@@ -68,21 +85,14 @@ __all__ = [
 ]
 
 _LOCAL_BUCKET = "bedrock-stream-local-code"
-_INTEGRATION_URI = re.compile(
-    r"/(?P<version>2015-03-31|2021-11-15)/functions/(?P<target>.+)/"
-    r"(?P<kind>invocations|response-streaming-invocations)$"
-)
-_ARN_REF = re.compile(r"^\$\{(?P<name>[A-Za-z0-9]+)\.Arn\}$")
+ACCOUNT = "123456789012"
+"""The local stack's AWS account id (``AWS::AccountId``, in ARNs, events and identities)."""
 _PSEUDO = {
-    "AWS::AccountId": "123456789012",
+    "AWS::AccountId": ACCOUNT,
     "AWS::Partition": "aws",
     "AWS::URLSuffix": "amazonaws.com",
     "AWS::NoValue": None,
 }
-
-
-class TemplateError(ValueError):
-    """A template that cannot be read or translated; the message says where."""
 
 
 @dataclass(frozen=True)
@@ -147,79 +157,6 @@ class GatewayResponseSpec:
     """Static header values (unquoted), e.g. ``Access-Control-Allow-Origin: *``."""
 
 
-Authorization = Literal["NONE", "AWS_IAM", "CUSTOM"]
-"""A route's authorization type, as API Gateway names it (Cognito is refused offline)."""
-
-
-@dataclass(frozen=True)
-class AuthorizerSpec:
-    """A Lambda authorizer of a REST API (``x-amazon-apigateway-authorizer``)."""
-
-    name: str
-    type: Literal["TOKEN", "REQUEST"]
-    function: str
-    """The logical id of the authorizer's function."""
-    identity_sources: tuple[str, ...] = ()
-    """API Gateway's names, e.g. ``method.request.header.Authorization``."""
-    ttl: int = 300
-    """Seconds a result is cached (``authorizerResultTtlInSeconds``); 0 disables caching."""
-    validation_expression: str | None = None
-    """A TOKEN authorizer's ``identityValidationExpression``: tokens that do not match are
-    refused without calling the function."""
-
-
-@dataclass(frozen=True)
-class ApiKey:
-    """An ``AWS::ApiGateway::ApiKey``."""
-
-    name: str
-    value: str | None
-    """The key as callers send it; None when API Gateway would generate it."""
-    enabled: bool
-
-
-@dataclass(frozen=True)
-class Throttle:
-    """A token bucket: ``rate`` requests a second on average, ``burst`` at once."""
-
-    rate: float
-    burst: int
-
-
-@dataclass(frozen=True)
-class Quota:
-    """At most ``limit`` requests per ``period``.
-
-    Periods are UTC calendar days, weeks from Monday, or months; ``offset`` requests are
-    taken off the limit in the first period.
-    """
-
-    limit: int
-    period: Literal["DAY", "WEEK", "MONTH"]
-    offset: int = 0
-
-
-@dataclass(frozen=True)
-class PlanStage:
-    """A stage a usage plan covers, with its per-method throttles (``/path/METHOD``)."""
-
-    api: str
-    stage: str
-    method_throttles: Mapping[str, Throttle] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class UsagePlan:
-    """An ``AWS::ApiGateway::UsagePlan`` with the keys its ``UsagePlanKey`` resources add."""
-
-    name: str
-    stages: tuple[PlanStage, ...]
-    keys: tuple[str, ...]
-    """Logical ids of its API keys."""
-    throttle: Throttle | None = None
-    quota: Quota | None = None
-
-
 @dataclass(frozen=True)
 class RestApi:
     """An API Gateway REST API with its stage and routes."""
@@ -231,7 +168,7 @@ class RestApi:
     """By response type: ``DEFAULT_4XX``, ``DEFAULT_5XX``, ``THROTTLED``, ..."""
     authorizers: Mapping[str, AuthorizerSpec] = field(default_factory=dict)
     """The API's Lambda authorizers by name."""
-    api_key_source: Literal["HEADER", "AUTHORIZER"] = "HEADER"
+    api_key_source: KeySource = "HEADER"
     """Where a required API key comes from: ``x-api-key``, or an authorizer's
     ``usageIdentifierKey``."""
 
@@ -304,13 +241,13 @@ def load(
     resources = _settled(IntrinsicsResolver(values).resolve_parameter_refs(resources))
     functions = _functions(resources, root, _cdk_assets(template_path))
     apis, route_warnings = _apis(resources)
-    _check_authorizers(apis, functions)
+    check_authorizers(apis, functions)
     return Template(
         functions,
         apis,
         tuple(warnings + route_warnings),
-        api_keys=_api_keys(resources),
-        usage_plans=_usage_plans(resources),
+        api_keys=api_keys(resources),
+        usage_plans=usage_plans(resources),
         web_origin_parameter=_web_origin_parameter(source),
     )
 
@@ -472,7 +409,7 @@ def _functions(
     resources: dict[str, Any], root: Path, assets: Mapping[str, Path]
 ) -> dict[str, Function]:
     urls = {
-        _ref(resource["Properties"].get("TargetFunctionArn")): resource["Properties"]
+        ref(resource["Properties"].get("TargetFunctionArn")): resource["Properties"]
         for resource in resources.values()
         if resource.get("Type") == "AWS::Lambda::Url"
     }
@@ -520,7 +457,7 @@ def _functions(
 
 def _apis(resources: dict[str, Any]) -> tuple[dict[str, RestApi], list[str]]:
     stages = {
-        _ref(resource["Properties"].get("RestApiId")): str(resource["Properties"]["StageName"])
+        ref(resource["Properties"].get("RestApiId")): str(resource["Properties"]["StageName"])
         for resource in resources.values()
         if resource.get("Type") in ("AWS::ApiGateway::Stage", "AWS::ApiGateway::Deployment")
         and (resource.get("Properties") or {}).get("StageName")
@@ -532,7 +469,7 @@ def _apis(resources: dict[str, Any]) -> tuple[dict[str, RestApi], list[str]]:
             continue
         properties = resource.get("Properties") or {}
         body = properties.get("Body") or {}
-        schemes = _security_schemes(name, body)
+        schemes = security_schemes(name, body)
         operations = [
             *_openapi_operations(name, body, schemes),
             *_method_operations(resources, name),
@@ -540,39 +477,21 @@ def _apis(resources: dict[str, Any]) -> tuple[dict[str, RestApi], list[str]]:
         routes = []
         for operation in operations:
             route, warning = _route(name, operation)
-            routes.append(
-                dataclasses.replace(
-                    route,
-                    authorization=operation.authorization,
-                    authorizer=operation.authorizer,
-                    api_key_required=operation.api_key_required,
-                )
-            )
+            routes.append(route)
             warnings.extend(warning)
         gateway_responses = _gateway_responses(body.get("x-amazon-apigateway-gateway-responses"))
         gateway_responses.update(_gateway_responses(_gateway_response_resources(resources, name)))
         authorizers = {
             scheme.name: scheme for scheme in schemes.values() if isinstance(scheme, AuthorizerSpec)
         }
-        authorizers.update(_authorizer_resources(resources, name))
-        if properties.get("Policy") or body.get("x-amazon-apigateway-policy"):
-            raise TemplateError(
-                f"{name}: a resource policy cannot be evaluated offline, and the local stack "
-                "never serves a restricted API open; leave it out locally (e.g. through a "
-                "condition on a parameter)"
-            )
-        source = body.get("x-amazon-apigateway-api-key-source") or properties.get(
-            "ApiKeySourceType", "HEADER"
-        )
-        if source not in ("HEADER", "AUTHORIZER"):
-            raise TemplateError(f"{name}: API key source {source!r} is not HEADER or AUTHORIZER")
+        authorizers.update(authorizer_resources(resources, name))
         apis[name] = RestApi(
             name=name,
             stage=stages.get(name, "Prod"),
             routes=tuple(routes),
             gateway_responses=gateway_responses,
             authorizers=authorizers,
-            api_key_source=source,
+            api_key_source=key_source(name, properties, body),
         )
     if any(r.get("Type") == "AWS::WAFv2::WebACLAssociation" for r in resources.values()):
         warnings.append("AWS WAF is not emulated: its web ACL rules do not apply locally")
@@ -586,138 +505,11 @@ class _Operation(NamedTuple):
     method: str
     integration: dict[str, Any]
     """In OpenAPI's ``x-amazon-apigateway-integration`` form."""
-    authorization: Authorization = "NONE"
-    authorizer: str | None = None
-    api_key_required: bool = False
-
-
-_Scheme = Literal["API_KEY", "AWS_IAM"] | AuthorizerSpec
-"""What an OpenAPI security scheme asks for: an API key, SigV4, or a Lambda authorizer."""
-
-
-def _security_schemes(api: str, body: dict[str, Any]) -> dict[str, _Scheme]:
-    """Read the security schemes of an OpenAPI 3 or Swagger 2 ``Body``."""
-    schemes = {
-        **(body.get("securityDefinitions") or {}),
-        **((body.get("components") or {}).get("securitySchemes") or {}),
-    }
-    return {str(name): _scheme(api, str(name), spec) for name, spec in schemes.items()}
-
-
-def _scheme(api: str, name: str, spec: Any) -> _Scheme:
-    where = f"{api} security scheme {name}"
-    if not isinstance(spec, dict):
-        raise TemplateError(f"{where}: not a mapping")
-    authtype = str(spec.get("x-amazon-apigateway-authtype", "")).lower()
-    authorizer = spec.get("x-amazon-apigateway-authorizer")
-    if authtype == "cognito_user_pools" or (
-        isinstance(authorizer, dict)
-        and str(authorizer.get("type", "")).lower() == "cognito_user_pools"
-    ):
-        raise TemplateError(_COGNITO.format(where=where))
-    if isinstance(authorizer, dict):
-        kind = str(authorizer.get("type", "token")).upper()
-        if kind not in ("TOKEN", "REQUEST"):
-            raise TemplateError(f"{where}: authorizer type {kind!r} is not TOKEN or REQUEST")
-        # A TOKEN authorizer's token is the header the scheme names (SAM writes no source).
-        source = authorizer.get("identitySource")
-        if kind == "TOKEN" and not source and spec.get("name"):
-            source = f"method.request.header.{spec['name']}"
-        return _authorizer(
-            where,
-            name,
-            kind,
-            authorizer.get("authorizerUri"),
-            source,
-            authorizer.get("authorizerResultTtlInSeconds"),
-            authorizer.get("identityValidationExpression"),
-        )
-    if authtype == "awssigv4":
-        return "AWS_IAM"
-    located = (str(spec.get("name", "")).lower(), spec.get("in"), spec.get("type"))
-    if not authtype and located == ("x-api-key", "header", "apiKey"):
-        return "API_KEY"
-    raise TemplateError(
-        f"{where}: {authtype or spec.get('type')!r} cannot be checked offline; "
-        "the local stack refuses to serve its routes open"
-    )
-
-
-_COGNITO = (
-    "{where}: a Cognito user pool authorizer cannot be checked offline (its tokens are "
-    "signed with the user pool's keys), and the local stack never serves a protected route "
-    "open. Locally, protect the route with a Lambda authorizer or an API key instead "
-    "(e.g. through a template parameter)"
-)
-
-
-def _authorizer(
-    where: str,
-    name: str,
-    kind: str,
-    uri: Any,
-    identity_source: Any,
-    ttl: Any,
-    expression: Any,
-) -> AuthorizerSpec:
-    found = _INTEGRATION_URI.search(_sub_text(uri) or "")
-    target = _ARN_REF.match(found["target"]) if found else None
-    if target is None:
-        raise TemplateError(
-            f"{where}: authorizer URI {uri!r} does not name a function of this template, "
-            "so it cannot run offline"
-        )
-    sources = tuple(part.strip() for part in str(identity_source or "").split(",") if part.strip())
-    if kind == "TOKEN" and len(sources) > 1:
-        raise TemplateError(f"{where}: a TOKEN authorizer reads one header, not {len(sources)}")
-    if kind == "TOKEN" and not sources:
-        sources = ("method.request.header.Authorization",)
-    seconds = 300 if ttl is None else int(ttl)
-    if kind == "REQUEST" and seconds > 0 and not sources:
-        raise TemplateError(
-            f"{where}: a REQUEST authorizer that caches its results (TTL {seconds} s) needs "
-            "identity sources, as API Gateway requires; or set its TTL to 0"
-        )
-    return AuthorizerSpec(
-        name=name,
-        type="TOKEN" if kind == "TOKEN" else "REQUEST",
-        function=target["name"],
-        identity_sources=sources,
-        ttl=seconds,
-        validation_expression=None if expression in (None, "") else str(expression),
-    )
-
-
-def _authorizer_resources(resources: dict[str, Any], api: str) -> dict[str, AuthorizerSpec]:
-    """Read the ``AWS::ApiGateway::Authorizer`` resources of ``api`` (CloudFormation, CDK)."""
-    found = {}
-    for logical_id, resource in resources.items():
-        properties = resource.get("Properties") or {}
-        if (
-            resource.get("Type") != "AWS::ApiGateway::Authorizer"
-            or _ref(properties.get("RestApiId")) != api
-        ):
-            continue
-        where = f"{api} authorizer {logical_id}"
-        kind = str(properties.get("Type", "")).upper()
-        if kind == "COGNITO_USER_POOLS":
-            raise TemplateError(_COGNITO.format(where=where))
-        if kind not in ("TOKEN", "REQUEST"):
-            raise TemplateError(f"{where}: type {kind!r} is not TOKEN or REQUEST")
-        found[logical_id] = _authorizer(
-            where,
-            logical_id,
-            kind,
-            properties.get("AuthorizerUri"),
-            properties.get("IdentitySource"),
-            properties.get("AuthorizerResultTtlInSeconds"),
-            properties.get("IdentityValidationExpression"),
-        )
-    return found
+    access: RouteAccess
 
 
 def _openapi_operations(
-    api: str, body: dict[str, Any], schemes: Mapping[str, _Scheme]
+    api: str, body: dict[str, Any], schemes: Mapping[str, SecurityScheme]
 ) -> list[_Operation]:
     """List the routes of an OpenAPI ``Body`` (SAM's translation, or the template's own)."""
     found = []
@@ -730,43 +522,17 @@ def _openapi_operations(
             integration = operation.get("x-amazon-apigateway-integration") or {}
             security = operation.get("security", default_security)
             where = f"{api} {name} {path}"
-            found.append(_Operation(path, name, integration, *_access(where, security, schemes)))
+            found.append(
+                _Operation(path, name, integration, operation_access(where, security, schemes))
+            )
     return found
-
-
-def _access(
-    where: str, security: Any, schemes: Mapping[str, _Scheme]
-) -> tuple[Authorization, str | None, bool]:
-    """Read an operation's ``security`` requirements: (authorization, authorizer, API key)."""
-    authorization: Authorization = "NONE"
-    authorizer = None
-    api_key = False
-    if not isinstance(security, list | type(None)):
-        raise TemplateError(f"{where}: its security requirements cannot be read offline")
-    for requirement in security or ():
-        for name in requirement or {}:
-            if name == "NONE" and "NONE" not in schemes:
-                continue  # SAM's marker for a route without the default authorizer
-            scheme = schemes.get(str(name))
-            if scheme is None:
-                raise TemplateError(f"{where}: security scheme {name!r} is not defined")
-            if scheme == "API_KEY":
-                api_key = True
-                continue
-            if authorization != "NONE":
-                raise TemplateError(f"{where}: more than one authorizer; API Gateway takes one")
-            if scheme == "AWS_IAM":
-                authorization = "AWS_IAM"
-            else:
-                authorization, authorizer = "CUSTOM", scheme.name
-    return authorization, authorizer, api_key
 
 
 def _method_operations(resources: dict[str, Any], api: str) -> list[_Operation]:
     """List the routes built from ``AWS::ApiGateway::Method`` resources (CloudFormation, CDK)."""
 
     def path_of(node: Any) -> str:
-        target = _ref(node)
+        target = ref(node)
         if isinstance(node, dict) and "Fn::GetAtt" in node:
             return ""  # Fn::GetAtt [Api, RootResourceId]: the root
         parent = resources.get(target or "") or {}
@@ -780,7 +546,7 @@ def _method_operations(resources: dict[str, Any], api: str) -> list[_Operation]:
         properties = resource.get("Properties") or {}
         if (
             resource.get("Type") != "AWS::ApiGateway::Method"
-            or _ref(properties.get("RestApiId")) != api
+            or ref(properties.get("RestApiId")) != api
         ):
             continue
         integration = properties.get("Integration") or {}
@@ -797,134 +563,10 @@ def _method_operations(resources: dict[str, Any], api: str) -> list[_Operation]:
             openapi["responseTransferMode"] = integration["ResponseTransferMode"]
         path = path_of(properties.get("ResourceId")) or "/"
         method = str(properties.get("HttpMethod", "ANY")).upper()
-        where = f"{api} {method} {path}"
-        kind = str(properties.get("AuthorizationType") or "NONE").upper()
-        if kind == "COGNITO_USER_POOLS":
-            raise TemplateError(_COGNITO.format(where=where))
-        if kind not in _AUTHORIZATIONS:
-            raise TemplateError(f"{where}: authorization type {kind!r} is not known")
-        authorizer = _ref(properties.get("AuthorizerId")) if kind == "CUSTOM" else None
-        if kind == "CUSTOM" and authorizer is None:
-            raise TemplateError(f"{where}: a CUSTOM method needs an AuthorizerId")
         found.append(
-            _Operation(
-                path,
-                method,
-                openapi,
-                _AUTHORIZATIONS[kind],
-                authorizer,
-                _flag(where, "ApiKeyRequired", properties.get("ApiKeyRequired", False)),
-            )
+            _Operation(path, method, openapi, method_access(f"{api} {method} {path}", properties))
         )
     return found
-
-
-_AUTHORIZATIONS: Mapping[str, Authorization] = {
-    "NONE": "NONE",
-    "AWS_IAM": "AWS_IAM",
-    "CUSTOM": "CUSTOM",
-}
-
-
-def _flag(where: str, name: str, value: Any) -> bool:
-    """Read a boolean property; anything else is an error, never a silent ``False``."""
-    text = cfn_string(value).lower() if isinstance(value, bool | str) else None
-    if text not in ("true", "false"):
-        raise TemplateError(f"{where}: {name} {value!r} cannot be read offline")
-    return text == "true"
-
-
-def _check_authorizers(apis: Mapping[str, RestApi], functions: Mapping[str, Function]) -> None:
-    """Every route's authorizer exists and runs a function of the template."""
-    for api in apis.values():
-        for route in api.routes:
-            if route.authorizer is not None and route.authorizer not in api.authorizers:
-                raise TemplateError(
-                    f"{api.name} {route.method} {route.path}: authorizer "
-                    f"{route.authorizer!r} is not defined"
-                )
-        for authorizer in api.authorizers.values():
-            if authorizer.function not in functions:
-                raise TemplateError(
-                    f"{api.name} authorizer {authorizer.name}: {authorizer.function!r} is not "
-                    "a function of this template, so it cannot run offline"
-                )
-
-
-def _api_keys(resources: dict[str, Any]) -> dict[str, ApiKey]:
-    found = {}
-    for name, resource in resources.items():
-        if resource.get("Type") != "AWS::ApiGateway::ApiKey":
-            continue
-        properties = resource.get("Properties") or {}
-        value = properties.get("Value")
-        found[name] = ApiKey(
-            name=name,
-            value=None if value is None else str(value),
-            enabled=_flag(name, "Enabled", properties.get("Enabled", False)),
-        )
-    return found
-
-
-def _usage_plans(resources: dict[str, Any]) -> dict[str, UsagePlan]:
-    keys: dict[str, list[str]] = {}
-    for resource in resources.values():
-        properties = resource.get("Properties") or {}
-        if resource.get("Type") == "AWS::ApiGateway::UsagePlanKey":
-            plan, key = _ref(properties.get("UsagePlanId")), _ref(properties.get("KeyId"))
-            if plan is not None and key is not None:
-                keys.setdefault(plan, []).append(key)
-    plans = {}
-    for name, resource in resources.items():
-        if resource.get("Type") != "AWS::ApiGateway::UsagePlan":
-            continue
-        properties = resource.get("Properties") or {}
-        stages = []
-        for stage in properties.get("ApiStages") or ():
-            api = _ref(stage.get("ApiId"))
-            stage_name = stage.get("Stage")
-            if isinstance(stage_name, dict):  # Ref to an AWS::ApiGateway::Stage
-                target = resources.get(_ref(stage_name) or "") or {}
-                stage_name = (target.get("Properties") or {}).get("StageName")
-            if api is None or not isinstance(stage_name, str):
-                raise TemplateError(f"{name}: an ApiStages entry names no API or stage")
-            throttles = {
-                str(method): _throttle(spec)
-                for method, spec in (stage.get("Throttle") or {}).items()
-            }
-            stages.append(PlanStage(api, stage_name, throttles))
-        quota = properties.get("Quota")
-        plans[name] = UsagePlan(
-            name=name,
-            stages=tuple(stages),
-            keys=tuple(keys.get(name, ())),
-            throttle=_throttle(properties["Throttle"]) if properties.get("Throttle") else None,
-            quota=None
-            if not quota
-            else Quota(
-                limit=int(quota["Limit"]),
-                period=_period(name, quota.get("Period", "DAY")),
-                offset=int(quota.get("Offset", 0)),
-            ),
-        )
-    return plans
-
-
-def _throttle(spec: Mapping[str, Any]) -> Throttle:
-    return Throttle(rate=float(spec.get("RateLimit", 0)), burst=int(spec.get("BurstLimit", 0)))
-
-
-_PERIODS: Mapping[str, Literal["DAY", "WEEK", "MONTH"]] = {
-    "DAY": "DAY",
-    "WEEK": "WEEK",
-    "MONTH": "MONTH",
-}
-
-
-def _period(plan: str, period: Any) -> Literal["DAY", "WEEK", "MONTH"]:
-    if period not in _PERIODS:
-        raise TemplateError(f"{plan}: quota period {period!r} is not DAY, WEEK or MONTH")
-    return _PERIODS[period]
 
 
 def _gateway_response_resources(resources: dict[str, Any], api: str) -> dict[str, Any]:
@@ -936,7 +578,7 @@ def _gateway_response_resources(resources: dict[str, Any], api: str) -> dict[str
         }
         for resource in resources.values()
         if resource.get("Type") == "AWS::ApiGateway::GatewayResponse"
-        and _ref((properties := resource.get("Properties") or {}).get("RestApiId")) == api
+        and ref((properties := resource.get("Properties") or {}).get("RestApiId")) == api
     }
 
 
@@ -960,6 +602,7 @@ def _gateway_responses(specs: Any) -> dict[str, GatewayResponseSpec]:
 
 def _route(api: str, operation: _Operation) -> tuple[Route, list[str]]:
     path, method, integration = operation.path, operation.method, operation.integration
+    access = operation.access
     where = f"{api} {method} {path}"
     kind = str(integration.get("type", "")).lower()
     timeout = int(integration.get("timeoutInMillis", 29_000))
@@ -969,15 +612,15 @@ def _route(api: str, operation: _Operation) -> tuple[Route, list[str]]:
             key.removeprefix("method.response.header."): str(value).strip("'")
             for key, value in (response.get("responseParameters") or {}).items()
         }
-        return Route(method, path, None, timeout_ms=timeout, mock_headers=headers), []
-    uri = _sub_text(integration.get("uri"))
-    match = _INTEGRATION_URI.search(uri or "")
+        return Route(
+            method, path, None, timeout_ms=timeout, mock_headers=headers, **access._asdict()
+        ), []
+    uri = sub_text(integration.get("uri"))
+    match, function = lambda_target(uri)
     if kind != "aws_proxy" or match is None:
-        return Route(method, path, None, timeout_ms=timeout), [
+        return Route(method, path, None, timeout_ms=timeout, **access._asdict()), [
             f"{where}: integration {kind or '?'} {uri!r} is not a Lambda proxy; not served locally"
         ]
-    target = _ARN_REF.match(match["target"])
-    function = target["name"] if target else None
     stream_uri = match["kind"] == "response-streaming-invocations"
     stream_mode = integration.get("responseTransferMode") == "STREAM"
     warnings = []
@@ -1001,52 +644,5 @@ def _route(api: str, operation: _Operation) -> tuple[Route, list[str]]:
         function,
         streaming=stream_mode and stream_uri,
         timeout_ms=timeout,
+        **access._asdict(),
     ), warnings
-
-
-def _sub_text(uri: Any) -> str | None:
-    """Return the text of a URI in ``Fn::Sub`` syntax, or None.
-
-    The URI may be a string, ``Fn::Sub: text``, ``Fn::Sub: [text, vars]``, or an ``Fn::Join``
-    of strings and ``Fn::GetAtt`` / ``Ref`` (CDK's form).
-    """
-    if isinstance(uri, str):
-        return uri
-    join = uri.get("Fn::Join") if isinstance(uri, dict) else None
-    if isinstance(join, list) and len(join) == 2 and isinstance(join[1], list):
-        parts = []
-        for part in join[1]:
-            target = _ref(part)
-            if isinstance(part, str):
-                parts.append(part)
-            elif target is not None:
-                suffix = ".Arn" if "Fn::GetAtt" in part else ""
-                parts.append("${" + target + suffix + "}")
-            else:
-                return None
-        return str(join[0]).join(parts)
-    if isinstance(uri, dict) and "Fn::Sub" in uri:
-        sub = uri["Fn::Sub"]
-        if isinstance(sub, str):
-            return sub
-        if isinstance(sub, list) and len(sub) == 2:
-            text, variables = sub
-            for variable, value in (variables or {}).items():
-                target = _ref(value) if isinstance(value, dict) else None
-                if target is not None:
-                    text = text.replace("${" + variable + "}", "${" + target + ".Arn}")
-            return str(text)
-    return None
-
-
-def _ref(value: Any) -> str | None:
-    """Return the logical id named by ``Ref: X`` or ``Fn::GetAtt: [X, Arn]``."""
-    if isinstance(value, dict):
-        if "Ref" in value:
-            return str(value["Ref"])
-        get_att = value.get("Fn::GetAtt")
-        if isinstance(get_att, list) and get_att:
-            return str(get_att[0])
-        if isinstance(get_att, str):
-            return get_att.split(".", 1)[0]
-    return None
