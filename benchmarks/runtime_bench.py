@@ -131,7 +131,7 @@ def run_runtime(system: str, node_ric: Path | None) -> dict[str, float]:
 
 def http_stream(port: int, path: str, keep: bool) -> tuple[bytes, list[tuple[int, int]]]:
     with socket.create_connection(("127.0.0.1", port)) as sock:
-        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n".encode())
         buf = bytearray()
         while b"\r\n\r\n" not in buf:
             buf += sock.recv(1 << 20)

@@ -6,6 +6,9 @@ Importable from every test module: pytest puts ``tests/`` on ``sys.path`` for th
 
 from __future__ import annotations
 
+import contextlib
+import os
+import socket
 import time
 from pathlib import Path
 
@@ -34,3 +37,23 @@ def wait_for_log(caplog: pytest.LogCaptureFixture, *texts: str) -> None:
             return
         time.sleep(_PAUSE)
     raise AssertionError(f"never logged: {texts}")
+
+
+def process_alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie awaiting its reaper counts as gone)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with contextlib.suppress(OSError):  # no /proc here, or gone since
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] not in "ZX"
+    return True
+
+
+def read_until_closed(sock: socket.socket) -> bytes:
+    """Read until the peer closes; a reset ends the reading too."""
+    received = bytearray()
+    with contextlib.suppress(ConnectionResetError):
+        while chunk := sock.recv(65536):
+            received += chunk
+    return bytes(received)

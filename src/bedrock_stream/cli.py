@@ -18,10 +18,12 @@ cannot execute. Then set on the function::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shlex
 import stat
 import sys
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -56,17 +58,39 @@ exec {chain}"$python" -m bedrock_stream.runtime
 def write_wrapper(directory: Path, *, then: str | None = None, force: bool = False) -> Path:
     """Write the executable wrapper into ``directory``; return its path.
 
+    The file is written beside its path and renamed over it, so a symbolic link is never
+    followed, not even one made while the file is written: the link is replaced.
+
     Raises:
-        FileExistsError: a different file is there already and ``force`` is false.
+        FileExistsError: a different file is there already and ``force`` is false, or the
+            path is a symbolic link (with or without ``force``).
     """
     path = directory / WRAPPER_NAME
+    if path.is_symlink():
+        raise FileExistsError(f"{path} is a symbolic link; refusing to write through it")
     text = wrapper_script(then)
-    if path.exists() and not force and path.read_text() != text:
-        raise FileExistsError(f"{path} exists and differs; use --force to replace it")
-    path.write_text(text)
-    mode = path.stat().st_mode
-    path.chmod(mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH | stat.S_IRGRP | stat.S_IROTH)
+    mode = 0o644
+    if path.exists():
+        if not force and path.read_text() != text:
+            raise FileExistsError(f"{path} exists and differs; use --force to replace it")
+        mode = stat.S_IMODE(path.stat().st_mode)
+    mode |= stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH | stat.S_IRGRP | stat.S_IROTH
+    _replace(path, text, mode)
     return path
+
+
+def _replace(path: Path, text: str, mode: int) -> None:
+    """Write ``text`` to a new file beside ``path`` (``O_EXCL``), then rename it over ``path``."""
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as file:
+            file.write(text)
+        os.chmod(temp, mode)
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -142,7 +166,7 @@ def _init_wrapper(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
         parser.error(f"{directory} is not a directory")
     try:
         path = write_wrapper(directory, then=args.then, force=args.force)
-    except FileExistsError as exc:
+    except OSError as exc:  # FileExistsError: a different file, or a symbolic link
         print(f"bedrock-stream: {exc}", file=sys.stderr)
         return 1
     print(f"wrote {path}")
@@ -155,11 +179,14 @@ def _init_wrapper(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
 def _local(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     import ipaddress
     import logging
-    import signal
     import socket
-    import threading
 
     try:
+        from bedrock_stream.local.signals import (
+            catch_stop_signals,
+            report_stopping,
+            wait_for_stop,
+        )
         from bedrock_stream.local.stack import LocalStack, PortInUse
         from bedrock_stream.local.template import TemplateError
     except ImportError as exc:
@@ -189,11 +216,8 @@ def _local(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     except (TemplateError, OSError) as exc:
         print(f"bedrock-stream: {exc}", file=sys.stderr)
         return 2
-    stopped = threading.Event()
-    # Ctrl-C and SIGTERM both stop the stack cleanly. SIGINT is set explicitly: a shell
-    # starts background jobs with it ignored, and Python then never raises KeyboardInterrupt.
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stopped.set())
+    # Ctrl-C, SIGTERM and SIGHUP stop the stack cleanly, even from a background job.
+    received = catch_stop_signals()
     try:
         stack.start()
     except PortInUse as exc:
@@ -204,22 +228,23 @@ def _local(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         return 2
     for warning in stack.warnings:  # of the template as it runs
         print(f"WARNING: {warning}", file=sys.stderr)
-    if not ipaddress.ip_address(socket.gethostbyname(args.host)).is_loopback and (
-        stack.api_keys or any(e.credentials for e in stack.endpoints)
-    ):
-        print(
-            f"WARNING: listening on {args.host}: anyone who reaches this machine can read the "
-            "API keys the web page's /config.json serves, and IAM routes take the public "
-            "example credentials. Keep the stack on loopback unless that is what you want.",
-            file=sys.stderr,
-        )
+    if not ipaddress.ip_address(socket.gethostbyname(args.host)).is_loopback:
+        print(_EXPOSED.format(host=args.host), file=sys.stderr)
     try:
         print(_banner(stack), flush=True)
-        stopped.wait()
+        wait_for_stop(received)
     finally:
-        print("stopping...", file=sys.stderr)
+        report_stopping()
         stack.close()
     return 0
+
+
+_EXPOSED = """\
+WARNING: listening on {host}, not on loopback: anyone who reaches this machine can call
+every function, the Lambda API and the Runtime APIs, drive the Bedrock emulator (or spend
+on real Bedrock with --bedrock aws), read the API keys the web page's /config.json serves,
+and sign IAM routes with the public example credentials. The Host check against DNS
+rebinding is off. Keep the stack on loopback unless that is what you want."""
 
 
 def _pairs(parser: argparse.ArgumentParser, option: str, items: list[str]) -> dict[str, str]:

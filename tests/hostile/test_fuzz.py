@@ -145,17 +145,18 @@ def test_prelude_decoder_gives_up_at_the_window_without_a_delimiter(junk: bytes)
 
 _P = "/2018-06-01/runtime"
 _BASE_REQUESTS = [
-    f"GET {_P}/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n".encode(),
-    f"GET {_P}/restore/next HTTP/1.1\r\nHost: x\r\n\r\n".encode(),
-    f"POST {_P}/init/error HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n"
+    f"GET {_P}/invocation/next HTTP/1.1\r\nHost: localhost\r\n\r\n".encode(),
+    f"GET {_P}/restore/next HTTP/1.1\r\nHost: localhost\r\n\r\n".encode(),
+    f"POST {_P}/init/error HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\n"
     "Lambda-Runtime-Function-Error-Type: E\r\n\r\n{}".encode(),
-    f"POST {_P}/invocation/abc/response HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n"
+    f"POST {_P}/invocation/abc/response HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n\r\n"
     "hello".encode(),
-    f"POST {_P}/invocation/abc/response HTTP/1.1\r\nHost: x\r\n"
+    f"POST {_P}/invocation/abc/response HTTP/1.1\r\nHost: localhost\r\n"
     "Lambda-Runtime-Function-Response-Mode: streaming\r\nTransfer-Encoding: chunked\r\n"
     "Trailer: Lambda-Runtime-Function-Error-Type\r\n\r\n"
     "3\r\nabc\r\n0\r\nLambda-Runtime-Function-Error-Type: X\r\n\r\n".encode(),
-    f"POST {_P}/invocation/abc/error HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{{}}".encode(),
+    f"POST {_P}/invocation/abc/error HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\n"
+    "\r\n{}".encode(),
     b"GARBAGE\r\n\r\n",
 ]
 _HOSTILE = st.sampled_from(
@@ -256,7 +257,9 @@ def test_runtime_api_serves_a_whole_invocation_after_the_fuzzing(
         if invocation.request_id.encode() in answer:
             break
     response = f"POST {_P}/invocation/{invocation.request_id}/response HTTP/1.1\r\n"
-    answer = _exchange(api.address, response.encode() + b"Host: x\r\nContent-Length: 2\r\n\r\nok")
+    answer = _exchange(
+        api.address, response.encode() + b"Host: localhost\r\nContent-Length: 2\r\n\r\nok"
+    )
     assert answer.startswith(b"HTTP/1.1 202")
     assert invocation.result(timeout=10).body == b"ok"
     assert crashes == []

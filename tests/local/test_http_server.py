@@ -65,7 +65,7 @@ def test_keep_alive_serves_several_requests_on_one_connection(echo: HTTPServer) 
 def test_chunked_request_body_and_trailers_are_read(echo: HTTPServer) -> None:
     raw = _raw(
         echo,
-        b"POST /t HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nX-Repeat: a\r\n"
+        b"POST /t HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nX-Repeat: a\r\n"
         b"X-Repeat: b\r\nConnection: close\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\nT: 1\r\n\r\n",
     )
     head, _, body = raw.partition(b"\r\n\r\n")
@@ -77,7 +77,7 @@ def test_chunked_request_body_and_trailers_are_read(echo: HTTPServer) -> None:
 
 
 def test_declared_oversized_body_is_refused_without_reading_it(echo: HTTPServer) -> None:
-    raw = _raw(echo, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n")
+    raw = _raw(echo, b"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000000\r\n\r\n")
     assert raw.startswith(b"HTTP/1.1 413")
     assert b"connection: close" in raw.lower()
 
@@ -85,7 +85,8 @@ def test_declared_oversized_body_is_refused_without_reading_it(echo: HTTPServer)
 def test_chunked_body_over_the_cap_is_refused(echo: HTTPServer) -> None:
     chunk = b"40\r\n" + b"x" * 64 + b"\r\n"
     raw = _raw(
-        echo, b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk * 3
+        echo,
+        b"POST / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk * 3,
     )
     assert raw.startswith(b"HTTP/1.1 413")
 
@@ -94,9 +95,9 @@ def test_chunked_body_over_the_cap_is_refused(echo: HTTPServer) -> None:
     ("request_bytes", "status"),
     [
         (b"GARBAGE\r\n\r\n", b"400"),
-        (b"GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n", b"400"),
-        (b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 70_000 + b"\r\n\r\n", b"431"),
-        (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", b"400"),
+        (b"GET / HTTP/1.1\r\nHost: localhost\r\nBad Header\r\n\r\n", b"400"),
+        (b"GET / HTTP/1.1\r\nHost: localhost\r\nX-Big: " + b"a" * 70_000 + b"\r\n\r\n", b"431"),
+        (b"POST / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", b"400"),
     ],
 )
 def test_malformed_requests_get_a_json_error_and_the_connection_closes(
@@ -114,7 +115,7 @@ def test_handler_errors_become_a_generic_500_without_details() -> None:
         raise RuntimeError("secret detail")
 
     for server in _serve(handler):
-        raw = _raw(server, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        raw = _raw(server, b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
     assert raw.startswith(b"HTTP/1.1 500")
     assert b"secret" not in raw
     assert raw.endswith(b'{"message":"Internal server error"}')

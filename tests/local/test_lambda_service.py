@@ -32,6 +32,7 @@ from bedrock_stream.local.runtime_api import (
     ResponseStarted,
 )
 from bedrock_stream.local.template import Function
+from waiting import process_alive
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="process groups and /bin/sh")
 
@@ -140,16 +141,6 @@ def service_for(lines: list[str]) -> Iterator[MakeService]:
 
 def _events(invocation: ServiceInvocation) -> list[Event]:
     return list(invocation.events(timeout=60))
-
-
-def _alive(pid: int) -> bool:
-    """Whether ``pid`` runs (a zombie awaiting its reaper counts as gone)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    stat = Path(f"/proc/{pid}/stat")
-    return not (stat.exists() and stat.read_text().rpartition(")")[2].split()[0] in "ZX")
 
 
 def test_wrapper_starts_the_streaming_runtime(
@@ -407,7 +398,7 @@ def test_close_leaves_no_process_and_no_thread(
     service.close()
     assert busy.result(60).error_type == "Runtime.ExitError"
     for pid in (idle.pid, busy.pid, other.pid, grandchild):
-        assert not _alive(pid)
+        assert not process_alive(pid)
     assert set(threading.enumerate()) <= threads
     with pytest.raises(RuntimeError):
         service.invoke("Fn", b"{}", streaming=False)

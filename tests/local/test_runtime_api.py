@@ -53,7 +53,7 @@ def _expected_body(request: dict[str, Any]) -> bytes:
 
 def _read_response(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
     conn = h11.Connection(h11.CLIENT)
-    conn.send(h11.Request(method="GET", target="/", headers=[("Host", "x")]))
+    conn.send(h11.Request(method="GET", target="/", headers=[("Host", "localhost")]))
     conn.send(h11.EndOfMessage())
     status, headers, body = 0, {}, b""
     while True:
@@ -70,7 +70,7 @@ def _read_response(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
 
 
 def _get_next(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
-    sock.sendall(b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n")
+    sock.sendall(b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: localhost\r\n\r\n")
     return _read_response(sock)
 
 
@@ -147,7 +147,7 @@ def test_chunks_reach_the_invoker_before_the_body_ends(api: RuntimeAPIServer) ->
         _get_next(sock)
         sock.sendall(
             f"POST /2018-06-01/runtime/invocation/{REQUEST_ID}/response HTTP/1.1\r\n"
-            "Host: x\r\nTransfer-Encoding: chunked\r\n"
+            "Host: localhost\r\nTransfer-Encoding: chunked\r\n"
             "Lambda-Runtime-Function-Response-Mode: streaming\r\n\r\n5\r\nfirst\r\n".encode()
         )
         events = invocation.events(timeout=5)
@@ -167,7 +167,7 @@ def _post(
 ) -> tuple[int, dict[str, str], bytes]:
     host, port = api.address.split(":")
     with socket.create_connection((host, int(port))) as sock:
-        head = f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n"
+        head = f"POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Length: {len(body)}\r\n"
         head += "".join(f"{k}: {v}\r\n" for k, v in headers)
         sock.sendall(head.encode() + b"\r\n" + body)
         return _read_response(sock)
@@ -228,7 +228,7 @@ def test_oversized_body_gets_413(streaming: bool, cap: str) -> None:
         with socket.create_connection((host, int(port))) as sock:
             _get_next(sock)
             sock.sendall(
-                b"POST /2018-06-01/runtime/invocation/big/response HTTP/1.1\r\nHost: x\r\n"
+                b"POST /2018-06-01/runtime/invocation/big/response HTTP/1.1\r\nHost: localhost\r\n"
                 b"Transfer-Encoding: chunked\r\n\r\n" + b"3e8\r\n" + b"a" * 1000 + b"\r\n1\r\nb\r\n"
             )
             status, _, body = _read_response(sock)
@@ -252,7 +252,7 @@ def test_truncated_body(api: RuntimeAPIServer) -> None:
     with socket.create_connection((host, int(port))) as sock:
         _get_next(sock)
         sock.sendall(
-            b"POST /2018-06-01/runtime/invocation/t/response HTTP/1.1\r\nHost: x\r\n"
+            b"POST /2018-06-01/runtime/invocation/t/response HTTP/1.1\r\nHost: localhost\r\n"
             b"Transfer-Encoding: chunked\r\n\r\n5\r\nhel"
         )
         sock.shutdown(socket.SHUT_WR)
@@ -290,7 +290,7 @@ def test_any_chunked_body_from_h11_is_decoded(chunks: list[bytes], trailer: str 
                 h11.Request(
                     method="POST",
                     target="/2018-06-01/runtime/invocation/h/response",
-                    headers=[("Host", "x"), ("Transfer-Encoding", "chunked")],
+                    headers=[("Host", "localhost"), ("Transfer-Encoding", "chunked")],
                 )
             )
             for chunk in chunks:
@@ -386,7 +386,7 @@ def test_close_wakes_a_pending_next() -> None:
     api = RuntimeAPIServer().start()
     host, port = api.address.split(":")
     sock = socket.create_connection((host, int(port)))
-    sock.sendall(b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n")
+    sock.sendall(b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: localhost\r\n\r\n")
     time.sleep(0.05)  # let the server thread block in /next (not a timing assertion)
     api.close()
     assert sock.recv(10) == b""

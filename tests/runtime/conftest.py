@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import concurrent.futures
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -27,10 +28,14 @@ class Harness:
         **invoke_args: Any,
     ) -> Result:
         invocation = self.server.invoke(event, **invoke_args)
-        Runtime(self.api, handler, streaming=streaming, deadline_guard=deadline_guard).invoke(
-            self.api.next()
-        )
-        return invocation.result(timeout=10)
+        # Read as a client does, while the handler writes: the Runtime API holds back a
+        # stream that nobody reads once STREAM_BUFFER bytes wait.
+        with concurrent.futures.ThreadPoolExecutor(1) as reader:
+            result = reader.submit(invocation.result, 30)
+            Runtime(self.api, handler, streaming=streaming, deadline_guard=deadline_guard).invoke(
+                self.api.next()
+            )
+            return result.result()
 
 
 @pytest.fixture

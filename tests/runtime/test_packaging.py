@@ -200,3 +200,49 @@ def test_docs_local_api_example(monkeypatch: pytest.MonkeyPatch) -> None:
     assert isinstance(events[0], ResponseStarted)
     assert b"".join(e.data for e in events if isinstance(e, BodyChunk)) == b"Hello, world"
     assert events[-1] == Done("success")
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_init_wrapper_refuses_a_symlink_at_its_path(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], force: bool
+) -> None:
+    victim = tmp_path / "victim"
+    victim.write_text("keep me\n")
+    victim.chmod(0o600)
+    for target in (victim, tmp_path / "nowhere"):
+        code = tmp_path / f"code-{target.name}"
+        code.mkdir()
+        link = code / "bedrock-stream"
+        link.symlink_to(target)
+        assert main(["init-wrapper", str(code), *(["--force"] if force else [])]) == 1
+        err = capsys.readouterr().err
+        assert str(link) in err and "symbolic link" in err
+        assert link.is_symlink()
+    assert victim.read_text() == "keep me\n"
+    assert stat.S_IMODE(victim.stat().st_mode) == 0o600
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_init_wrapper_replaces_a_symlink_raced_in_instead_of_following_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A link made after the check (here: when the text is ready) is replaced, not written."""
+    import bedrock_stream.cli as cli
+
+    victim = tmp_path / "victim"
+    victim.write_text("keep me\n")
+    victim.chmod(0o600)
+    path = tmp_path / "bedrock-stream"
+    real = cli.wrapper_script
+
+    def racing(then: str | None = None) -> str:
+        if not path.is_symlink():
+            path.symlink_to(victim)
+        return real(then)
+
+    monkeypatch.setattr(cli, "wrapper_script", racing)
+    write_wrapper(tmp_path, force=True)
+    assert not path.is_symlink() and path.read_text() == real()
+    assert os.access(path, os.X_OK)
+    assert victim.read_text() == "keep me\n"
+    assert stat.S_IMODE(victim.stat().st_mode) == 0o600

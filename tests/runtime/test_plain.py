@@ -192,3 +192,34 @@ def test_async_handler_reuses_a_module_level_client(harness: Any) -> None:
 def test_event_that_is_not_json_is_an_unmarshal_error(harness: Any) -> None:
     got = harness.invoke(lambda e, c: None, payload=b"{nope")
     assert got.error_type == "Runtime.UnmarshalError"
+
+
+def test_an_error_whose_xray_cause_nearly_fills_the_head_is_still_reported(harness: Any) -> None:
+    """A cause under awslambdaric's 1 MiB cap no longer pushes /error's head past the limit."""
+
+    def handler(event: Any, context: Any) -> Any:
+        raise ValueError("y" * event["n"])
+
+    cause = "lambda-runtime-function-xray-error-cause"
+    overhead = len(harness.invoke(handler, {"n": 0}).headers[cause])
+    n = 1024 * 1024 - overhead - 100  # the cause: 100 bytes under 1 MiB, the head over it
+    got = harness.invoke(handler, {"n": n})
+    assert (got.status, got.error_type) == ("failure", "ValueError")
+    assert got.error_json()["errorMessage"] == "y" * n  # the /error body is not cut
+    assert cause not in got.headers
+
+
+@pytest.mark.parametrize("streaming", [False, True])
+def test_an_error_type_with_a_line_break_is_one_header_line_and_exact_in_the_body(
+    harness: Any, streaming: bool
+) -> None:
+    broken = type("Bad\r\nInjected: yes", (Exception,), {})
+
+    def handler(event: Any, context: Any) -> Any:
+        raise broken("no")
+
+    got = harness.invoke(handler, {}, streaming=streaming)
+    assert (got.status, got.error_type) == ("failure", "Bad__Injected: yes")
+    assert got.error_json()["errorType"] == "Bad\r\nInjected: yes"
+    assert "injected" not in got.headers
+    assert harness.invoke(lambda e, c: {"ok": True}, {}).status == "success"  # the loop goes on

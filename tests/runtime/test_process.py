@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 
@@ -44,14 +44,18 @@ def _env(api: RuntimeAPIServer | None, tmp_path: Path, **extra: str) -> dict[str
 
 
 def _start(
-    api: RuntimeAPIServer | None, tmp_path: Path, *args: str, **extra: str
+    api: RuntimeAPIServer | None,
+    tmp_path: Path,
+    *args: str,
+    stdout: IO[bytes] | int = subprocess.PIPE,
+    **extra: str,
 ) -> subprocess.Popen[bytes]:
     (tmp_path / "app.py").write_text(APP)
     return subprocess.Popen(
         [sys.executable, "-m", "bedrock_stream.runtime", *args],
         cwd=tmp_path,
         env=_env(api, tmp_path, **extra),
-        stdout=subprocess.PIPE,
+        stdout=stdout,
         stderr=subprocess.STDOUT,
         pass_fds=tuple(int(v) for k, v in extra.items() if k == "_LAMBDA_TELEMETRY_LOG_FD"),
     )
@@ -280,3 +284,88 @@ def test_runtime_api_up_late_is_retried(tmp_path: Path) -> None:
         assert json.loads(got.body) == {"echo": {"late": True}}
     finally:
         _stop(proc)
+
+
+# -- error-reporting edges -------------------------------------------------------------
+
+EDGES = """
+import logging
+import sys
+from bedrock_stream import streaming_handler
+
+class ModelStreamError(Exception):
+    pass
+
+@streaming_handler(http=False, content_type="text/plain")
+def huge_error(event, context):
+    yield "partial "
+    if not event.get("ok"):
+        raise ModelStreamError("x" * (3 * 1024 * 1024))
+
+def forged(event, context):
+    logging.getLogger("app").warning("a\\nFORGED b")
+    raise ValueError("c\\nFORGED d")
+
+def closes_stdout(event, context):
+    if event.get("close"):
+        sys.stdout.close()
+        raise ValueError("stdout is gone")
+    return "still here"
+"""
+
+
+def test_a_huge_mid_stream_error_keeps_its_type_and_the_process(
+    api: RuntimeAPIServer, tmp_path: Path
+) -> None:
+    """A 3 MB message: the trailers still fit (Go's net/http reads 4 KiB of them at most)."""
+    (tmp_path / "edges.py").write_text(EDGES)
+    with (tmp_path / "out.log").open("wb") as log:  # a 3 MB log line would fill a pipe
+        proc = _start(api, tmp_path, "edges.huge_error", stdout=log)
+    try:
+        got = api.invoke({}).result(timeout=30)
+        after = api.invoke({"ok": True}).result(timeout=30)
+        assert proc.poll() is None
+    finally:
+        _stop(proc)
+    assert (got.status, got.error_type, got.body) == ("failure", "ModelStreamError", b"partial ")
+    assert sum(len(k) + len(v) + 4 for k, v in got.trailers.items()) <= 4096
+    error = got.error_json()
+    assert list(error) == ["errorMessage", "errorType", "requestId", "stackTrace"]
+    assert error["errorType"] == "ModelStreamError"
+    assert error["errorMessage"].startswith("xxxxxxxx")
+    assert error["errorMessage"].endswith(f"[truncated, {3 * 1024 * 1024} characters in all]")
+    assert any("raise ModelStreamError" in line for line in error["stackTrace"])
+    assert (after.status, after.body) == ("success", b"partial ")
+    assert b"x" * (3 * 1024 * 1024) in (tmp_path / "out.log").read_bytes()  # the log: whole
+
+
+def test_line_feeds_in_a_log_record_cannot_forge_stdout_lines(
+    api: RuntimeAPIServer, tmp_path: Path
+) -> None:
+    (tmp_path / "edges.py").write_text(EDGES)
+    proc = _start(api, tmp_path, "edges.forged")
+    try:
+        got = api.invoke({}).result(timeout=30)
+    finally:
+        out = _stop(proc)
+    assert got.error_type == "ValueError"
+    lines = [line for line in out.split(b"\n") if b"FORGED" in line]
+    assert len(lines) == 2, lines
+    assert lines[0].startswith(b"[WARNING]\t") and lines[0].endswith(b"\ta\rFORGED b")
+    assert lines[1].startswith(b"[ERROR] ValueError: c\rFORGED d\rTraceback")
+
+
+def test_a_handler_that_closes_stdout_and_raises_does_not_stop_the_runtime(
+    api: RuntimeAPIServer, tmp_path: Path
+) -> None:
+    (tmp_path / "edges.py").write_text(EDGES)
+    proc = _start(api, tmp_path, "edges.closes_stdout")
+    try:
+        got = api.invoke({"close": True}).result(timeout=30)
+        after = api.invoke({}).result(timeout=30)
+    finally:
+        out = _stop(proc)
+    assert got.error_type == "ValueError"
+    assert got.error_json()["errorMessage"] == "stdout is gone"
+    assert (after.status, after.body) == ("success", b'"still here"')
+    assert b"[ERROR] ValueError: stdout is gone\r" in out  # still logged, on fd 1

@@ -517,3 +517,39 @@ def test_tokens_of_a_paced_stream_are_sent_from_the_handlers_thread(
 
     assert harness.invoke(handler, {}).body == b"firstabcd"
     assert writer_batches == [1]  # b, c and d never went through the writer
+
+
+@pytest.mark.parametrize("streamed", [True, False])
+def test_a_write_after_the_response_finished_raises(harness: Any, streamed: bool) -> None:
+    """A thread the handler left behind gets an error, not a silently lost write."""
+    late: list[BaseException] = []
+    threads: list[threading.Thread] = []
+    release = threading.Event()
+
+    def write_later(sink: ResponseSink) -> None:
+        release.wait(10)
+        try:
+            if not streamed:
+                sink.start("text/plain")
+            sink.write(b"late")
+        except Exception as exc:
+            late.append(exc)
+
+    def handler(event: Any, context: Any) -> Any:
+        sink = _sink()
+        if streamed:
+            sink.start("text/plain")
+            sink.write(b"body")
+        threads.append(threading.Thread(target=write_later, args=(sink,)))
+        threads[0].start()
+        return None if streamed else "buffered"
+
+    got = harness.invoke(handler, {})
+    assert (got.status, got.body) == ("success", b"body" if streamed else b'"buffered"')
+    release.set()
+    threads[0].join(10)
+    assert len(late) == 1
+    assert isinstance(late[0], RuntimeError)
+    assert "response" in str(late[0]) and "is finished" in str(late[0])
+    after = harness.invoke(lambda e, c: "next", {})
+    assert (after.status, after.body, after.trailers) == ("success", b'"next"', {})

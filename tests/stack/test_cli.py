@@ -108,6 +108,22 @@ def test_local_prints_every_endpoint_serves_them_and_ctrl_c_stops_everything(
         assert _children(process.pid)  # function processes are running
         assert _interrupt(process, log) == 0, log.read_text()
         assert _children(process.pid) == []
+        assert "not on loopback" not in log.read_text()
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+
+
+def test_a_host_that_is_not_loopback_is_warned_about_before_the_banner(tmp_path: Path) -> None:
+    log = tmp_path / "stack.log"
+    process = _start("--host", "0.0.0.0", "--port", "0", "--speed", "0", log=log)
+    try:
+        assert any(line.startswith("Ctrl-C") for line in _banner(process))
+        warning = log.read_text()
+        assert "WARNING: listening on 0.0.0.0, not on loopback" in warning
+        assert "The Host check against DNS" in warning
+        assert _interrupt(process, log) == 0, log.read_text()
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)

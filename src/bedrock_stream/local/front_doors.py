@@ -37,6 +37,10 @@ __all__ = ["FunctionUrlServer", "RestApiServer"]
 
 STREAM_LIMIT = 15 * 60.0
 """The longest a streamed response may last, at API Gateway and at a function URL."""
+REST_API_MAX_HEAD = 10_240
+"""API Gateway's limit on a request line and its header fields, in bytes (431 beyond it).
+
+Stricter than RFC 9112 requires of a server, and what a client of a REST API meets."""
 
 _log = logging.getLogger("bedrock_stream.local")
 
@@ -98,7 +102,9 @@ class RestApiServer(HTTPService):
         self._bandwidth = API_GATEWAY if bandwidth else None
         self._idle_timeout = idle_timeout
         self._binary_media_types = tuple(binary_media_types)
-        self.server = HTTPServer(self._handle, host, port, name="api-gateway")
+        self.server = HTTPServer(
+            self._handle, host, port, name="api-gateway", max_head=REST_API_MAX_HEAD
+        )
 
     def _handle(self, exchange: Exchange) -> None:
         outcome = self._serve(exchange)

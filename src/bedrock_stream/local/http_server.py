@@ -9,9 +9,21 @@ aborted: the connection is closed without the terminating chunk, which every HTT
 client reports as a truncated body.
 
 Slow clients are bounded: reading a request or writing a response waits at most
-``io_timeout`` seconds for the peer, and an idle keep-alive connection is closed after
-``idle_timeout`` seconds. A handler that raises before answering produces a 500 with a
-JSON message; the exception is logged, never sent to the client.
+``io_timeout`` seconds for the peer, a request head must arrive whole within
+``head_timeout`` seconds of its first byte (408 otherwise, against slowloris), and an idle
+keep-alive connection is closed after ``idle_timeout`` seconds. At most
+``max_connections`` are served at once; beyond them, and when the process is out of file
+descriptors, a client is answered 503 at once and the server keeps accepting. A head
+:mod:`~bedrock_stream.local.head_rules` refuses is answered 400 (framing), 403 (a foreign
+``Host``, or a browser where none belongs) or 431 (over ``max_head``), and the connection
+closes. A handler that raises before answering produces a 500 with a JSON message; the
+exception is logged, never sent to the client.
+
+An aborted stream is visible to every client: a chunked one ends without its terminating
+chunk; one whose end is the connection's close (an HTTP/1.0 client) is reset instead, once
+what was sent has been delivered, so that the client cannot take the close for the end.
+A client that half-closes after sending its request is answered: only a reset, or a close
+before the request's end, is taken for a client that left.
 
 Needs the ``local`` extra (h11).
 """
@@ -19,10 +31,15 @@ Needs the ``local`` extra (h11).
 from __future__ import annotations
 
 import contextlib
+import errno
+import http
 import json
 import logging
+import os
 import select
 import socket
+import struct
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -30,6 +47,17 @@ from typing import Any
 
 import h11
 from typing_extensions import Self
+
+from bedrock_stream.local import head_rules
+
+if sys.platform == "linux":
+    import fcntl
+    import termios
+
+    _OUTQ: int | None = termios.TIOCOUTQ
+    """The ioctl that reads a socket's bytes not yet acknowledged (``SIOCOUTQ``)."""
+else:
+    _OUTQ = None
 
 __all__ = [
     "BadRequest",
@@ -43,10 +71,25 @@ __all__ = [
 
 _READ_SIZE = 64 * 1024
 _MAX_HEAD = 64 * 1024
+_MAX_CONNECTIONS = 256
+_HEAD_TIMEOUT = 30.0
+_OUT_OF_DESCRIPTORS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+_BACKOFF = (0.01, 1.0)
+"""Seconds the acceptor pauses after a failed accept: the first pause, and the longest."""
+_DRAIN_SECONDS = 2.0
 _LINGER_SECONDS = 5.0
 _LINGER_BYTES = 64 * 1024 * 1024
-_HEAD_TOO_LARGE = "Request header fields too large"
 _INTERNAL = "Internal server error"
+_REFUSALS = {
+    400: "Bad request",
+    408: "Request timeout",
+    431: "Request header fields too large",
+}
+_READ_TO_THE_END = (h11.DONE, h11.MUST_CLOSE, h11.CLOSED)
+"""The client's states once its whole request was read (``MUST_CLOSE``: it sent
+``Connection: close``)."""
+_RESET = struct.pack("ii", 1, 0)
+"""``SO_LINGER`` on, zero seconds: ``close`` resets the connection."""
 _log = logging.getLogger("bedrock_stream.local")
 
 
@@ -78,10 +121,10 @@ class Exchange:
         self.target = request.target.decode("latin-1")
         """The request target as sent: path and query string, still percent-encoded."""
         self.headers: tuple[tuple[str, str], ...] = tuple(
-            (name.decode("latin-1"), value.decode("latin-1"))
-            for name, value in request.headers.raw_items()
+            (name.decode("latin-1"), _text(value)) for name, value in request.headers.raw_items()
         )
-        """Header fields in order, names as the client spelled them."""
+        """Header fields in order, names as the client spelled them, values as UTF-8."""
+        self.http_version = request.http_version.decode("latin-1")
         self.client = client
         """The client's IP address."""
         self.trailers: tuple[tuple[str, str], ...] = ()
@@ -89,6 +132,7 @@ class Exchange:
         self.status: int | None = None
         """The response status, once the response has started."""
         self.aborted = False
+        self._half_closed = False
 
     def header(self, name: str) -> str | None:
         """Return header ``name`` (any case); repeated fields are joined with ``", "``."""
@@ -127,7 +171,7 @@ class Exchange:
                 yield bytes(event.data)
             elif isinstance(event, h11.EndOfMessage):
                 self.trailers = tuple(
-                    (name.decode("latin-1"), value.decode("latin-1"))
+                    (name.decode("latin-1"), _text(value))
                     for name, value in event.headers.raw_items()
                 )
                 return
@@ -146,7 +190,7 @@ class Exchange:
                 event = conn.next_event()
                 if event is h11.NEED_DATA:
                     break
-        return conn.their_state is h11.DONE
+        return conn.their_state in _READ_TO_THE_END
 
     # -- response ---------------------------------------------------------------------
 
@@ -194,19 +238,43 @@ class Exchange:
         self._write(self._conn.send(h11.EndOfMessage(headers=list(trailers))))
 
     def peer_closed(self) -> bool:
-        """Whether the client has closed its side of the connection (checked without waiting)."""
+        """Whether the client has left (checked without waiting).
+
+        A client that reset the connection has left, and so has one that closed it before
+        the end of its request or after the response started. A close after the whole
+        request but before the answer is a half-close, which HTTP/1.1 allows (``nc -N``,
+        ``socat``): that client is still reading, and gets the whole response.
+        """
         try:
-            return _readable(self._sock) and not self._sock.recv(
-                1, socket.MSG_PEEK | socket.MSG_DONTWAIT
-            )
+            if not self._at_eof():
+                return False
         except (OSError, ValueError):
             return True
+        if not self._body_done():
+            return True
+        return self.started and not self._half_closed
+
+    def _at_eof(self) -> bool:
+        """Whether the client's FIN is the next thing to read (OSError: it reset)."""
+        return _readable(self._sock) and not self._sock.recv(
+            1, socket.MSG_PEEK | socket.MSG_DONTWAIT
+        )
 
     def abort(self) -> None:
-        """Close the connection without ending the response: the client sees it truncated."""
+        """Close the connection without ending the response: the client sees it truncated.
+
+        A response framed by the connection's close (to an HTTP/1.0 client) would look
+        complete after a plain close: it is reset instead, once the bytes already sent have
+        been delivered.
+        """
         self.aborted = True
         with contextlib.suppress(OSError):
-            self._sock.shutdown(socket.SHUT_RDWR)
+            if self.started and self._conn.their_http_version == b"1.0":
+                _drain(self._sock)
+                self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _RESET)
+                self._sock.close()
+            else:
+                self._sock.shutdown(socket.SHUT_RDWR)
 
     # -- I/O --------------------------------------------------------------------------------
 
@@ -214,6 +282,8 @@ class Exchange:
         if not self._body_done():
             # The body will not be read: say so, so the client does not reuse the connection.
             fields.append(("Connection", "close"))
+        with contextlib.suppress(OSError, ValueError):
+            self._half_closed = self._at_eof()
         # A field value is sent without surrounding whitespace (RFC 9110 5.5) and non-ASCII
         # text as UTF-8. A head h11 still refuses raises here, before anything is sent, so
         # the server can answer 500 instead of cutting the connection.
@@ -271,9 +341,13 @@ class HTTPServer:
             as long as it takes.
         idle_timeout: seconds a keep-alive connection may sit idle between requests; None
             keeps it open.
+        head_timeout: seconds from a request head's first byte to its end; None waits
+            as long as it takes.
         max_head: the largest request head (and trailer section) in bytes; 431 beyond it.
-        error_document: the JSON body of the 400, 431 and 500 answers the server gives
-            itself (default ``{"message": ...}``).
+        max_connections: connections served at once; more are answered 503.
+        browsers: whether web pages may call it (False: 403 for a request with ``Origin``).
+        error_document: the JSON body of the answers the server gives itself (default
+            ``{"message": ...}``).
 
     Raises:
         OSError: the address is in use (``errno.EADDRINUSE``) or cannot be bound.
@@ -288,19 +362,26 @@ class HTTPServer:
         name: str = "http",
         io_timeout: float | None = 60.0,
         idle_timeout: float | None = 60.0,
+        head_timeout: float | None = _HEAD_TIMEOUT,
         max_head: int = _MAX_HEAD,
+        max_connections: int = _MAX_CONNECTIONS,
+        browsers: bool = True,
         error_document: ErrorDocument = message_document,
     ) -> None:
         self._handler = handler
         self.name = name
         self.io_timeout = io_timeout
         self.idle_timeout = idle_timeout
+        self.head_timeout = head_timeout
         self.max_head = max_head
+        self.max_connections = max_connections
+        self.browsers = browsers
         self._error_document = error_document
         self._listener = socket.create_server((host, port))
         self._lock = threading.Lock()
         self._connections: dict[socket.socket, threading.Thread] = {}
-        self._closing = False
+        self._closing = threading.Event()
+        self._spare: int | None = _spare_descriptor()
         self._acceptor = threading.Thread(target=self._accept, name=name, daemon=True)
 
     @property
@@ -323,14 +404,23 @@ class HTTPServer:
         self._acceptor.start()
         return self
 
+    @property
+    def connections(self) -> int:
+        """How many connections are being served now."""
+        with self._lock:
+            return len(self._connections)
+
     def close(self) -> None:
         """Stop accepting, close every connection and join every thread."""
-        self._closing = True
+        self._closing.set()
         with contextlib.suppress(OSError):
             self._listener.shutdown(socket.SHUT_RDWR)
         self._listener.close()
         if self._acceptor.is_alive():
             self._acceptor.join()
+        if self._spare is not None:
+            os.close(self._spare)
+            self._spare = None
         with self._lock:
             connections = dict(self._connections)
         for sock in connections:
@@ -346,33 +436,79 @@ class HTTPServer:
         self.close()
 
     def _accept(self) -> None:
-        while not self._closing:
+        """Accept until closed; a failed accept is logged and retried after a pause."""
+        pause = _BACKOFF[0]
+        while not self._closing.is_set():
             try:
                 sock, peer = self._listener.accept()
-            except OSError:
-                return
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            thread = threading.Thread(
-                target=self._serve, args=(sock, str(peer[0])), name=self.name, daemon=True
-            )
+            except OSError as exc:
+                if self._closing.is_set():
+                    return
+                if exc.errno in _OUT_OF_DESCRIPTORS:
+                    self._shed(exc)
+                else:
+                    _log.warning("%s: accept failed: %s", self.name, exc)
+                self._closing.wait(pause)
+                pause = min(pause * 2, _BACKOFF[1])
+                continue
+            pause = _BACKOFF[0]
             with self._lock:
-                if self._closing:
+                if self._closing.is_set():
                     sock.close()
                     return
-                self._connections[sock] = thread
+                full = len(self._connections) >= self.max_connections
+                if not full:
+                    thread = threading.Thread(
+                        target=self._serve, args=(sock, str(peer[0])), name=self.name, daemon=True
+                    )
+                    self._connections[sock] = thread
+            if full:
+                _log.warning("%s: %d connections: 503", self.name, self.max_connections)
+                self._turn_away(sock, "Too many connections")
+                continue
             thread.start()
+
+    def _shed(self, exc: OSError) -> None:
+        """Out of file descriptors: answer one waiting client 503 with the spare one."""
+        _log.warning(
+            "%s: accept failed (%s): answering 503 until descriptors free up", self.name, exc
+        )
+        if self._spare is None:
+            return
+        os.close(self._spare)
+        try:
+            sock, _ = self._listener.accept()
+        except OSError:
+            pass
+        else:
+            self._turn_away(sock, "Out of file descriptors")
+        finally:
+            self._spare = _spare_descriptor()
+
+    def _turn_away(self, sock: socket.socket, message: str) -> None:
+        """Answer a connection that will not be served 503, without waiting on the client."""
+        with contextlib.suppress(OSError):
+            sock.setblocking(False)
+            sock.send(self._answer(503, message, [("Retry-After", "1")]))
+            sock.shutdown(socket.SHUT_WR)
+        sock.close()
 
     def _serve(self, sock: socket.socket, client: str) -> None:
         conn = h11.Connection(h11.SERVER, max_incomplete_event_size=self.max_head)
         try:
-            while not self._closing:
-                sock.settimeout(self.idle_timeout)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            while not self._closing.is_set():
                 request = self._read_head(sock, conn)
                 if request is None:
                     return
                 sock.settimeout(self.io_timeout)
                 exchange = Exchange(sock, conn, request, client)
-                self._exchange(exchange)
+                refusal = self._screen(exchange)
+                if refusal:
+                    _log.info("%s: %s %s: %s", self.name, exchange.method, exchange.target, refusal)
+                    self._fail(exchange, 403, "Forbidden")
+                else:
+                    self._exchange(exchange)
                 if exchange.aborted:
                     return
                 if conn.their_state is not h11.DONE:
@@ -392,23 +528,57 @@ class HTTPServer:
             sock.close()
 
     def _read_head(self, sock: socket.socket, conn: h11.Connection) -> h11.Request | None:
-        """Read the next request head; answer a malformed one; None when the connection ends."""
+        """Read the next request head; answer one that is refused; None when the connection ends.
+
+        The head's bytes are kept as received (h11 normalizes what it parses), so that
+        :func:`~bedrock_stream.local.head_rules.framing_violation` sees them as sent.
+        """
+        received = bytearray(conn.trailing_data[0])  # pipelined after the previous request
+        deadline = None
         while True:
             try:
                 event = conn.next_event()
             except h11.RemoteProtocolError as exc:
-                status = exc.error_status_hint
-                self._refuse(sock, conn, status)
+                self._refuse(sock, exc.error_status_hint, str(exc))
                 return None
             if isinstance(event, h11.Request):
-                if sum(len(k) + len(v) + 4 for k, v in event.headers.raw_items()) > self.max_head:
-                    self._refuse(sock, conn, 431)
+                head = bytes(received[: len(received) - len(conn.trailing_data[0])])
+                if len(head) > self.max_head:
+                    self._refuse(sock, 431, f"a head of {len(head)} bytes")
+                    return None
+                violation = head_rules.framing_violation(head)
+                if violation is not None:
+                    self._refuse(sock, 400, violation)
                     return None
                 return event
             if event is not h11.NEED_DATA:
-                return None  # ConnectionClosed, or a client that half-closed
-            data = sock.recv(_READ_SIZE)
+                return None  # ConnectionClosed
+            if received and deadline is None and self.head_timeout is not None:
+                deadline = time.monotonic() + self.head_timeout
+            wait = self.idle_timeout if not received else self.io_timeout
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    self._refuse(sock, 408, f"no whole head within {self.head_timeout:g} s")
+                    return None
+                wait = left if wait is None else min(wait, left)
+            sock.settimeout(wait)
+            try:
+                data = sock.recv(_READ_SIZE)
+            except TimeoutError:
+                if received:
+                    self._refuse(sock, 408, f"no byte of the head for {wait:g} s")
+                return None  # idle
+            received += data
             conn.receive_data(data)
+
+    def _screen(self, exchange: Exchange) -> str | None:
+        """Return why the request is refused before its handler runs (403), or None."""
+        if head_rules.foreign_host(exchange.header("host"), self.host):
+            return f"Host {exchange.header('host')!r} is not this machine's loopback"
+        if not self.browsers and head_rules.from_browser(exchange.headers):
+            return "a web page may not call this server"
+        return None
 
     def _exchange(self, exchange: Exchange) -> None:
         try:
@@ -441,21 +611,28 @@ class HTTPServer:
         with contextlib.suppress(ClientGone, h11.LocalProtocolError):
             exchange.respond_json(status, self._error_document(status, message))
 
-    def _refuse(self, sock: socket.socket, conn: h11.Connection, status: int) -> None:
-        """Answer a request head that cannot be served; the connection then closes."""
-        message = _HEAD_TOO_LARGE if status == 431 else "Bad request"
+    def _refuse(self, sock: socket.socket, status: int, reason: str) -> None:
+        """Answer a request head that will not be served; the connection then closes."""
+        _log.info("%s: request head refused (%d): %s", self.name, status, reason)
+        with contextlib.suppress(OSError):
+            sock.sendall(self._answer(status, _REFUSALS[status]))
+
+    def _answer(self, status: int, message: str, extra: Iterable[tuple[str, str]] = ()) -> bytes:
+        """Build an error answer given outside any exchange; it ends the connection.
+
+        No request was read (or none could be), so h11 has no exchange to frame it in: the
+        answer is a fixed status line and four fields, ASCII only.
+        """
         body = json.dumps(self._error_document(status, message)).encode()
-        head = h11.Response(
-            status_code=status,
-            headers=[
-                ("Content-Type", "application/json"),
-                ("Content-Length", str(len(body))),
-                ("Connection", "close"),
-            ],
-        )
-        with contextlib.suppress(h11.LocalProtocolError, OSError):
-            events = (head, h11.Data(data=body))
-            sock.sendall(b"".join(conn.send(event) or b"" for event in events))
+        fields = [
+            ("Content-Type", "application/json"),
+            ("Content-Length", str(len(body))),
+            ("Connection", "close"),
+            *extra,
+        ]
+        phrase = http.HTTPStatus(status).phrase
+        head = f"HTTP/1.1 {status} {phrase}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in fields)
+        return (head + "\r\n").encode("ascii") + body
 
 
 class HTTPService:
@@ -476,6 +653,37 @@ class HTTPService:
     def close(self) -> None:
         """Stop serving."""
         self.server.close()
+
+
+def _text(value: bytes) -> str:
+    """Decode a field value as UTF-8, as API Gateway does; bytes that are not UTF-8 as latin-1.
+
+    Latin-1 keeps every byte, so a value that is not UTF-8 reaches the handler unchanged.
+    """
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return value.decode("latin-1")
+
+
+def _spare_descriptor() -> int | None:
+    """Open the descriptor held back so that a server out of them can still answer 503."""
+    try:
+        return os.open(os.devnull, os.O_RDONLY)
+    except OSError:
+        return None
+
+
+def _drain(sock: socket.socket) -> None:
+    """Wait, within bounds, until the peer has acknowledged every byte sent (Linux only)."""
+    if _OUTQ is None:
+        return
+    deadline = time.monotonic() + _DRAIN_SECONDS
+    while time.monotonic() < deadline:
+        pending = struct.unpack("i", fcntl.ioctl(sock.fileno(), _OUTQ, bytes(4)))[0]
+        if pending == 0:
+            return
+        time.sleep(0.005)
 
 
 def _readable(sock: socket.socket) -> bool:

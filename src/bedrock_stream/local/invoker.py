@@ -33,7 +33,9 @@ class FunctionInvocation(Protocol):
     def next_event(self, timeout: float | None = None, *, keep: bool = True) -> Event:
         """Return the next Runtime API event; TimeoutError after ``timeout`` seconds.
 
-        Front doors pass ``keep=False``: body chunks are relayed, not retained.
+        Front doors pass ``keep=False``: body chunks are relayed, not retained. A streamed
+        invocation holds at most :data:`~bedrock_stream.local.runtime_api.STREAM_BUFFER`
+        body bytes for its caller; the function's writes wait until they are taken.
         """
         ...
 
@@ -46,7 +48,11 @@ class FunctionInvocation(Protocol):
         ...
 
     def detach(self) -> None:
-        """Say the client went away (the function runs on unless configured otherwise)."""
+        """Say the client went away (the function runs on unless configured otherwise).
+
+        A caller that stops taking a streamed invocation's events must detach it: else
+        the function waits, its writes blocked, for a reader that never comes.
+        """
         ...
 
 

@@ -101,7 +101,7 @@ class LambdaApiServer(HTTPService):
     ) -> None:
         self.functions = frozenset(functions)
         self._lambdas = lambdas
-        self.server = HTTPServer(self._handle, host, port, name="lambda-api")
+        self.server = HTTPServer(self._handle, host, port, name="lambda-api", browsers=False)
 
     def _handle(self, exchange: Exchange) -> None:
         path = exchange.target.partition("?")[0]  # a Qualifier is ignored: all are $LATEST
@@ -229,6 +229,6 @@ def _stream(exchange: Exchange, invocation: FunctionInvocation) -> None:
                 exchange.send(invoke_complete(error))
                 exchange.end()
                 return
-    except ConnectionError:
+    except BaseException:  # the client left, or the answer failed: release the function
         invocation.detach()
         raise

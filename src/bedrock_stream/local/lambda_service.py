@@ -31,19 +31,30 @@ Each sandbox has two threads besides its Runtime API's: a supervisor, which rela
 runtime's events and, while none comes, checks the process, ``/next`` and the deadline
 every 50 ms (nothing signals them); and a reader that passes the process's output (stdout
 and stderr share one pipe, so their order is kept) line by line to ``log``, prefixed with
-the function's name. POSIX only; on Windows, use WSL.
+the function's name. The reader stops at EOF or, once the process has ended, when the pipe
+is drained: a daemon the function left behind (``setsid``) may hold the pipe open for ever.
+
+Function processes never outlive the service: :meth:`LambdaService.close` kills each one's
+process group, and on Linux each dies with the service even on ``kill -9`` (a parent-death
+signal; every process is started from one thread that lives as long as the service, since
+Linux sends that signal when the forking *thread* ends). The ``LAMBDA_RUNTIME_DIR`` is
+named for the service's pid, ``bedrock-stream-runtime-<pid>-*``: a new service removes
+those of dead processes, and never another live one's. POSIX only; on Windows, use WSL.
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
+import ctypes
 import importlib.util
 import json
 import logging
 import os
 import queue
+import re
 import secrets
+import selectors
 import shlex
 import shutil
 import signal
@@ -53,7 +64,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -109,6 +120,10 @@ Bootstrap = Literal["exec-wrapper", "awslambdaric", "bedrock-stream-buffered"]
 bedrock-stream's runtime in buffered mode (where awslambdaric is not installed)."""
 
 _SLICE = 0.05
+_DRAIN = 1.0  # seconds the reader goes on reading, at most, once the process has ended
+_CHUNK = 65536
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+_RUNTIME_DIR = re.compile(r"bedrock-stream-runtime-(\d+)-\w+")
 _TASK_ROOT = "/var/task/"
 _DUMMY_CREDENTIALS = {  # AWS's documentation example keys: never valid
     "AWS_ACCESS_KEY_ID": "ASIAIOSFODNN7EXAMPLE",
@@ -202,6 +217,103 @@ def _trace_id() -> str:
     return f"Root={root};Parent={secrets.token_hex(8)};Sampled=0"
 
 
+def _make_runtime_dir() -> Path:
+    """Create a runtime directory named for this process, after reaping dead ones'."""
+    for path in Path(tempfile.gettempdir()).glob("bedrock-stream-runtime-*"):
+        if _abandoned(path):
+            shutil.rmtree(path, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"bedrock-stream-runtime-{os.getpid()}-"))
+
+
+def _abandoned(path: Path) -> bool:
+    """Whether ``path`` is a runtime directory of ours whose process has ended."""
+    named = _RUNTIME_DIR.fullmatch(path.name)
+    try:
+        return named is not None and path.lstat().st_uid == os.getuid() and not _running(named[1])
+    except OSError:  # gone already: another service reaped it
+        return False
+
+
+def _running(pid: str) -> bool:
+    """Whether process ``pid`` exists."""
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's
+        pass
+    return True
+
+
+def _dying_with_parent() -> Callable[[], None] | None:
+    """Return a ``preexec_fn`` that has the child killed when the forking thread ends.
+
+    Linux only (``PR_SET_PDEATHSIG``, kept across ``exec``); elsewhere ``None``.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL))
+        if os.getppid() != parent:  # the parent died before prctl: no signal will come
+            os._exit(1)
+
+    return preexec
+
+
+_Reply = queue.Queue["subprocess.Popen[bytes] | Exception"]
+_Request = tuple[list[str], Path, dict[str, str], _Reply]
+
+
+class _Forker:
+    """A thread that starts every function process and lives as long as the service.
+
+    Linux sends a process's parent-death signal when the thread that forked it ends, and
+    the threads that call :meth:`LambdaService.invoke` come and go with their requests.
+    """
+
+    def __init__(self) -> None:
+        self._requests: queue.Queue[_Request | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="lambda-forker", daemon=True)
+        self._thread.start()
+
+    def start(self, command: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+        """Start a function process from this thread; raise what ``Popen`` raises."""
+        reply: _Reply = queue.Queue(1)
+        self._requests.put((command, cwd, env, reply))
+        started = reply.get()
+        if isinstance(started, Exception):
+            raise started
+        return started
+
+    def close(self) -> None:
+        """End the thread, once no process it started is left."""
+        self._requests.put(None)
+        self._thread.join()
+
+    def _run(self) -> None:
+        preexec = _dying_with_parent()
+        while (request := self._requests.get()) is not None:
+            command, cwd, env, reply = request
+            try:
+                reply.put(
+                    subprocess.Popen(
+                        command,
+                        cwd=cwd,
+                        env=env,
+                        stdin=subprocess.DEVNULL,
+                        stdout=subprocess.PIPE,
+                        stderr=subprocess.STDOUT,  # one pipe: their order is kept
+                        start_new_session=True,  # its own group: killed whole, deaf to Ctrl-C
+                        preexec_fn=preexec,
+                    )
+                )
+            except Exception as exc:  # raised again in the caller's thread
+                reply.put(exc)
+
+
 class ServiceInvocation(Invocation):
     """An invocation started by :meth:`LambdaService.invoke`.
 
@@ -247,15 +359,9 @@ class ServiceInvocation(Invocation):
         self.broken = False
         """Whether the runtime's response connection broke (a crash mid-response): the
         sandbox is then reset rather than reused, as Lambda does after a runtime failure."""
-        self._detached = threading.Event()
         self._ended = threading.Event()
         self._emitting = threading.Lock()
         self._on_done = on_done
-
-    @property
-    def detached(self) -> bool:
-        """Whether :meth:`detach` was called."""
-        return self._detached.is_set()
 
     @property
     def ended(self) -> bool:
@@ -269,7 +375,7 @@ class ServiceInvocation(Invocation):
         ``close_on_disconnect``: then its response stream is closed (the runtime's
         connection is reset) and its sandbox discarded.
         """
-        self._detached.set()
+        super().detach()
 
     def next_headers(self) -> list[tuple[str, str]]:
         """Return the ``/next`` headers, the deadline counted from now.
@@ -322,16 +428,9 @@ class _Sandbox:
         self.api = api
         self.bootstrap = bootstrap
         self._service = service
-        self.process = subprocess.Popen(
-            command,
-            cwd=function.code_dir,
-            env=environment,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: killed whole, deaf to Ctrl-C
-        )
+        self.process = service._forker.start(command, function.code_dir, environment)
         self.log(f"process {self.process.pid} started ({bootstrap}): {shlex.join(command)}")
+        self._ended_r, self._ended_w = os.pipe()  # closed by the supervisor once it has ended
         self._jobs: queue.Queue[ServiceInvocation | None] = queue.Queue()
         self._cut = False  # the current invocation's stream was closed on disconnect
         self._reader = threading.Thread(target=self._read, name=f"{function.name}-output")
@@ -386,6 +485,7 @@ class _Sandbox:
             self._service._discard(self)
             self._kill()
             status = self.process.wait()
+            os.close(self._ended_w)
             self.api.close()
             self._reader.join()
             self.log(f"process {self.process.pid} ended ({_exit_status(status)})")
@@ -462,11 +562,40 @@ class _Sandbox:
     # -- the reader thread ------------------------------------------------------------------
 
     def _read(self) -> None:
+        """Log the output line by line until EOF, or until the process ended and it is read."""
         output = self.process.stdout
         assert output is not None
-        with output:
-            for line in output:
-                self.log(line.decode("utf-8", "replace").rstrip("\r\n"))
+        rest = b""
+        with output, open(self._ended_r, "rb"):
+            for chunk in self._chunks(output.fileno()):
+                *lines, rest = (rest + chunk).split(b"\n")
+                for line in lines:
+                    self._log_output(line)
+        if rest:
+            self._log_output(rest)
+
+    def _chunks(self, fd: int) -> Iterator[bytes]:
+        """Yield what ``fd`` gives until EOF or, once the process ended, nothing is waiting.
+
+        Reading stops :data:`_DRAIN` seconds after the end, at the latest: a daemon the
+        function left behind holds the pipe open and may write to it for ever.
+        """
+        deadline: float | None = None  # set once the process has ended
+        with selectors.DefaultSelector() as selector:
+            selector.register(fd, selectors.EVENT_READ)
+            selector.register(self._ended_r, selectors.EVENT_READ)
+            while deadline is None or time.monotonic() < deadline:
+                ready = {key.fd for key, _ in selector.select(None if deadline is None else 0)}
+                if self._ended_r in ready:
+                    selector.unregister(self._ended_r)
+                    deadline = time.monotonic() + _DRAIN
+                elif fd not in ready or not (chunk := os.read(fd, _CHUNK)):
+                    return
+                else:
+                    yield chunk
+
+    def _log_output(self, line: bytes) -> None:
+        self.log(line.decode("utf-8", "replace").rstrip("\r"))
 
 
 class LambdaService:
@@ -512,7 +641,7 @@ class LambdaService:
         self.bandwidth = bandwidth
         self.log = log or _logger.info
         self._ric = importlib.util.find_spec("awslambdaric") is not None
-        self._runtime_dir = Path(tempfile.mkdtemp(prefix="bedrock-stream-runtime-"))
+        self._runtime_dir = _make_runtime_dir()
         self._bootstrap = self._runtime_dir / "bootstrap"
         self._bootstrap.write_text(MANAGED_BOOTSTRAP)
         self._bootstrap.chmod(0o755)
@@ -522,6 +651,7 @@ class LambdaService:
         self._idle: dict[str, list[_Sandbox]] = {f.name: [] for f in self.functions.values()}
         self._live: dict[str, set[_Sandbox]] = {f.name: set() for f in self.functions.values()}
         self._sandboxes: set[_Sandbox] = set()  # every sandbox not yet shut down
+        self._forker = _Forker()
 
     def invoke(
         self,
@@ -574,6 +704,7 @@ class LambdaService:
             sandbox.stop()
         for sandbox in sandboxes:
             sandbox.join()
+        self._forker.close()
         shutil.rmtree(self._runtime_dir, ignore_errors=True)
 
     def __enter__(self) -> LambdaService:

@@ -3,8 +3,13 @@
 A streamed response goes out as it arrives: the prelude is split off with
 :class:`~bedrock_stream.http_integration.PreludeDecoder`, its status and headers are
 sent, and every body chunk is sent the moment the Runtime API hands it over (chunked
-transfer encoding; nothing is buffered). A buffered response is read whole, under the
-integration timeout, and translated by the front door's own reader.
+transfer encoding; nothing is buffered). A client that reads slowly slows the function:
+the next chunk is taken once the last one was sent, and the Runtime API holds at most
+:data:`~bedrock_stream.local.runtime_api.STREAM_BUFFER` for the relay, then stops
+reading the function's response. However the relay ends before the stream does (the
+client went away, a limit cut the stream, the front door failed), it detaches the
+invocation, which lets the function run on to its end. A buffered response is read
+whole, under the integration timeout, and translated by the front door's own reader.
 
 What AWS does after a stream has started and then fails is only partly documented.
 The emulator's choice, the same for every front door: the chunked body is ended
@@ -137,7 +142,7 @@ def relay_stream(
             return Outcome(timed_out.status, str(exc))
         exchange.abort()
         return Outcome(exchange.status or 0, f"stream cut: {exc}", sent)
-    except ClientGone:
+    except Exception:  # ClientGone, or a head h11 refuses: nobody takes the events now
         invocation.detach()
         raise
     raise AssertionError("unreachable: the events end with Done")  # pragma: no cover

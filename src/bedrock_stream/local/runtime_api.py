@@ -14,6 +14,15 @@ The invoker sees an invocation as events, in order::
     InvocationError(error_type, body)         # /error, a trailer error, or a framing fault
     Done(status)                              # "success" or "failure"
 
+A streamed response is not buffered whole: at most :data:`STREAM_BUFFER` (1 MiB) of its
+body waits in the :class:`Invocation` for the invoker. Past that, ``/response`` stops
+reading the runtime's connection until the invoker has taken chunks, so the function's
+writes block on TCP backpressure: a client that reads slowly slows the function. A
+consumer that goes away must say so with :meth:`Invocation.detach`: the chunks waiting
+are dropped and the body is read on (and dropped) so that the function finishes; closing
+the server releases every waiting response too (each ends ``Runtime.TruncatedResponse``).
+A buffered (``Invoke``) response is read whole, under :data:`BUFFERED_CAP`.
+
 Needs the ``local`` extra (h11). Example::
 
     with RuntimeAPIServer() as api:
@@ -30,6 +39,7 @@ import queue
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
@@ -45,6 +55,7 @@ from bedrock_stream.local.http_server import (
 __all__ = [
     "BUFFERED_CAP",
     "STREAMING_CAP",
+    "STREAM_BUFFER",
     "TRUNCATED_RESPONSE",
     "Bandwidth",
     "BodyChunk",
@@ -63,6 +74,14 @@ BUFFERED_CAP = 6 * 1024 * 1024 + 100
 """RAPID's buffered response cap: 6 MiB + 100 bytes."""
 STREAMING_CAP = 200 * 1024 * 1024
 """Default cap on a streamed response body (Lambda's documented 200 MB)."""
+STREAM_BUFFER = 1024 * 1024
+"""Body bytes of a streamed invocation that may wait for the invoker (1 MiB).
+
+Once that many are queued, ``/response`` reads no more of the runtime's body until the
+invoker takes some: what a stalled client costs the stack is this, plus at most one read
+(64 KiB), plus socket buffers (kernel memory), whatever the length of the stream. 1 MiB
+is 16 reads of 64 KiB: enough that a reader keeping up never waits on the Runtime API.
+"""
 
 TRUNCATED_RESPONSE = "Runtime.TruncatedResponse"
 """The error of an invocation whose response connection broke mid-body (RAPID's name)."""
@@ -139,7 +158,19 @@ class Result(NamedTuple):
 
 
 class Invocation:
-    """One queued invocation and the events the runtime produced for it."""
+    """One queued invocation and the events the runtime produced for it.
+
+    The events wait in a queue for the invoker. For a streamed invocation that queue is
+    bounded: once ``stream_buffer`` body bytes (:data:`STREAM_BUFFER`, 1 MiB, by default)
+    wait in it, the Runtime API stops reading the response (:meth:`wait_for_room`) until
+    the invoker takes a chunk, so it holds at most that plus one read whatever the
+    length of the stream. Other events are never held back, and a buffered invocation's
+    body is bounded by its cap alone.
+
+    An invoker that stops taking events must :meth:`detach`, or the function waits for
+    it (in the local Lambda service, until its timeout). Body chunks taken with
+    ``keep=False`` are not retained.
+    """
 
     def __init__(
         self,
@@ -153,6 +184,7 @@ class Invocation:
         client_context: str | None,
         cognito_identity: str | None,
         tenant_id: str | None,
+        stream_buffer: int = STREAM_BUFFER,
     ) -> None:
         self.payload = payload
         self.request_id = request_id
@@ -163,8 +195,15 @@ class Invocation:
         self.client_context = client_context
         self.cognito_identity = cognito_identity
         self.tenant_id = tenant_id
+        self.stream_buffer = stream_buffer
+        """Body bytes of a streamed response that may wait for the invoker."""
         self.state = "queued"  # queued -> dispatched -> responding -> done
-        self._events: queue.Queue[Event] = queue.Queue()
+        self._pending: deque[Event] = deque()  # emitted, not yet taken
+        self._buffered = 0  # body bytes in _pending
+        self._changed = threading.Condition()  # guards the above and the flags below
+        self._abandoned = False  # detach() was called
+        self._released = False  # the server no longer waits for room
+        self._finished = False  # Done was emitted
         self._seen: list[Event] = []
 
     def next_headers(self) -> list[tuple[str, str]]:
@@ -185,20 +224,83 @@ class Invocation:
                 headers.append((name, value))
         return headers
 
+    @property
+    def buffered_bytes(self) -> int:
+        """Body bytes emitted and not yet taken by the invoker."""
+        return self._buffered
+
+    @property
+    def detached(self) -> bool:
+        """Whether :meth:`detach` was called."""
+        return self._abandoned
+
+    def detach(self) -> None:
+        """Say the invoker went away: body chunks, waiting or to come, are dropped.
+
+        A response waiting for room goes on, so that the function can finish. A subclass
+        that overrides this calls it.
+        """
+        with self._changed:
+            self._abandoned = True
+            self._drop_body()
+
     def emit(self, event: Event) -> None:
-        """Record an event for the invoker (used by the server)."""
-        self._events.put(event)
+        """Record an event for the invoker (used by the server); never waits."""
+        with self._changed:
+            if isinstance(event, BodyChunk):
+                if self._abandoned:
+                    return
+                self._buffered += len(event.data)
+            elif isinstance(event, Done):
+                self._finished = True
+            self._pending.append(event)
+            self._changed.notify_all()
+
+    def wait_for_room(self) -> None:
+        """Wait while :attr:`stream_buffer` body bytes wait for the invoker (used by the server).
+
+        Returns at once for a buffered invocation, and as soon as the invocation no longer
+        takes body bytes: detached, ended, or released by the server that is closing.
+        """
+        if not self.streaming:
+            return
+        with self._changed:
+            while self._buffered >= self.stream_buffer:
+                if self._released or self._finished:
+                    return
+                if self._abandoned:
+                    self._drop_body()
+                    return
+                self._changed.wait()
+
+    def _release(self) -> None:
+        """Stop :meth:`wait_for_room` from waiting, now and later (the server is closing)."""
+        with self._changed:
+            self._released = True
+            self._changed.notify_all()
+
+    def _drop_body(self) -> None:
+        """Drop the body chunks not yet taken, keeping the other events (lock held)."""
+        if self._buffered:
+            self._pending = deque(e for e in self._pending if not isinstance(e, BodyChunk))
+            self._buffered = 0
+        self._changed.notify_all()
 
     def next_event(self, timeout: float | None = None, *, keep: bool = True) -> Event:
         """Return the next event not yet taken; ``keep=False`` does not retain a body chunk.
 
+        Taking a body chunk makes room for the response to be read on.
+
         Raises:
             TimeoutError: no event came within ``timeout`` seconds.
         """
-        try:
-            event = self._events.get(timeout=timeout)
-        except queue.Empty:
-            raise TimeoutError(f"invocation {self.request_id}: no event") from None
+        with self._changed:
+            if not self._changed.wait_for(lambda: self._pending, timeout):
+                raise TimeoutError(f"invocation {self.request_id}: no event")
+            event = self._pending.popleft()
+            if isinstance(event, BodyChunk):
+                self._buffered -= len(event.data)
+                self._changed.notify_all()
         if keep or not isinstance(event, BodyChunk):
             self._seen.append(event)
         return event
@@ -300,12 +402,14 @@ class RuntimeAPIServer:
             io_timeout=None,
             idle_timeout=None,
             max_head=_MAX_HEAD,
+            browsers=False,
             error_document=_error_document,
         )
         self._queue: queue.Queue[Invocation | None] = queue.Queue()
         self._invocations: dict[str, Invocation] = {}
         self._lock = threading.Lock()
         self._init_errors: queue.Queue[InitError] = queue.Queue()
+        self._closing = False
         self.restore_next_calls = 0
 
     # -- lifecycle ------------------------------------------------------------
@@ -321,7 +425,16 @@ class RuntimeAPIServer:
         return self
 
     def close(self) -> None:
-        """Stop: wake pending ``/next`` polls, close every connection, join every thread."""
+        """Stop: wake pending ``/next`` polls, close every connection, join every thread.
+
+        A streamed response waiting for its invoker to take chunks is cut: its invocation
+        ends ``Runtime.TruncatedResponse``.
+        """
+        self._closing = True
+        with self._lock:
+            invocations = list(self._invocations.values())
+        for invocation in invocations:
+            invocation._release()
         self._queue.put(None)
         self._server.close()
 
@@ -475,6 +588,12 @@ class RuntimeAPIServer:
                 if bucket is not None:
                     bucket.take(len(data))
                 invocation.emit(BodyChunk(data, time.monotonic()))
+                # Backpressure: read no more while the invoker has a full buffer to take.
+                invocation.wait_for_room()
+                if self._closing:
+                    _fail(invocation, TRUNCATED_RESPONSE)
+                    exchange.abort()  # no answer, no lingering: the server is going away
+                    return
         except BodyTooLarge:
             _fail(invocation, "Function.ResponseSizeTooLarge")
             raise _Reject(

@@ -176,7 +176,7 @@ class LocalStack:
             self._closers.pop().close()
 
     def __enter__(self) -> LocalStack:
-        return self.start()
+        return self if self._closers else self.start()  # ``with LocalStack(...).start():``
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()

@@ -3,8 +3,8 @@
 Inside Lambda the platform passes a file descriptor in ``_LAMBDA_TELEMETRY_LOG_FD``.
 Each record written there is one frame (type, length, microsecond timestamp, UTF-8
 message; big-endian), so a multi-line traceback stays one CloudWatch event. Without
-it (locally, in a container without the variable) records go to stdout, with the
-lines of an error report joined by ``\\r`` as awslambdaric does.
+it (locally, in a container without the variable) records go to stdout, one line each:
+the line feeds inside a record become ``\\r``, so that a message cannot forge a record.
 
 ``AWS_LAMBDA_LOG_FORMAT=JSON`` selects awslambdaric's JSON records; the text format is
 ``[LEVEL]\\t<time>Z\\t<request id>\\t<message>``. ``AWS_LAMBDA_LOG_LEVEL`` sets the root
@@ -58,15 +58,34 @@ def _level(levelno: int) -> int:
 
 
 def write(message: str, frame_type: bytes | None = None) -> None:
-    """Write one log record: a telemetry frame, or text on stdout."""
+    """Write one log record: a telemetry frame, or one line on stdout."""
     if _State.fd is None:
-        sys.stdout.write(message)
-        sys.stdout.flush()
+        _write_line(message)
         return
     data = message.encode("utf-8", "backslashreplace")
     header = (frame_type or _TEXT_TYPES[0]) + len(data).to_bytes(4, "big")
     stamp = (time.time_ns() // 1000).to_bytes(8, "big")
     os.write(_State.fd, header + stamp + data)
+
+
+def _write_line(message: str) -> None:
+    """Write a record as one line on stdout, on file descriptor 1 if ``sys.stdout`` fails.
+
+    CloudWatch makes an event of each line of stdout: a line feed inside a message would
+    forge a record (or split one), so each becomes a carriage return, as AWS's Node.js
+    runtime client does on this path (awslambdaric does it for error reports only).
+    """
+    line = message.removesuffix("\n").replace("\n", "\r") + "\n"
+    try:
+        sys.stdout.write(line)
+        sys.stdout.flush()
+    except Exception:  # the handler closed or replaced sys.stdout: the loop must go on
+        import contextlib
+
+        data = line.encode("utf-8", "backslashreplace")
+        with contextlib.suppress(OSError):
+            while data:
+                data = data[os.write(1, data) :]
 
 
 def log_error(error: dict[str, Any]) -> None:

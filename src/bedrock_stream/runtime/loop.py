@@ -8,7 +8,7 @@ import sys
 from bedrock_stream.runtime import logs
 from bedrock_stream.runtime.client import Invocation, RuntimeAPI, RuntimeAPIError
 from bedrock_stream.runtime.context import LambdaContext
-from bedrock_stream.runtime.diagnostic import Fault, from_exception
+from bedrock_stream.runtime.diagnostic import Fault, from_exception, type_field
 from bedrock_stream.runtime.marshal import (
     MarshalError,
     UnmarshalError,
@@ -107,6 +107,8 @@ class Runtime:
         if sink is not None and sink.started:
             self._finish(sink)
             return
+        if sink is not None:
+            sink.close()  # from now on, a write from a thread the handler left raises
         try:
             body, content_type = marshal_response(result)
         except MarshalError as exc:
@@ -121,6 +123,8 @@ class Runtime:
             raise exc  # the connection is gone: logged by invoke()
         if sink is None or not sink.sent_head:
             # Nothing is on the wire yet: /error, exactly like awslambdaric.
+            if sink is not None:
+                sink.close()  # from now on, a write from a thread the handler left raises
             self._post_error(request_id, exc)
             return
         original: BaseException = exc.error if isinstance(exc, MidStreamError) else exc
@@ -145,7 +149,7 @@ class Runtime:
             exc = Fault(exc.error_type, str(exc))
         error, xray = from_exception(exc, request_id)
         logs.log_error(error)
-        self.api.post_error(request_id, to_json(error), error["errorType"], xray)
+        self.api.post_error(request_id, to_json(error), type_field(error), xray)
 
 
 def _context(invocation: Invocation) -> LambdaContext:
@@ -176,7 +180,7 @@ def _init_failed(api: RuntimeAPI, exc: BaseException) -> NoReturn:
     _log("WARNING: the function failed to initialize (unhandled exception during init)")
     logs.log_error(error)
     try:
-        api.post_init_error(to_json(error), error["errorType"])
+        api.post_init_error(to_json(error), type_field(error))
     except RuntimeAPIError as post_exc:
         _log(f"FATAL: {post_exc}")
     sys.exit(1)

@@ -19,7 +19,8 @@ queue without taking a lock, and counted; the lock is only taken to wake an idle
 writer or to wait for it. That is safe because the queue is one ``list`` that is never
 replaced (``append`` and the writer's slice-and-delete are each atomic), and each byte
 counter has a single writer: ``_added`` the handler's thread (its writes are
-serialized, see :mod:`bedrock_stream.sink`), ``_sent`` the writer thread.
+serialized, see :mod:`bedrock_stream.sink`), ``_sent`` the writer thread. A write once the
+response is finished (from a thread the handler left running) raises before touching either.
 """
 
 from __future__ import annotations
@@ -108,6 +109,11 @@ class StreamingSink:
     ``write`` raises :class:`RuntimeAPIError` once the Runtime API connection is lost,
     and :class:`DeadlineGuardExceeded` when ``guard_at_ms`` (epoch milliseconds) has
     passed. :meth:`close` must be called at the end (it joins the writer thread).
+
+    Once the response is finished (:meth:`finish` or :meth:`close` was called: the handler
+    has returned), ``start`` and ``write`` raise :class:`RuntimeError` saying so: a thread
+    the handler left running learns that its writes cannot be delivered, instead of losing
+    them silently, and never touches the next invocation's connection.
     """
 
     def __init__(
@@ -133,6 +139,7 @@ class StreamingSink:
         self._idle = False  # the writer waits for work: a write must wake it
         self._idle_since = 0.0  # time.monotonic() when the writer last went idle
         self._stopping = False
+        self._finished = False  # finish() or close() was called: no more writes
         self._writer: threading.Thread | None = None
         self.syscalls = 0
         self.peak_pending = 0
@@ -144,12 +151,19 @@ class StreamingSink:
 
     def start(self, content_type: str) -> None:
         """Record the content type; the request head goes out with the first write."""
+        if self._finished:
+            raise self._finished_error()
         if self.content_type is not None:
             raise RuntimeError("start() was already called for this invocation")
         self.content_type = content_type
 
     def write(self, *chunks: bytes) -> None:
-        """Send ``chunks`` now, or queue them behind the write in flight."""
+        """Send ``chunks`` now, or queue them behind the write in flight.
+
+        Raises :class:`RuntimeError` once the response is finished (see the class).
+        """
+        if self._finished:
+            raise self._finished_error()
         if self.error is not None:
             raise self.error
         if self._guard_at_ms is not None and time.time() * 1000 >= self._guard_at_ms:
@@ -234,6 +248,7 @@ class StreamingSink:
         Returns the status (202 when accepted). Raises :class:`RuntimeAPIError` when the
         connection is lost.
         """
+        self._finished = True
         try:
             if not self.sent_head:
                 self._send_inline([self._open()])
@@ -254,6 +269,7 @@ class StreamingSink:
 
     def close(self) -> None:
         """Stop the writer thread and close the connection (the stream is over or abandoned)."""
+        self._finished = True
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
@@ -295,6 +311,12 @@ class StreamingSink:
     def _timeout(self) -> float:
         """Seconds until the invocation's deadline (plus a second; at least a second)."""
         return max(self._deadline_ms / 1000 - time.time(), 0.0) + 1.0
+
+    def _finished_error(self) -> RuntimeError:
+        return RuntimeError(
+            f"the response to {self.request_id} is finished (its handler returned): "
+            "a write from a thread left running cannot be delivered"
+        )
 
     def _fail(self, exc: BaseException) -> RuntimeAPIError:
         error = RuntimeAPIError(f"streaming response {self.request_id}: connection lost: {exc}")

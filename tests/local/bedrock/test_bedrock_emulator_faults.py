@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -160,6 +161,15 @@ def test_other_validation_errors(client: Any) -> None:
 def test_validation_errors_map_to_our_errors(client: Any) -> None:
     with pytest.raises(ValidationError, match="model identifier is invalid"):
         list(stream_text(PROMPT, model_id="us.acme.thing-v1:0", family="anthropic", client=client))
+
+
+def test_json_nested_too_deep_is_malformed_not_a_crash(
+    client: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    deep = b"[" * 100_000
+    code, _, status = error_of(lambda: client.invoke_model(modelId=NOVA, body=deep))
+    assert (code, status) == ("ValidationException", 400)
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
 def test_unknown_operation_is_404(emulator: BedrockEmulator) -> None:
@@ -359,7 +369,8 @@ def test_fault_header(emulator: BedrockEmulator, new_client: Any) -> None:
 def test_admin_api(emulator: BedrockEmulator, client: Any) -> None:
     def call(method: str, path: str, body: Any = None) -> Any:
         data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(emulator.url + path, data=data, method=method)
+        headers = {} if body is None else {"Content-Type": "application/json"}
+        request = urllib.request.Request(emulator.url + path, data, headers, method=method)
         with urllib.request.urlopen(request, timeout=5) as response:
             return json.loads(response.read())
 

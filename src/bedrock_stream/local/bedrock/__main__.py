@@ -1,17 +1,16 @@
-"""``python -m bedrock_stream.local.bedrock``: run the Bedrock emulator until interrupted."""
+"""``python -m bedrock_stream.local.bedrock``: run the Bedrock emulator until signalled."""
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
-import threading
 
+from ..signals import catch_stop_signals, report_stopping, wait_for_stop
 from .server import BedrockEmulator
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Serve until Ctrl-C; print the endpoint URL on the first line."""
+    """Serve until Ctrl-C, SIGTERM or SIGHUP; print the endpoint URL on the first line."""
     parser = argparse.ArgumentParser(prog="python -m bedrock_stream.local.bedrock")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
@@ -23,11 +22,14 @@ def main(argv: list[str] | None = None) -> int:
     emulator = BedrockEmulator(args.host, args.port, speed=args.speed)
     for spec in args.fault:
         emulator.faults.add(spec, times=None)
+    received = catch_stop_signals()  # even as a background job, started with SIGINT ignored
     with emulator:
         print(emulator.url, flush=True)
         print(f"export AWS_ENDPOINT_URL_BEDROCK_RUNTIME={emulator.url}", file=sys.stderr)
-        with contextlib.suppress(KeyboardInterrupt):
-            threading.Event().wait()
+        try:
+            wait_for_stop(received)
+        finally:
+            report_stopping()
     return 0
 
 

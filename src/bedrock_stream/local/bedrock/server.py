@@ -8,15 +8,17 @@ module only routes requests, waits and writes frames.
 Admin endpoints, for tests in another process: ``POST /_emulator/faults`` with
 ``{"fault": spec, "operation"?, "model"?, "prompt"?, "times"?}`` adds a rule,
 ``DELETE /_emulator/faults`` clears them, ``GET /_emulator/requests`` lists requests.
+They refuse browsers (any ``Origin``, a ``Sec-Fetch-Site`` but ``none``: 403), and a POST body
+that is not ``Content-Type: application/json`` (415): no web page can drive them.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import threading
 import time
 import uuid
+from collections import deque
 from dataclasses import dataclass
 from email.utils import formatdate
 from typing import Any
@@ -25,6 +27,7 @@ from urllib.parse import unquote, urlsplit
 from bedrock_stream.bedrock.errors import UnknownModelError
 from bedrock_stream.bedrock.families import resolve_family
 
+from .. import head_rules
 from ..http_server import BodyTooLarge, ClientGone, Exchange, HTTPServer
 from . import formats, validation
 from .faults import (
@@ -63,7 +66,11 @@ class RecordedRequest:
     operation: Operation | None = None
     model_id: str | None = None
     body: Any = None
-    """The request body as parsed JSON (None if it is not JSON)."""
+    """The request body as parsed JSON (None if it is not JSON, or was dropped)."""
+    body_size: int | None = None
+    """The request body's size in bytes as received (None if it was not read)."""
+    body_dropped: bool = False
+    """Whether :attr:`body` was left out or released to keep the record within its budget."""
     status: int | None = None
     error_code: str | None = None
     fault: Fault | None = None
@@ -94,27 +101,49 @@ class RecordedRequest:
 
 
 KEEP_REQUESTS = 10_000
-"""How many of the latest requests :attr:`BedrockEmulator.requests` keeps."""
+"""How many of the latest requests :attr:`BedrockEmulator.requests` keeps, by default."""
+KEEP_BODY_BYTES = 16 * 1024 * 1024
+"""How many bytes of request bodies (as received) the record keeps parsed, by default."""
 
 
 class BedrockEmulator:
     """An HTTP server speaking the Bedrock runtime API with a deterministic model.
 
-    :attr:`requests` records the latest :data:`KEEP_REQUESTS` requests, oldest first.
+    :attr:`requests` records the latest ``keep_requests`` requests, oldest first. Their
+    bodies are kept up to ``keep_body_bytes`` in all: past it the oldest bodies are dropped
+    (``body`` None, ``body_dropped`` True; the rest of the record stays), and a body larger
+    than the whole budget is never kept.
 
     Args:
         host: the address to listen on.
         port: the port; 0 picks a free one.
         speed: time scale of the model's timing (1.0: the recordings' latencies,
             0.5: twice as fast, 0: no delay). Stall faults are not scaled.
+        keep_requests: how many requests :attr:`requests` keeps.
+        keep_body_bytes: how many bytes of request bodies, as received, it keeps.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, speed: float = 1.0) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        speed: float = 1.0,
+        keep_requests: int = KEEP_REQUESTS,
+        keep_body_bytes: int = KEEP_BODY_BYTES,
+    ) -> None:
         if speed < 0:
             raise ValueError("speed must be >= 0")
+        if keep_requests < 1 or keep_body_bytes < 0:
+            raise ValueError("keep_requests must be >= 1 and keep_body_bytes >= 0")
         self.speed = speed
         self.faults = Faults()
         self.requests: list[RecordedRequest] = []
+        self.keep_requests = keep_requests
+        self.keep_body_bytes = keep_body_bytes
+        self._bodies: deque[RecordedRequest] = deque()
+        """Records holding a body, oldest first (some may have left :attr:`requests`)."""
+        self._body_bytes = 0
         self._lock = threading.Lock()
         self._closing = threading.Event()
         self._http = HTTPServer(self._handle, host, port, name="bedrock-emulator")
@@ -164,10 +193,7 @@ class BedrockEmulator:
         record = RecordedRequest(
             exchange.method, exchange.target, exchange.headers, str(uuid.uuid4())
         )
-        with self._lock:
-            self.requests.append(record)
-            if len(self.requests) > KEEP_REQUESTS:  # a long-running stack must not grow
-                del self.requests[: len(self.requests) - KEEP_REQUESTS]
+        self._record(record)
         try:
             self._serve(exchange, record, path)
         except ServiceError as error:
@@ -192,8 +218,7 @@ class BedrockEmulator:
             raw = exchange.read_body(MAX_BODY)
         except BodyTooLarge:
             raise ServiceError(413, "ValidationException", "Request body too large.") from None
-        with contextlib.suppress(ValueError):
-            record.body = json.loads(raw)
+        self._keep_body(record, raw)
         try:
             family = resolve_family(model_id)
         except UnknownModelError:
@@ -216,6 +241,38 @@ class BedrockEmulator:
             self._stream(exchange, record, answer, fault)
         else:
             self._buffered(exchange, record, answer, fault)
+
+    # -- the record (a long-running stack must not grow) --------------------------------
+
+    def _record(self, record: RecordedRequest) -> None:
+        """Append ``record`` to :attr:`requests`, dropping the oldest past the count."""
+        with self._lock:
+            self.requests.append(record)
+            if len(self.requests) > self.keep_requests:
+                del self.requests[: len(self.requests) - self.keep_requests]
+
+    def _keep_body(self, record: RecordedRequest, raw: bytes) -> None:
+        """Keep ``raw`` parsed in ``record`` if it fits; drop the oldest bodies to fit it."""
+        record.body_size = len(raw)
+        if len(raw) > self.keep_body_bytes:
+            record.body_dropped = True
+            return
+        try:
+            body = json.loads(raw)
+        except (ValueError, RecursionError):
+            return
+        with self._lock:
+            record.body = body
+            self._bodies.append(record)
+            self._body_bytes += len(raw)
+            while self._body_bytes > self.keep_body_bytes or len(self._bodies) > self.keep_requests:
+                self._drop_oldest_body()
+
+    def _drop_oldest_body(self) -> None:
+        """Release the oldest kept body (the lock held)."""
+        oldest = self._bodies.popleft()
+        self._body_bytes -= oldest.body_size or 0
+        oldest.body, oldest.body_dropped = None, True
 
     def _fault(self, exchange: Exchange, request: validation.ModelRequest) -> Fault | None:
         spec = exchange.header(FAULT_HEADER)
@@ -330,7 +387,10 @@ class BedrockEmulator:
     # -- admin -----------------------------------------------------------------------------
 
     def _admin(self, exchange: Exchange, path: str) -> None:
-        if path == "/_emulator/faults" and exchange.method == "POST":
+        refusal = _admin_refusal(exchange)
+        if refusal is not None:
+            exchange.respond_json(*refusal)
+        elif path == "/_emulator/faults" and exchange.method == "POST":
             try:
                 spec = json.loads(exchange.read_body(64 * 1024))
                 self.faults.add(
@@ -340,7 +400,7 @@ class BedrockEmulator:
                     prompt=spec.get("prompt"),
                     times=spec.get("times", 1),
                 )
-            except (ValueError, KeyError, TypeError, BodyTooLarge) as exc:
+            except (ValueError, KeyError, TypeError, RecursionError, BodyTooLarge) as exc:
                 exchange.respond_json(400, {"message": f"bad fault rule: {exc}"})
                 return
             exchange.respond_json(200, {"rules": len(self.faults.rules)})
@@ -353,3 +413,27 @@ class BedrockEmulator:
             exchange.respond_json(200, summaries)
         else:
             exchange.respond_json(404, {"message": "not found"})
+
+
+_JSON = "application/json"
+
+
+def _admin_refusal(exchange: Exchange) -> tuple[int, dict[str, str]] | None:
+    """Return the answer refusing a browser's or a non-JSON admin request; None to serve it."""
+    if head_rules.from_browser(exchange.headers):
+        return 403, {"message": "admin endpoints refuse browser requests (Origin, Sec-Fetch-Site)"}
+    if exchange.method == "POST" and _has_body(exchange) and _media_type(exchange) != _JSON:
+        return 415, {"message": f"an admin request body must be Content-Type: {_JSON}"}
+    return None
+
+
+def _has_body(exchange: Exchange) -> bool:
+    """Say whether the request announces a body."""
+    length = exchange.header("Content-Length")
+    chunked = exchange.header("Transfer-Encoding") is not None
+    return chunked or (length is not None and length.strip() != "0")
+
+
+def _media_type(exchange: Exchange) -> str:
+    """Return the request's media type, lowercase and without parameters ("" if none)."""
+    return (exchange.header("Content-Type") or "").partition(";")[0].strip().lower()

@@ -340,7 +340,7 @@ def parse_request(operation: Operation, family: Family, model_id: str, raw: byte
         raise _invalid("The model is unsupported for streaming.")
     try:
         body = json.loads(raw) if raw else None
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deep
         body = None
     if not isinstance(body, dict):
         if operation.startswith("converse"):

@@ -12,7 +12,8 @@
 Actions for hostile-input tests are chosen by the query string instead (``?action=...``),
 so that the body may be anything, even bytes that are not UTF-8:
 
-* ``echo``: answer the event's ``body`` and ``isBase64Encoded`` as a JSON object.
+* ``echo``: answer the event's ``body``, ``isBase64Encoded`` and header ``x-name`` as a
+  JSON object.
 * ``raw``: bypass every check and write the bytes of ``data`` (URL-safe base64) through
   the response sink as the whole stream, with the HTTP integration content type (a
   crafted prelude, then any body); without a sink (buffered), return ``data`` decoded
@@ -59,7 +60,10 @@ def handler(event: dict[str, Any], context: Any) -> Any:
 
 @streaming_handler(content_type="application/json")
 def _echo(event: dict[str, Any], context: Any) -> Iterator[str]:
-    yield json.dumps({"body": event.get("body"), "isBase64Encoded": event["isBase64Encoded"]})
+    name = (event.get("headers") or {}).get("x-name")
+    yield json.dumps(
+        {"body": event.get("body"), "isBase64Encoded": event["isBase64Encoded"], "name": name}
+    )
 
 
 @streaming_handler(content_type="application/octet-stream")
