@@ -10,6 +10,7 @@ import contextlib
 import os
 import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,15 @@ def wait_for_log(caplog: pytest.LogCaptureFixture, *texts: str) -> None:
             return
         time.sleep(_PAUSE)
     raise AssertionError(f"never logged: {texts}")
+
+
+def wait_until(done: Callable[[], bool], what: str) -> None:
+    """Return once ``done()``; fail after 30 s naming ``what``."""
+    for _ in range(_POLLS):
+        if done():
+            return
+        time.sleep(_PAUSE)
+    raise AssertionError(f"never happened: {what}")
 
 
 def process_alive(pid: int) -> bool:

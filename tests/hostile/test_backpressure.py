@@ -37,22 +37,13 @@ from bedrock_stream.local.runtime_api import (
     RuntimeAPIServer,
 )
 from bedrock_stream.local.stack import LocalStack
-from waiting import wait_for_file, wait_for_log
+from waiting import wait_for_file, wait_for_log, wait_until
 
 APP = Path(__file__).parents[1] / "stack" / "app"
 _MIB = 1024 * 1024
 _WRITE = 65536
 _STEADY = 20
 """Polls (10 ms apart) a count must stay put for a writer to be taken as blocked."""
-
-
-def _until(done: Callable[[], bool], what: str) -> None:
-    """Poll every 10 ms until ``done()``; fail after 30 s with ``what``."""
-    for _ in range(3000):
-        if done():
-            return
-        time.sleep(0.01)
-    raise AssertionError(f"never happened: {what}")
 
 
 def _settle(count: Callable[[], int], finished: Callable[[], bool]) -> None:
@@ -168,7 +159,7 @@ def _stalled(api: RuntimeAPIServer, size: int) -> tuple[_Watched, _Runtime]:
     invocation = _Watched("stalled")
     api.submit(invocation)
     runtime = _Runtime(api, invocation, size)
-    _until(lambda: invocation.queued >= STREAM_BUFFER, "the buffer filled")
+    wait_until(lambda: invocation.queued >= STREAM_BUFFER, "the buffer filled")
     _settle(lambda: runtime.written, lambda: runtime.finished)
     # Nobody reads: the Runtime API holds the bound and one read at most, and stops
     # reading; the runtime's writes then block once the sockets' buffers are full.
@@ -303,9 +294,9 @@ def test_a_client_that_never_reads_costs_the_stack_a_bounded_buffer(
         tracemalloc.start()
         sock = _flood(door, kind, 64, tmp_path)
         try:
-            _until(lambda: bool(lambdas.invocations), "the function was invoked")
+            wait_until(lambda: bool(lambdas.invocations), "the function was invoked")
             invocation = lambdas.invocations[0]
-            _until(lambda: lambdas.read >= STREAM_BUFFER, "the function streamed")
+            wait_until(lambda: lambdas.read >= STREAM_BUFFER, "the function streamed")
             # Once the Runtime API reads no more, the function's writes fill the socket
             # buffers and block: 64 MiB is far more than loopback's buffers hold.
             _settle(lambda: lambdas.read, finished.exists)

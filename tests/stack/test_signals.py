@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import json
 import os
 import signal
 import subprocess
@@ -214,6 +215,36 @@ def test_a_daemon_holding_the_functions_output_does_not_hang_the_stop(
     finally:
         if daemon:
             os.kill(daemon, signal.SIGKILL)  # lets a hung close() finish too
+        if closing.ident is None:
+            stack.close()
+        else:
+            closing.join()
+
+
+@pytest.mark.parametrize("operation", ["Invoke", "InvokeWithResponseStream"])
+def test_a_lambda_api_call_waiting_on_a_busy_function_does_not_hang_the_stop(
+    tmp_path: Path, operation: str
+) -> None:
+    # The function waits for a file that never comes; the stop must not wait for it.
+    stack = LocalStack(APP, port=0, speed=0).start()
+    closing = threading.Thread(target=stack.close, name="close")
+    try:
+        api = urlsplit(stack.endpoint("lambda", "lambda-api").url)
+        path = {
+            "Invoke": "/2015-03-31/functions/StreamFunction/invocations",
+            "InvokeWithResponseStream": "/2021-11-15/functions/StreamFunction/"
+            "response-streaming-invocations",
+        }[operation]
+        body = json.dumps({"body": json.dumps({"action": "gate", "dir": str(tmp_path)})})
+        caller = http.client.HTTPConnection(api.netloc, timeout=60)
+        caller.request("POST", path, body=body, headers={"Content-Type": "application/json"})
+        wait_for_file(tmp_path / "yielded")  # the function is busy, the call waiting
+        closing.start()
+        closing.join(BOUND)
+        assert not closing.is_alive(), f"stack.close() hung:\n{_stacks()}"
+        caller.close()
+    finally:
+        (tmp_path / "release").touch()
         if closing.ident is None:
             stack.close()
         else:

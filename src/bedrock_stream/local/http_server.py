@@ -124,7 +124,6 @@ class Exchange:
             (name.decode("latin-1"), _text(value)) for name, value in request.headers.raw_items()
         )
         """Header fields in order, names as the client spelled them, values as UTF-8."""
-        self.http_version = request.http_version.decode("latin-1")
         self.client = client
         """The client's IP address."""
         self.trailers: tuple[tuple[str, str], ...] = ()
@@ -237,20 +236,23 @@ class Exchange:
         """End a streamed response: the terminating chunk and any trailers."""
         self._write(self._conn.send(h11.EndOfMessage(headers=list(trailers))))
 
-    def peer_closed(self) -> bool:
+    def peer_closed(self, *, half_close: bool = True) -> bool:
         """Whether the client has left (checked without waiting).
 
         A client that reset the connection has left, and so has one that closed it before
         the end of its request or after the response started. A close after the whole
         request but before the answer is a half-close, which HTTP/1.1 allows (``nc -N``,
-        ``socat``): that client is still reading, and gets the whole response.
+        ``socat``): that client is still reading, and gets the whole response. TCP cannot
+        tell it from a client that closed and left, so such a client is noticed only at the
+        first write that fails. ``half_close=False``, for servers whose clients never
+        half-close (the AWS SDKs), takes any close for a client that left.
         """
         try:
             if not self._at_eof():
                 return False
         except (OSError, ValueError):
             return True
-        if not self._body_done():
+        if not half_close or not self._body_done():
             return True
         return self.started and not self._half_closed
 
@@ -405,6 +407,11 @@ class HTTPServer:
         return self
 
     @property
+    def closing(self) -> bool:
+        """Whether :meth:`close` has been called."""
+        return self._closing.is_set()
+
+    @property
     def connections(self) -> int:
         """How many connections are being served now."""
         with self._lock:
@@ -436,61 +443,93 @@ class HTTPServer:
         self.close()
 
     def _accept(self) -> None:
-        """Accept until closed; a failed accept is logged and retried after a pause."""
-        pause = _BACKOFF[0]
+        """Accept until closed; a failed accept is logged and retried after a pause.
+
+        Clients turned away (the cap reached, or no descriptor left) are logged once per
+        episode, not once each: a load test must not flood the log.
+        """
+        pause, shedding = _BACKOFF[0], False
         while not self._closing.is_set():
             try:
                 sock, peer = self._listener.accept()
             except OSError as exc:
                 if self._closing.is_set():
                     return
-                if exc.errno in _OUT_OF_DESCRIPTORS:
-                    self._shed(exc)
-                else:
+                if exc.errno not in _OUT_OF_DESCRIPTORS:
                     _log.warning("%s: accept failed: %s", self.name, exc)
+                else:
+                    if not shedding:
+                        _log.warning("%s: out of file descriptors (%s): 503", self.name, exc)
+                    shedding = True
+                    if self._shed():
+                        continue
                 self._closing.wait(pause)
                 pause = min(pause * 2, _BACKOFF[1])
                 continue
             pause = _BACKOFF[0]
-            with self._lock:
-                if self._closing.is_set():
-                    sock.close()
-                    return
-                full = len(self._connections) >= self.max_connections
-                if not full:
-                    thread = threading.Thread(
-                        target=self._serve, args=(sock, str(peer[0])), name=self.name, daemon=True
-                    )
-                    self._connections[sock] = thread
-            if full:
-                _log.warning("%s: %d connections: 503", self.name, self.max_connections)
-                self._turn_away(sock, "Too many connections")
-                continue
-            thread.start()
+            refusal = self._take(sock, str(peer[0]))
+            if refusal is None and shedding:
+                _log.warning("%s: serving new connections again", self.name)
+            elif refusal is not None and not shedding:
+                _log.warning("%s: %s: 503", self.name, refusal)
+            shedding = refusal is not None
 
-    def _shed(self, exc: OSError) -> None:
-        """Out of file descriptors: answer one waiting client 503 with the spare one."""
-        _log.warning(
-            "%s: accept failed (%s): answering 503 until descriptors free up", self.name, exc
-        )
+    def _take(self, sock: socket.socket, client: str) -> str | None:
+        """Serve ``sock`` in a thread of its own; return why it was turned away, or None."""
+        with self._lock:
+            if self._closing.is_set():
+                sock.close()
+                return None
+            if len(self._connections) >= self.max_connections:
+                refusal = "Too many connections"
+            else:
+                thread = threading.Thread(
+                    target=self._serve, args=(sock, client), name=self.name, daemon=True
+                )
+                try:
+                    thread.start()  # before it is listed: close() joins only started threads
+                except RuntimeError:  # the process may start no more threads
+                    refusal = "Too many threads"
+                else:
+                    self._connections[sock] = thread
+                    return None
+        self._turn_away(sock, refusal)
+        return refusal
+
+    def _shed(self) -> bool:
+        """Out of file descriptors: answer a waiting client 503 with the spare one.
+
+        Returns whether a client was answered. Accept fails this way before it looks for a
+        client, so one is answered only if one waits: the accept must not block.
+        """
         if self._spare is None:
-            return
+            self._spare = _spare_descriptor()
+            return False
+        if not _readable(self._listener):
+            return False
         os.close(self._spare)
         try:
             sock, _ = self._listener.accept()
         except OSError:
-            pass
+            return False
         else:
             self._turn_away(sock, "Out of file descriptors")
+            return True
         finally:
             self._spare = _spare_descriptor()
 
     def _turn_away(self, sock: socket.socket, message: str) -> None:
-        """Answer a connection that will not be served 503, without waiting on the client."""
+        """Answer a connection that will not be served 503, without waiting on the client.
+
+        What the client has sent already is read and dropped first: closing with it unread
+        would reset the connection, and the client might lose the answer.
+        """
         with contextlib.suppress(OSError):
             sock.setblocking(False)
             sock.send(self._answer(503, message, [("Retry-After", "1")]))
             sock.shutdown(socket.SHUT_WR)
+            while sock.recv(_READ_SIZE):
+                pass
         sock.close()
 
     def _serve(self, sock: socket.socket, client: str) -> None:
@@ -566,9 +605,12 @@ class HTTPServer:
             try:
                 data = sock.recv(_READ_SIZE)
             except TimeoutError:
-                if received:
-                    self._refuse(sock, 408, f"no byte of the head for {wait:g} s")
-                return None  # idle
+                if not received:
+                    return None  # idle
+                if deadline is not None and time.monotonic() >= deadline:
+                    continue  # answered above
+                self._refuse(sock, 408, f"no byte of the head for {wait:g} s")
+                return None
             received += data
             conn.receive_data(data)
 
@@ -621,7 +663,7 @@ class HTTPServer:
         """Build an error answer given outside any exchange; it ends the connection.
 
         No request was read (or none could be), so h11 has no exchange to frame it in: the
-        answer is a fixed status line and four fields, ASCII only.
+        answer is a fixed status line and three fields (and ``extra``), ASCII only.
         """
         body = json.dumps(self._error_document(status, message)).encode()
         fields = [

@@ -20,13 +20,26 @@ import base64
 import binascii
 import json
 import logging
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from bedrock_stream.bedrock.eventstream import encode_message
-from bedrock_stream.local.http_server import BodyTooLarge, Exchange, HTTPServer, HTTPService
+from bedrock_stream.local.http_server import (
+    BodyTooLarge,
+    ClientGone,
+    Exchange,
+    HTTPServer,
+    HTTPService,
+)
 from bedrock_stream.local.invoker import MAX_EVENT, TooManyRequests, event_too_large
-from bedrock_stream.local.runtime_api import BodyChunk, Done, InvocationError, ResponseStarted
+from bedrock_stream.local.runtime_api import (
+    BodyChunk,
+    Done,
+    Event,
+    InvocationError,
+    ResponseStarted,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Collection
@@ -39,6 +52,8 @@ _INVOKE = "/2015-03-31/functions/"
 _STREAM = "/2021-11-15/functions/"
 _VERSION = ("X-Amz-Executed-Version", "$LATEST")
 _log = logging.getLogger("bedrock_stream.local")
+_CLOSE_CHECK = 0.5
+"""Seconds between checks, while a function is busy, that the server is not closing."""
 
 
 def function_name(identifier: str) -> str:
@@ -163,10 +178,12 @@ class LambdaApiServer(HTTPService):
             invocation.detach()
             exchange.respond(202, [])
             return
-        if streaming:
-            _stream(exchange, invocation)
-        else:
-            _buffered(exchange, invocation)
+        try:
+            answer = _stream if streaming else _buffered
+            answer(exchange, _events(invocation, self.server))
+        except BaseException:  # the client left, the answer failed, or we close
+            invocation.detach()  # the function runs on to its end
+            raise
 
 
 def _is_json(data: bytes) -> bool:
@@ -193,17 +210,31 @@ def _error(exchange: Exchange, status: int, error_type: str, message: str, **ext
     )
 
 
-def _buffered(exchange: Exchange, invocation: FunctionInvocation) -> None:
+def _events(invocation: FunctionInvocation, server: HTTPServer) -> Iterator[Event]:
+    """Yield the invocation's events up to :class:`Done`; ClientGone once the server closes.
+
+    A busy function must not keep the server's close (a stop signal) waiting.
+    """
+    while True:
+        try:
+            event = invocation.next_event(_CLOSE_CHECK, keep=False)
+        except TimeoutError:
+            if server.closing:
+                raise ClientGone("the Lambda API is closing") from None
+            continue
+        yield event
+        if isinstance(event, Done):
+            return
+
+
+def _buffered(exchange: Exchange, events: Iterator[Event]) -> None:
     body: list[bytes] = []
     error: InvocationError | None = None
-    while True:
-        event = invocation.next_event(keep=False)
+    for event in events:
         if isinstance(event, BodyChunk):
             body.append(event.data)
         elif isinstance(event, InvocationError):
             error = event
-        elif isinstance(event, Done):
-            break
     headers = [_VERSION, ("Content-Type", "application/json")]
     if error is not None:
         headers.append(("X-Amz-Function-Error", "Unhandled"))
@@ -214,21 +245,16 @@ def _buffered(exchange: Exchange, invocation: FunctionInvocation) -> None:
         exchange.respond(200, headers, b"".join(body))
 
 
-def _stream(exchange: Exchange, invocation: FunctionInvocation) -> None:
-    try:
-        while True:
-            event = invocation.next_event(keep=False)
-            if isinstance(event, ResponseStarted):
-                exchange.start(200, [_VERSION, ("Content-Type", event.content_type)])
-            elif isinstance(event, BodyChunk):
-                exchange.send(payload_chunk(event.data))
-            elif isinstance(event, InvocationError | Done):
-                if not exchange.started:
-                    exchange.start(200, [_VERSION, ("Content-Type", "application/json")])
-                error = event if isinstance(event, InvocationError) else None
-                exchange.send(invoke_complete(error))
-                exchange.end()
-                return
-    except BaseException:  # the client left, or the answer failed: release the function
-        invocation.detach()
-        raise
+def _stream(exchange: Exchange, events: Iterator[Event]) -> None:
+    for event in events:
+        if isinstance(event, ResponseStarted):
+            exchange.start(200, [_VERSION, ("Content-Type", event.content_type)])
+        elif isinstance(event, BodyChunk):
+            exchange.send(payload_chunk(event.data))
+        elif isinstance(event, InvocationError | Done):
+            if not exchange.started:
+                exchange.start(200, [_VERSION, ("Content-Type", "application/json")])
+            error = event if isinstance(event, InvocationError) else None
+            exchange.send(invoke_complete(error))
+            exchange.end()
+            return

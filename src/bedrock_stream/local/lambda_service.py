@@ -71,7 +71,6 @@ from typing import TYPE_CHECKING, Any, Literal
 from bedrock_stream.local.invoker import TooManyRequests
 from bedrock_stream.local.runtime_api import (
     TRUNCATED_RESPONSE,
-    BodyChunk,
     Done,
     Event,
     Invocation,
@@ -402,7 +401,7 @@ class ServiceInvocation(Invocation):
             self._emit(Done("failure"))
 
     def _emit(self, event: Event) -> None:
-        if self._ended.is_set() or (isinstance(event, BodyChunk) and self.detached):
+        if self._ended.is_set():
             return
         if isinstance(event, InvocationError) and event.error_type == TRUNCATED_RESPONSE:
             self.broken = True
@@ -595,7 +594,10 @@ class _Sandbox:
                     yield chunk
 
     def _log_output(self, line: bytes) -> None:
-        self.log(line.decode("utf-8", "replace").rstrip("\r"))
+        # A runtime writes a multi-line record as one line, its line feeds turned into CR
+        # (so that CloudWatch keeps it one event): shown here line by line, as CloudWatch does.
+        for part in line.decode("utf-8", "replace").rstrip("\r").split("\r"):
+            self.log(part)
 
 
 class LambdaService:

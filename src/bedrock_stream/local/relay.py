@@ -142,7 +142,7 @@ def relay_stream(
             return Outcome(timed_out.status, str(exc))
         exchange.abort()
         return Outcome(exchange.status or 0, f"stream cut: {exc}", sent)
-    except Exception:  # ClientGone, or a head h11 refuses: nobody takes the events now
+    except BaseException:  # ClientGone, or a head h11 refuses: nobody takes the events now
         invocation.detach()
         raise
     raise AssertionError("unreachable: the events end with Done")  # pragma: no cover
@@ -186,7 +186,10 @@ def _timed(
     """Yield the events; TimeoutError past ``deadline`` or after ``idle`` quiet seconds.
 
     While no event comes, the client's connection is checked twice a second: a client
-    that left raises :class:`ClientGone` at once, not at the next write.
+    that reset it, or closed it once the response had started, raises :class:`ClientGone`
+    at once, not at the next write. One that closed before (a half-close, or a client
+    that left then: TCP cannot tell them apart) is answered, and noticed at the first
+    write that fails (see :meth:`~bedrock_stream.local.http_server.Exchange.peer_closed`).
     """
     quiet_since = time.monotonic()
     while True:

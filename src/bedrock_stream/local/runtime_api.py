@@ -248,7 +248,7 @@ class Invocation:
         """Record an event for the invoker (used by the server); never waits."""
         with self._changed:
             if isinstance(event, BodyChunk):
-                if self._abandoned:
+                if self._abandoned or self._finished:
                     return
                 self._buffered += len(event.data)
             elif isinstance(event, Done):
@@ -268,10 +268,7 @@ class Invocation:
             while self._buffered >= self.stream_buffer:
                 if self._released or self._finished:
                     return
-                if self._abandoned:
-                    self._drop_body()
-                    return
-                self._changed.wait()
+                self._changed.wait()  # detach() empties the buffer and wakes us
 
     def _release(self) -> None:
         """Stop :meth:`wait_for_room` from waiting, now and later (the server is closing)."""

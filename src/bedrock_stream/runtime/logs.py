@@ -80,12 +80,12 @@ def _write_line(message: str) -> None:
         sys.stdout.write(line)
         sys.stdout.flush()
     except Exception:  # the handler closed or replaced sys.stdout: the loop must go on
-        import contextlib
-
         data = line.encode("utf-8", "backslashreplace")
-        with contextlib.suppress(OSError):
+        try:
             while data:
                 data = data[os.write(1, data) :]
+        except OSError:
+            pass  # nowhere left to log to
 
 
 def log_error(error: dict[str, Any]) -> None:

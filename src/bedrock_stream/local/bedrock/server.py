@@ -295,7 +295,8 @@ class BedrockEmulator:
         deadline = None if seconds is None else time.monotonic() + seconds
         while deadline is None or time.monotonic() < deadline:
             wait = _POLL if deadline is None else min(_POLL, max(deadline - time.monotonic(), 0))
-            if self._closing.wait(wait) or exchange.peer_closed():
+            # The SDKs never half-close: a close is a client that left, and ends the stall.
+            if self._closing.wait(wait) or exchange.peer_closed(half_close=False):
                 return False
         return True
 
