@@ -22,6 +22,10 @@ token = st.text(
 )
 value = st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), max_size=40)
 bodies = st.lists(st.binary(max_size=200), max_size=10)
+writes = st.lists(  # small chunks are copied into one part, large ones never
+    st.one_of(st.binary(max_size=200), st.binary(min_size=wire.SMALL, max_size=wire.SMALL + 64)),
+    max_size=6,
+)
 _RESERVED = {"content-length", "transfer-encoding", "connection", "date", "server", "host"}
 _FRAMING = {"transfer-encoding", "content-length"}  # never valid as trailer fields
 
@@ -54,14 +58,18 @@ def _h11_parse_request(data: bytes) -> Any:
             raise AssertionError(event)
 
 
-@given(chunks=bodies, trailers=trailer_fields)
+@given(chunks=writes, trailers=trailer_fields)
 def test_chunked_request_is_read_back_by_h11(
     chunks: list[bytes], trailers: list[tuple[str, str]]
 ) -> None:
-    parts = [wire.request_head("POST", "/r", [("Host", "x"), ("Transfer-Encoding", "chunked")])]
-    for data in chunks:
-        if data:
-            parts += wire.chunk(data)
+    # wire.frame is what StreamingSink sends: one write's chunks, empty ones included.
+    parts: list[bytes | memoryview] = [
+        wire.request_head("POST", "/r", [("Host", "x"), ("Transfer-Encoding", "chunked")])
+    ]
+    size = wire.frame(chunks, parts)
+    assert size == sum(map(len, parts[1:]))
+    large = [data for data in chunks if len(data) >= wire.SMALL]
+    assert all(any(part is data for part in parts) for data in large)  # never copied
     parts.append(wire.last_chunk(trailers))
     _, body, got = _h11_parse_request(b"".join(parts))
     assert body == b"".join(chunks)
@@ -71,9 +79,14 @@ def test_chunked_request_is_read_back_by_h11(
 @given(chunks=bodies)
 def test_a_chunk_never_ends_the_body_early(chunks: list[bytes]) -> None:
     evil = [c + b"\r\n0\r\n\r\n" for c in chunks]
-    parts = [wire.request_head("POST", "/r", [("Host", "x"), ("Transfer-Encoding", "chunked")])]
-    for data in evil:
-        parts += wire.chunk(data)
+    parts: list[bytes | memoryview] = [
+        wire.request_head("POST", "/r", [("Host", "x"), ("Transfer-Encoding", "chunked")])
+    ]
+    for data in evil:  # one write each, as the hot path sends a small one
+        if len(data) < wire.SMALL:
+            parts.append(wire.small_chunk(data))
+        else:
+            wire.frame([data], parts)
     parts.append(wire.last_chunk())
     assert _h11_parse_request(b"".join(parts))[1] == b"".join(evil)
 

@@ -47,8 +47,8 @@ HIGH_WATER = 256 * 1024
 """Bytes that may wait for the writer before ``write`` blocks."""
 PACED = 0.001
 """Seconds the writer must have been idle before a token is sent from the handler's thread."""
-SMALL = 4096
-"""Chunks below this size are framed by copying into one ``bytes``; larger ones never are."""
+SMALL = wire.SMALL
+_SMALL_CHUNK = wire.SMALL_CHUNK
 _IOV_MAX = 1024
 _TRAILER = "Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body"
 
@@ -57,24 +57,6 @@ class DeadlineGuardExceeded(Exception):
     """The invocation reached its deadline guard: the stream is ended with a timeout error."""
 
     error_type = "Function.DeadlineGuard"
-
-
-def _frame(chunks: tuple[bytes, ...], parts: list[Part]) -> int:
-    """Append the chunked framing of ``chunks`` to ``parts``; return the bytes added."""
-    size = 0
-    for data in chunks:
-        n = len(data)
-        if not n:
-            continue
-        if n < SMALL:
-            framed = b"%x\r\n%b\r\n" % (n, data)
-            parts.append(framed)
-            size += len(framed)
-        else:
-            head = b"%x\r\n" % n
-            parts += (head, data, wire.CRLF)
-            size += len(head) + n + 2
-    return size
 
 
 def _send_all(sock: socket.socket, parts: list[Part]) -> int:
@@ -173,7 +155,7 @@ class StreamingSink:
         if len(chunks) == 1 and len(chunks[0]) < SMALL and self._writer is not None:
             data = chunks[0]  # the hot path: one token while the writer runs
             if data:
-                framed = b"%x\r\n%b\r\n" % (len(data), data)
+                framed = _SMALL_CHUNK % (len(data), data)  # wire.small_chunk, inline
                 if (
                     self._idle
                     and time.monotonic() - self._idle_since >= PACED
@@ -190,10 +172,10 @@ class StreamingSink:
             if self.content_type is None:
                 raise RuntimeError("write() before start()")
             parts.append(self._open())
-            _frame(chunks, parts)
+            wire.frame(chunks, parts)
             self._send_inline(parts)
             return
-        if not _frame(chunks, parts):
+        if not wire.frame(chunks, parts):
             return
         self._queue.extend(parts)
         self._added += sum(map(len, parts))
