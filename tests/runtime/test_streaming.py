@@ -415,9 +415,9 @@ def test_chunks_are_not_copied(harness: Any, monkeypatch: pytest.MonkeyPatch) ->
     seen: list[int] = []
     real = stream._send_all
 
-    def spy(sock: Any, parts: list[Any]) -> int:
+    def spy(sock: Any, parts: list[Any]) -> None:
         seen.extend(id(p) for p in parts)
-        return real(sock, parts)
+        real(sock, parts)
 
     monkeypatch.setattr(stream, "_send_all", spy)
     first, second = b"q" * 1_000_000, b"r" * 70_000
@@ -441,13 +441,13 @@ def test_chunks_written_while_a_write_is_in_flight_go_out_together(
     release = threading.Event()
     real = stream._send_all
 
-    def slow(sock: Any, parts: list[Any]) -> int:
+    def slow(sock: Any, parts: list[Any]) -> None:
         if threading.current_thread() is not threading.main_thread():
             batches.append(len(parts))
             if len(batches) == 1:
                 in_flight.set()
                 release.wait(10)
-        return real(sock, parts)
+        real(sock, parts)
 
     monkeypatch.setattr(stream, "_send_all", slow)
 
@@ -499,10 +499,10 @@ def test_tokens_of_a_paced_stream_are_sent_from_the_handlers_thread(
     writer_batches: list[int] = []
     real = stream._send_all
 
-    def spy(sock: Any, parts: list[Any]) -> int:
+    def spy(sock: Any, parts: list[Any]) -> None:
         if threading.current_thread() is not threading.main_thread():
             writer_batches.append(len(parts))
-        return real(sock, parts)
+        real(sock, parts)
 
     monkeypatch.setattr(stream, "_send_all", spy)
 

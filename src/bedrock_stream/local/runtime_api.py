@@ -407,7 +407,6 @@ class RuntimeAPIServer:
         self._lock = threading.Lock()
         self._init_errors: queue.Queue[InitError] = queue.Queue()
         self._closing = False
-        self.restore_next_calls = 0
 
     # -- lifecycle ------------------------------------------------------------
 
@@ -506,7 +505,6 @@ class RuntimeAPIServer:
                 _accepted(exchange)
             elif method == "GET" and target == f"{_PREFIX}/restore/next":
                 exchange.read_body()
-                self.restore_next_calls += 1
                 exchange.respond(200, [("Content-Type", "application/json")])
             elif method == "POST" and target.startswith(f"{_PREFIX}/invocation/"):
                 request_id, _, action = target[len(f"{_PREFIX}/invocation/") :].partition("/")

@@ -59,20 +59,18 @@ class DeadlineGuardExceeded(Exception):
     error_type = "Function.DeadlineGuard"
 
 
-def _send_all(sock: socket.socket, parts: list[Part]) -> int:
-    """Send every part with ``sendmsg`` (partial sends resumed); return the system calls made.
+def _send_all(sock: socket.socket, parts: list[Part]) -> None:
+    """Send every part with ``sendmsg``, partial sends resumed.
 
     Small parts only (a batch of tokens) are joined first: one copy at C speed costs
     less than an iovec per token and this function's bookkeeping for each of them.
     """
     if len(parts) > 1 and max(map(len, parts)) < SMALL:
         parts = [b"".join(parts)]
-    calls = 0
     index = 0
     while index < len(parts):
         batch = parts[index : index + _IOV_MAX]
         sent = sock.sendmsg(batch)
-        calls += 1
         for part in batch:
             n = len(part)
             if sent >= n:
@@ -82,7 +80,6 @@ def _send_all(sock: socket.socket, parts: list[Part]) -> int:
                 if sent:
                     parts[index] = memoryview(part)[sent:]
                 break
-    return calls
 
 
 class StreamingSink:
@@ -123,7 +120,6 @@ class StreamingSink:
         self._stopping = False
         self._finished = False  # finish() or close() was called: no more writes
         self._writer: threading.Thread | None = None
-        self.syscalls = 0
         self.peak_pending = 0
 
     @property
@@ -203,7 +199,6 @@ class StreamingSink:
                 sent = sock.send(framed)
             except OSError as exc:
                 raise self._fail(exc) from exc
-            self.syscalls += 1
             self._idle_since = time.monotonic()
         if sent < len(framed):  # the socket's buffer is full: the writer sends the rest
             rest = memoryview(framed)[sent:]
@@ -309,7 +304,7 @@ class StreamingSink:
     def _send_inline(self, parts: list[Part]) -> None:
         assert self._sock is not None
         try:
-            self.syscalls += _send_all(self._sock, parts)
+            _send_all(self._sock, parts)
         except OSError as exc:
             raise self._fail(exc) from exc
 
@@ -342,7 +337,7 @@ class StreamingSink:
                 self._busy = True
             size = sum(map(len, batch))
             try:
-                calls = _send_all(sock, batch)
+                _send_all(sock, batch)
             except OSError as exc:
                 with cond:
                     self._fail(exc)
@@ -350,7 +345,6 @@ class StreamingSink:
                     cond.notify_all()
                 return
             with cond:
-                self.syscalls += calls
                 # The peak is reached just before a batch's bytes are counted out.
                 self.peak_pending = max(self.peak_pending, self._added - self._sent)
                 self._sent += size
