@@ -77,6 +77,7 @@ _OUT_OF_DESCRIPTORS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errn
 _BACKOFF = (0.01, 1.0)
 """Seconds the acceptor pauses after a failed accept: the first pause, and the longest."""
 _DRAIN_SECONDS = 2.0
+_TURN_AWAY_READS = 16
 _LINGER_SECONDS = 5.0
 _LINGER_BYTES = 64 * 1024 * 1024
 _INTERNAL = "Internal server error"
@@ -528,8 +529,9 @@ class HTTPServer:
             sock.setblocking(False)
             sock.send(self._answer(503, message, [("Retry-After", "1")]))
             sock.shutdown(socket.SHUT_WR)
-            while sock.recv(_READ_SIZE):
-                pass
+            for _ in range(_TURN_AWAY_READS):  # what has arrived, never a stream's worth
+                if not sock.recv(_READ_SIZE):
+                    break
         sock.close()
 
     def _serve(self, sock: socket.socket, client: str) -> None:

@@ -321,6 +321,9 @@ class ServiceInvocation(Invocation):
     happens to the process: the Runtime API emits them straight into it (no relay
     thread), and the sandbox's supervisor adds the failures the Runtime API cannot see.
     Nothing is emitted after ``Done``, and after :meth:`detach` body chunks are dropped.
+    A detached invocation's function runs to completion, as on AWS, its end logged, unless
+    the service was made with ``close_on_disconnect``: then its response stream is closed
+    (the runtime's connection is reset) and its sandbox discarded.
     """
 
     def __init__(
@@ -366,15 +369,6 @@ class ServiceInvocation(Invocation):
     def ended(self) -> bool:
         """Whether ``Done`` has been emitted."""
         return self._ended.is_set()
-
-    def detach(self) -> None:
-        """Say the client went away: no more body chunks are kept, and the end is logged.
-
-        The function runs to completion, as on AWS, unless the service was made with
-        ``close_on_disconnect``: then its response stream is closed (the runtime's
-        connection is reset) and its sandbox discarded.
-        """
-        super().detach()
 
     def next_headers(self) -> list[tuple[str, str]]:
         """Return the ``/next`` headers, the deadline counted from now.
