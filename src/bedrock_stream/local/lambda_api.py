@@ -24,7 +24,6 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from bedrock_stream.bedrock.eventstream import encode_message
 from bedrock_stream.local.http_server import (
     BodyTooLarge,
     ClientGone,
@@ -40,6 +39,7 @@ from bedrock_stream.local.runtime_api import (
     InvocationError,
     ResponseStarted,
 )
+from bedrock_stream.protocol.eventstream import encode_message
 
 if TYPE_CHECKING:
     from collections.abc import Collection

@@ -1,0 +1,12 @@
+"""The wire protocols bedrock-stream speaks, without I/O: events in, bytes out.
+
+:mod:`.http1` frames the runtime's HTTP/1.1 requests and parses the Runtime API's answers;
+:mod:`.runtime_api` names the Lambda Runtime API's paths and fields, encodes and decodes the
+``/next`` headers and holds the invocation state machine; :mod:`.diagnostic` is an error
+report as both sides see it (JSON body, stream trailers); :mod:`.eventstream` encodes AWS
+event-stream frames.
+
+The standard library only, and nothing else from bedrock_stream: :mod:`bedrock_stream.runtime`
+(inside Lambda) and :mod:`bedrock_stream.local` (the emulators) both import this package and
+neither imports the other. Importing the package imports none of its modules.
+"""

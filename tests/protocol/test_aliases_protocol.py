@@ -1,0 +1,19 @@
+"""Old module paths and names of the protocol layer are the very objects of their new homes."""
+
+from __future__ import annotations
+
+import pytest
+
+from bedrock_stream.bedrock import eventstream as old_eventstream
+from bedrock_stream.protocol import eventstream, http1
+from bedrock_stream.runtime import wire
+
+
+@pytest.mark.parametrize("name", wire.__all__)
+def test_runtime_wire_is_protocol_http1(name: str) -> None:
+    assert getattr(wire, name) is getattr(http1, name)
+
+
+@pytest.mark.parametrize("name", old_eventstream.__all__)
+def test_bedrock_eventstream_is_protocol_eventstream(name: str) -> None:
+    assert getattr(old_eventstream, name) is getattr(eventstream, name)
