@@ -17,3 +17,21 @@ def test_runtime_wire_is_protocol_http1(name: str) -> None:
 @pytest.mark.parametrize("name", old_eventstream.__all__)
 def test_bedrock_eventstream_is_protocol_eventstream(name: str) -> None:
     assert getattr(old_eventstream, name) is getattr(eventstream, name)
+
+
+def test_runtime_client_invocation_is_next_invocation() -> None:
+    from bedrock_stream.protocol.runtime_api import NextInvocation
+    from bedrock_stream.runtime import client
+
+    assert client.Invocation is NextInvocation
+    assert client.NextInvocation is NextInvocation
+
+
+def test_runtime_diagnostic_names_are_the_protocols() -> None:
+    from bedrock_stream.protocol import diagnostic, runtime_api
+    from bedrock_stream.runtime import diagnostic as runtime_diagnostic
+
+    assert runtime_diagnostic.TRAILER_BUDGET == diagnostic.TRAILER_BUDGET
+    assert runtime_diagnostic.Diagnostic is diagnostic.Diagnostic
+    assert runtime_diagnostic.ERROR_TYPE is runtime_api.ERROR_TYPE
+    assert runtime_diagnostic.ERROR_BODY is runtime_api.ERROR_BODY

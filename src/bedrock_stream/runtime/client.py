@@ -1,58 +1,25 @@
-"""A small blocking client for the Lambda Runtime API (stdlib sockets, framing in :mod:`.wire`)."""
+"""A small blocking client for the Lambda Runtime API, over stdlib sockets.
+
+Framing, paths and field names are :mod:`bedrock_stream.protocol`'s.
+"""
 
 from __future__ import annotations
 
 import socket
 import time
 
-from bedrock_stream.runtime import wire
+from bedrock_stream.protocol import http1
+from bedrock_stream.protocol import runtime_api as names
+from bedrock_stream.protocol.runtime_api import NextInvocation
 
-__all__ = ["Invocation", "RuntimeAPI", "RuntimeAPIError"]
+__all__ = ["Invocation", "NextInvocation", "RuntimeAPI", "RuntimeAPIError"]
 
-_PREFIX = "/2018-06-01/runtime"
+Invocation = NextInvocation
+"""Former name of :class:`~bedrock_stream.protocol.runtime_api.NextInvocation`."""
 
 
 class RuntimeAPIError(ConnectionError):
     """The Runtime API could not be reached, dropped the connection, or refused a request."""
-
-
-class Invocation:
-    """One invocation as ``/next`` handed it out."""
-
-    __slots__ = (
-        "body",
-        "client_context",
-        "cognito_identity",
-        "content_type",
-        "deadline_ms",
-        "function_arn",
-        "request_id",
-        "tenant_id",
-        "trace_id",
-    )
-
-    def __init__(
-        self,
-        *,
-        request_id: str,
-        deadline_ms: int,
-        function_arn: str | None,
-        trace_id: str | None,
-        client_context: str | None,
-        cognito_identity: str | None,
-        tenant_id: str | None,
-        content_type: str | None,
-        body: bytes,
-    ) -> None:
-        self.request_id = request_id
-        self.deadline_ms = deadline_ms
-        self.function_arn = function_arn
-        self.trace_id = trace_id
-        self.client_context = client_context
-        self.cognito_identity = cognito_identity
-        self.tenant_id = tenant_id
-        self.content_type = content_type
-        self.body = body
 
 
 def _user_agent() -> str:
@@ -129,7 +96,7 @@ class RuntimeAPI:
 
     def head(self, method: str, path: str, headers: list[tuple[str, str]]) -> bytes:
         """Build a request head for ``path`` with the Host and User-Agent fields."""
-        return wire.request_head(
+        return http1.request_head(
             method,
             path,
             [("Host", self.address), ("User-Agent", self.user_agent), *headers],
@@ -137,7 +104,7 @@ class RuntimeAPI:
 
     def request(
         self, method: str, path: str, headers: list[tuple[str, str]], body: bytes = b""
-    ) -> wire.Response:
+    ) -> http1.Response:
         """Send one request and read its response; one reconnect if the kept-alive socket died."""
         if method == "POST" or body:
             headers = [*headers, ("Content-Length", str(len(body)))]
@@ -151,7 +118,7 @@ class RuntimeAPI:
                 if len(body) >= 65536:
                     sock.sendall(body)
                 response = read_response(sock)
-            except (OSError, wire.WireError) as exc:
+            except (OSError, http1.WireError) as exc:
                 sock.close()
                 if retry and reused:
                     continue
@@ -165,25 +132,14 @@ class RuntimeAPI:
 
     # -- the Runtime API ---------------------------------------------------------------
 
-    def next(self) -> Invocation:
+    def next(self) -> NextInvocation:
         """Long-poll ``/invocation/next`` (no timeout)."""
-        response = self.request("GET", f"{_PREFIX}/invocation/next", [])
+        response = self.request("GET", names.NEXT, [])
         if response.status != 200:
             raise RuntimeAPIError(f"/next answered {response.status}: {response.body[:200]!r}")
-        h = response.headers
-        return Invocation(
-            request_id=h.get("lambda-runtime-aws-request-id", ""),
-            deadline_ms=int(h.get("lambda-runtime-deadline-ms") or 0),
-            function_arn=h.get("lambda-runtime-invoked-function-arn"),
-            trace_id=h.get("lambda-runtime-trace-id"),
-            client_context=h.get("lambda-runtime-client-context"),
-            cognito_identity=h.get("lambda-runtime-cognito-identity"),
-            tenant_id=h.get("lambda-runtime-aws-tenant-id"),
-            content_type=h.get("content-type"),
-            body=response.body,
-        )
+        return names.decode_next(response.headers, response.body)
 
-    def _expect(self, response: wire.Response, status: int, what: str) -> None:
+    def _expect(self, response: http1.Response, status: int, what: str) -> None:
         if response.status != status:
             raise RuntimeAPIError(
                 f"{what} answered {response.status} (expected {status}): {response.body[:500]!r}"
@@ -191,47 +147,43 @@ class RuntimeAPI:
 
     def post_response(self, request_id: str, body: bytes, content_type: str) -> None:
         """Post a buffered ``/response``."""
-        path = f"{_PREFIX}/invocation/{request_id}/response"
-        response = self.request("POST", path, [("Content-Type", content_type)], body)
+        path = names.response_path(request_id)
+        response = self.request("POST", path, [(names.CONTENT_TYPE, content_type)], body)
         self._expect(response, 202, "/response")
 
     def post_error(self, request_id: str, error_json: str, error_type: str, xray: str) -> None:
         """Post ``/error`` with the error type header and awslambdaric's X-Ray cause header."""
-        headers = [
-            ("Content-Type", "application/json"),
-            ("Lambda-Runtime-Function-Error-Type", error_type),
-        ]
+        headers = _error_headers(error_type)
         if xray:
-            headers.append(("Lambda-Runtime-Function-XRay-Error-Cause", xray))
-        path = f"{_PREFIX}/invocation/{request_id}/error"
+            headers.append((names.XRAY_ERROR_CAUSE, xray))
+        path = names.error_path(request_id)
         self._expect(self.request("POST", path, headers, error_json.encode()), 202, "/error")
 
     def post_init_error(self, error_json: str, error_type: str) -> None:
         """Post ``/init/error``."""
-        headers = [
-            ("Content-Type", "application/json"),
-            ("Lambda-Runtime-Function-Error-Type", error_type),
-        ]
-        response = self.request("POST", f"{_PREFIX}/init/error", headers, error_json.encode())
+        headers = _error_headers(error_type)
+        response = self.request("POST", names.INIT_ERROR, headers, error_json.encode())
         self._expect(response, 202, "/init/error")
 
     def restore_next(self) -> None:
         """SnapStart: ``/restore/next`` returns once the snapshot was restored."""
-        self._expect(self.request("GET", f"{_PREFIX}/restore/next", []), 200, "/restore/next")
+        self._expect(self.request("GET", names.RESTORE_NEXT, []), 200, "/restore/next")
 
     def post_restore_error(self, error_json: str, error_type: str) -> None:
         """SnapStart: ``/restore/error`` after an after-restore hook failed."""
-        headers = [
-            ("Content-Type", "application/json"),
-            ("Lambda-Runtime-Function-Error-Type", error_type),
-        ]
-        response = self.request("POST", f"{_PREFIX}/restore/error", headers, error_json.encode())
+        headers = _error_headers(error_type)
+        response = self.request("POST", names.RESTORE_ERROR, headers, error_json.encode())
         self._expect(response, 202, "/restore/error")
 
 
-def read_response(sock: socket.socket) -> wire.Response:
+def _error_headers(error_type: str) -> list[tuple[str, str]]:
+    """Return the head fields of an error report: a JSON body and its type."""
+    return [(names.CONTENT_TYPE, "application/json"), (names.ERROR_TYPE, error_type)]
+
+
+def read_response(sock: socket.socket) -> http1.Response:
     """Read one response from a blocking socket."""
-    parser = wire.ResponseParser()
+    parser = http1.ResponseParser()
     while True:
         response = parser.feed(sock.recv(65536))
         if response is not None:

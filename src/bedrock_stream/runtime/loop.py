@@ -6,17 +6,16 @@ import os
 import sys
 
 from bedrock_stream.runtime import logs
-from bedrock_stream.runtime.client import Invocation, RuntimeAPI, RuntimeAPIError
+from bedrock_stream.runtime.client import NextInvocation, RuntimeAPI, RuntimeAPIError
 from bedrock_stream.runtime.context import LambdaContext
-from bedrock_stream.runtime.diagnostic import Fault, from_exception, type_field
+from bedrock_stream.runtime.diagnostic import Fault, error_trailers, from_exception, to_body
 from bedrock_stream.runtime.marshal import (
     MarshalError,
     UnmarshalError,
     marshal_response,
-    to_json,
     unmarshal_request,
 )
-from bedrock_stream.runtime.stream import DeadlineGuardExceeded, StreamingSink
+from bedrock_stream.runtime.stream import StreamingSink
 from bedrock_stream.sink import attach_sink, detach_sink
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: the cold path does not import typing
@@ -67,7 +66,7 @@ class Runtime:
                 sys.exit(1)
             self.invoke(invocation)
 
-    def invoke(self, invocation: Invocation) -> None:
+    def invoke(self, invocation: NextInvocation) -> None:
         """Run the handler for one invocation and report its outcome; never raises."""
         request_id = invocation.request_id
         logs.current_request(request_id, invocation.tenant_id)
@@ -91,7 +90,7 @@ class Runtime:
             if sink is not None:
                 sink.close()
 
-    def _run(self, invocation: Invocation, sink: StreamingSink | None) -> None:
+    def _run(self, invocation: NextInvocation, sink: StreamingSink | None) -> None:
         request_id = invocation.request_id
         try:
             context = _context(invocation)
@@ -128,13 +127,8 @@ class Runtime:
             self._post_error(request_id, exc)
             return
         original: BaseException = exc.error if isinstance(exc, MidStreamError) else exc
-        from bedrock_stream.runtime.diagnostic import error_trailers, make_error
-
-        if isinstance(original, DeadlineGuardExceeded):
-            error = make_error(str(original), original.error_type, None, request_id)
-        else:
-            error, _ = from_exception(original, request_id)
-        logs.log_error(error)
+        error, _ = from_exception(original, request_id)
+        logs.log_error(error.to_object())
         self._finish(sink, error_trailers(error))
 
     def _finish(self, sink: StreamingSink, trailers: list[tuple[str, str]] | None = None) -> None:
@@ -145,14 +139,12 @@ class Runtime:
     def _post_error(self, request_id: str, exc: BaseException) -> None:
         if isinstance(exc, UnmarshalError):
             exc = Fault("Runtime.UnmarshalError", str(exc))
-        elif isinstance(exc, DeadlineGuardExceeded):
-            exc = Fault(exc.error_type, str(exc))
         error, xray = from_exception(exc, request_id)
-        logs.log_error(error)
-        self.api.post_error(request_id, to_json(error), type_field(error), xray)
+        logs.log_error(error.to_object())
+        self.api.post_error(request_id, to_body(error), error.type_field(), xray)
 
 
-def _context(invocation: Invocation) -> LambdaContext:
+def _context(invocation: NextInvocation) -> LambdaContext:
     import json
 
     def parse(text: str | None, what: str) -> Any:
@@ -178,9 +170,9 @@ def _context(invocation: Invocation) -> LambdaContext:
 def _init_failed(api: RuntimeAPI, exc: BaseException) -> NoReturn:
     error, _ = from_exception(exc)
     _log("WARNING: the function failed to initialize (unhandled exception during init)")
-    logs.log_error(error)
+    logs.log_error(error.to_object())
     try:
-        api.post_init_error(to_json(error), type_field(error))
+        api.post_init_error(to_body(error), error.type_field())
     except RuntimeAPIError as post_exc:
         _log(f"FATAL: {post_exc}")
     sys.exit(1)
@@ -205,16 +197,16 @@ def _snapstart(api: RuntimeAPI) -> None:
         api.restore_next()
     except Exception as exc:
         error, _ = from_exception(exc)
-        logs.log_error(error)
-        api.post_init_error(to_json(error), "Runtime.BeforeSnapshotError")
+        logs.log_error(error.to_object())
+        api.post_init_error(to_body(error), "Runtime.BeforeSnapshotError")
         sys.exit(64)
     try:
         for func, args, kwargs in after:
             func(*args, **kwargs)
     except Exception as exc:
         error, _ = from_exception(exc)
-        logs.log_error(error)
-        api.post_restore_error(to_json(error), "Runtime.AfterRestoreError")
+        logs.log_error(error.to_object())
+        api.post_restore_error(to_body(error), "Runtime.AfterRestoreError")
         sys.exit(65)
 
 

@@ -15,7 +15,14 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["MarshalError", "UnmarshalError", "marshal_response", "to_json", "unmarshal_request"]
+__all__ = [
+    "MarshalError",
+    "UnmarshalError",
+    "ensure_ascii",
+    "marshal_response",
+    "to_json",
+    "unmarshal_request",
+]
 
 _UTF8_RUNTIMES = frozenset(
     {
@@ -35,7 +42,8 @@ class UnmarshalError(Exception):
     """The event is not valid JSON (``Runtime.UnmarshalError``)."""
 
 
-def _ensure_ascii() -> bool:
+def ensure_ascii() -> bool:
+    """Return whether JSON escapes non-ASCII here (all but the python3.12+ managed runtimes)."""
     return os.environ.get("AWS_EXECUTION_ENV") not in _UTF8_RUNTIMES
 
 
@@ -61,7 +69,7 @@ def to_json(obj: Any) -> str:
             return f"{marker}{len(decimals) - 1}\0"
         raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
-    text = json.dumps(obj, ensure_ascii=_ensure_ascii(), allow_nan=True, default=default)
+    text = json.dumps(obj, ensure_ascii=ensure_ascii(), allow_nan=True, default=default)
     if decimals:
         # Each Decimal went through as a unique marker string; put its exact text back.
         quoted = json.dumps(marker)[:-1]

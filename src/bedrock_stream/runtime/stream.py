@@ -21,6 +21,11 @@ replaced (``append`` and the writer's slice-and-delete are each atomic), and eac
 counter has a single writer: ``_added`` the handler's thread (its writes are
 serialized, see :mod:`bedrock_stream.sink`), ``_sent`` the writer thread. A write once the
 response is finished (from a thread the handler left running) raises before touching either.
+
+The response moves through the protocol's invocation states
+(:data:`~bedrock_stream.protocol.runtime_api.TRANSITIONS`): ``dispatched`` until the head
+is sent, ``responding`` until :meth:`StreamingSink.finish`, then ``done``. The state is
+checked when the head goes out and when the body ends, never per chunk.
 """
 
 from __future__ import annotations
@@ -30,8 +35,18 @@ import socket
 import threading
 import time
 
-from bedrock_stream.runtime import wire
+from bedrock_stream.protocol import http1
+from bedrock_stream.protocol.runtime_api import (
+    RESPONSE_MODE,
+    STREAM_TRAILERS,
+    STREAMING,
+    InvocationState,
+    Step,
+    advance,
+    response_path,
+)
 from bedrock_stream.runtime.client import RuntimeAPIError, read_response
+from bedrock_stream.runtime.diagnostic import Fault
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: the cold path does not import typing
 if TYPE_CHECKING:
@@ -47,16 +62,21 @@ HIGH_WATER = 256 * 1024
 """Bytes that may wait for the writer before ``write`` blocks."""
 PACED = 0.001
 """Seconds the writer must have been idle before a token is sent from the handler's thread."""
-SMALL = wire.SMALL
-_SMALL_CHUNK = wire.SMALL_CHUNK
+SMALL = http1.SMALL
+_SMALL_CHUNK = http1.SMALL_CHUNK
 _IOV_MAX = 1024
-_TRAILER = "Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body"
+_DISPATCHED = InvocationState.DISPATCHED
 
 
-class DeadlineGuardExceeded(Exception):
-    """The invocation reached its deadline guard: the stream is ended with a timeout error."""
+class DeadlineGuardExceeded(Fault):
+    """The invocation reached its deadline guard: the stream is ended with a timeout error.
 
-    error_type = "Function.DeadlineGuard"
+    A :class:`~bedrock_stream.runtime.diagnostic.Fault` of type ``Function.DeadlineGuard``,
+    reported like any other.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__("Function.DeadlineGuard", message)
 
 
 def _send_all(sock: socket.socket, parts: list[Part]) -> None:
@@ -107,7 +127,8 @@ class StreamingSink:
         self._deadline_ms = deadline_ms
         self._guard_at_ms = guard_at_ms
         self.content_type: str | None = None
-        self.sent_head = False
+        self.state = _DISPATCHED
+        """Where the response is: ``dispatched`` (no byte sent), ``responding``, ``done``."""
         self.error: BaseException | None = None
         self._sock: socket.socket | None = None
         self._cond = threading.Condition(threading.Lock())
@@ -121,6 +142,11 @@ class StreamingSink:
         self._finished = False  # finish() or close() was called: no more writes
         self._writer: threading.Thread | None = None
         self.peak_pending = 0
+
+    @property
+    def sent_head(self) -> bool:
+        """Whether the request head went out: the answer is a stream, not ``/error``."""
+        return self.state is not _DISPATCHED
 
     @property
     def started(self) -> bool:
@@ -151,7 +177,7 @@ class StreamingSink:
         if len(chunks) == 1 and len(chunks[0]) < SMALL and self._writer is not None:
             data = chunks[0]  # the hot path: one token while the writer runs
             if data:
-                framed = _SMALL_CHUNK % (len(data), data)  # wire.small_chunk, inline
+                framed = _SMALL_CHUNK % (len(data), data)  # http1.small_chunk, inline
                 if (
                     self._idle
                     and time.monotonic() - self._idle_since >= PACED
@@ -164,14 +190,14 @@ class StreamingSink:
                     self._kick()
             return
         parts: list[Part] = []
-        if not self.sent_head:
+        if self.state is _DISPATCHED:  # not sent_head: no property call on this path
             if self.content_type is None:
                 raise RuntimeError("write() before start()")
             parts.append(self._open())
-            wire.frame(chunks, parts)
+            http1.frame(chunks, parts)
             self._send_inline(parts)
             return
-        if not wire.frame(chunks, parts):
+        if not http1.frame(chunks, parts):
             return
         self._queue.extend(parts)
         self._added += sum(map(len, parts))
@@ -234,11 +260,12 @@ class StreamingSink:
                 raise self.error
             sock = self._sock
             assert sock is not None
+            self.state = advance(self.state, Step.END)
             try:
-                _send_all(sock, [wire.last_chunk(trailers)])
+                _send_all(sock, [http1.last_chunk(trailers)])
                 sock.settimeout(self._timeout())
                 response = read_response(sock)
-            except (OSError, wire.WireError) as exc:
+            except (OSError, http1.WireError) as exc:
                 raise self._fail(exc) from exc
             return response.status
         finally:
@@ -267,14 +294,15 @@ class StreamingSink:
     def _open(self) -> bytes:
         """Return the request head and take the connection; nothing is sent yet."""
         assert self.content_type is not None
+        state = advance(self.state, Step.RESPOND)  # raises if the response was sent already
         head = self._api.head(  # raises WireError for a content type that breaks framing
             "POST",
-            f"/2018-06-01/runtime/invocation/{self.request_id}/response",
+            response_path(self.request_id),
             [
                 ("Content-Type", self.content_type),
-                ("Lambda-Runtime-Function-Response-Mode", "streaming"),
+                (RESPONSE_MODE, STREAMING),
                 ("Transfer-Encoding", "chunked"),
-                ("Trailer", _TRAILER),
+                ("Trailer", STREAM_TRAILERS),
             ],
         )
         try:
@@ -282,7 +310,7 @@ class StreamingSink:
             self._sock.settimeout(self._timeout())
         except OSError as exc:
             raise self._fail(exc) from exc
-        self.sent_head = True
+        self.state = state
         return head
 
     def _timeout(self) -> float:
