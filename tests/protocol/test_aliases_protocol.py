@@ -35,3 +35,31 @@ def test_runtime_diagnostic_names_are_the_protocols() -> None:
     assert runtime_diagnostic.Diagnostic is diagnostic.Diagnostic
     assert runtime_diagnostic.ERROR_TYPE is runtime_api.ERROR_TYPE
     assert runtime_diagnostic.ERROR_BODY is runtime_api.ERROR_BODY
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "STREAM_BUFFER",
+        "TRUNCATED_RESPONSE",
+        "BodyChunk",
+        "Done",
+        "Event",
+        "InitError",
+        "InvocationError",
+        "ResponseStarted",
+        "Result",
+        "Trailers",
+    ],
+)
+def test_local_runtime_api_vocabulary_is_local_invocations(name: str) -> None:
+    from bedrock_stream.local import invocation, runtime_api
+
+    assert getattr(runtime_api, name) is getattr(invocation, name)
+
+
+def test_local_runtime_api_invocation_is_invocation_record() -> None:
+    from bedrock_stream.local import invocation, runtime_api
+
+    assert runtime_api.Invocation is invocation.InvocationRecord
+    assert runtime_api.InvocationRecord is invocation.InvocationRecord

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from bedrock_stream.local.runtime_api import Event, Result
+    from bedrock_stream.local.invocation import Event, Result
 
 __all__ = ["MAX_EVENT", "FunctionInvocation", "Invoker", "TooManyRequests", "event_too_large"]
 
@@ -34,7 +34,7 @@ class FunctionInvocation(Protocol):
         """Return the next Runtime API event; TimeoutError after ``timeout`` seconds.
 
         Front doors pass ``keep=False``: body chunks are relayed, not retained. A streamed
-        invocation holds at most :data:`~bedrock_stream.local.runtime_api.STREAM_BUFFER`
+        invocation holds at most :data:`~bedrock_stream.local.invocation.STREAM_BUFFER`
         body bytes for its caller; the function's writes wait until they are taken.
         """
         ...

@@ -31,14 +31,14 @@ from bedrock_stream.local.http_server import (
     HTTPServer,
     HTTPService,
 )
-from bedrock_stream.local.invoker import MAX_EVENT, TooManyRequests, event_too_large
-from bedrock_stream.local.runtime_api import (
+from bedrock_stream.local.invocation import (
     BodyChunk,
     Done,
     Event,
     InvocationError,
     ResponseStarted,
 )
+from bedrock_stream.local.invoker import MAX_EVENT, TooManyRequests, event_too_large
 from bedrock_stream.protocol.eventstream import encode_message
 
 if TYPE_CHECKING:

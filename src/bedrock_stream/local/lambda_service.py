@@ -6,7 +6,7 @@ A sandbox stays warm between invocations; a function scales out to ``concurrency
 sandboxes, beyond which :meth:`LambdaService.invoke` raises
 :class:`~bedrock_stream.local.invoker.TooManyRequests`. An invocation yields the Runtime
 API's events; what the Runtime API cannot see is reported as Lambda reports it, an
-:class:`~bedrock_stream.local.runtime_api.InvocationError` then ``Done("failure")``:
+:class:`~bedrock_stream.local.invocation.InvocationError` then ``Done("failure")``:
 
 * past the function's ``Timeout`` (counted from ``/next``, as Lambda counts it; init has
   Lambda's 10 s): ``Sandbox.Timedout``, and the process is killed;
@@ -68,16 +68,17 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from bedrock_stream.local.invoker import TooManyRequests
-from bedrock_stream.local.runtime_api import (
+from bedrock_stream.local.invocation import (
     TRUNCATED_RESPONSE,
     Done,
     Event,
-    Invocation,
     InvocationError,
-    RuntimeAPIServer,
+    InvocationRecord,
 )
+from bedrock_stream.local.invoker import TooManyRequests
+from bedrock_stream.local.runtime_api import RuntimeAPIServer
 from bedrock_stream.local.template import ACCOUNT
+from bedrock_stream.protocol.runtime_api import InvocationState
 
 if TYPE_CHECKING:
     from bedrock_stream.local.bandwidth import Bandwidth
@@ -313,14 +314,14 @@ class _Forker:
                 reply.put(exc)
 
 
-class ServiceInvocation(Invocation):
+class ServiceInvocation(InvocationRecord):
     """An invocation started by :meth:`LambdaService.invoke`.
 
     Its events (:meth:`next_event`, :meth:`events`, :meth:`result`) are those of
-    :class:`~bedrock_stream.local.runtime_api.Invocation`, ending with ``Done`` whatever
-    happens to the process: the Runtime API emits them straight into it (no relay
-    thread), and the sandbox's supervisor adds the failures the Runtime API cannot see.
-    Nothing is emitted after ``Done``, and after :meth:`detach` body chunks are dropped.
+    :class:`~bedrock_stream.local.invocation.InvocationRecord` (and follow its rules),
+    ending with ``Done`` whatever happens to the process: the Runtime API emits them
+    straight into it (no relay thread), and the sandbox's supervisor adds the failures the
+    Runtime API cannot see.
     A detached invocation's function runs to completion, as on AWS, its end logged, unless
     the service was made with ``close_on_disconnect``: then its response stream is closed
     (the runtime's connection is reset) and its sandbox discarded.
@@ -361,14 +362,8 @@ class ServiceInvocation(Invocation):
         self.broken = False
         """Whether the runtime's response connection broke (a crash mid-response): the
         sandbox is then reset rather than reused, as Lambda does after a runtime failure."""
-        self._ended = threading.Event()
         self._emitting = threading.Lock()
         self._on_done = on_done
-
-    @property
-    def ended(self) -> bool:
-        """Whether ``Done`` has been emitted."""
-        return self._ended.is_set()
 
     def next_headers(self) -> list[tuple[str, str]]:
         """Return the ``/next`` headers, the deadline counted from now.
@@ -378,10 +373,6 @@ class ServiceInvocation(Invocation):
         """
         self.deadline_ms = int(time.time() * 1000) + self._timeout_ms
         return super().next_headers()
-
-    def wait_ended(self, timeout: float) -> bool:
-        """Wait up to ``timeout`` seconds for ``Done``; return whether it came."""
-        return self._ended.wait(timeout)
 
     def emit(self, event: Event) -> None:
         """Record an event (from the Runtime API); ignored once the invocation has ended."""
@@ -395,13 +386,12 @@ class ServiceInvocation(Invocation):
             self._emit(Done("failure"))
 
     def _emit(self, event: Event) -> None:
-        if self._ended.is_set():
+        if self.ended:  # the record ignores it too, but on_done must not run twice
             return
         if isinstance(event, InvocationError) and event.error_type == TRUNCATED_RESPONSE:
             self.broken = True
         if isinstance(event, Done):
             self._on_done(self, event)  # before the invoker sees Done: the sandbox is idle
-            self._ended.set()
         super().emit(event)
 
 
@@ -496,7 +486,7 @@ class _Sandbox:
         initializing = True
         self._cut = False
         while not job.wait_ended(_SLICE):
-            if initializing and job.state != "queued":
+            if initializing and job.state is not InvocationState.QUEUED:
                 initializing = False
                 deadline = time.monotonic() + self.function.timeout
                 limit = f"Task timed out after {self.function.timeout:.2f} seconds"
@@ -505,7 +495,7 @@ class _Sandbox:
                 self._service._discard(self)
                 self.log(f"{job.request_id}: the client went away, the stream is closed")
                 self.api.close()  # after the log line: closing ends the invocation
-            if job.state == "done":
+            if job.state is InvocationState.DONE:
                 continue  # the Runtime API is ending it
             if time.monotonic() >= deadline:
                 self._fail(job, _error("Sandbox.Timedout", job.request_id, limit))
@@ -541,7 +531,7 @@ class _Sandbox:
             # moment after its socket closed. Out of service now, so that it is never
             # reused and the next call may start a fresh one; the supervisor ends it.
             self._service._discard(self)
-        elif not self._cut and job.state == "done" and self.alive:
+        elif not self._cut and job.state is InvocationState.DONE and self.alive:
             # The runtime answered: idle again before the invoker's next call looks.
             self._service._release(self)
         if job.detached:

@@ -5,7 +5,7 @@ A streamed response goes out as it arrives: the prelude is split off with
 sent, and every body chunk is sent the moment the Runtime API hands it over (chunked
 transfer encoding; nothing is buffered). A client that reads slowly slows the function:
 the next chunk is taken once the last one was sent, and the Runtime API holds at most
-:data:`~bedrock_stream.local.runtime_api.STREAM_BUFFER` for the relay, then stops
+:data:`~bedrock_stream.local.invocation.STREAM_BUFFER` for the relay, then stops
 reading the function's response. However the relay ends before the stream does (the
 client went away, a limit cut the stream, the front door failed), it detaches the
 invocation, which lets the function run on to its end. A buffered response is read
@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 from bedrock_stream.http_integration import CONTENT_TYPE, PreludeDecoder, PreludeError
 from bedrock_stream.local.bandwidth import Bandwidth, TokenBucket
 from bedrock_stream.local.http_server import ClientGone, Exchange
-from bedrock_stream.local.runtime_api import (
+from bedrock_stream.local.invocation import (
     BodyChunk,
     Done,
     Event,
