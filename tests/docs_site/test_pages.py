@@ -16,8 +16,9 @@ from typing import Any
 
 import pytest
 
-from bedrock_stream import cli, http_integration, pytest_plugin
+from bedrock_stream import http_integration
 from bedrock_stream.bedrock import client as bedrock_client
+from bedrock_stream.devtools import cli, pytest_plugin
 from bedrock_stream.runtime import stream as runtime_stream
 
 ROOT = Path(__file__).parents[2]

@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 
-from bedrock_stream.cli import main, wrapper_script, write_wrapper
+from bedrock_stream.devtools.cli import main
+from bedrock_stream.devtools.wrapper import wrapper_script, write_wrapper
 from bedrock_stream.local.lambda_service import MANAGED_BOOTSTRAP
 from bedrock_stream.local.runtime_api import RuntimeAPIServer
 
@@ -227,20 +228,20 @@ def test_init_wrapper_replaces_a_symlink_raced_in_instead_of_following_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A link made after the check (here: when the text is ready) is replaced, not written."""
-    import bedrock_stream.cli as cli
+    from bedrock_stream.devtools import wrapper
 
     victim = tmp_path / "victim"
     victim.write_text("keep me\n")
     victim.chmod(0o600)
     path = tmp_path / "bedrock-stream"
-    real = cli.wrapper_script
+    real = wrapper.wrapper_script
 
     def racing(then: str | None = None) -> str:
         if not path.is_symlink():
             path.symlink_to(victim)
         return real(then)
 
-    monkeypatch.setattr(cli, "wrapper_script", racing)
+    monkeypatch.setattr(wrapper, "wrapper_script", racing)
     write_wrapper(tmp_path, force=True)
     assert not path.is_symlink() and path.read_text() == real()
     assert os.access(path, os.X_OK)

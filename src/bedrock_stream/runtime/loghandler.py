@@ -1,6 +1,7 @@
 """Lambda's handler on the root logger: imported only once the function's code uses ``logging``.
 
-See :mod:`.logs`, which installs it and owns the log contract (frames, formats, levels).
+See :mod:`.logs`, which installs it and owns the log contract (formats, levels); records
+go out through :mod:`.logoutput`.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 
-from bedrock_stream.runtime.logs import _JSON_TYPES, _TEXT_TYPES, _level, _State, write
+from bedrock_stream.runtime.logoutput import JSON_TYPES, TEXT_TYPES, LogOutput, frame_level, write
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -28,8 +29,8 @@ _RESERVED = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) 
 
 class _Filter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        record.aws_request_id = _State.request_id
-        record.tenant_id = _State.tenant_id
+        record.aws_request_id = LogOutput.request_id
+        record.tenant_id = LogOutput.tenant_id
         return True
 
 
@@ -37,8 +38,8 @@ class _Handler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             message = self.format(record)
-            types = _JSON_TYPES if _State.json else _TEXT_TYPES
-            write(message, types.get(_level(record.levelno)) if _State.typed else None)
+            types = JSON_TYPES if LogOutput.json else TEXT_TYPES
+            write(message, types.get(frame_level(record.levelno)) if LogOutput.typed else None)
         except Exception:
             self.handleError(record)
 
@@ -54,7 +55,7 @@ class JsonFormatter(logging.Formatter):
         import json
         import traceback
 
-        level = _level(record.levelno)
+        level = frame_level(record.levelno)
         exc = record.exc_info
         message = record.msg if isinstance(record.msg, dict) and not record.args else None
         result: dict[str, Any] = {
@@ -82,7 +83,7 @@ def install(level: str) -> None:
     """Add the handler to the root logger and set its level (``""``: leave it)."""
     logging.Formatter.converter = time.gmtime
     handler = _Handler()
-    if _State.json:
+    if LogOutput.json:
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(

@@ -10,10 +10,11 @@ the line feeds inside a record become ``\\r``, so that a message cannot forge a 
 ``[LEVEL]\\t<time>Z\\t<request id>\\t<message>``. ``AWS_LAMBDA_LOG_LEVEL`` sets the root
 logger's level (``TRACE`` meaning ``DEBUG``).
 
-The root logger's handler lives in :mod:`.loghandler`, installed as soon as ``logging``
-is imported: at once if it already is, else right after the function's code imports it
-(a meta path hook), so a function that never logs does not pay for ``logging`` at cold
-start, and one that does finds the handler in place before its first record.
+Records go out through :mod:`.logoutput`. The root logger's handler lives in
+:mod:`.loghandler`, installed as soon as ``logging`` is imported: at once if it already
+is, else right after the function's code imports it (a meta path hook), so a function
+that never logs does not pay for ``logging`` at cold start, and one that does finds the
+handler in place before its first record.
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ from __future__ import annotations
 import os
 import sys
 import time
+
+from bedrock_stream.runtime.logoutput import JSON_TYPES, TEXT_TYPES, LogOutput
+from bedrock_stream.runtime.logoutput import current_request as current_request
+from bedrock_stream.runtime.logoutput import write as write
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -30,71 +35,16 @@ if TYPE_CHECKING:
 
 __all__ = ["current_request", "log_error", "setup", "write"]
 
-# Frame types per level (NOTSET, DEBUG, INFO, WARNING, ERROR, CRITICAL), text and JSON.
-_TEXT_CODES = (0xA55A0003, 0xA55A000B, 0xA55A000F, 0xA55A0013, 0xA55A0017, 0xA55A001B)
-_JSON_CODES = (0xA55A0002, 0xA55A000A, 0xA55A000E, 0xA55A0012, 0xA55A0016, 0xA55A001A)
-_TEXT_TYPES = {i * 10: code.to_bytes(4, "big") for i, code in enumerate(_TEXT_CODES)}
-_JSON_TYPES = {i * 10: code.to_bytes(4, "big") for i, code in enumerate(_JSON_CODES)}
 _LEVELS = frozenset({"CRITICAL", "FATAL", "ERROR", "WARN", "WARNING", "INFO", "DEBUG", "NOTSET"})
-
-
-class _State:
-    request_id = ""
-    tenant_id: str | None = None
-    json = False
-    typed = False  # per-level frame types (JSON format or AWS_LAMBDA_LOG_LEVEL set)
-    fd: int | None = None
-    level = ""  # AWS_LAMBDA_LOG_LEVEL, validated
-
-
-def current_request(request_id: str, tenant_id: str | None) -> None:
-    """Tag the following log records with this invocation's request id (and tenant id)."""
-    _State.request_id = request_id
-    _State.tenant_id = tenant_id
-
-
-def _level(levelno: int) -> int:
-    return min(50, max(0, levelno)) // 10 * 10
-
-
-def write(message: str, frame_type: bytes | None = None) -> None:
-    """Write one log record: a telemetry frame, or one line on stdout."""
-    if _State.fd is None:
-        _write_line(message)
-        return
-    data = message.encode("utf-8", "backslashreplace")
-    header = (frame_type or _TEXT_TYPES[0]) + len(data).to_bytes(4, "big")
-    stamp = (time.time_ns() // 1000).to_bytes(8, "big")
-    os.write(_State.fd, header + stamp + data)
-
-
-def _write_line(message: str) -> None:
-    """Write a record as one line on stdout, on file descriptor 1 if ``sys.stdout`` fails.
-
-    CloudWatch makes an event of each line of stdout: a line feed inside a message would
-    forge a record (or split one), so each becomes a carriage return, as AWS's Node.js
-    runtime client does on this path (awslambdaric does it for error reports only).
-    """
-    line = message.removesuffix("\n").replace("\n", "\r") + "\n"
-    try:
-        sys.stdout.write(line)
-        sys.stdout.flush()
-    except Exception:  # the handler closed or replaced sys.stdout: the loop must go on
-        data = line.encode("utf-8", "backslashreplace")
-        try:
-            while data:
-                data = data[os.write(1, data) :]
-        except OSError:
-            pass  # nowhere left to log to
 
 
 def log_error(error: dict[str, Any]) -> None:
     """Log an error report (handler failure, init failure) the way awslambdaric does."""
     from bedrock_stream.runtime.marshal import to_json
 
-    if _State.json:
+    if LogOutput.json:
         stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        write(to_json({"timestamp": stamp, "level": "ERROR", **error}), _JSON_TYPES[40])
+        write(to_json({"timestamp": stamp, "level": "ERROR", **error}), JSON_TYPES[40])
         return
     line = "[ERROR]"
     if error.get("errorType"):
@@ -107,10 +57,10 @@ def log_error(error: dict[str, Any]) -> None:
         for text in element.splitlines() or [""]:
             stripped = text.lstrip(" ")
             lines.append("\u00a0" * (len(text) - len(stripped)) + stripped)
-    if _State.fd is None:
+    if LogOutput.fd is None:
         write("\r".join(lines) + "\n")
     else:
-        write("\n".join(lines), _TEXT_TYPES[40])
+        write("\n".join(lines), TEXT_TYPES[40])
 
 
 class _Unbuffered:
@@ -138,15 +88,15 @@ def setup(environ: dict[str, str] | None = None) -> None:
     fd = env.get("_LAMBDA_TELEMETRY_LOG_FD")
     if fd is not None:
         os.environ.pop("_LAMBDA_TELEMETRY_LOG_FD", None)  # not inherited by children
-        _State.fd = int(fd)
-    _State.json = (env.get("AWS_LAMBDA_LOG_FORMAT") or "").upper() == "JSON"
+        LogOutput.fd = int(fd)
+    LogOutput.json = (env.get("AWS_LAMBDA_LOG_FORMAT") or "").upper() == "JSON"
     if not isinstance(sys.stdout, _Unbuffered):
         sys.stdout = _Unbuffered(sys.stdout)
         sys.stderr = _Unbuffered(sys.stderr)
     level = (env.get("AWS_LAMBDA_LOG_LEVEL") or "").upper()
     level = "DEBUG" if level == "TRACE" else level
-    _State.level = level if level in _LEVELS else ""
-    _State.typed = _State.json or bool(level)
+    LogOutput.level = level if level in _LEVELS else ""
+    LogOutput.typed = LogOutput.json or bool(level)
     if "logging" in sys.modules:
         _install_handler()
     else:
@@ -156,7 +106,7 @@ def setup(environ: dict[str, str] | None = None) -> None:
 def _install_handler() -> None:
     from bedrock_stream.runtime.loghandler import install
 
-    install(_State.level)
+    install(LogOutput.level)
 
 
 class _LoggingHook:

@@ -1,0 +1,69 @@
+"""pytest fixtures for testing streaming handlers against the local stack.
+
+Installed with the package (entry point ``pytest11``); nothing is imported until a
+fixture is used, and the fixtures need the ``local`` extra:
+
+``bedrock_emulator``
+    A running Bedrock emulator (no delays) with ``AWS_ENDPOINT_URL_BEDROCK_RUNTIME``,
+    a region and dummy credentials set for the test, so any boto3 ``bedrock-runtime``
+    client the code under test creates (bedrock-stream's default one included) talks to it.
+``local_stack``
+    A factory: ``local_stack("template.yaml", **options)`` starts a
+    :class:`~bedrock_stream.local.stack.LocalStack` on free ports (Bedrock emulated, no
+    delays, unless the options say otherwise) and stops it after the test.
+
+For an in-process call of a handler, see :func:`bedrock_stream.testing.invoke_streaming`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from bedrock_stream.local.bedrock.server import BedrockEmulator
+    from bedrock_stream.local.stack import LocalStack
+
+__all__ = ["bedrock_emulator", "local_stack"]
+
+
+@pytest.fixture
+def bedrock_emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[BedrockEmulator]:
+    """Start a Bedrock emulator and point boto3 at it for this test."""
+    from bedrock_stream.bedrock import client
+    from bedrock_stream.local.bedrock.server import BedrockEmulator
+
+    # bedrock-stream's per-process default client was made for another endpoint, if any.
+    monkeypatch.setattr(client, "_client", None)
+    with BedrockEmulator(speed=0.0) as emulator:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", emulator.url)
+        monkeypatch.setenv("AWS_REGION", "us-east-1")
+        monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "local")
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "local")
+        monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+        monkeypatch.delenv("AWS_PROFILE", raising=False)
+        yield emulator
+
+
+@pytest.fixture
+def local_stack() -> Iterator[Callable[..., LocalStack]]:
+    """Return a factory that starts a local stack for a SAM template; all stop after the test."""
+    from bedrock_stream.local.stack import LocalStack
+
+    started: list[LocalStack] = []
+
+    def start(template: str, **options: Any) -> LocalStack:
+        options.setdefault("port", 0)
+        options.setdefault("speed", 0.0)
+        stack = LocalStack(template, **options).start()
+        started.append(stack)
+        return stack
+
+    try:
+        yield start
+    finally:
+        for stack in reversed(started):
+            stack.close()
