@@ -11,9 +11,12 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-__all__ = ["CONTENT_TYPE", "SSEEvent", "comment", "encode_event"]
+__all__ = ["CONTENT_TYPE", "HEARTBEAT", "SSEEvent", "comment", "encode_event"]
 
 CONTENT_TYPE = "text/event-stream; charset=utf-8"
+
+HEARTBEAT = b": heartbeat\n\n"
+"""A comment block, which clients ignore: written while a stream is idle, it keeps it open."""
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
