@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from bedrock_stream import _failure
 from bedrock_stream._buffer import BufferSink
 from bedrock_stream._encoders import DEFAULT_CONTENT_TYPE
-from bedrock_stream.errors import MidStreamError
+from bedrock_stream.errors import LocalProtocolError, MidStreamError
 from bedrock_stream.http_integration import CONTENT_TYPE as HTTP_INTEGRATION
 from bedrock_stream.proxy import http_method, payload_version
 from bedrock_stream.response import PayloadVersion, ResponseHead, StreamingResponse
@@ -49,7 +49,7 @@ TRANSITIONS: Mapping[ResponseState, frozenset[ResponseState]] = {
 """The states a response may move to from each state."""
 
 
-class ResponseStateError(RuntimeError):
+class ResponseStateError(LocalProtocolError, RuntimeError):
     """A response was asked to move to a state it cannot reach from its own."""
 
 

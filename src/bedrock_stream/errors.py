@@ -1,19 +1,78 @@
-"""Exceptions a streaming handler raises or reports.
+"""The root of bedrock-stream's exceptions, and those a streaming handler raises or reports.
 
-::
+Every exception the project raises on purpose derives from :class:`BedrockStreamError`, so
+``except BedrockStreamError`` catches all of them and nothing else. Classes that callers caught
+as a built-in before the tree existed keep that built-in as a second base (shown in brackets),
+so such code still works::
 
-    HTTPError            raise before the first chunk to answer with a status and JSON message
-    MidStreamError       the body failed after bytes were sent; carries the original exception
+    BedrockStreamError
+    ├── HTTPError                 raise before the first chunk: a status and a JSON message
+    ├── MidStreamError            the body failed after bytes were sent
+    ├── ProtocolError             bytes or a sequence of moves that break a protocol
+    │   ├── LocalProtocolError    ... made on our side
+    │   │   ├── InvalidStateTransition [RuntimeError]  bedrock_stream.protocol.runtime_api
+    │   │   └── ResponseStateError [RuntimeError]  a handler's response (pending, streaming, ended)
+    │   ├── RemoteProtocolError   ... made by the peer
+    │   │   └── PreludeError [ValueError]          bedrock_stream.http_integration
+    │   └── WireError [ValueError]  HTTP/1.1 framing, either side  bedrock_stream.protocol.http1
+    ├── LambdaRuntimeError        the streaming runtime could not serve an invocation
+    │   ├── RuntimeAPIError [ConnectionError]      bedrock_stream.runtime.client
+    │   ├── Fault                                  bedrock_stream.runtime.diagnostic
+    │   │   └── DeadlineGuardExceeded              bedrock_stream.runtime.stream
+    │   └── MarshalError, UnmarshalError           bedrock_stream.runtime.marshal
+    ├── BedrockError              a Bedrock call failed        bedrock_stream.bedrock.errors
+    │   └── ThrottlingError, ..., UnknownModelError [ValueError]
+    └── LocalStackError           the local stack refused its input or could not start
+        └── TooManyRequests, ...                   bedrock_stream.local
+
+``WireError`` stays one class for both directions: its name is the error type the runtime
+reports to Lambda, which callers match on. This module imports nothing, so every layer, the
+sans-I/O :mod:`bedrock_stream.protocol` included, may derive from it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+TYPE_CHECKING = False  # not typing's: this module imports nothing
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
-__all__ = ["HTTPError", "MidStreamError"]
+__all__ = [
+    "BedrockStreamError",
+    "HTTPError",
+    "LambdaRuntimeError",
+    "LocalProtocolError",
+    "LocalStackError",
+    "MidStreamError",
+    "ProtocolError",
+    "RemoteProtocolError",
+]
 
 
-class HTTPError(Exception):
+class BedrockStreamError(Exception):
+    """The root: every exception bedrock-stream raises on purpose derives from it."""
+
+
+class ProtocolError(BedrockStreamError):
+    """Bytes, or a sequence of events, that break a protocol the project speaks."""
+
+
+class LocalProtocolError(ProtocolError):
+    """Our side was about to send something, or make a move, that the protocol forbids."""
+
+
+class RemoteProtocolError(ProtocolError):
+    """The peer sent something the protocol forbids."""
+
+
+class LambdaRuntimeError(BedrockStreamError):
+    """The streaming runtime could not serve an invocation as asked."""
+
+
+class LocalStackError(BedrockStreamError):
+    """The local stack refused its input (a template, a request) or could not start."""
+
+
+class HTTPError(BedrockStreamError):
     """An error the client should see as an HTTP status with a JSON ``{"message": ...}`` body.
 
     Raise it from a handler (before its first chunk) for a 4xx or 5xx answer::
@@ -44,7 +103,7 @@ class HTTPError(Exception):
         return f"{self.status_code}: {self.message}"
 
 
-class MidStreamError(Exception):
+class MidStreamError(BedrockStreamError):
     """A response body that failed after its first bytes were written to the sink.
 
     The status line and part of the body are already on their way, so the

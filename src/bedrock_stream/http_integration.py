@@ -25,6 +25,8 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, NoReturn
 
+from bedrock_stream.errors import RemoteProtocolError
+
 __all__ = [
     "CONTENT_TYPE",
     "DELIMITER",
@@ -53,7 +55,7 @@ _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _FORBIDDEN_IN_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
-class PreludeError(ValueError):
+class PreludeError(RemoteProtocolError, ValueError):
     """A byte stream that does not start with a valid metadata prelude."""
 
 

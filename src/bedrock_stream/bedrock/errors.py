@@ -5,6 +5,8 @@ Messages carry the error code and the service's message, never the prompt.
 
 from __future__ import annotations
 
+from bedrock_stream.errors import BedrockStreamError
+
 __all__ = [
     "BedrockError",
     "IncompleteStreamError",
@@ -20,7 +22,7 @@ __all__ = [
 ]
 
 
-class BedrockError(Exception):
+class BedrockError(BedrockStreamError):
     """A Bedrock call failed; ``code`` is the service's error code ('' if none)."""
 
     retryable: bool = False

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
+from bedrock_stream.errors import LocalStackError
+
 if TYPE_CHECKING:
     from bedrock_stream.local.invocation import Event, Result
 
@@ -18,7 +20,7 @@ def event_too_large() -> str:
     return f"Request must be smaller than {MAX_EVENT} bytes for the InvokeFunction operation"
 
 
-class TooManyRequests(Exception):
+class TooManyRequests(LocalStackError):
     """Every execution environment of the function is busy (Lambda's 429)."""
 
 

@@ -13,6 +13,8 @@ Invariants:
   that is not a token) raises :class:`WireError` before any byte is produced;
 * :class:`ResponseParser` errors are :class:`WireError`; ``1xx`` answers are skipped.
 
+:class:`WireError` is a ``ValueError``; its name is the error type a runtime reports.
+
 :data:`SMALL_CHUNK` and :func:`frame` are what ``StreamingSink`` sends, so the property
 tests with h11 as the oracle test the production bytes.
 """
@@ -20,6 +22,8 @@ tests with h11 as the oracle test the production bytes.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+
+from bedrock_stream.errors import ProtocolError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -41,7 +45,7 @@ CRLF = b"\r\n"
 _MAX_HEAD = 64 * 1024
 
 
-class WireError(ValueError):
+class WireError(ProtocolError, ValueError):
     """Bytes that are not a valid HTTP/1.1 message, or a field that cannot be sent."""
 
 

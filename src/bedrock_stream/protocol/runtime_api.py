@@ -24,6 +24,8 @@ from __future__ import annotations
 from enum import Enum
 from types import MappingProxyType
 
+from bedrock_stream.errors import LocalProtocolError
+
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: the runtime's cold path does not need typing
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -217,7 +219,7 @@ TRANSITIONS: Mapping[tuple[InvocationState, Step], InvocationState] = MappingPro
 """The invocation state machine: ``(state, step)`` to the next state; nothing else is valid."""
 
 
-class InvalidStateTransition(RuntimeError):
+class InvalidStateTransition(LocalProtocolError, RuntimeError):
     """A step the state machine does not allow from the invocation's state."""
 
     def __init__(self, state: InvocationState | None, step: Step) -> None:

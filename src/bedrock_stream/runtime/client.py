@@ -8,6 +8,7 @@ from __future__ import annotations
 import socket
 import time
 
+from bedrock_stream.errors import LambdaRuntimeError
 from bedrock_stream.protocol import http1
 from bedrock_stream.protocol import runtime_api as names
 from bedrock_stream.protocol.runtime_api import NextInvocation
@@ -18,7 +19,7 @@ Invocation = NextInvocation
 """Former name of :class:`~bedrock_stream.protocol.runtime_api.NextInvocation`."""
 
 
-class RuntimeAPIError(ConnectionError):
+class RuntimeAPIError(LambdaRuntimeError, ConnectionError):
     """The Runtime API could not be reached, dropped the connection, or refused a request."""
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 
+from bedrock_stream.errors import LambdaRuntimeError
 from bedrock_stream.protocol.diagnostic import TRAILER_BUDGET as TRAILER_BUDGET
 from bedrock_stream.protocol.diagnostic import Diagnostic
 from bedrock_stream.protocol.runtime_api import ERROR_BODY as ERROR_BODY
@@ -43,7 +44,7 @@ _RUNTIME_DIR = os.path.dirname(os.path.abspath(__file__))
 _MAX_XRAY_HEADER = 960 * 1024
 
 
-class Fault(Exception):
+class Fault(LambdaRuntimeError):
     """A runtime-detected failure with a Lambda error type (``Runtime.*``)."""
 
     def __init__(self, error_type: str, message: str, trace: list[str] | None = None) -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import os
 
+from bedrock_stream.errors import LambdaRuntimeError
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
@@ -34,11 +36,11 @@ _UTF8_RUNTIMES = frozenset(
 )
 
 
-class MarshalError(Exception):
+class MarshalError(LambdaRuntimeError):
     """The handler's result cannot be serialized (``Runtime.MarshalError``)."""
 
 
-class UnmarshalError(Exception):
+class UnmarshalError(LambdaRuntimeError):
     """The event is not valid JSON (``Runtime.UnmarshalError``)."""
 
 
