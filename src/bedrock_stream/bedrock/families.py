@@ -1,4 +1,7 @@
-"""Model family resolution from a Bedrock model id (needed for the invoke API only)."""
+"""The model families, and resolving one from a Bedrock model id (the invoke API needs it).
+
+What each family's format is lives in :mod:`.family` (its model id prefixes too).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import re
 from typing import Literal, get_args
 
 from .errors import UnknownModelError
+from .family import CODECS
 
 __all__ = ["Family", "base_model_id", "resolve_family"]
 
@@ -28,29 +32,18 @@ FAMILIES: tuple[str, ...] = get_args(Family)
 _PROFILE_PREFIX = re.compile(r"^(?:[a-z]{2,6}(?:-[a-z]+)?\.)(?=[a-z0-9-]+\.)")
 _ARN = re.compile(r"^arn:aws[a-z-]*:bedrock:[^:]*:[^:]*:(?P<kind>[a-z-]+)/(?P<rest>.+)$")
 
-_PREFIXES: tuple[tuple[str, Family], ...] = (
-    ("anthropic.", "anthropic"),
-    ("amazon.nova", "amazon-nova"),
-    ("amazon.titan-text", "amazon-titan-text"),
-    ("amazon.titan-tg1", "amazon-titan-text"),
-    ("meta.llama", "meta-llama"),
-    ("mistral.", "mistral"),
-    ("cohere.command-r", "cohere-command-r"),
-    ("cohere.command", "cohere-command"),
-    ("ai21.jamba", "ai21-jamba"),
-    ("ai21.j2", "ai21-jurassic"),
-    ("deepseek.", "deepseek"),
-    ("openai.", "openai"),
-    ("qwen.", "openai"),
-    ("writer.", "openai"),
+_PREFIXES: tuple[tuple[str, Family], ...] = tuple(
+    (prefix, family) for family, codec in CODECS.items() for prefix in codec.prefixes
 )
 
 
 def _from_base_id(model: str) -> Family | None:
+    # The longest prefix wins: "cohere.command-r" over "cohere.command".
+    best: tuple[str, Family] | None = None
     for prefix, family in _PREFIXES:
-        if model.startswith(prefix):
-            return family
-    return None
+        if model.startswith(prefix) and (best is None or len(prefix) > len(best[0])):
+            best = prefix, family
+    return None if best is None else best[1]
 
 
 def base_model_id(model_id: str) -> str:
