@@ -12,7 +12,7 @@ decided by :mod:`bedrock_stream._failure`.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from bedrock_stream import _failure
@@ -90,9 +90,9 @@ class ResponseDriver:
             if hasattr(body, "__anext__"):
                 from bedrock_stream import _aio
 
-                _aio.run(self._pump(body))
+                _aio.run(self._apump(body))
             else:
-                _complete(self._pump(body))
+                self._pump(body)
         finally:
             if heartbeats is not None:
                 heartbeats.close()
@@ -132,24 +132,21 @@ class ResponseDriver:
 
     # -- the body ------------------------------------------------------------------
 
-    async def _pump(self, body: Any) -> None:
-        """Encode and write every chunk of ``body``; the one chunk path, sync and async.
+    def _pump(self, body: Iterator[Any]) -> None:
+        """Encode and write every chunk of a sync ``body``: the hot loop of a stream.
 
-        A sync body never awaits, so :func:`_complete` runs this without an event
-        loop. The hot loop of a stream: bytes skip the encoder, and once the first
-        chunk has opened the response, chunks go straight to the sink's write.
+        Bytes skip the encoder, and once the first chunk has opened the response,
+        chunks go straight to the sink's write. :meth:`_apump` is the same loop for
+        an async body; each runs its own loop so that neither pays for the other
+        per chunk.
         """
-        # For a sync body, the builtin next(), which is faster than a bound __next__.
-        anext = getattr(body, "__anext__", None)
-        encode = self.options.encode
-        direct = self.sink.write
-        write = self._open if self.state is ResponseState.PENDING else direct
+        encode, direct, write = self._writers()
         try:
             while True:
                 try:
-                    chunk = next(body) if anext is None else await anext()
+                    chunk = next(body)  # the builtin: faster than a bound __next__
                     data = chunk if type(chunk) is bytes else encode(chunk)
-                except (StopIteration, StopAsyncIteration):
+                except StopIteration:
                     return
                 except Exception as exc:
                     self._fail(exc)
@@ -160,14 +157,39 @@ class ResponseDriver:
         finally:
             # Close the body whatever happened (a sink failure included), so its
             # finally blocks run now, not at garbage collection.
-            if anext is None:
-                close = getattr(body, "close", None)
-                if close is not None:
-                    close()
-            else:
-                aclose = getattr(body, "aclose", None)
-                if aclose is not None:
-                    await aclose()
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+
+    async def _apump(self, body: AsyncIterator[Any]) -> None:
+        """:meth:`_pump` for an async ``body``."""
+        encode, direct, write = self._writers()
+        anext = body.__anext__
+        try:
+            while True:
+                try:
+                    chunk = await anext()
+                    data = chunk if type(chunk) is bytes else encode(chunk)
+                except StopAsyncIteration:
+                    return
+                except Exception as exc:
+                    self._fail(exc)
+                    return
+                if data:
+                    write(data)
+                    write = direct
+        finally:
+            aclose = getattr(body, "aclose", None)
+            if aclose is not None:
+                await aclose()
+
+    def _writers(
+        self,
+    ) -> tuple[Callable[[Any], bytes], Callable[..., None], Callable[..., None]]:
+        """Return the encoder, the sink's write, and the write for the next chunk."""
+        direct = self.sink.write
+        write = self._open if self.state is ResponseState.PENDING else direct
+        return self.options.encode, direct, write
 
     # -- output ----------------------------------------------------------------------
 
@@ -213,12 +235,3 @@ class ResponseDriver:
             self._move(ResponseState.PENDING)
         self.head, body = _failure.error_response(exc, self.request_id, self.options.cors)
         self._open(body)
-
-
-def _complete(coroutine: Coroutine[Any, Any, None]) -> None:
-    """Run a coroutine that never suspends (a sync body's pump) without an event loop."""
-    try:
-        coroutine.send(None)
-    except StopIteration:
-        return
-    raise AssertionError("a sync body's pump never awaits")

@@ -23,7 +23,11 @@ so such code still works::
     ├── BedrockError              a Bedrock call failed        bedrock_stream.bedrock.errors
     │   └── ThrottlingError, ..., UnknownModelError [ValueError]
     └── LocalStackError           the local stack refused its input or could not start
-        └── TooManyRequests, ...                   bedrock_stream.local
+        ├── PortInUse [OSError]                    bedrock_stream.local.stack
+        ├── TemplateError, IntrinsicError [ValueError]  reading a template
+        ├── PolicyError [ValueError]               an IAM or authorizer policy document
+        ├── Unauthorized, AuthorizerError          a Lambda authorizer's answer
+        └── TooManyRequests                        bedrock_stream.local.invoker
 
 ``WireError`` stays one class for both directions: its name is the error type the runtime
 reports to Lambda, which callers match on. This module imports nothing, so every layer, the

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from bedrock_stream.errors import LocalStackError
 from bedrock_stream.local.policy import Policy, PolicyError, parse
 
 if TYPE_CHECKING:
@@ -48,11 +49,11 @@ __all__ = [
 ]
 
 
-class Unauthorized(Exception):
+class Unauthorized(LocalStackError):
     """The caller is not authenticated: API Gateway's 401 ``Unauthorized``."""
 
 
-class AuthorizerError(Exception):
+class AuthorizerError(LocalStackError):
     """The authorizer failed or answered something unusable: API Gateway's 500."""
 
 

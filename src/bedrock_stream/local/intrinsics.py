@@ -22,10 +22,12 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from bedrock_stream.errors import LocalStackError
+
 __all__ = ["NO_VALUE", "IntrinsicError", "Intrinsics", "cfn_string"]
 
 
-class IntrinsicError(ValueError):
+class IntrinsicError(LocalStackError, ValueError):
     """An intrinsic function that cannot be evaluated; the message says which."""
 
 

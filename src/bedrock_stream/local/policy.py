@@ -18,13 +18,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from bedrock_stream.errors import LocalStackError
+
 __all__ = ["Policy", "PolicyError", "Statement", "Verdict", "parse"]
 
 Verdict = Literal["allow", "explicit-deny", "implicit-deny"]
 """The outcome for one action on one resource."""
 
 
-class PolicyError(ValueError):
+class PolicyError(LocalStackError, ValueError):
     """A policy document API Gateway cannot evaluate; the message says why."""
 
 

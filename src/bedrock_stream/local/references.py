@@ -12,12 +12,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from bedrock_stream.errors import LocalStackError
 from bedrock_stream.local.intrinsics import cfn_string
 
 __all__ = ["TemplateError", "flag", "lambda_target", "ref", "sub_text"]
 
 
-class TemplateError(ValueError):
+class TemplateError(LocalStackError, ValueError):
     """A template that cannot be read or translated; the message says where."""
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol, TypeVar
 
+from bedrock_stream.errors import LocalStackError
 from bedrock_stream.local.access import AccessControl
 from bedrock_stream.local.bandwidth import LAMBDA
 from bedrock_stream.local.front_doors import FunctionUrlServer, RestApiServer
@@ -52,7 +53,7 @@ class _Server(_Closable, Protocol):
 _S = TypeVar("_S", bound=_Server)
 
 
-class PortInUse(OSError):
+class PortInUse(LocalStackError, OSError):
     """A port the stack needs is taken; the message names it."""
 
 

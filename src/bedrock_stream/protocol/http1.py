@@ -21,9 +21,9 @@ tests with h11 as the oracle test the production bytes.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from bedrock_stream.errors import ProtocolError
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs milliseconds
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
