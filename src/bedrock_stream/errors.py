@@ -13,7 +13,8 @@ so such code still works::
     │   │   ├── InvalidStateTransition [RuntimeError]  bedrock_stream.protocol.runtime_api
     │   │   └── ResponseStateError [RuntimeError]  a handler's response (pending, streaming, ended)
     │   ├── RemoteProtocolError   ... made by the peer
-    │   │   └── PreludeError [ValueError]          bedrock_stream.http_integration
+    │   │   ├── PreludeError [ValueError]          bedrock_stream.http_integration
+    │   │   └── SignatureError [ValueError]        a request SigV4 does not authenticate
     │   └── WireError [ValueError]  HTTP/1.1 framing, either side  bedrock_stream.protocol.http1
     ├── LambdaRuntimeError        the streaming runtime could not serve an invocation
     │   ├── RuntimeAPIError [ConnectionError]      bedrock_stream.runtime.client

@@ -15,6 +15,7 @@ TREE = [
     ("bedrock_stream.errors", "MidStreamError", errors.BedrockStreamError, Exception),
     ("bedrock_stream.http_integration", "PreludeError", errors.RemoteProtocolError, ValueError),
     ("bedrock_stream.protocol.http1", "WireError", errors.ProtocolError, ValueError),
+    ("bedrock_stream.sigv4", "SignatureError", errors.RemoteProtocolError, ValueError),
     (
         "bedrock_stream.protocol.runtime_api",
         "InvalidStateTransition",

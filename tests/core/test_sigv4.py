@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import copy
 import hashlib
 import json
+import os
 import pickle
 import re
 import subprocess
@@ -20,6 +22,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import bedrock_stream
 from bedrock_stream.sigv4 import (
     ALGORITHM,
     UNSIGNED_HEADERS,
@@ -1010,6 +1013,43 @@ def test_importing_the_module_loads_no_third_party_or_typing_module() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     loaded = set(json.loads(done.stdout))
     ours = {name for name in loaded if name.split(".")[0] == "bedrock_stream"}
-    assert ours == {"bedrock_stream", "bedrock_stream.sigv4"}
+    parts = {"authorization", "canonical", "errors", "signing", "value", "verification"}
+    assert ours == {
+        "bedrock_stream",
+        "bedrock_stream.errors",
+        "bedrock_stream.sigv4",
+        "bedrock_stream._sigv4",
+        *(f"bedrock_stream._sigv4.{part}" for part in parts),
+    }
     assert not loaded & {"typing", "botocore", "boto3", "email", "http.client", "logging"}
     assert all(name.split(".")[0] in sys.stdlib_module_names for name in loaded - ours)
+
+
+def test_signing_loads_none_of_the_verifier() -> None:
+    # -S: no site-packages, so what loads is the package's doing; its src comes first.
+    src = Path(bedrock_stream.__file__).parents[1]
+    code = (
+        "import bedrock_stream._sigv4.signing, sys; "
+        "print(sorted(m for m in sys.modules if m.startswith('bedrock_stream')))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-S", "-c", code],
+        env={**os.environ, "PYTHONPATH": str(src)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    loaded = set(ast.literal_eval(done.stdout))
+    assert not loaded & {
+        "bedrock_stream._sigv4.authorization",
+        "bedrock_stream._sigv4.errors",
+        "bedrock_stream._sigv4.verification",
+        "bedrock_stream.sigv4",
+    }
+    assert loaded == {
+        "bedrock_stream",
+        "bedrock_stream._sigv4",
+        "bedrock_stream._sigv4.canonical",
+        "bedrock_stream._sigv4.signing",
+        "bedrock_stream._sigv4.value",
+    }
