@@ -15,9 +15,10 @@ keep-alive connection is closed after ``idle_timeout`` seconds. At most
 ``max_connections`` are served at once; beyond them, and when the process is out of file
 descriptors, a client is answered 503 at once and the server keeps accepting. A head
 :mod:`~bedrock_stream.local.head_rules` refuses is answered 400 (framing), 403 (a foreign
-``Host``, or a browser where none belongs) or 431 (over ``max_head``), and the connection
-closes. A handler that raises before answering produces a 500 with a JSON message; the
-exception is logged, never sent to the client.
+``Host``, or a browser where none belongs) or 431 (over ``max_head``), one with a transfer
+coding other than ``chunked`` 501, and the connection closes. A handler that raises before
+answering produces a 500 with a JSON message; the exception is logged, never sent to the
+client.
 
 An aborted stream is visible to every client: a chunked one ends without its terminating
 chunk; one whose end is the connection's close (an HTTP/1.0 client) is reset instead, once
@@ -85,7 +86,10 @@ _REFUSALS = {
     400: "Bad request",
     408: "Request timeout",
     431: "Request header fields too large",
+    501: "Not implemented",
 }
+"""The message of each status a refused head is answered with: ours, and every one h11 hints
+(501: a transfer coding other than ``chunked``, or two ``Transfer-Encoding`` fields)."""
 _READ_TO_THE_END = (h11.DONE, h11.MUST_CLOSE, h11.CLOSED)
 """The client's states once its whole request was read (``MUST_CLOSE``: it sent
 ``Connection: close``)."""
