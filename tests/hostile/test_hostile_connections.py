@@ -21,7 +21,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from bedrock_stream.local.http_server import Exchange, HTTPServer
+from bedrock_stream.local.http_exchange import Exchange
+from bedrock_stream.local.http_server import HTTPServer
 from bedrock_stream.local.runtime_api import RuntimeAPIServer
 from waiting import read_until_closed, wait_until
 
