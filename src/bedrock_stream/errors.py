@@ -28,6 +28,8 @@ so such code still works::
         ├── TemplateError, IntrinsicError [ValueError]  reading a template
         ├── PolicyError [ValueError]               an IAM or authorizer policy document
         ├── Unauthorized, AuthorizerError          a Lambda authorizer's answer
+        ├── BadRequest, BodyTooLarge               a request the local servers refuse
+        ├── ClientGone [ConnectionError]           the client left mid-exchange
         └── TooManyRequests                        bedrock_stream.local.invoker
 
 ``WireError`` stays one class for both directions: its name is the error type the runtime

@@ -21,7 +21,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from bedrock_stream.local.http_server import Exchange, HTTPServer
+from bedrock_stream.local.http_exchange import Exchange
+from bedrock_stream.local.http_server import HTTPServer
 from bedrock_stream.local.runtime_api import RuntimeAPIServer
 from waiting import read_until_closed, wait_until
 
@@ -195,6 +196,28 @@ def test_a_head_read_leniently_by_h11_is_400_and_the_connection_closes(head: byt
     assert _status(answer) == 400
     assert answer.count(b"HTTP/1.1 ") == 1  # the bytes after it were never read as a request
     assert _body(answer) == {"message": "Bad request"}
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"POST /a HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: gzip\r\n\r\n",
+        b"POST /a HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+        b"POST /a HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n",
+    ],
+    ids=["gzip", "gzip-then-chunked", "two-transfer-encodings"],
+)
+def test_a_transfer_coding_h11_does_not_implement_is_501_and_the_connection_closes(
+    head: bytes,
+) -> None:
+    with _server() as server:
+        answer = _exchange(server.port, head + SMUGGLED)
+        assert _status(_exchange(server.port, GET)) == 200  # the server goes on
+    assert _status(answer) == 501
+    assert answer.count(b"HTTP/1.1 ") == 1  # the bytes after it were never read as a request
+    assert b"\r\nConnection: close\r\n" in answer
+    assert _body(answer) == {"message": "Not implemented"}
 
 
 def test_tabs_and_utf8_in_field_values_are_allowed_and_reach_the_handler_as_utf8() -> None:

@@ -11,7 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from bedrock_stream.local.http_server import BodyTooLarge, Exchange, HTTPServer
+from bedrock_stream.local.http_exchange import BodyTooLarge, Exchange
+from bedrock_stream.local.http_server import HTTPServer
 
 
 def _serve(handler: object) -> Iterator[HTTPServer]:

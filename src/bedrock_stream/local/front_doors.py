@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 from bedrock_stream.local import function_url, rest_api
 from bedrock_stream.local.access import AccessControl, Refused, signed_by
 from bedrock_stream.local.bandwidth import API_GATEWAY
-from bedrock_stream.local.http_server import BodyTooLarge, Exchange, HTTPServer, HTTPService
+from bedrock_stream.local.http_exchange import BodyTooLarge, Exchange
+from bedrock_stream.local.http_server import HTTPServer, HTTPService
 from bedrock_stream.local.invoker import MAX_EVENT, Invoker, TooManyRequests, event_too_large
 from bedrock_stream.local.messages import GatewayResponse, Request
 from bedrock_stream.local.relay import (

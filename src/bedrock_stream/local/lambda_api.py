@@ -24,13 +24,8 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from bedrock_stream.local.http_server import (
-    BodyTooLarge,
-    ClientGone,
-    Exchange,
-    HTTPServer,
-    HTTPService,
-)
+from bedrock_stream.local.http_exchange import BodyTooLarge, ClientGone, Exchange
+from bedrock_stream.local.http_server import HTTPServer, HTTPService
 from bedrock_stream.local.invocation import (
     BodyChunk,
     Done,

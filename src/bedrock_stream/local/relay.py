@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from bedrock_stream.http_integration import CONTENT_TYPE, PreludeDecoder, PreludeError
 from bedrock_stream.local.bandwidth import Bandwidth, TokenBucket
-from bedrock_stream.local.http_server import ClientGone, Exchange
+from bedrock_stream.local.http_exchange import ClientGone, Exchange
 from bedrock_stream.local.invocation import (
     BodyChunk,
     Done,
@@ -189,7 +189,7 @@ def _timed(
     that reset it, or closed it once the response had started, raises :class:`ClientGone`
     at once, not at the next write. One that closed before (a half-close, or a client
     that left then: TCP cannot tell them apart) is answered, and noticed at the first
-    write that fails (see :meth:`~bedrock_stream.local.http_server.Exchange.peer_closed`).
+    write that fails (see :meth:`~bedrock_stream.local.http_exchange.Exchange.peer_closed`).
     """
     quiet_since = time.monotonic()
     while True:

@@ -35,13 +35,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from bedrock_stream.local.bandwidth import Bandwidth, TokenBucket
-from bedrock_stream.local.http_server import (
-    BadRequest,
-    BodyTooLarge,
-    ClientGone,
-    Exchange,
-    HTTPServer,
-)
+from bedrock_stream.local.http_exchange import BadRequest, BodyTooLarge, ClientGone, Exchange
+from bedrock_stream.local.http_server import HTTPServer
 from bedrock_stream.local.invocation import STREAM_BUFFER as STREAM_BUFFER
 from bedrock_stream.local.invocation import TRUNCATED_RESPONSE as TRUNCATED_RESPONSE
 from bedrock_stream.local.invocation import BodyChunk as BodyChunk

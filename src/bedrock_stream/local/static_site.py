@@ -13,9 +13,13 @@ import json
 import mimetypes
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote_to_bytes
 
-from bedrock_stream.local.http_server import Exchange, HTTPServer, HTTPService
+from bedrock_stream.local.http_server import HTTPServer, HTTPService
+
+if TYPE_CHECKING:
+    from bedrock_stream.local.http_exchange import Exchange
 
 __all__ = ["StaticSite"]
 

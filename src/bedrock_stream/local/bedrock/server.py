@@ -28,7 +28,8 @@ from bedrock_stream.bedrock.errors import UnknownModelError
 from bedrock_stream.bedrock.families import resolve_family
 
 from .. import head_rules
-from ..http_server import BodyTooLarge, ClientGone, Exchange, HTTPServer
+from ..http_exchange import BodyTooLarge, ClientGone, Exchange
+from ..http_server import HTTPServer
 from . import formats, validation
 from .faults import (
     STREAM_TO_HTTP,

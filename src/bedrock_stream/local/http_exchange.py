@@ -1,0 +1,288 @@
+"""One request/response exchange of the local HTTP server, as a handler sees it.
+
+HTTP framing is h11's; an :class:`Exchange` only moves bytes between it and the socket. A
+handler reads the body on demand, under a cap, and answers either whole
+(``Content-Length``) or as a stream (chunked; every :meth:`Exchange.send` goes on the wire
+at once). A stream can end cleanly, with trailers, or be aborted: the connection is closed
+without the terminating chunk, which every HTTP client reports as a truncated body.
+
+An aborted stream is visible to every client: a chunked one ends without its terminating
+chunk; one whose end is the connection's close (an HTTP/1.0 client) is reset instead, once
+what was sent has been delivered, so that the client cannot take the close for the end.
+A client that half-closes after sending its request is answered: only a reset, or a close
+before the request's end, is taken for a client that left. The errors the server answers
+itself carry a JSON body an :data:`ErrorDocument` builds (:func:`message_document` by
+default).
+
+Needs the ``local`` extra (h11).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import h11
+
+from bedrock_stream.errors import LocalStackError
+from bedrock_stream.local import http_sockets
+
+__all__ = [
+    "BadRequest",
+    "BodyTooLarge",
+    "ClientGone",
+    "ErrorDocument",
+    "Exchange",
+    "message_document",
+]
+
+_READ_TO_THE_END = (h11.DONE, h11.MUST_CLOSE, h11.CLOSED)
+"""The client's states once its whole request was read (``MUST_CLOSE``: it sent
+``Connection: close``)."""
+
+
+class ClientGone(LocalStackError, ConnectionError):
+    """The client closed the connection or stopped reading before the response was sent."""
+
+
+class BadRequest(LocalStackError):
+    """The request is not valid HTTP/1.1 (answered 400 when nothing was sent yet)."""
+
+
+class BodyTooLarge(LocalStackError):
+    """The request body is larger than the handler's cap."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"request body over {limit} bytes")
+        self.limit = limit
+
+
+class Exchange:
+    """One request and its response, as a handler sees them."""
+
+    def __init__(
+        self, sock: socket.socket, conn: h11.Connection, request: h11.Request, client: str
+    ) -> None:
+        self._sock = sock
+        self._conn = conn
+        self.method = request.method.decode("latin-1")
+        self.target = request.target.decode("latin-1")
+        """The request target as sent: path and query string, still percent-encoded."""
+        self.headers: tuple[tuple[str, str], ...] = tuple(
+            (name.decode("latin-1"), _text(value)) for name, value in request.headers.raw_items()
+        )
+        """Header fields in order, names as the client spelled them, values as UTF-8."""
+        self.client = client
+        """The client's IP address."""
+        self.trailers: tuple[tuple[str, str], ...] = ()
+        """The request's trailer fields, once its body has been read to the end."""
+        self.status: int | None = None
+        """The response status, once the response has started."""
+        self.aborted = False
+        self._half_closed = False
+
+    def header(self, name: str) -> str | None:
+        """Return header ``name`` (any case); repeated fields are joined with ``", "``."""
+        wanted = name.lower()
+        values = [value for key, value in self.headers if key.lower() == wanted]
+        return ", ".join(values) if values else None
+
+    # -- request body ---------------------------------------------------------------
+
+    def iter_body(self, limit: int | None = None) -> Iterator[bytes]:
+        """Yield the request body as it arrives; trailers land in :attr:`trailers`.
+
+        Raises:
+            BodyTooLarge: the body is over ``limit`` bytes (said by ``Content-Length``
+                before anything is read, else found while reading).
+            BadRequest: the body's framing is invalid.
+            ClientGone: the connection closed mid-body.
+        """
+        declared = self.header("content-length")
+        if (
+            limit is not None
+            and declared is not None
+            and declared.isdigit()
+            and int(declared) > limit
+        ):
+            raise BodyTooLarge(limit)
+        if self._conn.they_are_waiting_for_100_continue:
+            self._write(self._conn.send(h11.InformationalResponse(status_code=100, headers=[])))
+        size = 0
+        while True:
+            event = self._next_event()
+            if isinstance(event, h11.Data):
+                size += len(event.data)
+                if limit is not None and size > limit:
+                    raise BodyTooLarge(limit)
+                yield bytes(event.data)
+            elif isinstance(event, h11.EndOfMessage):
+                self.trailers = tuple(
+                    (name.decode("latin-1"), _text(value))
+                    for name, value in event.headers.raw_items()
+                )
+                return
+            else:
+                raise ClientGone("the connection closed mid-request")
+
+    def read_body(self, limit: int | None = None) -> bytes:
+        """Read the whole request body (see :meth:`iter_body`)."""
+        return b"".join(self.iter_body(limit))
+
+    def _body_done(self) -> bool:
+        """Whether the request has been read to its end, reading what is already buffered."""
+        conn = self._conn
+        with contextlib.suppress(h11.RemoteProtocolError):
+            while conn.their_state is h11.SEND_BODY:
+                event = conn.next_event()
+                if event is h11.NEED_DATA:
+                    break
+        return conn.their_state in _READ_TO_THE_END
+
+    # -- response ---------------------------------------------------------------------
+
+    @property
+    def started(self) -> bool:
+        """Whether the response head has been sent."""
+        return self.status is not None
+
+    def respond(self, status: int, headers: Iterable[tuple[str, str]], body: bytes = b"") -> None:
+        """Send a whole response with ``Content-Length``."""
+        fields = [(k, v) for k, v in headers if k.lower() not in ("content-length", "connection")]
+        fields.append(("Content-Length", str(len(body))))
+        self._head(status, fields)
+        data = self._conn.send(h11.Data(data=body)) if body else b""
+        self._write((data or b"") + (self._conn.send(h11.EndOfMessage()) or b""))
+
+    def respond_json(self, status: int, document: Any) -> None:
+        """Send ``document`` as a compact JSON response."""
+        body = json.dumps(document, separators=(",", ":")).encode()
+        self.respond(status, [("Content-Type", "application/json")], body)
+
+    def start(self, status: int, headers: Iterable[tuple[str, str]], *, trailers: str = "") -> None:
+        """Send the head of a streamed (chunked) response; ``trailers`` announces fields."""
+        fields = [
+            (k, v)
+            for k, v in headers
+            if k.lower() not in ("content-length", "transfer-encoding", "connection")
+        ]
+        fields.append(("Transfer-Encoding", "chunked"))
+        if trailers:
+            fields.append(("Trailer", trailers))
+        self._head(status, fields)
+
+    def send(self, data: bytes) -> None:
+        """Send one chunk of a streamed response now.
+
+        Raises:
+            ClientGone: the client went away or stopped reading for ``io_timeout``.
+        """
+        if data:
+            self._write(self._conn.send(h11.Data(data=data)))
+
+    def end(self, trailers: Iterable[tuple[str, str]] = ()) -> None:
+        """End a streamed response: the terminating chunk and any trailers."""
+        self._write(self._conn.send(h11.EndOfMessage(headers=list(trailers))))
+
+    def peer_closed(self, *, half_close: bool = True) -> bool:
+        """Whether the client has left (checked without waiting).
+
+        A client that reset the connection has left, and so has one that closed it before
+        the end of its request or after the response started. A close after the whole
+        request but before the answer is a half-close, which HTTP/1.1 allows (``nc -N``,
+        ``socat``): that client is still reading, and gets the whole response. TCP cannot
+        tell it from a client that closed and left, so such a client is noticed only at the
+        first write that fails. ``half_close=False``, for servers whose clients never
+        half-close (the AWS SDKs), takes any close for a client that left.
+        """
+        try:
+            if not self._at_eof():
+                return False
+        except (OSError, ValueError):
+            return True
+        if not half_close or not self._body_done():
+            return True
+        return self.started and not self._half_closed
+
+    def _at_eof(self) -> bool:
+        """Whether the client's FIN is the next thing to read (OSError: it reset)."""
+        return http_sockets.readable(self._sock) and not self._sock.recv(
+            1, socket.MSG_PEEK | socket.MSG_DONTWAIT
+        )
+
+    def abort(self) -> None:
+        """Close the connection without ending the response: the client sees it truncated.
+
+        A response framed by the connection's close (to an HTTP/1.0 client) would look
+        complete after a plain close: it is reset instead, once the bytes already sent have
+        been delivered.
+        """
+        self.aborted = True
+        with contextlib.suppress(OSError):
+            if self.started and self._conn.their_http_version == b"1.0":
+                http_sockets.reset(self._sock)
+            else:
+                self._sock.shutdown(socket.SHUT_RDWR)
+
+    # -- I/O --------------------------------------------------------------------------------
+
+    def _head(self, status: int, fields: list[tuple[str, str]]) -> None:
+        if not self._body_done():
+            # The body will not be read: say so, so the client does not reuse the connection.
+            fields.append(("Connection", "close"))
+        with contextlib.suppress(OSError, ValueError):
+            self._half_closed = self._at_eof()
+        # A field value is sent without surrounding whitespace (RFC 9110 5.5) and non-ASCII
+        # text as UTF-8. A head h11 still refuses raises here, before anything is sent, so
+        # the server can answer 500 instead of cutting the connection.
+        head = h11.Response(
+            status_code=status,
+            headers=[(name.encode(), value.strip(" \t").encode()) for name, value in fields],
+        )
+        self.status = status
+        self._write(self._conn.send(head))
+
+    def _next_event(self) -> Any:
+        while True:
+            try:
+                event = self._conn.next_event()
+            except h11.RemoteProtocolError as exc:
+                raise BadRequest(str(exc)) from exc
+            if event is not h11.NEED_DATA:
+                return event
+            try:
+                data = self._sock.recv(http_sockets.READ_SIZE)
+            except OSError as exc:
+                raise ClientGone(str(exc)) from exc
+            self._conn.receive_data(data)
+
+    def _write(self, data: bytes | None) -> None:
+        if not data:
+            return
+        try:
+            self._sock.sendall(data)
+        except OSError as exc:
+            raise ClientGone(str(exc)) from exc
+
+
+ErrorDocument = Callable[[int, str], Any]
+"""Builds the JSON body of an error the server answers itself, from its status and message."""
+
+
+def message_document(status: int, message: str) -> dict[str, str]:
+    """Return API Gateway's error body, ``{"message": ...}``."""
+    return {"message": message}
+
+
+def _text(value: bytes) -> str:
+    """Decode a field value as UTF-8, as API Gateway does; bytes that are not UTF-8 as latin-1.
+
+    Latin-1 keeps every byte, so a value that is not UTF-8 reaches the handler unchanged.
+    """
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return value.decode("latin-1")
