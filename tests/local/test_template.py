@@ -8,13 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from bedrock_stream.local.deployment import Route, Template
 from bedrock_stream.local.template import (
     ApiKey,
     AuthorizerSpec,
     PlanStage,
     Quota,
-    Route,
-    Template,
     TemplateError,
     Throttle,
     UsagePlan,

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 from bedrock_stream.local.references import TemplateError, flag, lambda_target, ref
 
 if TYPE_CHECKING:
-    from bedrock_stream.local.template import Function, RestApi
+    from bedrock_stream.local.deployment import Function, RestApi
 
 __all__ = [
     "COGNITO",
