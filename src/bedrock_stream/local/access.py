@@ -36,10 +36,10 @@ from bedrock_stream.local.invoker import TooManyRequests
 from bedrock_stream.local.messages import GatewayResponse
 
 if TYPE_CHECKING:
+    from bedrock_stream.local.deployment import AuthorizerSpec
     from bedrock_stream.local.invoker import Invoker
     from bedrock_stream.local.messages import Request
     from bedrock_stream.local.rest_api import Match
-    from bedrock_stream.local.template_access import AuthorizerSpec
     from bedrock_stream.local.usage_plans import UsagePlans
 
 __all__ = ["ANSWERS", "AccessControl", "Admitted", "Refused", "signed_by"]

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from bedrock_stream.local.policy import Policy, PolicyError, parse
 
 if TYPE_CHECKING:
-    from bedrock_stream.local.template_access import AuthorizerSpec
+    from bedrock_stream.local.deployment import AuthorizerSpec
 
 __all__ = [
     "AuthorizerCache",

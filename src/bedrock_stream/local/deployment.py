@@ -10,25 +10,24 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
-
-if TYPE_CHECKING:
-    from bedrock_stream.local.template_access import (
-        ApiKey,
-        Authorization,
-        AuthorizerSpec,
-        KeySource,
-        UsagePlan,
-    )
+from typing import Any, Literal
 
 __all__ = [
     "ACCOUNT",
+    "ApiKey",
+    "Authorization",
+    "AuthorizerSpec",
     "Function",
     "FunctionUrl",
     "GatewayResponseSpec",
+    "KeySource",
+    "PlanStage",
+    "Quota",
     "RestApi",
     "Route",
     "Template",
+    "Throttle",
+    "UsagePlan",
 ]
 
 ACCOUNT = "123456789012"
@@ -57,6 +56,27 @@ class Function:
     architectures: tuple[str, ...] = ("x86_64",)
     environment: Mapping[str, str] = field(default_factory=dict)
     url: FunctionUrl | None = None
+
+
+Authorization = Literal["NONE", "AWS_IAM", "CUSTOM"]
+"""A route's authorization type, as API Gateway names it (Cognito is refused offline)."""
+
+
+@dataclass(frozen=True)
+class AuthorizerSpec:
+    """A Lambda authorizer of a REST API (``x-amazon-apigateway-authorizer``)."""
+
+    name: str
+    type: Literal["TOKEN", "REQUEST"]
+    function: str
+    """The logical id of the authorizer's function."""
+    identity_sources: tuple[str, ...] = ()
+    """API Gateway's names, e.g. ``method.request.header.Authorization``."""
+    ttl: int = 300
+    """Seconds a result is cached (``authorizerResultTtlInSeconds``); 0 disables caching."""
+    validation_expression: str | None = None
+    """A TOKEN authorizer's ``identityValidationExpression``: tokens that do not match are
+    refused without calling the function."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +117,10 @@ class GatewayResponseSpec:
     """Static header values (unquoted), e.g. ``Access-Control-Allow-Origin: *``."""
 
 
+KeySource = Literal["HEADER", "AUTHORIZER"]
+"""Where a REST API reads its callers' API keys (``x-amazon-apigateway-api-key-source``)."""
+
+
 @dataclass(frozen=True)
 class RestApi:
     """An API Gateway REST API with its stage and routes."""
@@ -116,6 +140,58 @@ class RestApi:
     def api_id(self) -> str:
         """The API's local id, in its events and method ARNs."""
         return self.name.lower()[:10]
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """An ``AWS::ApiGateway::ApiKey``."""
+
+    name: str
+    value: str | None
+    """The key as callers send it; None when API Gateway would generate it."""
+    enabled: bool
+
+
+@dataclass(frozen=True)
+class Throttle:
+    """A token bucket: ``rate`` requests a second on average, ``burst`` at once."""
+
+    rate: float
+    burst: int
+
+
+@dataclass(frozen=True)
+class Quota:
+    """At most ``limit`` requests per ``period``.
+
+    Periods are UTC calendar days, weeks from Monday, or months; ``offset`` requests are
+    taken off the limit in the first period.
+    """
+
+    limit: int
+    period: Literal["DAY", "WEEK", "MONTH"]
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class PlanStage:
+    """A stage a usage plan covers, with its per-method throttles (``/path/METHOD``)."""
+
+    api: str
+    stage: str
+    method_throttles: Mapping[str, Throttle] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class UsagePlan:
+    """An ``AWS::ApiGateway::UsagePlan`` with the keys its ``UsagePlanKey`` resources add."""
+
+    name: str
+    stages: tuple[PlanStage, ...]
+    keys: tuple[str, ...]
+    """Logical ids of its API keys."""
+    throttle: Throttle | None = None
+    quota: Quota | None = None
 
 
 @dataclass(frozen=True)

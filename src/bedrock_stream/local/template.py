@@ -14,9 +14,10 @@ result, whichever way the template declares it:
   ``Fn::Join``), with ``AWS::ApiGateway::GatewayResponse`` resources.
 
 Routes and gateway responses are read by :mod:`~bedrock_stream.local.template_routes`, who
-may call a route by :mod:`~bedrock_stream.local.template_access`, in each of those forms; what
-cannot be checked offline is a :class:`TemplateError`, so that the local stack never serves a
-protected route open. What is read is the model of :mod:`~bedrock_stream.local.deployment`.
+may call a route by :mod:`~bedrock_stream.local.template_access`, in each of those forms, and
+API keys and usage plans by :mod:`~bedrock_stream.local.template_plans`; what cannot be checked
+offline is a :class:`TemplateError`, so that the local stack never serves a protected route
+open. What is read is the model of :mod:`~bedrock_stream.local.deployment`.
 
 Conditions are evaluated for the parameter values (:mod:`~bedrock_stream.local.intrinsics`):
 a resource whose ``Condition`` is false does not exist, and ``Fn::If`` takes its branch.
@@ -44,22 +45,23 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from bedrock_stream.local.deployment import ACCOUNT as ACCOUNT
+from bedrock_stream.local.deployment import ApiKey as ApiKey
+from bedrock_stream.local.deployment import AuthorizerSpec as AuthorizerSpec
 from bedrock_stream.local.deployment import Function as Function
 from bedrock_stream.local.deployment import FunctionUrl as FunctionUrl
 from bedrock_stream.local.deployment import GatewayResponseSpec as GatewayResponseSpec
+from bedrock_stream.local.deployment import PlanStage as PlanStage
+from bedrock_stream.local.deployment import Quota as Quota
 from bedrock_stream.local.deployment import RestApi as RestApi
 from bedrock_stream.local.deployment import Route as Route
 from bedrock_stream.local.deployment import Template as Template
+from bedrock_stream.local.deployment import Throttle as Throttle
+from bedrock_stream.local.deployment import UsagePlan as UsagePlan
 from bedrock_stream.local.intrinsics import IntrinsicError, Intrinsics, cfn_string
 from bedrock_stream.local.references import TemplateError as TemplateError
 from bedrock_stream.local.references import ref
-from bedrock_stream.local.template_access import ApiKey as ApiKey
-from bedrock_stream.local.template_access import AuthorizerSpec as AuthorizerSpec
-from bedrock_stream.local.template_access import PlanStage as PlanStage
-from bedrock_stream.local.template_access import Quota as Quota
-from bedrock_stream.local.template_access import Throttle as Throttle
-from bedrock_stream.local.template_access import UsagePlan as UsagePlan
-from bedrock_stream.local.template_access import api_keys, check_authorizers, usage_plans
+from bedrock_stream.local.template_access import check_authorizers
+from bedrock_stream.local.template_plans import api_keys, usage_plans
 from bedrock_stream.local.template_routes import rest_apis
 
 __all__ = [

@@ -13,10 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from bedrock_stream.local.deployment import GatewayResponseSpec, RestApi, Route
+from bedrock_stream.local.deployment import AuthorizerSpec, GatewayResponseSpec, RestApi, Route
 from bedrock_stream.local.references import TemplateError, lambda_target, ref, sub_text
 from bedrock_stream.local.template_access import (
-    AuthorizerSpec,
     RouteAccess,
     SecurityScheme,
     authorizer_resources,
