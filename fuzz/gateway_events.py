@@ -11,10 +11,10 @@ from __future__ import annotations
 import base64
 import json
 
+from bedrock_stream.local.deployment import RestApi, Route
 from bedrock_stream.local.function_url import url_event
 from bedrock_stream.local.messages import Request
 from bedrock_stream.local.rest_api import Router, proxy_event
-from bedrock_stream.local.template import RestApi, Route
 
 ROUTER = Router(
     [

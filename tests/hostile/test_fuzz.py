@@ -47,11 +47,11 @@ from bedrock_stream.http_integration import (
     PreludeError,
 )
 from bedrock_stream.local.authorizers import AuthorizerError, read_answer
+from bedrock_stream.local.deployment import RestApi, Route
 from bedrock_stream.local.function_url import url_event
 from bedrock_stream.local.messages import Request
 from bedrock_stream.local.rest_api import Router, proxy_event
 from bedrock_stream.local.runtime_api import RuntimeAPIServer
-from bedrock_stream.local.template import RestApi, Route
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

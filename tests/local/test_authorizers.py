@@ -25,8 +25,8 @@ from bedrock_stream.local.authorizers import (
     read_answer,
     read_error,
 )
+from bedrock_stream.local.deployment import AuthorizerSpec
 from bedrock_stream.local.policy import parse
-from bedrock_stream.local.template import AuthorizerSpec
 
 INVOKE = "execute-api:Invoke"
 TOKEN = AuthorizerSpec("TokenAuth", "TOKEN", "AuthFn", ("method.request.header.Authorization",))

@@ -17,6 +17,7 @@ import pytest
 from bedrock_stream.cli import write_wrapper
 from bedrock_stream.local import lambda_service
 from bedrock_stream.local.bandwidth import Bandwidth
+from bedrock_stream.local.deployment import Function
 from bedrock_stream.local.invoker import TooManyRequests
 from bedrock_stream.local.lambda_service import (
     LambdaService,
@@ -31,7 +32,6 @@ from bedrock_stream.local.runtime_api import (
     InvocationError,
     ResponseStarted,
 )
-from bedrock_stream.local.template import Function
 from waiting import process_alive
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="process groups and /bin/sh")

@@ -11,9 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bedrock_stream import streaming_handler
+from bedrock_stream.local.deployment import RestApi, Route
 from bedrock_stream.local.messages import GatewayResponse, Request
 from bedrock_stream.local.rest_api import BAD_GATEWAY, Router, buffered_response, proxy_event
-from bedrock_stream.local.template import RestApi, Route
 from bedrock_stream.testing import LambdaContextStub, invoke_streaming
 
 API = RestApi(
@@ -193,8 +193,8 @@ def test_buffered_response_on_arbitrary_json_never_raises(payload: dict[str, Any
 
 
 def test_gateway_responses_customize_what_the_gateway_generates() -> None:
+    from bedrock_stream.local.deployment import GatewayResponseSpec, RestApi
     from bedrock_stream.local.rest_api import MISSING_TOKEN, TIMEOUT, customized
-    from bedrock_stream.local.template import GatewayResponseSpec, RestApi
 
     api = RestApi(
         "Api",

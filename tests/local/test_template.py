@@ -8,18 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from bedrock_stream.local.template import (
+from bedrock_stream.local.deployment import (
     ApiKey,
     AuthorizerSpec,
     PlanStage,
     Quota,
     Route,
     Template,
-    TemplateError,
     Throttle,
     UsagePlan,
-    load,
 )
+from bedrock_stream.local.template import TemplateError, load
 
 TEMPLATES = Path(__file__).parents[1] / "data" / "templates"
 

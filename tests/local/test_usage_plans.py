@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bedrock_stream.local.template import PlanStage, Quota, Throttle, UsagePlan
+from bedrock_stream.local.deployment import PlanStage, Quota, Throttle, UsagePlan
 from bedrock_stream.local.usage_plans import Metered, UsagePlans
 
 KEY = "k" * 20

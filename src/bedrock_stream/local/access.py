@@ -31,15 +31,15 @@ from typing import TYPE_CHECKING, Any
 
 from bedrock_stream import sigv4
 from bedrock_stream.local import authorizers
+from bedrock_stream.local.deployment import ACCOUNT
 from bedrock_stream.local.invoker import TooManyRequests
 from bedrock_stream.local.messages import GatewayResponse
-from bedrock_stream.local.template import ACCOUNT
 
 if TYPE_CHECKING:
+    from bedrock_stream.local.deployment import AuthorizerSpec
     from bedrock_stream.local.invoker import Invoker
     from bedrock_stream.local.messages import Request
     from bedrock_stream.local.rest_api import Match
-    from bedrock_stream.local.template import AuthorizerSpec
     from bedrock_stream.local.usage_plans import UsagePlans
 
 __all__ = ["ANSWERS", "AccessControl", "Admitted", "Refused", "signed_by"]

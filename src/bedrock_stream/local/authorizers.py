@@ -34,7 +34,7 @@ from bedrock_stream.errors import LocalStackError
 from bedrock_stream.local.policy import Policy, PolicyError, parse
 
 if TYPE_CHECKING:
-    from bedrock_stream.local.template import AuthorizerSpec
+    from bedrock_stream.local.deployment import AuthorizerSpec
 
 __all__ = [
     "AuthorizerCache",

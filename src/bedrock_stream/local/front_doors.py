@@ -32,7 +32,7 @@ from bedrock_stream.local.relay import (
 from bedrock_stream.sigv4 import SignatureError
 
 if TYPE_CHECKING:
-    from bedrock_stream.local.template import Function, RestApi
+    from bedrock_stream.local.deployment import Function, RestApi
 
 __all__ = ["FunctionUrlServer", "RestApiServer"]
 
@@ -191,7 +191,7 @@ class FunctionUrlServer(HTTPService):
     """One function's URL (every path and method), ``BUFFERED`` or ``RESPONSE_STREAM``.
 
     Args:
-        function: the function; its :attr:`~bedrock_stream.local.template.Function.url`
+        function: the function; its :attr:`~bedrock_stream.local.deployment.Function.url`
             gives the invoke mode.
         lambdas: invokes it.
         host: the address to listen on.

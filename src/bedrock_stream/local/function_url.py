@@ -16,8 +16,8 @@ import uuid
 from typing import Any
 from urllib.parse import parse_qsl
 
+from bedrock_stream.local.deployment import ACCOUNT
 from bedrock_stream.local.messages import GatewayResponse, Request, read_proxy_fields
-from bedrock_stream.local.template import ACCOUNT
 from bedrock_stream.proxy import is_text
 
 __all__ = ["FORBIDDEN", "buffered_response", "iam_authorizer", "url_event"]

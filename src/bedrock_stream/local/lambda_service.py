@@ -68,6 +68,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from bedrock_stream.local.deployment import ACCOUNT
 from bedrock_stream.local.invocation import (
     TRUNCATED_RESPONSE,
     Done,
@@ -77,12 +78,11 @@ from bedrock_stream.local.invocation import (
 )
 from bedrock_stream.local.invoker import TooManyRequests
 from bedrock_stream.local.runtime_api import RuntimeAPIServer
-from bedrock_stream.local.template import ACCOUNT
 from bedrock_stream.protocol.runtime_api import InvocationState
 
 if TYPE_CHECKING:
     from bedrock_stream.local.bandwidth import Bandwidth
-    from bedrock_stream.local.template import Function
+    from bedrock_stream.local.deployment import Function
 
 __all__ = [
     "INIT_TIMEOUT",
@@ -589,7 +589,7 @@ class LambdaService:
 
     Args:
         functions: the functions by name (:attr:`Template.functions
-            <bedrock_stream.local.template.Template.functions>`).
+            <bedrock_stream.local.deployment.Template.functions>`).
         region: ``AWS_REGION`` of the functions.
         concurrency: the most processes (so concurrent invocations) per function.
         credentials: ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY`` and, if any,

@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote
 
 from bedrock_stream.http_integration import PreludeDecoder, PreludeError
+from bedrock_stream.local.deployment import ACCOUNT
 from bedrock_stream.local.messages import GatewayResponse, Request, read_proxy_fields
-from bedrock_stream.local.template import ACCOUNT
 
 if TYPE_CHECKING:
-    from bedrock_stream.local.template import RestApi, Route
+    from bedrock_stream.local.deployment import RestApi, Route
 
 GatewayResponseType = str
 """An API Gateway response type, e.g. ``MISSING_AUTHENTICATION_TOKEN``."""

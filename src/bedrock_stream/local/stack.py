@@ -20,7 +20,7 @@ import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Literal, Protocol, TypeVar
 
 from bedrock_stream.errors import LocalStackError
 from bedrock_stream.local.access import AccessControl
@@ -28,8 +28,11 @@ from bedrock_stream.local.bandwidth import LAMBDA
 from bedrock_stream.local.front_doors import FunctionUrlServer, RestApiServer
 from bedrock_stream.local.lambda_api import LambdaApiServer
 from bedrock_stream.local.static_site import StaticSite
-from bedrock_stream.local.template import RestApi, Route, Template, TemplateError, load
+from bedrock_stream.local.template import TemplateError, load
 from bedrock_stream.local.usage_plans import UsagePlans
+
+if TYPE_CHECKING:
+    from bedrock_stream.local.deployment import RestApi, Route, Template
 
 __all__ = ["IAM_CREDENTIALS", "Endpoint", "LocalStack", "PortInUse"]
 

@@ -13,9 +13,11 @@ result, whichever way the template declares it:
   ``Integration`` has ``ResponseTransferMode: STREAM`` and that URI (``Fn::Sub`` or CDK's
   ``Fn::Join``), with ``AWS::ApiGateway::GatewayResponse`` resources.
 
-Who may call a route is read by :mod:`~bedrock_stream.local.template_access`, in each of
-those forms; what cannot be checked offline is a :class:`TemplateError`, so that the local
-stack never serves a protected route open.
+Routes and gateway responses are read by :mod:`~bedrock_stream.local.template_routes`, who
+may call a route by :mod:`~bedrock_stream.local.template_access`, in each of those forms, and
+API keys and usage plans by :mod:`~bedrock_stream.local.template_plans`; what cannot be checked
+offline is a :class:`TemplateError`, so that the local stack never serves a protected route
+open. What is read is the model of :mod:`~bedrock_stream.local.deployment`.
 
 Conditions are evaluated for the parameter values (:mod:`~bedrock_stream.local.intrinsics`):
 a resource whose ``Condition`` is false does not exist, and ``Fn::If`` takes its branch.
@@ -38,33 +40,29 @@ import json
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import Any
 from urllib.parse import quote, unquote
 
+from bedrock_stream.local.deployment import ACCOUNT as ACCOUNT
+from bedrock_stream.local.deployment import ApiKey as ApiKey
+from bedrock_stream.local.deployment import AuthorizerSpec as AuthorizerSpec
+from bedrock_stream.local.deployment import Function as Function
+from bedrock_stream.local.deployment import FunctionUrl as FunctionUrl
+from bedrock_stream.local.deployment import GatewayResponseSpec as GatewayResponseSpec
+from bedrock_stream.local.deployment import PlanStage as PlanStage
+from bedrock_stream.local.deployment import Quota as Quota
+from bedrock_stream.local.deployment import RestApi as RestApi
+from bedrock_stream.local.deployment import Route as Route
+from bedrock_stream.local.deployment import Template as Template
+from bedrock_stream.local.deployment import Throttle as Throttle
+from bedrock_stream.local.deployment import UsagePlan as UsagePlan
 from bedrock_stream.local.intrinsics import IntrinsicError, Intrinsics, cfn_string
-from bedrock_stream.local.references import TemplateError, lambda_target, ref, sub_text
-from bedrock_stream.local.template_access import (
-    ApiKey,
-    Authorization,
-    AuthorizerSpec,
-    KeySource,
-    PlanStage,
-    Quota,
-    RouteAccess,
-    SecurityScheme,
-    Throttle,
-    UsagePlan,
-    api_keys,
-    authorizer_resources,
-    check_authorizers,
-    key_source,
-    method_access,
-    operation_access,
-    security_schemes,
-    usage_plans,
-)
+from bedrock_stream.local.references import TemplateError as TemplateError
+from bedrock_stream.local.references import ref
+from bedrock_stream.local.template_access import check_authorizers
+from bedrock_stream.local.template_plans import api_keys, usage_plans
+from bedrock_stream.local.template_routes import rest_apis
 
 __all__ = [
     "ACCOUNT",
@@ -85,113 +83,12 @@ __all__ = [
 ]
 
 _LOCAL_BUCKET = "bedrock-stream-local-code"
-ACCOUNT = "123456789012"
-"""The local stack's AWS account id (``AWS::AccountId``, in ARNs, events and identities)."""
 _PSEUDO = {
     "AWS::AccountId": ACCOUNT,
     "AWS::Partition": "aws",
     "AWS::URLSuffix": "amazonaws.com",
     "AWS::NoValue": None,
 }
-
-
-@dataclass(frozen=True)
-class FunctionUrl:
-    """A function's ``FunctionUrlConfig``."""
-
-    invoke_mode: Literal["BUFFERED", "RESPONSE_STREAM"]
-    auth_type: str
-    cors: Mapping[str, Any] | None = None
-
-
-@dataclass(frozen=True)
-class Function:
-    """An ``AWS::Serverless::Function`` after Globals, with what matters to run it locally."""
-
-    name: str
-    code_dir: Path
-    handler: str
-    runtime: str
-    timeout: int = 3
-    memory_size: int = 128
-    architectures: tuple[str, ...] = ("x86_64",)
-    environment: Mapping[str, str] = field(default_factory=dict)
-    url: FunctionUrl | None = None
-
-
-@dataclass(frozen=True)
-class Route:
-    """One method of one resource path of a REST API."""
-
-    method: str
-    """Upper case; ``ANY`` matches every method."""
-    path: str
-    """The resource path, e.g. ``/ask`` or ``/items/{id}``."""
-    function: str | None
-    """The Lambda proxy target's logical id; None for a MOCK integration."""
-    streaming: bool = False
-    """Integration response transfer mode ``STREAM`` (through InvokeWithResponseStream)."""
-    timeout_ms: int = 29_000
-    mock_headers: Mapping[str, str] = field(default_factory=dict)
-    """Response headers of a MOCK integration (the CORS preflight SAM generates)."""
-    authorization: Authorization = "NONE"
-    """Who may call: anyone, IAM principals (SigV4), or a Lambda authorizer's verdict."""
-    authorizer: str | None = None
-    """The API's authorizer deciding a ``CUSTOM`` route (a key of :attr:`RestApi.authorizers`)."""
-    api_key_required: bool = False
-    """A valid API key of a usage plan of this stage is required."""
-
-    @property
-    def protected(self) -> bool:
-        """Whether a caller must be authorized or bring an API key."""
-        return self.authorization != "NONE" or self.api_key_required
-
-
-@dataclass(frozen=True)
-class GatewayResponseSpec:
-    """A customized gateway response (``x-amazon-apigateway-gateway-responses``)."""
-
-    status: int | None
-    """The status to answer with instead of the default; None keeps it."""
-    headers: tuple[tuple[str, str], ...]
-    """Static header values (unquoted), e.g. ``Access-Control-Allow-Origin: *``."""
-
-
-@dataclass(frozen=True)
-class RestApi:
-    """An API Gateway REST API with its stage and routes."""
-
-    name: str
-    stage: str
-    routes: tuple[Route, ...]
-    gateway_responses: Mapping[str, GatewayResponseSpec] = field(default_factory=dict)
-    """By response type: ``DEFAULT_4XX``, ``DEFAULT_5XX``, ``THROTTLED``, ..."""
-    authorizers: Mapping[str, AuthorizerSpec] = field(default_factory=dict)
-    """The API's Lambda authorizers by name."""
-    api_key_source: KeySource = "HEADER"
-    """Where a required API key comes from: ``x-api-key``, or an authorizer's
-    ``usageIdentifierKey``."""
-
-    @property
-    def api_id(self) -> str:
-        """The API's local id, in its events and method ARNs."""
-        return self.name.lower()[:10]
-
-
-@dataclass(frozen=True)
-class Template:
-    """What a SAM template deploys, as far as the local stack needs it."""
-
-    functions: Mapping[str, Function]
-    apis: Mapping[str, RestApi]
-    warnings: tuple[str, ...] = ()
-    api_keys: Mapping[str, ApiKey] = field(default_factory=dict)
-    """The ``AWS::ApiGateway::ApiKey`` resources by logical id."""
-    usage_plans: Mapping[str, UsagePlan] = field(default_factory=dict)
-    """The ``AWS::ApiGateway::UsagePlan`` resources by logical id, with their keys."""
-    web_origin_parameter: str | None = None
-    """The parameter that takes the origin of the page the local stack serves, so that the
-    page may call the APIs (``Metadata: BedrockStreamLocal: WebOriginParameter``)."""
 
 
 def load(
@@ -240,7 +137,7 @@ def load(
     resources = _deployed(translated, values, template_path)
     resources = _settled(IntrinsicsResolver(values).resolve_parameter_refs(resources))
     functions = _functions(resources, root, _cdk_assets(template_path))
-    apis, route_warnings = _apis(resources)
+    apis, route_warnings = rest_apis(resources)
     check_authorizers(apis, functions)
     return Template(
         functions,
@@ -453,196 +350,3 @@ def _functions(
             ),
         )
     return functions
-
-
-def _apis(resources: dict[str, Any]) -> tuple[dict[str, RestApi], list[str]]:
-    stages = {
-        ref(resource["Properties"].get("RestApiId")): str(resource["Properties"]["StageName"])
-        for resource in resources.values()
-        if resource.get("Type") in ("AWS::ApiGateway::Stage", "AWS::ApiGateway::Deployment")
-        and (resource.get("Properties") or {}).get("StageName")
-    }
-    apis: dict[str, RestApi] = {}
-    warnings: list[str] = []
-    for name, resource in resources.items():
-        if resource.get("Type") != "AWS::ApiGateway::RestApi":
-            continue
-        properties = resource.get("Properties") or {}
-        body = properties.get("Body") or {}
-        schemes = security_schemes(name, body)
-        operations = [
-            *_openapi_operations(name, body, schemes),
-            *_method_operations(resources, name),
-        ]
-        routes = []
-        for operation in operations:
-            route, warning = _route(name, operation)
-            routes.append(route)
-            warnings.extend(warning)
-        gateway_responses = _gateway_responses(body.get("x-amazon-apigateway-gateway-responses"))
-        gateway_responses.update(_gateway_responses(_gateway_response_resources(resources, name)))
-        authorizers = {
-            scheme.name: scheme for scheme in schemes.values() if isinstance(scheme, AuthorizerSpec)
-        }
-        authorizers.update(authorizer_resources(resources, name))
-        apis[name] = RestApi(
-            name=name,
-            stage=stages.get(name, "Prod"),
-            routes=tuple(routes),
-            gateway_responses=gateway_responses,
-            authorizers=authorizers,
-            api_key_source=key_source(name, properties, body),
-        )
-    if any(r.get("Type") == "AWS::WAFv2::WebACLAssociation" for r in resources.values()):
-        warnings.append("AWS WAF is not emulated: its web ACL rules do not apply locally")
-    return apis, warnings
-
-
-class _Operation(NamedTuple):
-    """A route as OpenAPI describes it, whichever form the template used."""
-
-    path: str
-    method: str
-    integration: dict[str, Any]
-    """In OpenAPI's ``x-amazon-apigateway-integration`` form."""
-    access: RouteAccess
-
-
-def _openapi_operations(
-    api: str, body: dict[str, Any], schemes: Mapping[str, SecurityScheme]
-) -> list[_Operation]:
-    """List the routes of an OpenAPI ``Body`` (SAM's translation, or the template's own)."""
-    found = []
-    default_security = body.get("security")
-    for path, operations in (body.get("paths") or {}).items():
-        for method, operation in operations.items():
-            if not isinstance(operation, dict):
-                continue
-            name = "ANY" if method == "x-amazon-apigateway-any-method" else method.upper()
-            integration = operation.get("x-amazon-apigateway-integration") or {}
-            security = operation.get("security", default_security)
-            where = f"{api} {name} {path}"
-            found.append(
-                _Operation(path, name, integration, operation_access(where, security, schemes))
-            )
-    return found
-
-
-def _method_operations(resources: dict[str, Any], api: str) -> list[_Operation]:
-    """List the routes built from ``AWS::ApiGateway::Method`` resources (CloudFormation, CDK)."""
-
-    def path_of(node: Any) -> str:
-        target = ref(node)
-        if isinstance(node, dict) and "Fn::GetAtt" in node:
-            return ""  # Fn::GetAtt [Api, RootResourceId]: the root
-        parent = resources.get(target or "") or {}
-        if parent.get("Type") != "AWS::ApiGateway::Resource":
-            raise TemplateError(f"{api}: resource {target!r} is not an AWS::ApiGateway::Resource")
-        properties = parent["Properties"]
-        return f"{path_of(properties.get('ParentId'))}/{properties.get('PathPart', '')}"
-
-    found = []
-    for resource in resources.values():
-        properties = resource.get("Properties") or {}
-        if (
-            resource.get("Type") != "AWS::ApiGateway::Method"
-            or ref(properties.get("RestApiId")) != api
-        ):
-            continue
-        integration = properties.get("Integration") or {}
-        responses = integration.get("IntegrationResponses") or [{}]
-        openapi = {
-            "type": integration.get("Type", ""),
-            "uri": integration.get("Uri"),
-            "timeoutInMillis": integration.get("TimeoutInMillis", 29_000),
-            "responses": {
-                "default": {"responseParameters": responses[0].get("ResponseParameters")}
-            },
-        }
-        if "ResponseTransferMode" in integration:
-            openapi["responseTransferMode"] = integration["ResponseTransferMode"]
-        path = path_of(properties.get("ResourceId")) or "/"
-        method = str(properties.get("HttpMethod", "ANY")).upper()
-        found.append(
-            _Operation(path, method, openapi, method_access(f"{api} {method} {path}", properties))
-        )
-    return found
-
-
-def _gateway_response_resources(resources: dict[str, Any], api: str) -> dict[str, Any]:
-    """Collect the ``AWS::ApiGateway::GatewayResponse`` resources of ``api``, in OpenAPI's form."""
-    return {
-        str(properties.get("ResponseType")): {
-            "statusCode": properties.get("StatusCode"),
-            "responseParameters": properties.get("ResponseParameters"),
-        }
-        for resource in resources.values()
-        if resource.get("Type") == "AWS::ApiGateway::GatewayResponse"
-        and ref((properties := resource.get("Properties") or {}).get("RestApiId")) == api
-    }
-
-
-def _gateway_responses(specs: Any) -> dict[str, GatewayResponseSpec]:
-    """Read the static parts of gateway responses: status and quoted header values."""
-    found: dict[str, GatewayResponseSpec] = {}
-    for response_type, spec in (specs or {}).items():
-        if not isinstance(spec, dict):
-            continue
-        headers = []
-        for key, value in (spec.get("responseParameters") or {}).items():
-            name = str(key).removeprefix("gatewayresponse.header.")
-            if name != key and isinstance(value, str) and len(value) >= 2 and value[0] == "'":
-                headers.append((name, value.strip("'")))
-        status = str(spec.get("statusCode") or "")
-        found[str(response_type)] = GatewayResponseSpec(
-            int(status) if status.isdigit() else None, tuple(headers)
-        )
-    return found
-
-
-def _route(api: str, operation: _Operation) -> tuple[Route, list[str]]:
-    path, method, integration = operation.path, operation.method, operation.integration
-    access = operation.access
-    where = f"{api} {method} {path}"
-    kind = str(integration.get("type", "")).lower()
-    timeout = int(integration.get("timeoutInMillis", 29_000))
-    if kind == "mock":
-        response = ((integration.get("responses") or {}).get("default")) or {}
-        headers = {
-            key.removeprefix("method.response.header."): str(value).strip("'")
-            for key, value in (response.get("responseParameters") or {}).items()
-        }
-        return Route(
-            method, path, None, timeout_ms=timeout, mock_headers=headers, **access._asdict()
-        ), []
-    uri = sub_text(integration.get("uri"))
-    match, function = lambda_target(uri)
-    if kind != "aws_proxy" or match is None:
-        return Route(method, path, None, timeout_ms=timeout, **access._asdict()), [
-            f"{where}: integration {kind or '?'} {uri!r} is not a Lambda proxy; not served locally"
-        ]
-    stream_uri = match["kind"] == "response-streaming-invocations"
-    stream_mode = integration.get("responseTransferMode") == "STREAM"
-    warnings = []
-    if stream_mode and not stream_uri:
-        warnings.append(
-            f"{where}: responseTransferMode STREAM needs the 2021-11-15 "
-            "response-streaming-invocations URI; API Gateway rejects STREAM with Invoke"
-        )
-    if stream_uri and not stream_mode:
-        warnings.append(
-            f"{where}: a response-streaming-invocations URI in BUFFERED mode is not supported "
-            "by API Gateway; set responseTransferMode: STREAM"
-        )
-    if function is None:
-        warnings.append(
-            f"{where}: integration target {match['target']!r} is not a template function"
-        )
-    return Route(
-        method,
-        path,
-        function,
-        streaming=stream_mode and stream_uri,
-        timeout_ms=timeout,
-        **access._asdict(),
-    ), warnings

@@ -3,23 +3,32 @@
 Read from OpenAPI ``security`` requirements and their schemes (an API key, ``awsSigv4``, a
 Lambda authorizer in ``x-amazon-apigateway-authorizer``: the form SAM's ``Auth`` translates
 to, its ``NONE`` marker included), from ``AWS::ApiGateway::Authorizer`` resources and a
-``Method``'s ``AuthorizationType``, ``AuthorizerId`` and ``ApiKeyRequired``, and from the
-``AWS::ApiGateway::ApiKey``, ``UsagePlan`` and ``UsagePlanKey`` resources. What cannot be
-checked offline (a Cognito user pool authorizer, a resource policy, a setting that cannot be
-read) is a :class:`~bedrock_stream.local.references.TemplateError`: the local stack never
-serves a protected route open.
+``Method``'s ``AuthorizationType``, ``AuthorizerId`` and ``ApiKeyRequired`` (the API keys
+and usage plans themselves are read by :mod:`~bedrock_stream.local.template_plans`). What
+cannot be checked offline (a Cognito user pool authorizer, a resource policy, a setting that
+cannot be read) is a :class:`~bedrock_stream.local.references.TemplateError`: the local stack
+never serves a protected route open.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
+from bedrock_stream.local.deployment import ApiKey as ApiKey
+from bedrock_stream.local.deployment import Authorization as Authorization
+from bedrock_stream.local.deployment import AuthorizerSpec as AuthorizerSpec
+from bedrock_stream.local.deployment import KeySource as KeySource
+from bedrock_stream.local.deployment import PlanStage as PlanStage
+from bedrock_stream.local.deployment import Quota as Quota
+from bedrock_stream.local.deployment import Throttle as Throttle
+from bedrock_stream.local.deployment import UsagePlan as UsagePlan
 from bedrock_stream.local.references import TemplateError, flag, lambda_target, ref
+from bedrock_stream.local.template_plans import api_keys as api_keys
+from bedrock_stream.local.template_plans import usage_plans as usage_plans
 
 if TYPE_CHECKING:
-    from bedrock_stream.local.template import Function, RestApi
+    from bedrock_stream.local.deployment import Function, RestApi
 
 __all__ = [
     "COGNITO",
@@ -44,10 +53,6 @@ __all__ = [
 ]
 
 
-Authorization = Literal["NONE", "AWS_IAM", "CUSTOM"]
-"""A route's authorization type, as API Gateway names it (Cognito is refused offline)."""
-
-
 class RouteAccess(NamedTuple):
     """Who may call one route."""
 
@@ -55,75 +60,6 @@ class RouteAccess(NamedTuple):
     authorizer: str | None = None
     """The API's authorizer deciding a ``CUSTOM`` route."""
     api_key_required: bool = False
-
-
-@dataclass(frozen=True)
-class AuthorizerSpec:
-    """A Lambda authorizer of a REST API (``x-amazon-apigateway-authorizer``)."""
-
-    name: str
-    type: Literal["TOKEN", "REQUEST"]
-    function: str
-    """The logical id of the authorizer's function."""
-    identity_sources: tuple[str, ...] = ()
-    """API Gateway's names, e.g. ``method.request.header.Authorization``."""
-    ttl: int = 300
-    """Seconds a result is cached (``authorizerResultTtlInSeconds``); 0 disables caching."""
-    validation_expression: str | None = None
-    """A TOKEN authorizer's ``identityValidationExpression``: tokens that do not match are
-    refused without calling the function."""
-
-
-@dataclass(frozen=True)
-class ApiKey:
-    """An ``AWS::ApiGateway::ApiKey``."""
-
-    name: str
-    value: str | None
-    """The key as callers send it; None when API Gateway would generate it."""
-    enabled: bool
-
-
-@dataclass(frozen=True)
-class Throttle:
-    """A token bucket: ``rate`` requests a second on average, ``burst`` at once."""
-
-    rate: float
-    burst: int
-
-
-@dataclass(frozen=True)
-class Quota:
-    """At most ``limit`` requests per ``period``.
-
-    Periods are UTC calendar days, weeks from Monday, or months; ``offset`` requests are
-    taken off the limit in the first period.
-    """
-
-    limit: int
-    period: Literal["DAY", "WEEK", "MONTH"]
-    offset: int = 0
-
-
-@dataclass(frozen=True)
-class PlanStage:
-    """A stage a usage plan covers, with its per-method throttles (``/path/METHOD``)."""
-
-    api: str
-    stage: str
-    method_throttles: Mapping[str, Throttle] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class UsagePlan:
-    """An ``AWS::ApiGateway::UsagePlan`` with the keys its ``UsagePlanKey`` resources add."""
-
-    name: str
-    stages: tuple[PlanStage, ...]
-    keys: tuple[str, ...]
-    """Logical ids of its API keys."""
-    throttle: Throttle | None = None
-    quota: Quota | None = None
 
 
 SecurityScheme = Literal["API_KEY", "AWS_IAM"] | AuthorizerSpec
@@ -313,7 +249,6 @@ _AUTHORIZATIONS: Mapping[str, Authorization] = {
     "AWS_IAM": "AWS_IAM",
     "CUSTOM": "CUSTOM",
 }
-KeySource = Literal["HEADER", "AUTHORIZER"]
 _KEY_SOURCES: Mapping[str, KeySource] = {"HEADER": "HEADER", "AUTHORIZER": "AUTHORIZER"}
 
 
@@ -332,81 +267,3 @@ def check_authorizers(apis: Mapping[str, RestApi], functions: Mapping[str, Funct
                     f"{api.name} authorizer {authorizer.name}: {authorizer.function!r} is not "
                     "a function of this template, so it cannot run offline"
                 )
-
-
-def api_keys(resources: dict[str, Any]) -> dict[str, ApiKey]:
-    """Read the ``AWS::ApiGateway::ApiKey`` resources (``Enabled`` is false unless set)."""
-    found = {}
-    for name, resource in resources.items():
-        if resource.get("Type") != "AWS::ApiGateway::ApiKey":
-            continue
-        properties = resource.get("Properties") or {}
-        value = properties.get("Value")
-        found[name] = ApiKey(
-            name=name,
-            value=None if value is None else str(value),
-            enabled=flag(name, "Enabled", properties.get("Enabled", False)),
-        )
-    return found
-
-
-def usage_plans(resources: dict[str, Any]) -> dict[str, UsagePlan]:
-    """Read the ``AWS::ApiGateway::UsagePlan`` resources, with the keys added to each."""
-    keys: dict[str, list[str]] = {}
-    for resource in resources.values():
-        properties = resource.get("Properties") or {}
-        if resource.get("Type") == "AWS::ApiGateway::UsagePlanKey":
-            plan, key = ref(properties.get("UsagePlanId")), ref(properties.get("KeyId"))
-            if plan is not None and key is not None:
-                keys.setdefault(plan, []).append(key)
-    plans = {}
-    for name, resource in resources.items():
-        if resource.get("Type") != "AWS::ApiGateway::UsagePlan":
-            continue
-        properties = resource.get("Properties") or {}
-        stages = []
-        for stage in properties.get("ApiStages") or ():
-            api = ref(stage.get("ApiId"))
-            stage_name = stage.get("Stage")
-            if isinstance(stage_name, dict):  # Ref to an AWS::ApiGateway::Stage
-                target = resources.get(ref(stage_name) or "") or {}
-                stage_name = (target.get("Properties") or {}).get("StageName")
-            if api is None or not isinstance(stage_name, str):
-                raise TemplateError(f"{name}: an ApiStages entry names no API or stage")
-            throttles = {
-                str(method): _throttle(spec)
-                for method, spec in (stage.get("Throttle") or {}).items()
-            }
-            stages.append(PlanStage(api, stage_name, throttles))
-        quota = properties.get("Quota")
-        plans[name] = UsagePlan(
-            name=name,
-            stages=tuple(stages),
-            keys=tuple(keys.get(name, ())),
-            throttle=_throttle(properties["Throttle"]) if properties.get("Throttle") else None,
-            quota=None
-            if not quota
-            else Quota(
-                limit=int(quota["Limit"]),
-                period=_period(name, quota.get("Period", "DAY")),
-                offset=int(quota.get("Offset", 0)),
-            ),
-        )
-    return plans
-
-
-def _throttle(spec: Mapping[str, Any]) -> Throttle:
-    return Throttle(rate=float(spec.get("RateLimit", 0)), burst=int(spec.get("BurstLimit", 0)))
-
-
-_PERIODS: Mapping[str, Literal["DAY", "WEEK", "MONTH"]] = {
-    "DAY": "DAY",
-    "WEEK": "WEEK",
-    "MONTH": "MONTH",
-}
-
-
-def _period(plan: str, period: Any) -> Literal["DAY", "WEEK", "MONTH"]:
-    if period not in _PERIODS:
-        raise TemplateError(f"{plan}: quota period {period!r} is not DAY, WEEK or MONTH")
-    return _PERIODS[period]

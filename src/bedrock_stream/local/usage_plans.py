@@ -23,7 +23,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from bedrock_stream.local.template import Quota, Throttle, UsagePlan
+    from bedrock_stream.local.deployment import Quota, Throttle, UsagePlan
 
 __all__ = ["Admission", "Metered", "UsagePlans"]
 
