@@ -18,11 +18,7 @@ from bedrock_stream.cli import write_wrapper
 from bedrock_stream.local import lambda_service
 from bedrock_stream.local.bandwidth import Bandwidth
 from bedrock_stream.local.invoker import TooManyRequests
-from bedrock_stream.local.lambda_service import (
-    LambdaService,
-    ServiceInvocation,
-    lambda_environment,
-)
+from bedrock_stream.local.lambda_service import LambdaService, ServiceInvocation
 from bedrock_stream.local.runtime_api import (
     TRUNCATED_RESPONSE,
     BodyChunk,
@@ -31,6 +27,7 @@ from bedrock_stream.local.runtime_api import (
     InvocationError,
     ResponseStarted,
 )
+from bedrock_stream.local.sandbox_environment import lambda_environment
 from bedrock_stream.local.template import Function
 from waiting import process_alive
 
