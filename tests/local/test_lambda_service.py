@@ -19,11 +19,7 @@ from bedrock_stream.local import lambda_service
 from bedrock_stream.local.bandwidth import Bandwidth
 from bedrock_stream.local.deployment import Function
 from bedrock_stream.local.invoker import TooManyRequests
-from bedrock_stream.local.lambda_service import (
-    LambdaService,
-    ServiceInvocation,
-    lambda_environment,
-)
+from bedrock_stream.local.lambda_service import LambdaService, ServiceInvocation
 from bedrock_stream.local.runtime_api import (
     TRUNCATED_RESPONSE,
     BodyChunk,
@@ -32,6 +28,7 @@ from bedrock_stream.local.runtime_api import (
     InvocationError,
     ResponseStarted,
 )
+from bedrock_stream.local.sandbox_environment import lambda_environment
 from waiting import process_alive
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="process groups and /bin/sh")

@@ -20,8 +20,8 @@ import pytest
 
 from bedrock_stream.devtools.cli import main
 from bedrock_stream.devtools.wrapper import wrapper_script, write_wrapper
-from bedrock_stream.local.lambda_service import MANAGED_BOOTSTRAP
 from bedrock_stream.local.runtime_api import RuntimeAPIServer
+from bedrock_stream.local.sandbox_environment import MANAGED_BOOTSTRAP
 
 EXAMPLES = Path(__file__).parents[2] / "docs" / "examples" / "runtime"
 SRC = Path(__file__).parents[2] / "src"

@@ -1,0 +1,208 @@
+"""What a sandbox's process is started with, as Lambda's managed Python runtime starts it.
+
+The environment (:func:`lambda_environment`), the runtime's command line
+(:func:`runtime_command`), the bootstrap script (:data:`MANAGED_BOOTSTRAP`), the
+``LAMBDA_RUNTIME_DIR`` it is written to (:func:`make_runtime_dir`, which reaps dead services'
+directories), the parent-death signal (:func:`dying_with_parent`), and the words Lambda uses
+for an exit status and a trace id. Plain inputs to plain outputs, no sockets and no threads.
+
+The bootstrap is a ``/bin/sh`` script rather than Python, because the wrapper's 126 and 127
+exit statuses then come from a real process and reach the invoker by the same path as any
+crash, and ``exec`` keeps one pid from bootstrap to runtime: the pid the service watches and
+kills (with its process group). The ``LAMBDA_RUNTIME_DIR`` is named for the service's pid,
+``bedrock-stream-runtime-<pid>-*``: a new service removes those of dead processes, and never
+another live one's.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import re
+import secrets
+import shutil
+import signal
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from bedrock_stream.local.deployment import Function
+
+__all__ = [
+    "MANAGED_BOOTSTRAP",
+    "Bootstrap",
+    "dying_with_parent",
+    "exit_status",
+    "lambda_environment",
+    "make_runtime_dir",
+    "new_trace_id",
+    "runtime_command",
+]
+
+MANAGED_BOOTSTRAP = """#!/bin/sh
+# What Lambda's managed Python bootstrap does: "$@" is the runtime's command line,
+# interpreter first. An AWS_LAMBDA_EXEC_WRAPPER must be an executable file; it is exec'd
+# with that command line.
+if [ -n "$AWS_LAMBDA_EXEC_WRAPPER" ]; then
+  wrapper="$AWS_LAMBDA_EXEC_WRAPPER"
+  if [ ! -f "$wrapper" ]; then
+    echo "$wrapper: does not exist" >&2
+    exit 127
+  fi
+  if [ ! -x "$wrapper" ]; then
+    echo "$wrapper: is not an executable" >&2
+    exit 126
+  fi
+  exec "$wrapper" "$@"
+fi
+exec "$@"
+"""
+
+Bootstrap = Literal["exec-wrapper", "awslambdaric", "bedrock-stream-buffered"]
+"""What a sandbox's bootstrap started: the function's exec wrapper, awslambdaric, or
+bedrock-stream's runtime in buffered mode (where awslambdaric is not installed)."""
+
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+_RUNTIME_DIR = re.compile(r"bedrock-stream-runtime-(\d+)-\w+")
+_TASK_ROOT = "/var/task/"
+_DUMMY_CREDENTIALS = {  # AWS's documentation example keys: never valid
+    "AWS_ACCESS_KEY_ID": "ASIAIOSFODNN7EXAMPLE",
+    "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    "AWS_SESSION_TOKEN": "local",
+}
+
+
+def lambda_environment(
+    function: Function,
+    *,
+    region: str,
+    runtime_api: str,
+    runtime_dir: str,
+    credentials: Mapping[str, str] | None = None,
+    extra: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """Return the environment of ``function``'s process, as Lambda builds it.
+
+    Lambda's defaults (``PATH`` from this process, ``LANG``, ``TZ``, ``PYTHONPATH`` with
+    the code directory) come first, then the function's ``Environment`` variables, then
+    ``extra``, then the variables Lambda reserves, which nothing overrides. Nothing else is
+    inherited: the caller's own ``AWS_*`` settings stay out. ``credentials`` default to
+    dummy keys. An ``AWS_LAMBDA_EXEC_WRAPPER`` under ``/var/task/`` is mapped into the code
+    directory, which is ``LAMBDA_TASK_ROOT`` here.
+    """
+    code_dir = str(function.code_dir)
+    stream = time.strftime("%Y/%m/%d/[$LATEST]", time.gmtime()) + uuid.uuid4().hex
+    env = {
+        "PATH": os.environ.get("PATH", os.defpath),
+        "LANG": "en_US.UTF-8",
+        "TZ": ":UTC",
+        "PYTHONPATH": code_dir,
+        **function.environment,
+        **(extra or {}),
+        "AWS_LAMBDA_FUNCTION_NAME": function.name,
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_size),
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function.name}",
+        "AWS_LAMBDA_LOG_STREAM_NAME": stream,
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        "AWS_LAMBDA_RUNTIME_API": runtime_api,
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+        "LAMBDA_TASK_ROOT": code_dir,
+        "LAMBDA_RUNTIME_DIR": runtime_dir,
+        "_HANDLER": function.handler,
+        **(_DUMMY_CREDENTIALS if credentials is None else credentials),
+    }
+    if function.runtime:
+        env["AWS_EXECUTION_ENV"] = f"AWS_Lambda_{function.runtime}"
+    wrapper = env.get("AWS_LAMBDA_EXEC_WRAPPER", "")
+    if wrapper.startswith(_TASK_ROOT):
+        env["AWS_LAMBDA_EXEC_WRAPPER"] = str(function.code_dir / wrapper[len(_TASK_ROOT) :])
+    return env
+
+
+def runtime_command(
+    environment: Mapping[str, str], handler: str, ric: bool
+) -> tuple[Bootstrap, list[str]]:
+    """Choose the runtime's command line, interpreter first; ``ric``: awslambdaric is here.
+
+    ``<python> -m awslambdaric <handler>`` under an exec wrapper or where awslambdaric is
+    installed, else ``<python> -m bedrock_stream.runtime --buffered <handler>``, buffered like
+    the managed runtime. ``<python>`` is this interpreter, so the installed packages are
+    importable.
+    """
+    if environment.get("AWS_LAMBDA_EXEC_WRAPPER"):
+        return "exec-wrapper", [sys.executable, "-m", "awslambdaric", handler]
+    if ric:
+        return "awslambdaric", [sys.executable, "-m", "awslambdaric", handler]
+    return "bedrock-stream-buffered", [
+        sys.executable,
+        "-m",
+        "bedrock_stream.runtime",
+        "--buffered",
+        handler,
+    ]
+
+
+def exit_status(status: int) -> str:
+    """Describe a return code as Lambda does: ``exit status 3``, ``signal: killed``."""
+    if status >= 0:
+        return f"exit status {status}"
+    return f"signal: {(signal.strsignal(-status) or str(-status)).lower()}"
+
+
+def new_trace_id() -> str:
+    """Return a new, unsampled ``X-Amzn-Trace-Id`` value, as Lambda passes one to ``/next``."""
+    root = f"1-{int(time.time()):08x}-{secrets.token_hex(12)}"
+    return f"Root={root};Parent={secrets.token_hex(8)};Sampled=0"
+
+
+def make_runtime_dir() -> Path:
+    """Create a runtime directory named for this process, after reaping dead ones'."""
+    for path in Path(tempfile.gettempdir()).glob("bedrock-stream-runtime-*"):
+        if _abandoned(path):
+            shutil.rmtree(path, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"bedrock-stream-runtime-{os.getpid()}-"))
+
+
+def _abandoned(path: Path) -> bool:
+    """Whether ``path`` is a runtime directory of ours whose process has ended."""
+    named = _RUNTIME_DIR.fullmatch(path.name)
+    try:
+        return named is not None and path.lstat().st_uid == os.getuid() and not _running(named[1])
+    except OSError:  # gone already: another service reaped it
+        return False
+
+
+def _running(pid: str) -> bool:
+    """Whether process ``pid`` exists."""
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's
+        pass
+    return True
+
+
+def dying_with_parent() -> Callable[[], None] | None:
+    """Return a ``preexec_fn`` that has the child killed when the forking thread ends.
+
+    Linux only (``PR_SET_PDEATHSIG``, kept across ``exec``); elsewhere ``None``.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL))
+        if os.getppid() != parent:  # the parent died before prctl: no signal will come
+            os._exit(1)
+
+    return preexec
