@@ -6,6 +6,7 @@ from collections.abc import AsyncIterable, Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 from bedrock_stream.http_integration import Prelude
+from bedrock_stream.protocol.headers import header
 
 __all__ = ["CORS", "Headers", "PayloadVersion", "ResponseHead", "StreamingResponse"]
 
@@ -154,10 +155,7 @@ class ResponseHead:
 
     def content_type(self) -> str | None:
         """Return the ``Content-Type`` header's value, if any."""
-        for name, value in self.headers:
-            if name.lower() == "content-type":
-                return value
-        return None
+        return header(self.headers, "content-type")
 
     def split(
         self, version: PayloadVersion

@@ -23,6 +23,7 @@ from typing import Any
 
 from bedrock_stream.errors import MidStreamError
 from bedrock_stream.http_integration import CONTENT_TYPE, Prelude, PreludeDecoder
+from bedrock_stream.protocol.headers import joined_headers
 from bedrock_stream.sink import attach_sink, detach_sink
 
 __all__ = ["LambdaContextStub", "MemorySink", "StreamResult", "Write", "invoke_streaming"]
@@ -106,11 +107,7 @@ class StreamResult:
     @property
     def headers(self) -> dict[str, str]:
         """The prelude's header fields, lower-case names, repeated ones comma-joined."""
-        fields: dict[str, str] = {}
-        for name, value in self.prelude.fields() if self.prelude is not None else ():
-            key = name.lower()
-            fields[key] = f"{fields[key]}, {value}" if key in fields else value
-        return fields
+        return joined_headers(self.prelude.fields() if self.prelude is not None else ())
 
 
 def invoke_streaming(

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from bedrock_stream.protocol.headers import joined_headers
+
 from .errors import SHAPE_ERRORS, malformed
 from .events import Event, Metrics, Stop, Usage
 from .family import CODECS
@@ -91,7 +93,7 @@ def parse_invoke_response(
         out = CODECS[family].parse_body(body)
         if out is None:
             out = ChunkParser(family).feed(body)
-        lowered = {k.lower(): v for k, v in (headers or {}).items()}
+        lowered = joined_headers((headers or {}).items())
         if "x-amzn-bedrock-input-token-count" in lowered:
             out.append(
                 Usage(

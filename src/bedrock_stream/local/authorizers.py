@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from bedrock_stream.errors import LocalStackError
 from bedrock_stream.local.policy import Policy, PolicyError, parse
+from bedrock_stream.protocol.headers import header
 
 if TYPE_CHECKING:
     from bedrock_stream.local.deployment import AuthorizerSpec
@@ -100,7 +101,7 @@ def _source_value(source: str, event: Mapping[str, Any]) -> str | None:
         where, _, key = name.partition(".")
         if where == "header":
             headers = event.get("headers") or {}
-            return next((v for k, v in headers.items() if k.lower() == key.lower()), None)
+            return header(headers.items(), key)
         if where == "querystring":
             return (event.get("queryStringParameters") or {}).get(key)
         return None

@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl
 
 from bedrock_stream.local.deployment import ACCOUNT
 from bedrock_stream.local.messages import GatewayResponse, Request, read_proxy_fields
+from bedrock_stream.protocol.headers import header_values, joined_headers
 from bedrock_stream.proxy import is_text
 
 __all__ = ["FORBIDDEN", "buffered_response", "iam_authorizer", "url_event"]
@@ -59,14 +60,14 @@ def url_event(
     """
     request_id = request_id or str(uuid.uuid4())
     now = time.time() if now is None else now
-    headers: dict[str, str] = {}
-    cookies: list[str] = []
-    for name, value in request.headers:
-        key = name.lower()
-        if key == "cookie":
-            cookies.extend(part.strip() for part in value.split(";") if part.strip())
-            continue
-        headers[key] = f"{headers[key]},{value}" if key in headers else value
+    cookies = [
+        part.strip()
+        for value in header_values(request.headers, "cookie")
+        for part in value.split(";")
+        if part.strip()
+    ]
+    headers = joined_headers(request.headers, separator=",")
+    headers.pop("cookie", None)
     path, _, query = request.target.partition("?")
     parameters: dict[str, str] = {}
     for key, value in parse_qsl(query, keep_blank_values=True):

@@ -29,6 +29,7 @@ import h11
 
 from bedrock_stream.errors import LocalStackError
 from bedrock_stream.local import http_sockets
+from bedrock_stream.protocol.headers import header_values
 
 __all__ = [
     "BadRequest",
@@ -86,9 +87,8 @@ class Exchange:
 
     def header(self, name: str) -> str | None:
         """Return header ``name`` (any case); repeated fields are joined with ``", "``."""
-        wanted = name.lower()
-        values = [value for key, value in self.headers if key.lower() == wanted]
-        return ", ".join(values) if values else None
+        found = header_values(self.headers, name)
+        return ", ".join(found) if found else None
 
     # -- request body ---------------------------------------------------------------
 

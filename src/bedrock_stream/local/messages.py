@@ -8,6 +8,8 @@ import json
 import re
 from dataclasses import dataclass
 
+from bedrock_stream.protocol.headers import header
+
 __all__ = ["GatewayResponse", "Request", "read_proxy_fields"]
 
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -26,8 +28,7 @@ class Request:
 
     def header(self, name: str) -> str | None:
         """Return the first header ``name`` (any case), or None."""
-        wanted = name.lower()
-        return next((value for key, value in self.headers if key.lower() == wanted), None)
+        return header(self.headers, name)
 
 
 @dataclass(frozen=True)

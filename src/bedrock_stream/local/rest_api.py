@@ -24,6 +24,7 @@ from urllib.parse import parse_qsl, unquote
 from bedrock_stream.http_integration import PreludeDecoder, PreludeError
 from bedrock_stream.local.deployment import ACCOUNT
 from bedrock_stream.local.messages import GatewayResponse, Request, read_proxy_fields
+from bedrock_stream.protocol.headers import header
 
 if TYPE_CHECKING:
     from bedrock_stream.local.deployment import RestApi, Route
@@ -187,7 +188,7 @@ def _event_body(
 ) -> tuple[str | None, bool]:
     if not body:
         return None, False
-    content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+    content_type = header(headers.items(), "content-type") or ""
     media = content_type.split(";", 1)[0].strip().lower()
     if media and any(_media_matches(media, pattern) for pattern in binary_media_types):
         return base64.b64encode(body).decode("ascii"), True

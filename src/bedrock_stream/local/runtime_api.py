@@ -50,6 +50,7 @@ from bedrock_stream.local.invocation import Result as Result
 from bedrock_stream.local.invocation import Trailers as Trailers
 from bedrock_stream.protocol import runtime_api as names
 from bedrock_stream.protocol.diagnostic import decode_error_body
+from bedrock_stream.protocol.headers import joined_headers
 from bedrock_stream.protocol.runtime_api import InvalidStateTransition, InvocationState, Step
 
 __all__ = [
@@ -307,7 +308,7 @@ class RuntimeAPIServer:
             _fail(invocation, error_type)
             raise
         error_type = exchange.header(_ERROR_TYPE) or _body_type(body)
-        headers = _joined(exchange.headers)
+        headers = tuple(joined_headers(exchange.headers).items())
         invocation.emit(InvocationError(error_type, body, headers))
         invocation.emit(Done("failure"))
         _accepted(exchange)
@@ -323,7 +324,7 @@ class RuntimeAPIServer:
         invocation.emit(
             ResponseStarted(
                 exchange.header("content-type") or "application/octet-stream",
-                _joined(exchange.headers),
+                tuple(joined_headers(exchange.headers).items()),
                 mode == names.STREAMING,
             )
         )
@@ -363,15 +364,6 @@ class RuntimeAPIServer:
         else:
             invocation.emit(Done("success"))
         _accepted(exchange)
-
-
-def _joined(fields: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
-    """Header fields with lower-case names, repeated ones joined with ``", "`` as HTTP allows."""
-    joined: dict[str, str] = {}
-    for raw_name, value in fields:
-        name = raw_name.lower()
-        joined[name] = f"{joined[name]}, {value}" if name in joined else value
-    return tuple(joined.items())
 
 
 def _accepted(exchange: Exchange) -> None:
