@@ -1,0 +1,35 @@
+"""Amazon Titan Text on the emulator: ``outputText`` chunks and a ``results`` body."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from .base import Chunk, EmulatedFamily, Piece, StopNames, stop_name
+
+if TYPE_CHECKING:
+    from ..formats import Answer
+
+STOPS: StopNames = ("FINISH", "LENGTH", "STOP_CRITERIA_MET")
+
+
+def invoke_chunks(a: Answer, pieces: Sequence[Piece]) -> list[Chunk]:
+    """Build ``outputText`` chunks; the last one has the token count and completion reason."""
+    out = []
+    for index, (text, s, e) in enumerate(pieces or [("", 0, 0)]):
+        body = {
+            "outputText": text,
+            "index": 0,
+            "totalOutputTextTokenCount": None,
+            "completionReason": None,
+            "inputTextTokenCount": a.input_tokens if index == 0 else None,
+        }
+        out.append(Chunk(body, s, e))
+    out[-1].body.update(
+        totalOutputTextTokenCount=a.output_tokens,
+        completionReason=stop_name(STOPS, a.generation),
+    )
+    return out
+
+
+FAMILY = EmulatedFamily(stops=STOPS, invoke_chunks=invoke_chunks)

@@ -1,0 +1,71 @@
+"""Anthropic Claude on the emulator: Messages API chunks, and Text Completions for Claude v2."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from bedrock_stream.bedrock.families import base_model_id
+
+from .base import Chunk, EmulatedFamily, Piece, StopNames, stop_name
+
+if TYPE_CHECKING:
+    from ..formats import Answer
+
+STOPS: StopNames = ("end_turn", "max_tokens", "stop_sequence")
+
+
+def model_name(model_id: str) -> str:
+    """Anthropic's ``model`` field: ``claude-3-sonnet-20240229`` from the model id."""
+    base = base_model_id(model_id).removeprefix("anthropic.")
+    return re.sub(r"-v\d+:\d+$", "", base)
+
+
+def invoke_chunks(a: Answer, pieces: Sequence[Piece]) -> list[Chunk]:
+    """Build Messages API stream events, or Text Completions chunks (``text-completions``)."""
+    g, name = a.generation, model_name(a.request.model_id)
+    if a.request.variant == "text-completions":
+        out = [
+            Chunk({"completion": t, "stop_reason": None, "stop": None}, s, e)
+            for t, s, e in pieces or [("", 0, 0)]
+        ]
+        reason = stop_name(STOPS, g)
+        stop = g.stop_sequence or (
+            "\n\nHuman:" if g.stop in ("end_turn", "guardrail_intervened") else None
+        )
+        out[-1].body.update(stop_reason="stop_sequence" if stop else reason, stop=stop)
+        return out
+    start: dict[str, Any] = {
+        "id": "msg_bdrk_01" + a.ident("msg"),
+        "type": "message",
+        "role": "assistant",
+        "model": name,
+        "content": [],
+        "stop_reason": None,
+        "stop_sequence": None,
+        "usage": {"input_tokens": a.input_tokens, "output_tokens": 1},
+    }
+    out = [
+        Chunk({"type": "message_start", "message": start}),
+        Chunk(
+            {
+                "type": "content_block_start",
+                "index": 0,
+                "content_block": {"type": "text", "text": ""},
+            }
+        ),
+    ]
+    for text, s, e in pieces:
+        delta = {"type": "text_delta", "text": text}
+        out.append(Chunk({"type": "content_block_delta", "index": 0, "delta": delta}, s, e))
+    end = {"stop_reason": stop_name(STOPS, g), "stop_sequence": g.stop_sequence}
+    return [
+        *out,
+        Chunk({"type": "content_block_stop", "index": 0}),
+        Chunk({"type": "message_delta", "delta": end, "usage": {"output_tokens": a.output_tokens}}),
+        Chunk({"type": "message_stop"}),
+    ]
+
+
+FAMILY = EmulatedFamily(stops=STOPS, invoke_chunks=invoke_chunks)

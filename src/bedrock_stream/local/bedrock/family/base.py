@@ -1,0 +1,68 @@
+"""The record a model family fills in for the emulator, and the helpers its modules share."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+if TYPE_CHECKING:
+    from ..formats import Answer
+    from ..model import Generation, Stop
+
+__all__ = [
+    "Chunk",
+    "ChunksFn",
+    "EmulatedFamily",
+    "Piece",
+    "StopNames",
+    "stop_name",
+]
+
+Piece: TypeAlias = tuple[str, int, int]
+"""The text of one stream chunk and its ``(start, stop)`` output token range."""
+
+StopNames: TypeAlias = tuple[str, str, str]
+"""A family's words for (natural end, max tokens, stop sequence)."""
+
+
+@dataclass
+class Chunk:
+    """The JSON body of one invoke stream chunk and the output token range it carries."""
+
+    body: dict[str, Any]
+    start: int = 0
+    stop: int = 0
+
+    @property
+    def tokens(self) -> int:
+        """Output tokens the chunk carries."""
+        return self.stop - self.start
+
+
+ChunksFn: TypeAlias = "Callable[[Answer, Sequence[Piece]], list[Chunk]]"
+"""Build an invoke stream's chunks from the answer and its text pieces (the family's chunking)."""
+
+
+@dataclass(frozen=True, slots=True)
+class EmulatedFamily:
+    """Everything the emulator knows about one model family's InvokeModel format."""
+
+    stops: StopNames
+    """The family's stop reasons."""
+    invoke_chunks: ChunksFn | None
+    """The chunks of ``invoke-with-response-stream``; None: the family does not stream."""
+
+
+_STOP_INDEX: Mapping[Stop, int] = {"end_turn": 0, "max_tokens": 1, "stop_sequence": 2}
+
+
+def stop_name(names: StopNames, generation: Generation) -> str:
+    """Return the word of ``names`` for why ``generation`` stopped.
+
+    After a guardrail intervention the model's own reason is its natural end: invoke
+    responses flag the intervention with ``amazon-bedrock-guardrailAction`` instead.
+    """
+    if generation.stop == "guardrail_intervened":
+        return names[0]
+    return names[_STOP_INDEX[generation.stop]]

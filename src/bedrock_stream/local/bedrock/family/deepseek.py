@@ -1,0 +1,25 @@
+"""DeepSeek-R1 on the emulator: text completion ``choices``, the reasoning inline."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from .base import Chunk, EmulatedFamily, Piece, StopNames, stop_name
+
+if TYPE_CHECKING:
+    from ..formats import Answer
+
+STOPS: StopNames = ("stop", "length", "stop")
+
+
+def invoke_chunks(a: Answer, pieces: Sequence[Piece]) -> list[Chunk]:
+    """Build a ``choices`` chunk per piece (one empty one at least); the last has the reason."""
+    out = [Chunk({"choices": [{"text": t, "stop_reason": None}]}, s, e) for t, s, e in pieces]
+    if not out:
+        out = [Chunk({"choices": [{"text": "", "stop_reason": None}]})]
+    out[-1].body["choices"][0]["stop_reason"] = stop_name(STOPS, a.generation)
+    return out
+
+
+FAMILY = EmulatedFamily(stops=STOPS, invoke_chunks=invoke_chunks)

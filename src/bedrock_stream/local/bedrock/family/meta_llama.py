@@ -1,0 +1,31 @@
+"""Meta Llama on the emulator: ``generation`` chunks and body."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from .base import Chunk, EmulatedFamily, Piece, StopNames, stop_name
+
+if TYPE_CHECKING:
+    from ..formats import Answer
+
+STOPS: StopNames = ("stop", "length", "stop")
+
+
+def invoke_chunks(a: Answer, pieces: Sequence[Piece]) -> list[Chunk]:
+    """Build ``generation`` chunks with running token counts; the last one has the stop reason."""
+    out = []
+    for index, (text, s, e) in enumerate(pieces or [("", 0, 0)]):
+        body = {
+            "generation": text,
+            "prompt_token_count": a.input_tokens if index == 0 else None,
+            "generation_token_count": e,
+            "stop_reason": None,
+        }
+        out.append(Chunk(body, s, e))
+    out[-1].body["stop_reason"] = stop_name(STOPS, a.generation)
+    return out
+
+
+FAMILY = EmulatedFamily(stops=STOPS, invoke_chunks=invoke_chunks)

@@ -1,0 +1,35 @@
+"""Mistral on the emulator: text completion ``outputs``, or chat ``choices`` (``chat``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from .base import Chunk, EmulatedFamily, Piece, StopNames, stop_name
+
+if TYPE_CHECKING:
+    from ..formats import Answer
+
+STOPS: StopNames = ("stop", "length", "stop")
+
+
+def invoke_chunks(a: Answer, pieces: Sequence[Piece]) -> list[Chunk]:
+    """Build one chunk per piece; the last one has the stop reason."""
+    reason = stop_name(STOPS, a.generation)
+    out = []
+    for text, s, e in pieces or [("", 0, 0)]:
+        if a.request.variant == "chat":
+            choice = {
+                "index": 0,
+                "message": {"role": "assistant", "content": text},
+                "stop_reason": None,
+            }
+            out.append(Chunk({"choices": [choice]}, s, e))
+        else:
+            out.append(Chunk({"outputs": [{"text": text, "stop_reason": None}]}, s, e))
+    key = "choices" if a.request.variant == "chat" else "outputs"
+    out[-1].body[key][0]["stop_reason"] = reason
+    return out
+
+
+FAMILY = EmulatedFamily(stops=STOPS, invoke_chunks=invoke_chunks)
