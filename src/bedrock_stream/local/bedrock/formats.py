@@ -15,8 +15,8 @@ from typing import Any
 
 from bedrock_stream.bedrock.eventstream import encode_message
 
-from .family import FAMILIES, anthropic, cohere_command, cohere_command_r, openai
-from .family.base import Piece, StopNames, stop_name
+from .family import FAMILIES
+from .family.base import Piece, StopNames, converse_usage, stop_name
 from .model import PROFILES, Generation, generate
 from .validation import ModelRequest, encode_json
 
@@ -130,7 +130,7 @@ def _metrics(a: Answer) -> dict[str, int]:
         "invocationLatency": a.latency_ms,
         "firstByteLatency": a.first_byte_ms,
     }
-    if a.request.family == "amazon-nova":
+    if FAMILIES[a.request.family].cache_counts:
         metrics.update(cacheReadInputTokenCount=0, cacheWriteInputTokenCount=0)
     return metrics
 
@@ -192,8 +192,6 @@ def invoke_stream(a: Answer) -> list[Part]:
 
 # -- converse ----------------------------------------------------------------------------------
 
-_TRAILING_EMPTY_DELTA = frozenset({"meta-llama", "mistral"})
-
 
 def _guardrail_trace() -> dict[str, Any]:
     blocked = {"action": "BLOCKED", "confidence": "HIGH", "type": "MISCONDUCT", "detected": True}
@@ -204,25 +202,17 @@ def _guardrail_trace() -> dict[str, Any]:
     }
 
 
-def _converse_usage(a: Answer) -> dict[str, int]:
-    return {
-        "inputTokens": a.input_tokens,
-        "outputTokens": a.output_tokens,
-        "totalTokens": a.input_tokens + a.output_tokens,
-    }
-
-
 def converse_events(a: Answer) -> list[tuple[str, dict[str, Any], int]]:
     """Build ConverseStream events ``(name, payload, tokens)``; text gets no block start."""
     out: list[tuple[str, dict[str, Any], int]] = [("messageStart", {"role": "assistant"}, 0)]
     pieces = _text_chunks(a)
-    if a.request.family in _TRAILING_EMPTY_DELTA:
+    if FAMILIES[a.request.family].trailing_empty_delta:
         pieces.append(("", 0, 0))
     for text, s, e in pieces:
         out.append(("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": text}}, e - s))
     out.append(("contentBlockStop", {"contentBlockIndex": 0}, 0))
     out.append(("messageStop", {"stopReason": _converse_stop(a.generation)}, 0))
-    metadata: dict[str, Any] = {"metrics": {"latencyMs": a.latency_ms}, "usage": _converse_usage(a)}
+    metadata: dict[str, Any] = {"metrics": {"latencyMs": a.latency_ms}, "usage": converse_usage(a)}
     if a.generation.stop == "guardrail_intervened":
         metadata["trace"] = _guardrail_trace()
     out.append(("metadata", metadata, 0))
@@ -243,7 +233,7 @@ def converse_body(a: Answer) -> dict[str, Any]:
         "metrics": {"latencyMs": a.latency_ms},
         "output": {"message": {"content": [{"text": a.generation.text}], "role": "assistant"}},
         "stopReason": _converse_stop(a.generation),
-        "usage": _converse_usage(a),
+        "usage": converse_usage(a),
     }
     if a.generation.stop == "guardrail_intervened":
         body["trace"] = _guardrail_trace()
@@ -255,80 +245,16 @@ def converse_body(a: Answer) -> dict[str, Any]:
 
 def invoke_body(a: Answer) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """Build an InvokeModel response body and its ``X-Amzn-Bedrock-*`` headers."""
-    family, g = a.request.family, a.generation
-    text, reason = g.text, stop_name(FAMILIES[family].stops, g)
-    body: dict[str, Any]
-    if family == "anthropic" and a.request.variant == "text-completions":
-        stop = g.stop_sequence or ("\n\nHuman:" if g.stop == "end_turn" else None)
-        body = {"type": "completion", "completion": text, "stop_reason": reason, "stop": stop}
-    elif family == "anthropic":
-        body = {
-            "id": "msg_bdrk_01" + a.ident("msg"),
-            "type": "message",
-            "role": "assistant",
-            "model": anthropic.model_name(a.request.model_id),
-            "content": [{"type": "text", "text": text}],
-            "stop_reason": reason,
-            "stop_sequence": g.stop_sequence,
-            "usage": {"input_tokens": a.input_tokens, "output_tokens": a.output_tokens},
-        }
-    elif family == "amazon-nova":
-        usage = {
-            **_converse_usage(a),
-            "cacheReadInputTokenCount": 0,
-            "cacheWriteInputTokenCount": 0,
-        }
-        message = {"role": "assistant", "content": [{"text": text}]}
-        body = {"output": {"message": message}, "stopReason": reason, "usage": usage}
-    elif family == "amazon-titan-text":
-        result = {"tokenCount": a.output_tokens, "outputText": text, "completionReason": reason}
-        body = {"inputTextTokenCount": a.input_tokens, "results": [result]}
-    elif family == "meta-llama":
-        body = {
-            "generation": text,
-            "prompt_token_count": a.input_tokens,
-            "generation_token_count": a.output_tokens,
-            "stop_reason": reason,
-        }
-    elif family == "mistral" and a.request.variant == "chat":
-        message = {"role": "assistant", "content": text}
-        body = {"choices": [{"index": 0, "message": message, "stop_reason": reason}]}
-    elif family == "mistral":
-        body = {"outputs": [{"text": text, "stop_reason": reason}]}
-    elif family == "cohere-command":
-        body = cohere_command.invoke_body(a)
-    elif family == "cohere-command-r":
-        body = cohere_command_r.invoke_body(a)
-    elif family == "ai21-jurassic":
-        finish: dict[str, Any] = {"reason": reason}
-        if g.stop == "max_tokens":
-            finish["length"] = a.output_tokens
-        completion = {"data": {"text": text, "tokens": []}, "finishReason": finish}
-        body = {
-            "id": 1234,
-            "prompt": {"text": a.request.prompt, "tokens": []},
-            "completions": [completion],
-        }
-    elif family == "deepseek":
-        body = {"choices": [{"text": text, "stop_reason": reason}]}
-    else:  # openai, ai21-jamba
-        message = {"role": "assistant", "content": text}
-        body = {
-            "id": "chatcmpl-" + a.ident("chat", 40).lower(),
-            "object": "chat.completion",
-            "created": a.created,
-            "model": a.request.model_id,
-            "choices": [{"index": 0, "message": message, "finish_reason": reason}],
-            "usage": openai.usage(a),
-        }
-    if g.stop == "guardrail_intervened":
+    family = FAMILIES[a.request.family]
+    body = family.invoke_body(a)
+    if a.generation.stop == "guardrail_intervened":
         body["amazon-bedrock-guardrailAction"] = "INTERVENED"
     headers = [
         ("X-Amzn-Bedrock-Invocation-Latency", str(a.latency_ms)),
         ("X-Amzn-Bedrock-Output-Token-Count", str(a.output_tokens)),
         ("X-Amzn-Bedrock-Input-Token-Count", str(a.input_tokens)),
     ]
-    if family == "amazon-nova":
+    if family.cache_counts:
         headers += [
             ("X-Amzn-Bedrock-Cache-Read-Input-Token-Count", "0"),
             ("X-Amzn-Bedrock-Cache-Write-Input-Token-Count", "0"),

@@ -5,4 +5,6 @@ from __future__ import annotations
 from . import openai
 from .base import EmulatedFamily
 
-FAMILY = EmulatedFamily(stops=openai.STOPS, invoke_chunks=openai.invoke_chunks)
+FAMILY = EmulatedFamily(
+    stops=openai.STOPS, invoke_chunks=openai.invoke_chunks, invoke_body=openai.invoke_body
+)

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from .base import Chunk, EmulatedFamily, Piece, StopNames, stop_name
+from .base import Chunk, EmulatedFamily, Piece, StopNames, converse_usage, stop_name
 
 if TYPE_CHECKING:
     from ..formats import Answer
 
 STOPS: StopNames = ("end_turn", "max_tokens", "end_turn")
+
+
+def invoke_body(a: Answer) -> dict[str, Any]:
+    """Build the Converse-shaped body, with zero cache token counts in the usage."""
+    usage = {**converse_usage(a), "cacheReadInputTokenCount": 0, "cacheWriteInputTokenCount": 0}
+    message = {"role": "assistant", "content": [{"text": a.generation.text}]}
+    reason = stop_name(STOPS, a.generation)
+    return {"output": {"message": message}, "stopReason": reason, "usage": usage}
 
 
 def invoke_chunks(a: Answer, pieces: Sequence[Piece]) -> list[Chunk]:
@@ -34,4 +42,6 @@ def invoke_chunks(a: Answer, pieces: Sequence[Piece]) -> list[Chunk]:
     ]
 
 
-FAMILY = EmulatedFamily(stops=STOPS, invoke_chunks=invoke_chunks)
+FAMILY = EmulatedFamily(
+    stops=STOPS, invoke_chunks=invoke_chunks, invoke_body=invoke_body, cache_counts=True
+)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .base import Chunk, EmulatedFamily, Piece, StopNames, stop_name
 
@@ -11,6 +11,17 @@ if TYPE_CHECKING:
     from ..formats import Answer
 
 STOPS: StopNames = ("FINISH", "LENGTH", "STOP_CRITERIA_MET")
+
+
+def invoke_body(a: Answer) -> dict[str, Any]:
+    """Build the ``results`` body."""
+    reason = stop_name(STOPS, a.generation)
+    result = {
+        "tokenCount": a.output_tokens,
+        "outputText": a.generation.text,
+        "completionReason": reason,
+    }
+    return {"inputTextTokenCount": a.input_tokens, "results": [result]}
 
 
 def invoke_chunks(a: Answer, pieces: Sequence[Piece]) -> list[Chunk]:
@@ -32,4 +43,4 @@ def invoke_chunks(a: Answer, pieces: Sequence[Piece]) -> list[Chunk]:
     return out
 
 
-FAMILY = EmulatedFamily(stops=STOPS, invoke_chunks=invoke_chunks)
+FAMILY = EmulatedFamily(stops=STOPS, invoke_chunks=invoke_chunks, invoke_body=invoke_body)

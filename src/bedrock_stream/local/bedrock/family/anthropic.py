@@ -22,6 +22,25 @@ def model_name(model_id: str) -> str:
     return re.sub(r"-v\d+:\d+$", "", base)
 
 
+def invoke_body(a: Answer) -> dict[str, Any]:
+    """Build a Messages API message, or a Text Completions ``completion``."""
+    g = a.generation
+    reason = stop_name(STOPS, g)
+    if a.request.variant == "text-completions":
+        stop = g.stop_sequence or ("\n\nHuman:" if g.stop == "end_turn" else None)
+        return {"type": "completion", "completion": g.text, "stop_reason": reason, "stop": stop}
+    return {
+        "id": "msg_bdrk_01" + a.ident("msg"),
+        "type": "message",
+        "role": "assistant",
+        "model": model_name(a.request.model_id),
+        "content": [{"type": "text", "text": g.text}],
+        "stop_reason": reason,
+        "stop_sequence": g.stop_sequence,
+        "usage": {"input_tokens": a.input_tokens, "output_tokens": a.output_tokens},
+    }
+
+
 def invoke_chunks(a: Answer, pieces: Sequence[Piece]) -> list[Chunk]:
     """Build Messages API stream events, or Text Completions chunks (``text-completions``)."""
     g, name = a.generation, model_name(a.request.model_id)
@@ -68,4 +87,4 @@ def invoke_chunks(a: Answer, pieces: Sequence[Piece]) -> list[Chunk]:
     ]
 
 
-FAMILY = EmulatedFamily(stops=STOPS, invoke_chunks=invoke_chunks)
+FAMILY = EmulatedFamily(stops=STOPS, invoke_chunks=invoke_chunks, invoke_body=invoke_body)

@@ -11,11 +11,13 @@ if TYPE_CHECKING:
     from ..model import Generation, Stop
 
 __all__ = [
+    "BodyFn",
     "Chunk",
     "ChunksFn",
     "EmulatedFamily",
     "Piece",
     "StopNames",
+    "converse_usage",
     "stop_name",
 ]
 
@@ -42,6 +44,8 @@ class Chunk:
 
 ChunksFn: TypeAlias = "Callable[[Answer, Sequence[Piece]], list[Chunk]]"
 """Build an invoke stream's chunks from the answer and its text pieces (the family's chunking)."""
+BodyFn: TypeAlias = "Callable[[Answer], dict[str, Any]]"
+"""Build an InvokeModel response body."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +56,12 @@ class EmulatedFamily:
     """The family's stop reasons."""
     invoke_chunks: ChunksFn | None
     """The chunks of ``invoke-with-response-stream``; None: the family does not stream."""
+    invoke_body: BodyFn
+    """The ``invoke`` response body."""
+    cache_counts: bool = False
+    """Whether invocation metrics and headers carry prompt cache token counts (zero)."""
+    trailing_empty_delta: bool = False
+    """Whether ConverseStream ends the text with an empty ``contentBlockDelta``."""
 
 
 _STOP_INDEX: Mapping[Stop, int] = {"end_turn": 0, "max_tokens": 1, "stop_sequence": 2}
@@ -66,3 +76,12 @@ def stop_name(names: StopNames, generation: Generation) -> str:
     if generation.stop == "guardrail_intervened":
         return names[0]
     return names[_STOP_INDEX[generation.stop]]
+
+
+def converse_usage(a: Answer) -> dict[str, int]:
+    """Return the Converse-shaped ``usage`` of an answer."""
+    return {
+        "inputTokens": a.input_tokens,
+        "outputTokens": a.output_tokens,
+        "totalTokens": a.input_tokens + a.output_tokens,
+    }

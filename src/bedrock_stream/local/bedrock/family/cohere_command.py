@@ -28,4 +28,4 @@ def invoke_chunks(a: Answer, pieces: Sequence[Piece]) -> list[Chunk]:
     return [*out, Chunk({"finish_reason": stop_name(STOPS, a.generation), "is_finished": True})]
 
 
-FAMILY = EmulatedFamily(stops=STOPS, invoke_chunks=invoke_chunks)
+FAMILY = EmulatedFamily(stops=STOPS, invoke_chunks=invoke_chunks, invoke_body=invoke_body)

@@ -48,4 +48,4 @@ def invoke_chunks(a: Answer, pieces: Sequence[Piece]) -> list[Chunk]:
     return [*out, Chunk(end)]
 
 
-FAMILY = EmulatedFamily(stops=STOPS, invoke_chunks=invoke_chunks)
+FAMILY = EmulatedFamily(stops=STOPS, invoke_chunks=invoke_chunks, invoke_body=invoke_body)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .base import Chunk, EmulatedFamily, Piece, StopNames, stop_name
 
@@ -11,6 +11,11 @@ if TYPE_CHECKING:
     from ..formats import Answer
 
 STOPS: StopNames = ("stop", "length", "stop")
+
+
+def invoke_body(a: Answer) -> dict[str, Any]:
+    """Build the ``choices`` body."""
+    return {"choices": [{"text": a.generation.text, "stop_reason": stop_name(STOPS, a.generation)}]}
 
 
 def invoke_chunks(a: Answer, pieces: Sequence[Piece]) -> list[Chunk]:
@@ -22,4 +27,4 @@ def invoke_chunks(a: Answer, pieces: Sequence[Piece]) -> list[Chunk]:
     return out
 
 
-FAMILY = EmulatedFamily(stops=STOPS, invoke_chunks=invoke_chunks)
+FAMILY = EmulatedFamily(stops=STOPS, invoke_chunks=invoke_chunks, invoke_body=invoke_body)

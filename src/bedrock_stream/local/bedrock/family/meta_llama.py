@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .base import Chunk, EmulatedFamily, Piece, StopNames, stop_name
 
@@ -11,6 +11,16 @@ if TYPE_CHECKING:
     from ..formats import Answer
 
 STOPS: StopNames = ("stop", "length", "stop")
+
+
+def invoke_body(a: Answer) -> dict[str, Any]:
+    """Build the ``generation`` body."""
+    return {
+        "generation": a.generation.text,
+        "prompt_token_count": a.input_tokens,
+        "generation_token_count": a.output_tokens,
+        "stop_reason": stop_name(STOPS, a.generation),
+    }
 
 
 def invoke_chunks(a: Answer, pieces: Sequence[Piece]) -> list[Chunk]:
@@ -28,4 +38,6 @@ def invoke_chunks(a: Answer, pieces: Sequence[Piece]) -> list[Chunk]:
     return out
 
 
-FAMILY = EmulatedFamily(stops=STOPS, invoke_chunks=invoke_chunks)
+FAMILY = EmulatedFamily(
+    stops=STOPS, invoke_chunks=invoke_chunks, invoke_body=invoke_body, trailing_empty_delta=True
+)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .base import Chunk, EmulatedFamily, Piece, StopNames, stop_name
 
@@ -11,6 +11,15 @@ if TYPE_CHECKING:
     from ..formats import Answer
 
 STOPS: StopNames = ("stop", "length", "stop")
+
+
+def invoke_body(a: Answer) -> dict[str, Any]:
+    """Build the ``outputs`` body, or the ``choices`` one (``chat``)."""
+    text, reason = a.generation.text, stop_name(STOPS, a.generation)
+    if a.request.variant == "chat":
+        message = {"role": "assistant", "content": text}
+        return {"choices": [{"index": 0, "message": message, "stop_reason": reason}]}
+    return {"outputs": [{"text": text, "stop_reason": reason}]}
 
 
 def invoke_chunks(a: Answer, pieces: Sequence[Piece]) -> list[Chunk]:
@@ -32,4 +41,6 @@ def invoke_chunks(a: Answer, pieces: Sequence[Piece]) -> list[Chunk]:
     return out
 
 
-FAMILY = EmulatedFamily(stops=STOPS, invoke_chunks=invoke_chunks)
+FAMILY = EmulatedFamily(
+    stops=STOPS, invoke_chunks=invoke_chunks, invoke_body=invoke_body, trailing_empty_delta=True
+)

@@ -29,6 +29,20 @@ def usage(a: Answer, *, details: bool = False) -> dict[str, Any]:
     return out
 
 
+def invoke_body(a: Answer) -> dict[str, Any]:
+    """Build the ``chat.completion`` body."""
+    message = {"role": "assistant", "content": a.generation.text}
+    reason = stop_name(STOPS, a.generation)
+    return {
+        "id": "chatcmpl-" + a.ident("chat", 40).lower(),
+        "object": "chat.completion",
+        "created": a.created,
+        "model": a.request.model_id,
+        "choices": [{"index": 0, "message": message, "finish_reason": reason}],
+        "usage": usage(a),
+    }
+
+
 def invoke_chunks(a: Answer, pieces: Sequence[Piece]) -> list[Chunk]:
     """Build ``chat.completion.chunk`` objects; ``usage``: a last one with only the usage."""
 
@@ -60,4 +74,4 @@ def invoke_chunks(a: Answer, pieces: Sequence[Piece]) -> list[Chunk]:
     return out
 
 
-FAMILY = EmulatedFamily(stops=STOPS, invoke_chunks=invoke_chunks)
+FAMILY = EmulatedFamily(stops=STOPS, invoke_chunks=invoke_chunks, invoke_body=invoke_body)
