@@ -11,14 +11,17 @@ import base64
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bedrock_stream.bedrock.eventstream import encode_message
 
 from .family import FAMILIES
 from .family.base import Piece, StopNames, converse_usage, stop_name
 from .model import PROFILES, Generation, generate
-from .validation import ModelRequest, encode_json
+from .schema import encode_json
+
+if TYPE_CHECKING:
+    from .validation import ModelRequest
 
 __all__ = [
     "EVENTSTREAM",

@@ -44,7 +44,8 @@ from .faults import (
 )
 from .formats import EVENTSTREAM, Answer, Part
 from .model import PROFILES, intervene
-from .validation import OPERATIONS, Operation, ServiceError, encode_json
+from .schema import ServiceError, encode_json
+from .validation import OPERATIONS, Operation
 
 __all__ = ["FAULT_HEADER", "BedrockEmulator", "RecordedRequest"]
 

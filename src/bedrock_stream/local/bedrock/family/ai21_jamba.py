@@ -6,5 +6,8 @@ from . import openai
 from .base import EmulatedFamily
 
 FAMILY = EmulatedFamily(
-    stops=openai.STOPS, invoke_chunks=openai.invoke_chunks, invoke_body=openai.invoke_body
+    stops=openai.STOPS,
+    invoke_chunks=openai.invoke_chunks,
+    invoke_body=openai.invoke_body,
+    validate=openai.validate,
 )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .base import EmulatedFamily, StopNames, stop_name
+from ..schema import check_keys, number, stop_list
+from .base import EmulatedFamily, InvokeFields, StopNames, stop_name
 
 if TYPE_CHECKING:
     from ..formats import Answer
@@ -25,4 +27,11 @@ def invoke_body(a: Answer) -> dict[str, Any]:
     }
 
 
-FAMILY = EmulatedFamily(stops=STOPS, invoke_chunks=None, invoke_body=invoke_body)
+def validate(model_id: str, body: Mapping[str, Any]) -> InvokeFields:
+    """Validate a ``prompt`` body."""
+    check_keys(body, "#", ("prompt",), None)
+    prompt, limit = str(body["prompt"]), number(body, "maxTokens", "#", 200)
+    return InvokeFields(prompt, limit, stop_list(body.get("stopSequences"), "#/stopSequences"))
+
+
+FAMILY = EmulatedFamily(stops=STOPS, invoke_chunks=None, invoke_body=invoke_body, validate=validate)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .base import Chunk, EmulatedFamily, Piece, StopNames, converse_usage, stop_name
+from ..schema import chat_prompt, check_keys, malformed, number, stop_list
+from .base import Chunk, EmulatedFamily, InvokeFields, Piece, StopNames, converse_usage, stop_name
 
 if TYPE_CHECKING:
     from ..formats import Answer
@@ -42,6 +43,37 @@ def invoke_chunks(a: Answer, pieces: Sequence[Piece]) -> list[Chunk]:
     ]
 
 
+_BLOCKS = ("text", "image", "video", "document", "reasoningContent", "cachePoint", "toolResult")
+
+
+def validate(model_id: str, body: Mapping[str, Any]) -> InvokeFields:
+    """Validate a Converse-shaped body: known keys and content blocks."""
+    allowed = ("schemaVersion", "system", "inferenceConfig", "toolConfig")
+    check_keys(body, "#", ("messages",), allowed)
+    messages = body["messages"]
+    if not isinstance(messages, list) or not messages:
+        raise malformed("#/messages: expected minimum item count: 1, found: 0")
+    for m, message in enumerate(messages):
+        for b, block in enumerate(message.get("content") or ()):
+            path = f"#/messages/{m}/content/{b}"
+            kind = next((k for k in ("toolUse", *_BLOCKS) if k in block), None)
+            if kind is None:  # as recorded: the schema's last alternative is reported
+                raise malformed(f"{path}: required key [toolUse] not found")
+            extra = [k for k in block if k != kind]
+            if extra:
+                raise malformed(f"{path}: extraneous key [{extra[0]}] is not permitted")
+    config = body.get("inferenceConfig") or {}
+    key = "max_new_tokens" if "max_new_tokens" in config else "maxTokens"
+    limit = number(config, key, "#/inferenceConfig", 5000)
+    stops = stop_list(config.get("stopSequences"), "#/inferenceConfig/stopSequences")
+    return InvokeFields(chat_prompt(body.get("system"), messages), limit, stops)
+
+
 FAMILY = EmulatedFamily(
-    stops=STOPS, invoke_chunks=invoke_chunks, invoke_body=invoke_body, cache_counts=True
+    stops=STOPS,
+    invoke_chunks=invoke_chunks,
+    invoke_body=invoke_body,
+    validate=validate,
+    converse_max_tokens=5000,
+    cache_counts=True,
 )

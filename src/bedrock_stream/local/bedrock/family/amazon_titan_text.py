@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .base import Chunk, EmulatedFamily, Piece, StopNames, stop_name
+from ..schema import check_keys, number, stop_list
+from .base import Chunk, EmulatedFamily, InvokeFields, Piece, StopNames, stop_name
 
 if TYPE_CHECKING:
     from ..formats import Answer
@@ -43,4 +44,19 @@ def invoke_chunks(a: Answer, pieces: Sequence[Piece]) -> list[Chunk]:
     return out
 
 
-FAMILY = EmulatedFamily(stops=STOPS, invoke_chunks=invoke_chunks, invoke_body=invoke_body)
+def validate(model_id: str, body: Mapping[str, Any]) -> InvokeFields:
+    """Validate an ``inputText`` body."""
+    check_keys(body, "#", ("inputText",), ("textGenerationConfig",))
+    config = body.get("textGenerationConfig") or {}
+    limit = number(config, "maxTokenCount", "#/textGenerationConfig", 512)
+    stops = stop_list(config.get("stopSequences"), "#/textGenerationConfig/stopSequences")
+    return InvokeFields(str(body["inputText"]), limit, stops)
+
+
+FAMILY = EmulatedFamily(
+    stops=STOPS,
+    invoke_chunks=invoke_chunks,
+    invoke_body=invoke_body,
+    validate=validate,
+    converse_max_tokens=512,
+)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from bedrock_stream.bedrock.families import base_model_id
 
-from .base import Chunk, EmulatedFamily, Piece, StopNames, stop_name
+from ..schema import chat_prompt, check_keys, invalid, malformed, number, stop_list
+from .base import Chunk, EmulatedFamily, InvokeFields, Piece, StopNames, stop_name
 
 if TYPE_CHECKING:
     from ..formats import Answer
@@ -87,4 +88,51 @@ def invoke_chunks(a: Answer, pieces: Sequence[Piece]) -> list[Chunk]:
     ]
 
 
-FAMILY = EmulatedFamily(stops=STOPS, invoke_chunks=invoke_chunks, invoke_body=invoke_body)
+_LEGACY = re.compile(r"^anthropic\.claude-(?:v2|instant)")
+_KEYS = (
+    "anthropic_version", "anthropic_beta", "max_tokens", "messages", "system", "temperature",
+    "top_p", "top_k", "stop_sequences", "tools", "tool_choice", "thinking", "metadata",
+)  # fmt: skip
+
+
+def validate(model_id: str, body: Mapping[str, Any]) -> InvokeFields:
+    """Validate a Messages API body, or a Text Completions one for Claude v2 and Instant."""
+    base = base_model_id(model_id)
+    if "messages" not in body and "prompt" in body:
+        if not _LEGACY.match(base):
+            name = base.removeprefix("anthropic.").split("-v", 1)[0]
+            raise invalid(
+                f'"{name}" is not supported on this API. Please use the Messages API instead.'
+            )
+        legacy = (
+            "prompt",
+            "max_tokens_to_sample",
+            "temperature",
+            "top_p",
+            "top_k",
+            "stop_sequences",
+        )
+        check_keys(body, "#", ("prompt", "max_tokens_to_sample"), (*legacy, "anthropic_version"))
+        limit = number(body, "max_tokens_to_sample", "#", 1, low=1)
+        stops = stop_list(body.get("stop_sequences"), "#/stop_sequences")
+        return InvokeFields(str(body["prompt"]), limit, stops, "text-completions")
+    check_keys(body, "#", ("anthropic_version", "max_tokens", "messages"), _KEYS)
+    if body["anthropic_version"] != "bedrock-2023-05-31":
+        raise malformed(
+            f"#/anthropic_version: {body['anthropic_version']} is not a valid enum value"
+        )
+    limit = number(body, "max_tokens", "#", 1)
+    messages = body["messages"]
+    if not isinstance(messages, list):
+        raise malformed(f"#/messages: expected type: JSONArray, found: {type(messages).__name__}")
+    if not messages:
+        raise invalid("messages: at least one message is required")
+    if not isinstance(messages[0], Mapping) or messages[0].get("role") != "user":
+        raise invalid('messages: first message must use the "user" role')
+    stops = stop_list(body.get("stop_sequences"), "#/stop_sequences")
+    return InvokeFields(chat_prompt(body.get("system"), messages), limit, stops)
+
+
+FAMILY = EmulatedFamily(
+    stops=STOPS, invoke_chunks=invoke_chunks, invoke_body=invoke_body, validate=validate
+)

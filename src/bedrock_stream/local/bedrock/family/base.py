@@ -15,8 +15,10 @@ __all__ = [
     "Chunk",
     "ChunksFn",
     "EmulatedFamily",
+    "InvokeFields",
     "Piece",
     "StopNames",
+    "ValidateFn",
     "converse_usage",
     "stop_name",
 ]
@@ -49,6 +51,22 @@ BodyFn: TypeAlias = "Callable[[Answer], dict[str, Any]]"
 
 
 @dataclass(frozen=True, slots=True)
+class InvokeFields:
+    """What a valid InvokeModel body asks of the model."""
+
+    prompt: str
+    """The text the model reads."""
+    max_tokens: int
+    stop_sequences: tuple[str, ...] = ()
+    variant: str = ""
+    """The family's sub-format (see ``ModelRequest.variant``)."""
+
+
+ValidateFn: TypeAlias = Callable[[str, Mapping[str, Any]], InvokeFields]
+"""Validate the InvokeModel body of a model id; raises ``ServiceError`` in Bedrock's words."""
+
+
+@dataclass(frozen=True, slots=True)
 class EmulatedFamily:
     """Everything the emulator knows about one model family's InvokeModel format."""
 
@@ -58,6 +76,10 @@ class EmulatedFamily:
     """The chunks of ``invoke-with-response-stream``; None: the family does not stream."""
     invoke_body: BodyFn
     """The ``invoke`` response body."""
+    validate: ValidateFn
+    """The InvokeModel body's validation (the model-native schema)."""
+    converse_max_tokens: int = 4096
+    """The output token limit of a Converse request that sets none."""
     cache_counts: bool = False
     """Whether invocation metrics and headers carry prompt cache token counts (zero)."""
     trailing_empty_delta: bool = False

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .base import Chunk, EmulatedFamily, Piece, StopNames, stop_name
+from ..schema import check_keys, number, stop_list
+from .base import Chunk, EmulatedFamily, InvokeFields, Piece, StopNames, stop_name
 
 if TYPE_CHECKING:
     from ..formats import Answer
@@ -28,4 +29,18 @@ def invoke_chunks(a: Answer, pieces: Sequence[Piece]) -> list[Chunk]:
     return [*out, Chunk({"finish_reason": stop_name(STOPS, a.generation), "is_finished": True})]
 
 
-FAMILY = EmulatedFamily(stops=STOPS, invoke_chunks=invoke_chunks, invoke_body=invoke_body)
+def validate(model_id: str, body: Mapping[str, Any]) -> InvokeFields:
+    """Validate a ``prompt`` body; without ``"stream": true`` the answer is ``buffered``."""
+    check_keys(body, "#", ("prompt",), None)
+    prompt, limit = str(body["prompt"]), number(body, "max_tokens", "#", 20)
+    stops = stop_list(body.get("stop_sequences"), "#/stop_sequences")
+    return InvokeFields(prompt, limit, stops, "" if body.get("stream") is True else "buffered")
+
+
+FAMILY = EmulatedFamily(
+    stops=STOPS,
+    invoke_chunks=invoke_chunks,
+    invoke_body=invoke_body,
+    validate=validate,
+    converse_max_tokens=20,
+)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .base import Chunk, EmulatedFamily, Piece, StopNames, stop_name
+from ..schema import check_keys, number, stop_list
+from .base import Chunk, EmulatedFamily, InvokeFields, Piece, StopNames, stop_name
 
 if TYPE_CHECKING:
     from ..formats import Answer
@@ -48,4 +49,17 @@ def invoke_chunks(a: Answer, pieces: Sequence[Piece]) -> list[Chunk]:
     return [*out, Chunk(end)]
 
 
-FAMILY = EmulatedFamily(stops=STOPS, invoke_chunks=invoke_chunks, invoke_body=invoke_body)
+def validate(model_id: str, body: Mapping[str, Any]) -> InvokeFields:
+    """Validate a chat ``message`` body; the prompt is preamble, history and message."""
+    check_keys(body, "#", ("message",), None)
+    history = [
+        h.get("message", "") for h in body.get("chat_history") or () if isinstance(h, Mapping)
+    ]
+    prompt = "\n".join([str(body.get("preamble") or ""), *map(str, history), str(body["message"])])
+    limit = number(body, "max_tokens", "#", 4000)
+    return InvokeFields(prompt, limit, stop_list(body.get("stop_sequences"), "#/stop_sequences"))
+
+
+FAMILY = EmulatedFamily(
+    stops=STOPS, invoke_chunks=invoke_chunks, invoke_body=invoke_body, validate=validate
+)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .base import Chunk, EmulatedFamily, Piece, StopNames, stop_name
+from ..schema import check_keys, number, stop_list
+from .base import Chunk, EmulatedFamily, InvokeFields, Piece, StopNames, stop_name
 
 if TYPE_CHECKING:
     from ..formats import Answer
@@ -27,4 +28,13 @@ def invoke_chunks(a: Answer, pieces: Sequence[Piece]) -> list[Chunk]:
     return out
 
 
-FAMILY = EmulatedFamily(stops=STOPS, invoke_chunks=invoke_chunks, invoke_body=invoke_body)
+def validate(model_id: str, body: Mapping[str, Any]) -> InvokeFields:
+    """Validate a text completion ``prompt`` body."""
+    check_keys(body, "#", ("prompt",), ("max_tokens", "temperature", "top_p", "stop"))
+    prompt, limit = str(body["prompt"]), number(body, "max_tokens", "#", 8192)
+    return InvokeFields(prompt, limit, stop_list(body.get("stop"), "#/stop"))
+
+
+FAMILY = EmulatedFamily(
+    stops=STOPS, invoke_chunks=invoke_chunks, invoke_body=invoke_body, validate=validate
+)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .base import Chunk, EmulatedFamily, Piece, StopNames, stop_name
+from ..schema import check_keys, number
+from .base import Chunk, EmulatedFamily, InvokeFields, Piece, StopNames, stop_name
 
 if TYPE_CHECKING:
     from ..formats import Answer
@@ -38,6 +39,17 @@ def invoke_chunks(a: Answer, pieces: Sequence[Piece]) -> list[Chunk]:
     return out
 
 
+def validate(model_id: str, body: Mapping[str, Any]) -> InvokeFields:
+    """Validate a ``prompt`` body (no stop sequences)."""
+    check_keys(body, "#", ("prompt",), ("max_gen_len", "temperature", "top_p", "images"))
+    return InvokeFields(str(body["prompt"]), number(body, "max_gen_len", "#", 512))
+
+
 FAMILY = EmulatedFamily(
-    stops=STOPS, invoke_chunks=invoke_chunks, invoke_body=invoke_body, trailing_empty_delta=True
+    stops=STOPS,
+    invoke_chunks=invoke_chunks,
+    invoke_body=invoke_body,
+    validate=validate,
+    converse_max_tokens=512,
+    trailing_empty_delta=True,
 )

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .base import Chunk, EmulatedFamily, Piece, StopNames, stop_name
+from ..schema import chat_prompt, check_keys, number, stop_list
+from .base import Chunk, EmulatedFamily, InvokeFields, Piece, StopNames, stop_name
 
 if TYPE_CHECKING:
     from ..formats import Answer
@@ -41,6 +42,22 @@ def invoke_chunks(a: Answer, pieces: Sequence[Piece]) -> list[Chunk]:
     return out
 
 
+def validate(model_id: str, body: Mapping[str, Any]) -> InvokeFields:
+    """Validate a text completion ``prompt`` body, or a chat ``messages`` one (``chat``)."""
+    if "messages" in body:
+        prompt = chat_prompt(None, body["messages"])
+        limit = number(body, "max_tokens", "#", 8192)
+        return InvokeFields(prompt, limit, stop_list(body.get("stop"), "#/stop"), "chat")
+    check_keys(body, "#", ("prompt",), ("max_tokens", "stop", "temperature", "top_p", "top_k"))
+    prompt, limit = str(body["prompt"]), number(body, "max_tokens", "#", 512)
+    return InvokeFields(prompt, limit, stop_list(body.get("stop"), "#/stop"))
+
+
 FAMILY = EmulatedFamily(
-    stops=STOPS, invoke_chunks=invoke_chunks, invoke_body=invoke_body, trailing_empty_delta=True
+    stops=STOPS,
+    invoke_chunks=invoke_chunks,
+    invoke_body=invoke_body,
+    validate=validate,
+    converse_max_tokens=512,
+    trailing_empty_delta=True,
 )

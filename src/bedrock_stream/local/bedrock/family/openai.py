@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .base import Chunk, EmulatedFamily, Piece, StopNames, stop_name
+from ..schema import chat_prompt, check_keys, malformed, number, stop_list
+from .base import Chunk, EmulatedFamily, InvokeFields, Piece, StopNames, stop_name
 
 if TYPE_CHECKING:
     from ..formats import Answer
@@ -74,4 +75,19 @@ def invoke_chunks(a: Answer, pieces: Sequence[Piece]) -> list[Chunk]:
     return out
 
 
-FAMILY = EmulatedFamily(stops=STOPS, invoke_chunks=invoke_chunks, invoke_body=invoke_body)
+def validate(model_id: str, body: Mapping[str, Any]) -> InvokeFields:
+    """Validate a chat completions body; ``stream_options.include_usage``: ``usage``."""
+    check_keys(body, "#", ("messages",), None)
+    if not isinstance(body["messages"], list):
+        raise malformed("#/messages: expected type: JSONArray")
+    prompt = chat_prompt(None, body["messages"])
+    key = "max_completion_tokens" if "max_completion_tokens" in body else "max_tokens"
+    limit = number(body, key, "#", 4096)
+    stops = stop_list(body.get("stop"), "#/stop")
+    variant = "usage" if (body.get("stream_options") or {}).get("include_usage") else ""
+    return InvokeFields(prompt, limit, stops, variant)
+
+
+FAMILY = EmulatedFamily(
+    stops=STOPS, invoke_chunks=invoke_chunks, invoke_body=invoke_body, validate=validate
+)
