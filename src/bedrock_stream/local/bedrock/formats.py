@@ -17,7 +17,7 @@ from bedrock_stream.bedrock.eventstream import encode_message
 
 from .family import FAMILIES
 from .family.base import Piece, StopNames, converse_usage, stop_name
-from .model import PROFILES, Generation, generate
+from .model import Generation, generate
 from .schema import encode_json
 
 if TYPE_CHECKING:
@@ -88,14 +88,15 @@ class Answer:
 
 def answer(request: ModelRequest, *, now: float, generation: Generation | None = None) -> Answer:
     """Generate the deterministic answer to ``request`` (or wrap ``generation``)."""
+    family = FAMILIES[request.family]
     if generation is None:
         generation = generate(
             request.prompt,
             max_tokens=request.max_tokens,
             stop_sequences=request.stop_sequences,
-            reasoning=request.family == "deepseek" and request.operation.startswith("invoke"),
+            reasoning=family.reasoning and request.operation.startswith("invoke"),
         )
-    first, latency = PROFILES[request.family].latency_ms(generation.output_tokens)
+    first, latency = family.profile.latency_ms(generation.output_tokens)
     seed = hashlib.sha256(f"{request.model_id}\n{request.prompt}".encode()).digest()
     return Answer(request, generation, first, latency, seed, int(now))
 
@@ -122,7 +123,7 @@ class Part:
 
 def _text_chunks(a: Answer) -> list[Piece]:
     tokens = a.generation.tokens
-    profile = PROFILES[a.request.family]
+    profile = FAMILIES[a.request.family].profile
     return [("".join(tokens[s:e]), s, e) for s, e in profile.chunks(len(tokens))]
 
 

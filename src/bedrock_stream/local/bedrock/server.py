@@ -30,6 +30,7 @@ from bedrock_stream.bedrock.families import resolve_family
 from .. import head_rules
 from ..http_server import BodyTooLarge, ClientGone, Exchange, HTTPServer
 from . import formats, validation
+from .family import FAMILIES
 from .faults import (
     STREAM_TO_HTTP,
     Disconnect,
@@ -43,7 +44,7 @@ from .faults import (
     parse_fault,
 )
 from .formats import EVENTSTREAM, Answer, Part
-from .model import PROFILES, intervene
+from .model import intervene
 from .schema import ServiceError, encode_json
 from .validation import OPERATIONS, Operation
 
@@ -315,7 +316,7 @@ class BedrockEmulator:
             parts = formats.converse_stream(answer)
         exchange.start(200, headers)
         record.status = 200
-        profile = PROFILES[request.family]
+        profile = FAMILIES[request.family].profile
         pending = None if isinstance(fault, Guardrail) else fault
         last_text = max((i for i, p in enumerate(parts) if p.tokens), default=-1)
         sent = 0

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..schema import check_keys, number, stop_list
-from .base import EmulatedFamily, InvokeFields, StopNames, stop_name
+from .base import EmulatedFamily, InvokeFields, Profile, StopNames, stop_name
 
 if TYPE_CHECKING:
     from ..formats import Answer
@@ -34,4 +34,14 @@ def validate(model_id: str, body: Mapping[str, Any]) -> InvokeFields:
     return InvokeFields(prompt, limit, stop_list(body.get("stopSequences"), "#/stopSequences"))
 
 
-FAMILY = EmulatedFamily(stops=STOPS, invoke_chunks=None, invoke_body=invoke_body, validate=validate)
+# Medians of the recordings' firstByteLatency and (outputTokens - 1) /
+# (invocationLatency - firstByteLatency); see tests/data/bedrock-recordings.
+PROFILE = Profile(first_token_ms=700, tokens_per_second=60.0, tokens_per_chunk=1)
+
+FAMILY = EmulatedFamily(
+    stops=STOPS,
+    invoke_chunks=None,
+    invoke_body=invoke_body,
+    validate=validate,
+    profile=PROFILE,
+)

@@ -6,7 +6,16 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..schema import chat_prompt, check_keys, malformed, number, stop_list
-from .base import Chunk, EmulatedFamily, InvokeFields, Piece, StopNames, converse_usage, stop_name
+from .base import (
+    Chunk,
+    EmulatedFamily,
+    InvokeFields,
+    Piece,
+    Profile,
+    StopNames,
+    converse_usage,
+    stop_name,
+)
 
 if TYPE_CHECKING:
     from ..formats import Answer
@@ -69,11 +78,16 @@ def validate(model_id: str, body: Mapping[str, Any]) -> InvokeFields:
     return InvokeFields(chat_prompt(body.get("system"), messages), limit, stops)
 
 
+# Medians of the recordings' firstByteLatency and (outputTokens - 1) /
+# (invocationLatency - firstByteLatency); see tests/data/bedrock-recordings.
+PROFILE = Profile(first_token_ms=60, tokens_per_second=200.0, tokens_per_chunk=3)
+
 FAMILY = EmulatedFamily(
     stops=STOPS,
     invoke_chunks=invoke_chunks,
     invoke_body=invoke_body,
     validate=validate,
+    profile=PROFILE,
     converse_max_tokens=5000,
     cache_counts=True,
 )

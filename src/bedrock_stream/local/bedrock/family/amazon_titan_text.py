@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..schema import check_keys, number, stop_list
-from .base import Chunk, EmulatedFamily, InvokeFields, Piece, StopNames, stop_name
+from .base import Chunk, EmulatedFamily, InvokeFields, Piece, Profile, StopNames, stop_name
 
 if TYPE_CHECKING:
     from ..formats import Answer
@@ -53,10 +53,15 @@ def validate(model_id: str, body: Mapping[str, Any]) -> InvokeFields:
     return InvokeFields(str(body["inputText"]), limit, stops)
 
 
+# Medians of the recordings' firstByteLatency and (outputTokens - 1) /
+# (invocationLatency - firstByteLatency); see tests/data/bedrock-recordings.
+PROFILE = Profile(first_token_ms=650, tokens_per_second=100.0, tokens_per_chunk=48)
+
 FAMILY = EmulatedFamily(
     stops=STOPS,
     invoke_chunks=invoke_chunks,
     invoke_body=invoke_body,
     validate=validate,
+    profile=PROFILE,
     converse_max_tokens=512,
 )

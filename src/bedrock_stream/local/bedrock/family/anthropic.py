@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from bedrock_stream.bedrock.families import base_model_id
 
 from ..schema import chat_prompt, check_keys, invalid, malformed, number, stop_list
-from .base import Chunk, EmulatedFamily, InvokeFields, Piece, StopNames, stop_name
+from .base import Chunk, EmulatedFamily, InvokeFields, Piece, Profile, StopNames, stop_name
 
 if TYPE_CHECKING:
     from ..formats import Answer
@@ -133,6 +133,14 @@ def validate(model_id: str, body: Mapping[str, Any]) -> InvokeFields:
     return InvokeFields(chat_prompt(body.get("system"), messages), limit, stops)
 
 
+# Medians of the recordings' firstByteLatency and (outputTokens - 1) /
+# (invocationLatency - firstByteLatency); see tests/data/bedrock-recordings.
+PROFILE = Profile(first_token_ms=500, tokens_per_second=40.0, tokens_per_chunk=4)
+
 FAMILY = EmulatedFamily(
-    stops=STOPS, invoke_chunks=invoke_chunks, invoke_body=invoke_body, validate=validate
+    stops=STOPS,
+    invoke_chunks=invoke_chunks,
+    invoke_body=invoke_body,
+    validate=validate,
+    profile=PROFILE,
 )

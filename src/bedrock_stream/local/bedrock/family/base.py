@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -17,6 +17,7 @@ __all__ = [
     "EmulatedFamily",
     "InvokeFields",
     "Piece",
+    "Profile",
     "StopNames",
     "ValidateFn",
     "converse_usage",
@@ -66,9 +67,39 @@ ValidateFn: TypeAlias = Callable[[str, Mapping[str, Any]], InvokeFields]
 """Validate the InvokeModel body of a model id; raises ``ServiceError`` in Bedrock's words."""
 
 
+@dataclass(frozen=True)
+class Profile:
+    """Timing and chunking of one model family, from the recordings' invocation metrics."""
+
+    first_token_ms: int
+    """Time to the first chunk (``firstByteLatency``)."""
+    tokens_per_second: float
+    """Output rate after the first chunk."""
+    tokens_per_chunk: int
+    """Tokens the family sends per stream chunk."""
+
+    def chunks(self, count: int) -> Iterator[tuple[int, int]]:
+        """``(start, stop)`` token ranges of the stream chunks of ``count`` tokens."""
+        size = max(self.tokens_per_chunk, 1)
+        for start in range(0, count, size):
+            yield start, min(start + size, count)
+
+    def delay_ms(self, index: int, tokens: int) -> float:
+        """Milliseconds before the chunk ``index`` holding ``tokens`` tokens is sent."""
+        if index == 0:
+            return float(self.first_token_ms)
+        return 1000.0 * tokens / self.tokens_per_second
+
+    def latency_ms(self, output_tokens: int) -> tuple[int, int]:
+        """``(firstByteLatency, invocationLatency)`` for ``output_tokens`` tokens."""
+        first = min(output_tokens, self.tokens_per_chunk)
+        rest = 1000.0 * max(output_tokens - first, 0) / self.tokens_per_second
+        return self.first_token_ms, self.first_token_ms + round(rest)
+
+
 @dataclass(frozen=True, slots=True)
 class EmulatedFamily:
-    """Everything the emulator knows about one model family's InvokeModel format."""
+    """Everything the emulator knows about one model family: formats, validation, timing."""
 
     stops: StopNames
     """The family's stop reasons."""
@@ -78,12 +109,16 @@ class EmulatedFamily:
     """The ``invoke`` response body."""
     validate: ValidateFn
     """The InvokeModel body's validation (the model-native schema)."""
+    profile: Profile
+    """Timing and chunking."""
     converse_max_tokens: int = 4096
     """The output token limit of a Converse request that sets none."""
     cache_counts: bool = False
     """Whether invocation metrics and headers carry prompt cache token counts (zero)."""
     trailing_empty_delta: bool = False
     """Whether ConverseStream ends the text with an empty ``contentBlockDelta``."""
+    reasoning: bool = False
+    """Whether invoke answers start with a thought closed by ``</think>`` (DeepSeek-R1)."""
 
 
 _STOP_INDEX: Mapping[Stop, int] = {"end_turn": 0, "max_tokens": 1, "stop_sequence": 2}

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..schema import chat_prompt, check_keys, number, stop_list
-from .base import Chunk, EmulatedFamily, InvokeFields, Piece, StopNames, stop_name
+from .base import Chunk, EmulatedFamily, InvokeFields, Piece, Profile, StopNames, stop_name
 
 if TYPE_CHECKING:
     from ..formats import Answer
@@ -53,11 +53,16 @@ def validate(model_id: str, body: Mapping[str, Any]) -> InvokeFields:
     return InvokeFields(prompt, limit, stop_list(body.get("stop"), "#/stop"))
 
 
+# Medians of the recordings' firstByteLatency and (outputTokens - 1) /
+# (invocationLatency - firstByteLatency); see tests/data/bedrock-recordings.
+PROFILE = Profile(first_token_ms=135, tokens_per_second=70.0, tokens_per_chunk=1)
+
 FAMILY = EmulatedFamily(
     stops=STOPS,
     invoke_chunks=invoke_chunks,
     invoke_body=invoke_body,
     validate=validate,
+    profile=PROFILE,
     converse_max_tokens=512,
     trailing_empty_delta=True,
 )

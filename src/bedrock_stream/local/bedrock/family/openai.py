@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..schema import chat_prompt, check_keys, malformed, number, stop_list
-from .base import Chunk, EmulatedFamily, InvokeFields, Piece, StopNames, stop_name
+from .base import Chunk, EmulatedFamily, InvokeFields, Piece, Profile, StopNames, stop_name
 
 if TYPE_CHECKING:
     from ..formats import Answer
@@ -88,6 +88,13 @@ def validate(model_id: str, body: Mapping[str, Any]) -> InvokeFields:
     return InvokeFields(prompt, limit, stops, variant)
 
 
+# No streaming recording: an educated guess.
+PROFILE = Profile(first_token_ms=700, tokens_per_second=100.0, tokens_per_chunk=1)
+
 FAMILY = EmulatedFamily(
-    stops=STOPS, invoke_chunks=invoke_chunks, invoke_body=invoke_body, validate=validate
+    stops=STOPS,
+    invoke_chunks=invoke_chunks,
+    invoke_body=invoke_body,
+    validate=validate,
+    profile=PROFILE,
 )
