@@ -39,7 +39,7 @@ from .faults import (
     Faults,
     Guardrail,
     Stall,
-    StreamException,
+    StreamFault,
     Truncate,
     parse_fault,
 )
@@ -338,7 +338,7 @@ class BedrockEmulator:
 
     def _fire(self, exchange: Exchange, record: RecordedRequest, fault: Fault) -> bool:
         """Carry out a mid-stream fault; True if the response is over."""
-        if isinstance(fault, StreamException):
+        if isinstance(fault, StreamFault):
             record.outcome = "exception"
             exchange.send(formats.exception_frame(fault.code, fault.text))
             exchange.end()
@@ -359,7 +359,7 @@ class BedrockEmulator:
     def _buffered(
         self, exchange: Exchange, record: RecordedRequest, answer: Answer, fault: Fault | None
     ) -> None:
-        if isinstance(fault, StreamException):
+        if isinstance(fault, StreamFault):
             status, code = STREAM_TO_HTTP.get(fault.code, (500, "InternalServerException"))
             raise ServiceError(status, code, fault.text)
         if isinstance(fault, Stall) and not self._stall(exchange, fault.seconds):
