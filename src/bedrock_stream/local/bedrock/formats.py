@@ -1,8 +1,10 @@
-"""Bedrock's response formats per model family: bodies, chunks and frames (no I/O).
+"""Bedrock's responses: the answer, event-stream frames and Converse, for every family (no I/O).
 
-Shapes follow the recorded responses in ``tests/data/bedrock-recordings`` and
-``shared/research/bedrock-streaming-formats.md``. Everything here is a pure function
-of the request, the generated answer and the time: the server only moves bytes.
+Each family's own invoke chunks and body are in its :mod:`.family` module, found through
+:data:`~.family.FAMILIES`; this module adds what they all share. Shapes follow the recorded
+responses in ``tests/data/bedrock-recordings`` and
+``shared/research/bedrock-streaming-formats.md``. Everything here is a pure function of the
+request, the generated answer and the time: the server only moves bytes.
 """
 
 from __future__ import annotations

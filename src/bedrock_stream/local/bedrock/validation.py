@@ -1,7 +1,9 @@
-"""Bedrock's request validation per operation and model family (no I/O).
+"""Bedrock's request validation per operation (no I/O).
 
-Messages follow Bedrock's wording where it is known (recorded, or reported by users);
-see the fidelity notes in the emulator's documentation.
+Converse bodies have one schema; an InvokeModel body is checked by its family's own
+validator (:mod:`.family`, on the checks of :mod:`.schema`). Messages follow Bedrock's
+wording where it is known (recorded, or reported by users); see the fidelity notes in the
+emulator's documentation.
 """
 
 from __future__ import annotations
