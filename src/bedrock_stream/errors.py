@@ -30,6 +30,7 @@ so such code still works::
         ├── Unauthorized, AuthorizerError          a Lambda authorizer's answer
         ├── BadRequest, BodyTooLarge               a request the local servers refuse
         ├── ClientGone [ConnectionError]           the client left mid-exchange
+        ├── ServiceError                           the Bedrock emulator's AWS error answers
         └── TooManyRequests                        bedrock_stream.local.invoker
 
 ``WireError`` stays one class for both directions: its name is the error type the runtime

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from bedrock_stream.local.bedrock.faults import Guardrail, Stall, StreamException, throttling
+from bedrock_stream.local.bedrock.faults import Guardrail, Stall, StreamFault, throttling
 from bedrock_stream.local.stack import LocalStack
 
 ROOT = Path(__file__).parents[2]
@@ -148,7 +148,7 @@ def test_a_model_error_mid_stream_truncates_the_stream_never_completes_it(
     stack: LocalStack,
 ) -> None:
     streaming, buffered = _urls(stack)
-    stack.bedrock.faults.add(StreamException(after_tokens=5), prompt="break midway", times=None)
+    stack.bedrock.faults.add(StreamFault(after_tokens=5), prompt="break midway", times=None)
     with _ask(stack, streaming, "break midway") as response:
         assert response.status == 200  # committed with the first token
         with pytest.raises(http.client.IncompleteRead) as cut:
@@ -254,7 +254,7 @@ def test_throttling_after_the_first_token_is_not_retried_and_cuts_the_stream(
     stack: LocalStack,
 ) -> None:
     streaming, _ = _urls(stack)
-    throttled_late = StreamException("throttlingException", after_tokens=4)
+    throttled_late = StreamFault("throttlingException", after_tokens=4)
     stack.bedrock.faults.add(throttled_late, prompt="throttle me late")
     with _ask(stack, streaming, "throttle me late") as response:
         assert response.status == 200

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from bedrock_stream.local.bedrock.faults import StreamException
+from bedrock_stream.local.bedrock.faults import StreamFault
 from bedrock_stream.local.stack import LocalStack
 
 if TYPE_CHECKING:
@@ -203,7 +203,7 @@ def test_a_stream_cut_mid_way_is_marked_interrupted_never_complete(
     page: Page, stack: LocalStack
 ) -> None:
     prompt = "break this answer midway"
-    stack.bedrock.faults.add(StreamException(after_tokens=5), prompt=prompt, times=None)
+    stack.bedrock.faults.add(StreamFault(after_tokens=5), prompt=prompt, times=None)
     _send(page, prompt)
     _wait_until_both_end(page)
 

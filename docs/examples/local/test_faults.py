@@ -3,7 +3,7 @@
 import pytest
 
 from bedrock_stream.bedrock import ModelStreamError, stream_text
-from bedrock_stream.local.bedrock.faults import StreamException, throttling
+from bedrock_stream.local.bedrock.faults import StreamFault, throttling
 
 MODEL_ID = "us.anthropic.claude-3-5-haiku-20241022-v1:0"
 
@@ -16,7 +16,7 @@ def test_one_throttle_is_retried_before_the_first_token(bedrock_emulator):
 
 
 def test_a_model_error_mid_stream_is_raised_never_hidden(bedrock_emulator):
-    rule = StreamException(after_tokens=5)  # an exception frame after five tokens
+    rule = StreamFault(after_tokens=5)  # an exception frame after five tokens
     bedrock_emulator.faults.add(rule, prompt="break", times=None)  # every matching request
     received = []
     with pytest.raises(ModelStreamError):

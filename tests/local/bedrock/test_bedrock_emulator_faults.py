@@ -29,7 +29,7 @@ from bedrock_stream.local.bedrock import (
     ErrorResponse,
     Guardrail,
     Stall,
-    StreamException,
+    StreamFault,
     Truncate,
     access_denied,
     parse_fault,
@@ -222,7 +222,7 @@ def test_stream_text_retries_a_throttle_before_the_first_token(
     emulator: BedrockEmulator, client: Any
 ) -> None:
     emulator.faults.add(throttling(), times=2)
-    emulator.faults.add(StreamException("throttlingException", after_tokens=0))
+    emulator.faults.add(StreamFault("throttlingException", after_tokens=0))
     stream = stream_text(PROMPT, model_id=CLAUDE, api="invoke", client=client, retry=NO_WAIT)
     text = "".join(stream)
     assert stream.attempts == 4
@@ -244,7 +244,7 @@ def test_throttle_exhausts_the_retries(emulator: BedrockEmulator, client: Any) -
 def test_exception_frame_mid_stream_raises_and_is_never_retried(
     api: Any, emulator: BedrockEmulator, client: Any
 ) -> None:
-    emulator.faults.add(StreamException("modelStreamErrorException", after_tokens=5))
+    emulator.faults.add(StreamFault("modelStreamErrorException", after_tokens=5))
     received: list[str] = []
     with pytest.raises(ModelStreamError, match="modelStreamErrorException"):
         received.extend(stream_text(PROMPT, model_id=CLAUDE, api=api, client=client, retry=NO_WAIT))
@@ -255,7 +255,7 @@ def test_exception_frame_mid_stream_raises_and_is_never_retried(
 
 
 def test_exception_frame_as_botocore_reports_it(emulator: BedrockEmulator, client: Any) -> None:
-    emulator.faults.add(StreamException("internalServerException", after_tokens=3))
+    emulator.faults.add(StreamFault("internalServerException", after_tokens=3))
     response = client.converse_stream(
         modelId=NOVA, messages=[{"role": "user", "content": [{"text": "x"}]}]
     )
@@ -266,7 +266,7 @@ def test_exception_frame_as_botocore_reports_it(emulator: BedrockEmulator, clien
 
 
 def test_exception_after_all_text_still_fails(emulator: BedrockEmulator, client: Any) -> None:
-    emulator.faults.add(StreamException("modelStreamErrorException", after_tokens=100_000))
+    emulator.faults.add(StreamFault("modelStreamErrorException", after_tokens=100_000))
     received: list[str] = []
     with pytest.raises(ModelStreamError):
         received.extend(stream_text(PROMPT, model_id=CLAUDE, api="invoke", client=client))
@@ -324,7 +324,7 @@ def test_guardrail_on_invoke_stream(model: str, emulator: BedrockEmulator, clien
 
 
 def test_faults_on_buffered_operations(emulator: BedrockEmulator, client: Any) -> None:
-    emulator.faults.add(StreamException("throttlingException"), operation="converse")
+    emulator.faults.add(StreamFault("throttlingException"), operation="converse")
     messages = [{"role": "user", "content": [{"text": PROMPT}]}]
     assert error_of(lambda: client.converse(modelId=NOVA, messages=messages))[::2] == (
         "ThrottlingException",
@@ -363,7 +363,7 @@ def test_fault_header(emulator: BedrockEmulator, new_client: Any) -> None:
     client.meta.events.register("before-sign.bedrock-runtime.*", add_header)
     with pytest.raises(ThrottlingError):
         list(stream_text(PROMPT, model_id=CLAUDE, client=client, retry=RetryPolicy(max_attempts=1)))
-    assert emulator.requests[-1].fault == StreamException("throttlingException", 3)
+    assert emulator.requests[-1].fault == StreamFault("throttlingException", 3)
 
 
 def test_admin_api(emulator: BedrockEmulator, client: Any) -> None:
@@ -395,7 +395,7 @@ def test_parse_fault() -> None:
     assert parse_fault(
         "error; status=403; code=AccessDeniedException; message=no"
     ) == ErrorResponse(403, "AccessDeniedException", "no")
-    assert parse_fault("exception; code=ModelStreamErrorException; after=2") == StreamException(
+    assert parse_fault("exception; code=ModelStreamErrorException; after=2") == StreamFault(
         "modelStreamErrorException", 2
     )
     assert parse_fault("stall; after=1; seconds=0.5") == Stall(1, 0.5)

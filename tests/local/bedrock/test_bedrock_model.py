@@ -7,8 +7,8 @@ from itertools import pairwise
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bedrock_stream.local.bedrock.family import FAMILIES
 from bedrock_stream.local.bedrock.model import (
-    PROFILES,
     count_tokens,
     generate,
     intervene,
@@ -86,9 +86,9 @@ def test_guardrail_keeps_a_prefix_then_the_message() -> None:
     assert guarded.stop == "guardrail_intervened"
 
 
-@given(st.sampled_from(sorted(PROFILES)), st.integers(min_value=1, max_value=500))
+@given(st.sampled_from(sorted(FAMILIES)), st.integers(min_value=1, max_value=500))
 def test_timing_adds_up(family: str, count: int) -> None:
-    profile = PROFILES[family]  # type: ignore[index]
+    profile = FAMILIES[family].profile  # type: ignore[index]
     chunks = list(profile.chunks(count))
     assert chunks[0][0] == 0 and chunks[-1][1] == count
     assert all(a[1] == b[0] for a, b in pairwise(chunks))

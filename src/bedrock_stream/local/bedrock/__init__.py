@@ -4,8 +4,9 @@ Examples:
     >>> with BedrockEmulator(speed=0) as bedrock:  # doctest: +SKIP
     ...     client = boto3.client("bedrock-runtime", endpoint_url=bedrock.url, ...)
 
-Modules: :mod:`.model` (deterministic text, tokens, timing), :mod:`.formats` (per-family
-validation and bodies), :mod:`.faults` (fault rules), :mod:`.server` (the HTTP server).
+Modules: :mod:`.model` (deterministic text and tokens), :mod:`.family` (one module per model
+family: its chunks, bodies, validation and timing), :mod:`.formats` (responses and frames),
+:mod:`.validation` (requests), :mod:`.faults` (fault rules), :mod:`.server` (the HTTP server).
 Needs the ``local`` extra (h11); never imports boto3.
 """
 
@@ -20,6 +21,7 @@ from .faults import (
     Rule,
     Stall,
     StreamException,
+    StreamFault,
     Truncate,
     access_denied,
     parse_fault,
@@ -41,6 +43,7 @@ __all__ = [
     "Rule",
     "Stall",
     "StreamException",
+    "StreamFault",
     "Truncate",
     "access_denied",
     "parse_fault",

@@ -9,7 +9,7 @@ Faults (``after_tokens`` counts output tokens already sent; the fault fires at t
 first chunk boundary at or past it, and at the latest just before the stop events):
 
 - :class:`ErrorResponse`: an HTTP error before the stream, e.g. :func:`throttling` (429).
-- :class:`StreamException`: an exception frame mid-stream, then the stream ends.
+- :class:`StreamFault`: an exception frame mid-stream, then the stream ends.
 - :class:`Stall`: stop sending for ``seconds`` (None: until the client leaves).
 - :class:`Guardrail`: the rest of the answer replaced by a guardrail's blocked message.
 - :class:`Truncate`: the HTTP body ends cleanly, without the stop events.
@@ -35,6 +35,7 @@ __all__ = [
     "Rule",
     "Stall",
     "StreamException",
+    "StreamFault",
     "Truncate",
     "access_denied",
     "parse_fault",
@@ -56,7 +57,7 @@ class ErrorResponse:
 
 
 @dataclass(frozen=True)
-class StreamException:
+class StreamFault:
     """An exception frame after ``after_tokens`` tokens (code as sent: lowerCamelCase)."""
 
     code: str = "modelStreamErrorException"
@@ -67,6 +68,10 @@ class StreamException:
     def text(self) -> str:
         """The message sent (a Bedrock-like default per code)."""
         return self.message or _STREAM_MESSAGES.get(self.code, "The request failed.")
+
+
+StreamException = StreamFault
+"""The old name of :class:`StreamFault` (a fault rule, not an exception)."""
 
 
 @dataclass(frozen=True)
@@ -99,7 +104,7 @@ class Disconnect:
     after_tokens: int = 0
 
 
-Fault = ErrorResponse | StreamException | Stall | Guardrail | Truncate | Disconnect
+Fault = ErrorResponse | StreamFault | Stall | Guardrail | Truncate | Disconnect
 
 _STREAM_MESSAGES = {
     "throttlingException": "Too many requests, please wait before trying again.",
@@ -190,7 +195,7 @@ def parse_fault(spec: str) -> Fault:
             fault = ErrorResponse(int(options.pop("status", "500")), code, message or code)
         elif kind == "exception":
             code = options.pop("code", "modelStreamErrorException")
-            fault = StreamException(code[:1].lower() + code[1:], after, message)
+            fault = StreamFault(code[:1].lower() + code[1:], after, message)
         elif kind == "stall":
             seconds = options.pop("seconds", None)
             fault = Stall(after, None if seconds is None else float(seconds))

@@ -1,19 +1,23 @@
-"""The emulator's deterministic model: text, tokens and timing (no I/O).
+"""The emulator's deterministic model: text and tokens (no I/O).
 
 The answer to a prompt is assembled from a small built-in corpus, chosen by the
 SHA-256 of the prompt, so the same prompt always gets the same answer and a
 different prompt almost always a different one. Tokens are words and single
 punctuation marks, each with the whitespace before it (see :func:`tokenize`), so
-token counts are easy to check: ``len(tokenize(text))``.
+token counts are easy to check: ``len(tokenize(text))``. Timing is each family's
+:class:`Profile` (:mod:`.family`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
+
+from .family import FAMILIES
+from .family.base import Profile as Profile
 
 if TYPE_CHECKING:
     from bedrock_stream.bedrock.families import Family
@@ -206,49 +210,5 @@ def intervene(generation: Generation, after_tokens: int, message: str) -> Genera
     )
 
 
-@dataclass(frozen=True)
-class Profile:
-    """Timing and chunking of one model family, from the recordings' invocation metrics."""
-
-    first_token_ms: int
-    """Time to the first chunk (``firstByteLatency``)."""
-    tokens_per_second: float
-    """Output rate after the first chunk."""
-    tokens_per_chunk: int
-    """Tokens the family sends per stream chunk."""
-
-    def chunks(self, count: int) -> Iterator[tuple[int, int]]:
-        """``(start, stop)`` token ranges of the stream chunks of ``count`` tokens."""
-        size = max(self.tokens_per_chunk, 1)
-        for start in range(0, count, size):
-            yield start, min(start + size, count)
-
-    def delay_ms(self, index: int, tokens: int) -> float:
-        """Milliseconds before the chunk ``index`` holding ``tokens`` tokens is sent."""
-        if index == 0:
-            return float(self.first_token_ms)
-        return 1000.0 * tokens / self.tokens_per_second
-
-    def latency_ms(self, output_tokens: int) -> tuple[int, int]:
-        """``(firstByteLatency, invocationLatency)`` for ``output_tokens`` tokens."""
-        first = min(output_tokens, self.tokens_per_chunk)
-        rest = 1000.0 * max(output_tokens - first, 0) / self.tokens_per_second
-        return self.first_token_ms, self.first_token_ms + round(rest)
-
-
-PROFILES: Mapping[Family, Profile] = {
-    # Medians of the recordings' firstByteLatency and (outputTokens - 1) /
-    # (invocationLatency - firstByteLatency); see tests/data/bedrock-recordings.
-    "anthropic": Profile(first_token_ms=500, tokens_per_second=40.0, tokens_per_chunk=4),
-    "amazon-nova": Profile(first_token_ms=60, tokens_per_second=200.0, tokens_per_chunk=3),
-    "amazon-titan-text": Profile(first_token_ms=650, tokens_per_second=100.0, tokens_per_chunk=48),
-    "meta-llama": Profile(first_token_ms=160, tokens_per_second=60.0, tokens_per_chunk=1),
-    "mistral": Profile(first_token_ms=135, tokens_per_second=70.0, tokens_per_chunk=1),
-    "cohere-command": Profile(first_token_ms=250, tokens_per_second=60.0, tokens_per_chunk=1),
-    "cohere-command-r": Profile(first_token_ms=95, tokens_per_second=85.0, tokens_per_chunk=1),
-    "ai21-jamba": Profile(first_token_ms=300, tokens_per_second=70.0, tokens_per_chunk=1),
-    "ai21-jurassic": Profile(first_token_ms=700, tokens_per_second=60.0, tokens_per_chunk=1),
-    # No streaming recording: educated guesses.
-    "deepseek": Profile(first_token_ms=500, tokens_per_second=40.0, tokens_per_chunk=1),
-    "openai": Profile(first_token_ms=700, tokens_per_second=100.0, tokens_per_chunk=1),
-}
+PROFILES: Mapping[Family, Profile] = {family: row.profile for family, row in FAMILIES.items()}
+"""Each family's :class:`Profile`, kept for compatibility: it is ``FAMILIES[family].profile``."""

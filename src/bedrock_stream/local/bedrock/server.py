@@ -31,6 +31,7 @@ from .. import head_rules
 from ..http_exchange import BodyTooLarge, ClientGone, Exchange
 from ..http_server import HTTPServer
 from . import formats, validation
+from .family import FAMILIES
 from .faults import (
     STREAM_TO_HTTP,
     Disconnect,
@@ -39,13 +40,14 @@ from .faults import (
     Faults,
     Guardrail,
     Stall,
-    StreamException,
+    StreamFault,
     Truncate,
     parse_fault,
 )
 from .formats import EVENTSTREAM, Answer, Part
-from .model import PROFILES, intervene
-from .validation import OPERATIONS, Operation, ServiceError, encode_json
+from .model import intervene
+from .schema import ServiceError, encode_json
+from .validation import OPERATIONS, Operation
 
 __all__ = ["FAULT_HEADER", "BedrockEmulator", "RecordedRequest"]
 
@@ -315,7 +317,7 @@ class BedrockEmulator:
             parts = formats.converse_stream(answer)
         exchange.start(200, headers)
         record.status = 200
-        profile = PROFILES[request.family]
+        profile = FAMILIES[request.family].profile
         pending = None if isinstance(fault, Guardrail) else fault
         last_text = max((i for i, p in enumerate(parts) if p.tokens), default=-1)
         sent = 0
@@ -337,7 +339,7 @@ class BedrockEmulator:
 
     def _fire(self, exchange: Exchange, record: RecordedRequest, fault: Fault) -> bool:
         """Carry out a mid-stream fault; True if the response is over."""
-        if isinstance(fault, StreamException):
+        if isinstance(fault, StreamFault):
             record.outcome = "exception"
             exchange.send(formats.exception_frame(fault.code, fault.text))
             exchange.end()
@@ -358,7 +360,7 @@ class BedrockEmulator:
     def _buffered(
         self, exchange: Exchange, record: RecordedRequest, answer: Answer, fault: Fault | None
     ) -> None:
-        if isinstance(fault, StreamException):
+        if isinstance(fault, StreamFault):
             status, code = STREAM_TO_HTTP.get(fault.code, (500, "InternalServerException"))
             raise ServiceError(status, code, fault.text)
         if isinstance(fault, Stall) and not self._stall(exchange, fault.seconds):

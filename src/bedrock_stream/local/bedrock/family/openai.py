@@ -1,0 +1,100 @@
+"""OpenAI gpt-oss on the emulator: chat completion chunks and body (AI21 Jamba shares them)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from ..schema import chat_prompt, check_keys, malformed, number, stop_list
+from .base import Chunk, EmulatedFamily, InvokeFields, Piece, Profile, StopNames, stop_name
+
+if TYPE_CHECKING:
+    from ..formats import Answer
+
+STOPS: StopNames = ("stop", "length", "stop")
+
+
+def usage(a: Answer, *, details: bool = False) -> dict[str, Any]:
+    """Build ``usage``; ``details``: with the token details recorded on the stream."""
+    out: dict[str, Any] = {"completion_tokens": a.output_tokens}
+    if details:
+        out["completion_tokens_details"] = dict.fromkeys(
+            ("accepted_prediction_tokens", "audio_tokens", "reasoning_tokens"), 0
+        ) | {"rejected_prediction_tokens": 0}
+    out["prompt_tokens"] = a.input_tokens
+    if details:
+        out["prompt_tokens_details"] = dict.fromkeys(
+            ("audio_tokens", "cache_write_tokens", "cached_tokens"), 0
+        )
+    out["total_tokens"] = a.input_tokens + a.output_tokens
+    return out
+
+
+def invoke_body(a: Answer) -> dict[str, Any]:
+    """Build the ``chat.completion`` body."""
+    message = {"role": "assistant", "content": a.generation.text}
+    reason = stop_name(STOPS, a.generation)
+    return {
+        "id": "chatcmpl-" + a.ident("chat", 40).lower(),
+        "object": "chat.completion",
+        "created": a.created,
+        "model": a.request.model_id,
+        "choices": [{"index": 0, "message": message, "finish_reason": reason}],
+        "usage": usage(a),
+    }
+
+
+def invoke_chunks(a: Answer, pieces: Sequence[Piece]) -> list[Chunk]:
+    """Build ``chat.completion.chunk`` objects; ``usage``: a last one with only the usage."""
+
+    def chunk(choices: list[Any], index: int, **extra: Any) -> dict[str, Any]:
+        return {
+            "choices": choices,
+            "created": a.created,
+            "id": "chatcmpl-" + a.ident("chat", 40).lower(),
+            "model": a.request.model_id,
+            "object": "chat.completion.chunk",
+            "service_tier": "default",
+            "system_fingerprint": None,
+            "usage": None,
+            **extra,
+            "obfuscation": a.padding(1000 + index),
+        }
+
+    first = {"content": "", "role": "assistant", "refusal": None}
+    out = [Chunk(chunk([{"delta": first, "finish_reason": None, "index": 0}], 0))]
+    for i, (text, s, e) in enumerate(pieces, 1):
+        choice = {"delta": {"content": text}, "finish_reason": None, "index": 0}
+        out.append(Chunk(chunk([choice], i), s, e))
+    reason = stop_name(STOPS, a.generation)
+    totals = usage(a, details=True) if a.request.variant == "usage" else None
+    done = {"delta": {}, "finish_reason": reason, "index": 0}
+    out.append(Chunk(chunk([done], len(out), usage=totals)))
+    if totals is not None:
+        out.append(Chunk(chunk([], len(out), usage=totals)))
+    return out
+
+
+def validate(model_id: str, body: Mapping[str, Any]) -> InvokeFields:
+    """Validate a chat completions body; ``stream_options.include_usage``: ``usage``."""
+    check_keys(body, "#", ("messages",), None)
+    if not isinstance(body["messages"], list):
+        raise malformed("#/messages: expected type: JSONArray")
+    prompt = chat_prompt(None, body["messages"])
+    key = "max_completion_tokens" if "max_completion_tokens" in body else "max_tokens"
+    limit = number(body, key, "#", 4096)
+    stops = stop_list(body.get("stop"), "#/stop")
+    variant = "usage" if (body.get("stream_options") or {}).get("include_usage") else ""
+    return InvokeFields(prompt, limit, stops, variant)
+
+
+# No streaming recording: an educated guess.
+PROFILE = Profile(first_token_ms=700, tokens_per_second=100.0, tokens_per_chunk=1)
+
+FAMILY = EmulatedFamily(
+    stops=STOPS,
+    invoke_chunks=invoke_chunks,
+    invoke_body=invoke_body,
+    validate=validate,
+    profile=PROFILE,
+)
