@@ -6,7 +6,8 @@ Examples:
 
 Modules: :mod:`.model` (deterministic text and tokens), :mod:`.family` (one module per model
 family: its chunks, bodies, validation and timing), :mod:`.formats` (responses and frames),
-:mod:`.validation` (requests), :mod:`.faults` (fault rules), :mod:`.server` (the HTTP server).
+:mod:`.validation` (requests), :mod:`.faults` (fault rules), :mod:`.record` (the requests
+received), :mod:`.server` (the HTTP server).
 Needs the ``local`` extra (h11); never imports boto3.
 """
 
@@ -18,6 +19,7 @@ from .faults import (
     Fault,
     Faults,
     Guardrail,
+    InjectedFault,
     Rule,
     Stall,
     StreamException,
@@ -29,7 +31,8 @@ from .faults import (
     service_unavailable,
     throttling,
 )
-from .server import FAULT_HEADER, BedrockEmulator, RecordedRequest
+from .record import RecordedRequest
+from .server import FAULT_HEADER, BedrockEmulator
 
 __all__ = [
     "FAULT_HEADER",
@@ -39,6 +42,7 @@ __all__ = [
     "Fault",
     "Faults",
     "Guardrail",
+    "InjectedFault",
     "RecordedRequest",
     "Rule",
     "Stall",

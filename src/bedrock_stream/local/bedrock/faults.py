@@ -32,6 +32,7 @@ __all__ = [
     "Fault",
     "Faults",
     "Guardrail",
+    "InjectedFault",
     "Rule",
     "Stall",
     "StreamException",
@@ -104,7 +105,10 @@ class Disconnect:
     after_tokens: int = 0
 
 
-Fault = ErrorResponse | StreamFault | Stall | Guardrail | Truncate | Disconnect
+InjectedFault = ErrorResponse | StreamFault | Stall | Guardrail | Truncate | Disconnect
+"""Any fault the emulator can inject (a type, not an exception)."""
+Fault = InjectedFault
+"""The old name of :data:`InjectedFault`, apart from the runtime's exception ``Fault``."""
 
 _STREAM_MESSAGES = {
     "throttlingException": "Too many requests, please wait before trying again.",
@@ -165,7 +169,7 @@ _NAMED = {
 }
 
 
-def parse_fault(spec: str) -> Fault:
+def parse_fault(spec: str) -> InjectedFault:
     """Parse a fault spec: ``kind`` then ``;``-separated ``key=value`` options.
 
     Kinds: ``throttling``, ``access-denied``, ``not-found``, ``unavailable``
@@ -187,7 +191,7 @@ def parse_fault(spec: str) -> Fault:
     try:
         after = int(options.pop("after", "0"))
         message = options.pop("message", None)
-        fault: Fault
+        fault: InjectedFault
         if kind in _NAMED:
             fault = _NAMED[kind](message) if message else _NAMED[kind]()
         elif kind == "error":
@@ -218,7 +222,7 @@ def parse_fault(spec: str) -> Fault:
 class Rule:
     """A server-side fault rule; ``None`` filters match everything."""
 
-    fault: Fault
+    fault: InjectedFault
     operation: OperationFilter | None = None
     """An operation, or ``stream`` for both streaming operations."""
     model: str | None = None
@@ -252,7 +256,7 @@ class Faults:
 
     def add(
         self,
-        fault: Fault | str,
+        fault: InjectedFault | str,
         *,
         operation: OperationFilter | None = None,
         model: str | None = None,
@@ -282,7 +286,7 @@ class Faults:
         with self._lock:
             return list(self._rules)
 
-    def take(self, operation: str, model_id: str, prompt: str) -> Fault | None:
+    def take(self, operation: str, model_id: str, prompt: str) -> InjectedFault | None:
         """Return the fault for this request, if a rule matches; use up one of its ``times``."""
         with self._lock:
             for rule in self._rules:

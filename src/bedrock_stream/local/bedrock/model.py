@@ -27,13 +27,17 @@ __all__ = [
     "Generation",
     "Profile",
     "Stop",
+    "StopReason",
     "count_tokens",
     "generate",
     "intervene",
     "tokenize",
 ]
 
-Stop = Literal["end_turn", "max_tokens", "stop_sequence", "guardrail_intervened"]
+StopReason = Literal["end_turn", "max_tokens", "stop_sequence", "guardrail_intervened"]
+"""Why the emulated model stopped, in Converse's words."""
+Stop = StopReason
+"""The old name of :data:`StopReason`, apart from the client's event ``bedrock.events.Stop``."""
 
 _TOKEN = re.compile(r"\s*(?:\w+|[^\w\s])|\s+")
 _WORD = re.compile(r"[^\W\d_]{5,}")
@@ -157,7 +161,7 @@ class Generation:
     """One deterministic answer: its tokens and why it stopped."""
 
     tokens: tuple[str, ...]
-    stop: Stop
+    stop: StopReason
     stop_sequence: str | None = None
     intervened_at: int | None = None
     """Index of the first token a guardrail replaced (``stop == "guardrail_intervened"``)."""
@@ -186,7 +190,7 @@ def generate(
     (DeepSeek-R1 style); those tokens count as output.
     """
     text = _compose(prompt, reasoning=reasoning)
-    stop: Stop = "end_turn"
+    stop: StopReason = "end_turn"
     matched: str | None = None
     hits = [(text.find(s), s) for s in stop_sequences if s and s in text]
     if hits:

@@ -2,8 +2,8 @@
 
 Real boto3 ``bedrock-runtime`` clients reach it through ``endpoint_url`` or the
 standard ``AWS_ENDPOINT_URL_BEDROCK_RUNTIME`` variable (see :meth:`BedrockEmulator.env`).
-Formats are :mod:`.formats`, the model :mod:`.model`, faults :mod:`.faults`; this
-module only routes requests, waits and writes frames.
+Formats are :mod:`.formats`, the model :mod:`.model`, faults :mod:`.faults`, the record of
+requests :mod:`.record`; this module only routes requests, waits and writes frames.
 
 Admin endpoints, for tests in another process: ``POST /_emulator/faults`` with
 ``{"fault": spec, "operation"?, "model"?, "prompt"?, "times"?}`` adds a rule,
@@ -18,10 +18,7 @@ import json
 import threading
 import time
 import uuid
-from collections import deque
-from dataclasses import dataclass
 from email.utils import formatdate
-from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from bedrock_stream.bedrock.errors import UnknownModelError
@@ -36,9 +33,9 @@ from .faults import (
     STREAM_TO_HTTP,
     Disconnect,
     ErrorResponse,
-    Fault,
     Faults,
     Guardrail,
+    InjectedFault,
     Stall,
     StreamFault,
     Truncate,
@@ -46,8 +43,9 @@ from .faults import (
 )
 from .formats import EVENTSTREAM, Answer, Part
 from .model import intervene
+from .record import KEEP_BODY_BYTES, KEEP_REQUESTS, RecordedRequest, RequestLog
 from .schema import ServiceError, encode_json
-from .validation import OPERATIONS, Operation
+from .validation import OPERATIONS
 
 __all__ = ["FAULT_HEADER", "BedrockEmulator", "RecordedRequest"]
 
@@ -58,64 +56,11 @@ MAX_BODY = 25_000_000
 _POLL = 0.05
 
 
-@dataclass
-class RecordedRequest:
-    """One request the emulator received, and what it answered."""
-
-    method: str
-    target: str
-    headers: tuple[tuple[str, str], ...]
-    request_id: str
-    operation: Operation | None = None
-    model_id: str | None = None
-    body: Any = None
-    """The request body as parsed JSON (None if it is not JSON, or was dropped)."""
-    body_size: int | None = None
-    """The request body's size in bytes as received (None if it was not read)."""
-    body_dropped: bool = False
-    """Whether :attr:`body` was left out or released to keep the record within its budget."""
-    status: int | None = None
-    error_code: str | None = None
-    fault: Fault | None = None
-    text: str | None = None
-    """The answer's full text (with a guardrail's message, before any cut by a fault)."""
-    stop: str | None = None
-    input_tokens: int | None = None
-    output_tokens: int | None = None
-    outcome: str = "pending"
-    """``ok``, ``error``, ``exception``, ``stalled``, ``truncated``, ``disconnected`` or
-    ``client-gone``."""
-
-    def summary(self) -> dict[str, Any]:
-        """Return a JSON-able summary (for ``GET /_emulator/requests``)."""
-        return {
-            "request_id": self.request_id,
-            "operation": self.operation,
-            "model_id": self.model_id,
-            "status": self.status,
-            "error_code": self.error_code,
-            "fault": None if self.fault is None else repr(self.fault),
-            "text": self.text,
-            "stop": self.stop,
-            "input_tokens": self.input_tokens,
-            "output_tokens": self.output_tokens,
-            "outcome": self.outcome,
-        }
-
-
-KEEP_REQUESTS = 10_000
-"""How many of the latest requests :attr:`BedrockEmulator.requests` keeps, by default."""
-KEEP_BODY_BYTES = 16 * 1024 * 1024
-"""How many bytes of request bodies (as received) the record keeps parsed, by default."""
-
-
 class BedrockEmulator:
     """An HTTP server speaking the Bedrock runtime API with a deterministic model.
 
-    :attr:`requests` records the latest ``keep_requests`` requests, oldest first. Their
-    bodies are kept up to ``keep_body_bytes`` in all: past it the oldest bodies are dropped
-    (``body`` None, ``body_dropped`` True; the rest of the record stays), and a body larger
-    than the whole budget is never kept.
+    :attr:`requests` holds the latest ``keep_requests`` requests, oldest first, and their
+    bodies up to ``keep_body_bytes`` in all (:class:`~.record.RequestLog` says how).
 
     Args:
         host: the address to listen on.
@@ -137,17 +82,10 @@ class BedrockEmulator:
     ) -> None:
         if speed < 0:
             raise ValueError("speed must be >= 0")
-        if keep_requests < 1 or keep_body_bytes < 0:
-            raise ValueError("keep_requests must be >= 1 and keep_body_bytes >= 0")
         self.speed = speed
         self.faults = Faults()
-        self.requests: list[RecordedRequest] = []
-        self.keep_requests = keep_requests
-        self.keep_body_bytes = keep_body_bytes
-        self._bodies: deque[RecordedRequest] = deque()
-        """Records holding a body, oldest first (some may have left :attr:`requests`)."""
-        self._body_bytes = 0
-        self._lock = threading.Lock()
+        self.log = RequestLog(keep_requests, keep_body_bytes)
+        self.requests = self.log.requests
         self._closing = threading.Event()
         self._http = HTTPServer(self._handle, host, port, name="bedrock-emulator")
 
@@ -196,7 +134,7 @@ class BedrockEmulator:
         record = RecordedRequest(
             exchange.method, exchange.target, exchange.headers, str(uuid.uuid4())
         )
-        self._record(record)
+        self.log.add(record)
         try:
             self._serve(exchange, record, path)
         except ServiceError as error:
@@ -221,7 +159,7 @@ class BedrockEmulator:
             raw = exchange.read_body(MAX_BODY)
         except BodyTooLarge:
             raise ServiceError(413, "ValidationException", "Request body too large.") from None
-        self._keep_body(record, raw)
+        self.log.keep_body(record, raw)
         try:
             family = resolve_family(model_id)
         except UnknownModelError:
@@ -245,39 +183,7 @@ class BedrockEmulator:
         else:
             self._buffered(exchange, record, answer, fault)
 
-    # -- the record (a long-running stack must not grow) --------------------------------
-
-    def _record(self, record: RecordedRequest) -> None:
-        """Append ``record`` to :attr:`requests`, dropping the oldest past the count."""
-        with self._lock:
-            self.requests.append(record)
-            if len(self.requests) > self.keep_requests:
-                del self.requests[: len(self.requests) - self.keep_requests]
-
-    def _keep_body(self, record: RecordedRequest, raw: bytes) -> None:
-        """Keep ``raw`` parsed in ``record`` if it fits; drop the oldest bodies to fit it."""
-        record.body_size = len(raw)
-        if len(raw) > self.keep_body_bytes:
-            record.body_dropped = True
-            return
-        try:
-            body = json.loads(raw)
-        except (ValueError, RecursionError):
-            return
-        with self._lock:
-            record.body = body
-            self._bodies.append(record)
-            self._body_bytes += len(raw)
-            while self._body_bytes > self.keep_body_bytes or len(self._bodies) > self.keep_requests:
-                self._drop_oldest_body()
-
-    def _drop_oldest_body(self) -> None:
-        """Release the oldest kept body (the lock held)."""
-        oldest = self._bodies.popleft()
-        self._body_bytes -= oldest.body_size or 0
-        oldest.body, oldest.body_dropped = None, True
-
-    def _fault(self, exchange: Exchange, request: validation.ModelRequest) -> Fault | None:
+    def _fault(self, exchange: Exchange, request: validation.ModelRequest) -> InjectedFault | None:
         spec = exchange.header(FAULT_HEADER)
         if spec is not None:
             try:
@@ -304,7 +210,11 @@ class BedrockEmulator:
         return True
 
     def _stream(
-        self, exchange: Exchange, record: RecordedRequest, answer: Answer, fault: Fault | None
+        self,
+        exchange: Exchange,
+        record: RecordedRequest,
+        answer: Answer,
+        fault: InjectedFault | None,
     ) -> None:
         request = answer.request
         parts: list[Part]
@@ -337,7 +247,7 @@ class BedrockEmulator:
         record.outcome = "ok"  # before the last write: a client may look as soon as it ends
         exchange.end()
 
-    def _fire(self, exchange: Exchange, record: RecordedRequest, fault: Fault) -> bool:
+    def _fire(self, exchange: Exchange, record: RecordedRequest, fault: InjectedFault) -> bool:
         """Carry out a mid-stream fault; True if the response is over."""
         if isinstance(fault, StreamFault):
             record.outcome = "exception"
@@ -358,7 +268,11 @@ class BedrockEmulator:
         return True
 
     def _buffered(
-        self, exchange: Exchange, record: RecordedRequest, answer: Answer, fault: Fault | None
+        self,
+        exchange: Exchange,
+        record: RecordedRequest,
+        answer: Answer,
+        fault: InjectedFault | None,
     ) -> None:
         if isinstance(fault, StreamFault):
             status, code = STREAM_TO_HTTP.get(fault.code, (500, "InternalServerException"))
@@ -412,9 +326,7 @@ class BedrockEmulator:
             self.faults.clear()
             exchange.respond_json(200, {"rules": 0})
         elif path == "/_emulator/requests" and exchange.method == "GET":
-            with self._lock:
-                summaries = [r.summary() for r in self.requests]
-            exchange.respond_json(200, summaries)
+            exchange.respond_json(200, self.log.summaries())
         else:
             exchange.respond_json(404, {"message": "not found"})
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 if TYPE_CHECKING:
     from ..formats import Answer
-    from ..model import Generation, Stop
+    from ..model import Generation, StopReason
 
 __all__ = [
     "BodyFn",
@@ -121,7 +121,7 @@ class EmulatedFamily:
     """Whether invoke answers start with a thought closed by ``</think>`` (DeepSeek-R1)."""
 
 
-_STOP_INDEX: Mapping[Stop, int] = {"end_turn": 0, "max_tokens": 1, "stop_sequence": 2}
+_STOP_INDEX: Mapping[StopReason, int] = {"end_turn": 0, "max_tokens": 1, "stop_sequence": 2}
 
 
 def stop_name(names: StopNames, generation: Generation) -> str:
