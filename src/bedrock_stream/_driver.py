@@ -15,8 +15,6 @@ import enum
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from bedrock_stream import _failure
-from bedrock_stream._buffer import BufferSink
 from bedrock_stream._encoders import DEFAULT_CONTENT_TYPE
 from bedrock_stream.errors import LocalProtocolError, MidStreamError
 from bedrock_stream.http_integration import CONTENT_TYPE as HTTP_INTEGRATION
@@ -25,6 +23,7 @@ from bedrock_stream.response import PayloadVersion, ResponseHead, StreamingRespo
 from bedrock_stream.sink import ResponseSink, current_sink
 
 if TYPE_CHECKING:
+    from bedrock_stream._buffer import BufferSink
     from bedrock_stream._heartbeat import HeartbeatSink
     from bedrock_stream.handler import HandlerOptions
 
@@ -67,6 +66,10 @@ class ResponseDriver:
         self.buffer: BufferSink | None = None
         sink = current_sink()
         if sink is None:
+            # Imported here, as the heartbeat and error modules are: a streamed answer never
+            # needs them, and every module on the cold path costs each new sandbox its load.
+            from bedrock_stream._buffer import BufferSink
+
             sink = self.buffer = BufferSink()
         self.sink: ResponseSink = sink
         self.head = ResponseHead(options.status_code)
@@ -220,6 +223,8 @@ class ResponseDriver:
 
         Never called for a failure of the sink: that propagates unchanged.
         """
+        from bedrock_stream import _failure
+
         delivered = self.state is ResponseState.STREAMING and self.buffer is None
         outcome = _failure.outcome(delivered=delivered, http=self.version is not None)
         if outcome is _failure.Outcome.MID_STREAM:
