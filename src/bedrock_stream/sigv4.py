@@ -5,8 +5,9 @@ botocore's ``SigV4Auth`` does for every service but S3; :func:`verify` checks a
 request the way API Gateway checks an ``AWS_IAM`` method, and raises the
 :class:`SignatureError` whose message API Gateway would send. Nothing here
 opens a socket or reads a clock unless ``now`` is omitted, and only the standard
-library is imported, so the module suits a Lambda cold path. The code lives in
-``bedrock_stream._sigv4``, one concept per module; this module is its public face.
+library and :mod:`bedrock_stream.errors` are imported, so the module suits a Lambda cold
+path. The code lives in ``bedrock_stream._sigv4``, one concept per module; this module is
+its public face.
 
 The canonical request (``AWS4-HMAC-SHA256``) is built as botocore builds it:
 

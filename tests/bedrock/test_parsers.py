@@ -318,3 +318,17 @@ def test_every_parser_gives_events_or_a_malformed_chunk_error_on_any_json(
 def test_a_converse_event_of_the_wrong_shape_is_a_malformed_chunk(event: Any) -> None:
     with pytest.raises(MalformedChunkError, match="a ConverseStream event does not have"):
         converse_events(event)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"X-Amzn-Bedrock-Input-Token-Count": "12", "X-Amzn-Bedrock-Output-Token-Count": "3"},
+        {"x-amzn-bedrock-input-token-count": "12", "x-amzn-bedrock-output-token-count": "3"},
+    ],
+)
+def test_an_invoke_responses_token_headers_are_read_in_any_case(headers: dict[str, str]) -> None:
+    body = {"content": [{"type": "text", "text": "hi"}], "stop_reason": "end_turn"}
+    events = parse_invoke_response("anthropic", body, headers)
+    assert Usage(12, 3) in events
+    assert not any(isinstance(e, Usage) for e in parse_invoke_response("anthropic", body, {}))

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from bedrock_stream.local.http_exchange import BodyTooLarge, Exchange
+from bedrock_stream.local.http_head import Refusal
 from bedrock_stream.local.http_server import HTTPServer
 
 
@@ -183,3 +184,9 @@ def test_peer_closed_sees_a_live_client_on_a_descriptor_past_1024() -> None:
             sock.close()
     assert answered.is_set()
     assert seen == [False]
+
+
+def test_every_refusal_status_has_a_message_for_the_client() -> None:
+    assert Refusal(501, "h11").message == "Not implemented"
+    # A status a later h11 might hint is answered, not a KeyError in the connection thread.
+    assert Refusal(414, "h11").message == "Request-URI Too Long"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from bedrock_stream.protocol.headers import joined_headers
+from bedrock_stream.protocol.headers import header
 
 from .errors import SHAPE_ERRORS, malformed
 from .events import Event, Metrics, Stop, Usage
@@ -93,18 +93,14 @@ def parse_invoke_response(
         out = CODECS[family].parse_body(body)
         if out is None:
             out = ChunkParser(family).feed(body)
-        lowered = joined_headers((headers or {}).items())
-        if "x-amzn-bedrock-input-token-count" in lowered:
-            out.append(
-                Usage(
-                    input_tokens=int(lowered["x-amzn-bedrock-input-token-count"]),
-                    output_tokens=int(lowered.get("x-amzn-bedrock-output-token-count") or 0),
-                )
-            )
-        if "x-amzn-bedrock-invocation-latency" in lowered:
-            out.append(
-                Metrics(invocation_latency_ms=int(lowered["x-amzn-bedrock-invocation-latency"]))
-            )
+        fields = list((headers or {}).items())
+        input_tokens = header(fields, "x-amzn-bedrock-input-token-count")
+        if input_tokens is not None:
+            output_tokens = header(fields, "x-amzn-bedrock-output-token-count")
+            out.append(Usage(input_tokens=int(input_tokens), output_tokens=int(output_tokens or 0)))
+        latency = header(fields, "x-amzn-bedrock-invocation-latency")
+        if latency is not None:
+            out.append(Metrics(invocation_latency_ms=int(latency)))
         return out
     except SHAPE_ERRORS as exc:
         raise malformed("an InvokeModel response body", exc) from exc

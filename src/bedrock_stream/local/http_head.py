@@ -34,7 +34,8 @@ _REFUSALS = {
     501: "Not implemented",
 }
 """The message of each status a refused head is answered with: ours, and every one h11 hints
-(501: a transfer coding other than ``chunked``, or two ``Transfer-Encoding`` fields)."""
+(501: a transfer coding other than ``chunked``, or two ``Transfer-Encoding`` fields). A status
+a later h11 may hint is answered with its standard phrase."""
 
 
 class Refusal(NamedTuple):
@@ -46,7 +47,7 @@ class Refusal(NamedTuple):
     @property
     def message(self) -> str:
         """What the client is told."""
-        return _REFUSALS[self.status]
+        return _REFUSALS.get(self.status) or http.HTTPStatus(self.status).phrase
 
 
 def read_head(

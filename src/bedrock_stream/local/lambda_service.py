@@ -86,7 +86,7 @@ class ServiceInvocation(InvocationRecord):
     Runtime API cannot see.
     A detached invocation's function runs to completion, as on AWS, its end logged, unless
     the service was made with ``close_on_disconnect``: then its response stream is closed
-    (the runtime's connection is reset) and its sandbox discarded.
+    (the runtime's connection is reset) and its sandbox retired.
     """
 
     def __init__(
@@ -159,6 +159,9 @@ class ServiceInvocation(InvocationRecord):
 
 class LambdaService:
     """Runs a template's functions locally, each invocation in a process of its own function.
+
+    A process takes the service's settings when it starts: changing an attribute below
+    afterwards reaches only the processes started after the change.
 
     Args:
         functions: the functions by name (:attr:`Template.functions
@@ -324,7 +327,7 @@ class LambdaService:
             function=sandbox.function.name,
             pid=sandbox.process.pid,
             bootstrap=sandbox.bootstrap,
-            on_done=sandbox.ended,
+            on_done=sandbox.job_done,
         )
         sandbox.submit(job)
         return job

@@ -15,8 +15,9 @@ Runtime API cannot see is reported as Lambda reports it, an
   ``Runtime.ImportModuleError``), or ``Runtime.ExitError`` when it exited before ``/next``.
 
 A sandbox that failed so is retired. Besides its Runtime API's, it has two threads: a
-supervisor, which relays the runtime's events and, while none comes, checks the process,
-``/next`` and the deadline every 50 ms (nothing signals them); and a reader that passes the
+supervisor, which checks the process, ``/next`` and the deadline every 50 ms (nothing
+signals them; the Runtime API emits the runtime's events into the invocation itself) and
+adds the failures the Runtime API cannot see; and a reader that passes the
 process's output (stdout and stderr share one pipe, so their order is kept) line by line to
 ``log``. The reader stops at EOF or, once the process has ended, when the pipe is drained: a
 daemon the function left behind (``setsid``) may hold the pipe open for ever.
@@ -66,7 +67,7 @@ _Request = tuple[list[str], Path, dict[str, str], _Reply]
 
 
 class Forker:
-    """A thread that starts every function process and lives as long as the service.
+    """A thread that starts every function process and lives as long as the pool.
 
     Linux sends a process's parent-death signal when the thread that forked it ends, and
     the threads that call :meth:`LambdaService.invoke
@@ -187,14 +188,14 @@ class Sandbox:
         return self.process.poll() is None
 
     def submit(self, job: ServiceInvocation) -> None:
-        """Queue an invocation made with :meth:`ended` as its ``on_done``.
+        """Queue an invocation made with :meth:`job_done` as its ``on_done``.
 
         The runtime takes it at its next ``/next``.
         """
         self._jobs.put(job)
         self.api.submit(job)
 
-    def ended(self, job: ServiceInvocation, done: Done) -> None:
+    def job_done(self, job: ServiceInvocation, done: Done) -> None:
         """Handle an invocation's ``Done`` as it is emitted, before the invoker sees it."""
         if job.broken:
             # Not an answer: the process is dying, though it can still look alive for a

@@ -2,8 +2,9 @@
 
 HTTP field names are case-insensitive (RFC 9110, section 5.1) and a field may repeat; a
 repeated field means the same as one field whose values are joined with commas (section
-5.3). Every lookup of a header in the project goes through these three functions; a mapping
-of headers is looked up through its ``.items()``.
+5.3). A lookup of a header by name goes through these three functions, a mapping of headers
+through its ``.items()``; the runtime's response parser (:mod:`.http1`), which checks each
+line as it reads it, keeps its own loop on the cold path.
 """
 
 from __future__ import annotations

@@ -85,9 +85,23 @@ class BedrockEmulator:
         self.speed = speed
         self.faults = Faults()
         self.log = RequestLog(keep_requests, keep_body_bytes)
-        self.requests = self.log.requests
         self._closing = threading.Event()
         self._http = HTTPServer(self._handle, host, port, name="bedrock-emulator")
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """The latest requests, oldest first (:attr:`RequestLog.requests <.record.RequestLog>`)."""
+        return self.log.requests
+
+    @property
+    def keep_requests(self) -> int:
+        """How many requests :attr:`requests` keeps."""
+        return self.log.keep_requests
+
+    @property
+    def keep_body_bytes(self) -> int:
+        """How many bytes of request bodies, as received, the record keeps."""
+        return self.log.keep_body_bytes
 
     @property
     def url(self) -> str:

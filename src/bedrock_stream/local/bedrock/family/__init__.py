@@ -1,10 +1,11 @@
 """What the emulator knows of each model family, one module per family, one table.
 
 Each module (:mod:`.anthropic`, :mod:`.openai`, ...) fills in an :class:`~.base.EmulatedFamily`:
-its stop reasons, invoke stream chunks, InvokeModel body, request validation and timing
-profile. :data:`FAMILIES` maps every :data:`~bedrock_stream.bedrock.families.Family` to its
-record; the emulator's :mod:`..formats`, :mod:`..validation` and :mod:`..server` dispatch
-through it and nothing else names a family.
+its invoke stream chunks, InvokeModel body, request validation and timing profile (its stop
+reasons are its module's ``STOPS``). :data:`FAMILIES` maps every
+:data:`~bedrock_stream.bedrock.families.Family` to its record; the emulator's
+:mod:`..formats`, :mod:`..validation`, :mod:`..model` and :mod:`..server` dispatch through
+it and nothing else names a family.
 
 Adding a family: one module here and one row in :data:`FAMILIES`, after the client's
 (:mod:`bedrock_stream.bedrock.family`). ``tests/bedrock/test_family_tables.py`` fails until

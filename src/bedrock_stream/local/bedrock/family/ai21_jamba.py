@@ -10,7 +10,6 @@ from .base import EmulatedFamily, Profile
 PROFILE = Profile(first_token_ms=300, tokens_per_second=70.0, tokens_per_chunk=1)
 
 FAMILY = EmulatedFamily(
-    stops=openai.STOPS,
     invoke_chunks=openai.invoke_chunks,
     invoke_body=openai.invoke_body,
     validate=openai.validate,

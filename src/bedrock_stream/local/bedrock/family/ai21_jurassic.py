@@ -39,7 +39,6 @@ def validate(model_id: str, body: Mapping[str, Any]) -> InvokeFields:
 PROFILE = Profile(first_token_ms=700, tokens_per_second=60.0, tokens_per_chunk=1)
 
 FAMILY = EmulatedFamily(
-    stops=STOPS,
     invoke_chunks=None,
     invoke_body=invoke_body,
     validate=validate,

@@ -83,7 +83,6 @@ def validate(model_id: str, body: Mapping[str, Any]) -> InvokeFields:
 PROFILE = Profile(first_token_ms=60, tokens_per_second=200.0, tokens_per_chunk=3)
 
 FAMILY = EmulatedFamily(
-    stops=STOPS,
     invoke_chunks=invoke_chunks,
     invoke_body=invoke_body,
     validate=validate,

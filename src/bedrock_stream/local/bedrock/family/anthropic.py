@@ -138,7 +138,6 @@ def validate(model_id: str, body: Mapping[str, Any]) -> InvokeFields:
 PROFILE = Profile(first_token_ms=500, tokens_per_second=40.0, tokens_per_chunk=4)
 
 FAMILY = EmulatedFamily(
-    stops=STOPS,
     invoke_chunks=invoke_chunks,
     invoke_body=invoke_body,
     validate=validate,

@@ -101,8 +101,6 @@ class Profile:
 class EmulatedFamily:
     """Everything the emulator knows about one model family: formats, validation, timing."""
 
-    stops: StopNames
-    """The family's stop reasons."""
     invoke_chunks: ChunksFn | None
     """The chunks of ``invoke-with-response-stream``; None: the family does not stream."""
     invoke_body: BodyFn

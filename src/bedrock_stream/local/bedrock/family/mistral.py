@@ -58,7 +58,6 @@ def validate(model_id: str, body: Mapping[str, Any]) -> InvokeFields:
 PROFILE = Profile(first_token_ms=135, tokens_per_second=70.0, tokens_per_chunk=1)
 
 FAMILY = EmulatedFamily(
-    stops=STOPS,
     invoke_chunks=invoke_chunks,
     invoke_body=invoke_body,
     validate=validate,
