@@ -148,6 +148,27 @@ def test_the_home_page_shows_the_start_of_the_examples_banner(
     assert len(lines) >= 3
 
 
+def test_the_home_page_says_what_native_python_streaming_would_change() -> None:
+    """The section on AWS's plan cites it and names the seam the code really has."""
+    from bedrock_stream import sink
+    from bedrock_stream.runtime.stream import StreamingSink
+
+    text = " ".join(
+        section(page("index.md"), "### When AWS's Python runtime streams natively").split()
+    )
+    assert "https://github.com/aws/aws-lambda-roadmap/issues/39" in text
+    assert (
+        "https://docs.aws.amazon.com/lambda/latest/dg/configuration-response-streaming.html" in text
+    )
+    assert "stated plan, not a released feature" in text
+    assert StreamingSink.__name__ in text and sink.attach_sink.__name__ in text
+    assert {"start", "write"} <= set(dir(sink.ResponseSink))
+    assert "`start` sets the content type" in text and "`write` writes to it" in text
+    assert (
+        "drop `AWS_LAMBDA_EXEC_WRAPPER`" in text and "`python3 -m bedrock_stream.runtime`" in text
+    )
+
+
 # -- limits (docs/limits.md) ---------------------------------------------------------------
 
 UNITS = {"KiB": (1024,), "MiB": (1024**2,), "MB": (10**6, 1024**2)}
