@@ -4,7 +4,8 @@ A *sink* receives the bytes of one invocation's response as they are produced.
 The streaming runtime attaches one to every invocation before it calls the
 handler; tests attach an in-memory one. Without a sink, a
 :func:`~bedrock_stream.streaming_handler` drains its body and returns a buffered
-API Gateway proxy response instead.
+API Gateway proxy response instead. Any other transport (a runtime's own response
+stream, say) needs only a sink of its own: the handler does not change.
 
 Contract (the runtime depends on it):
 

@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.session
 import pytest
 
 from bedrock_stream.bedrock import events
 from bedrock_stream.bedrock import families as registry
+from bedrock_stream.bedrock.converse import converse_events
 from bedrock_stream.bedrock.parsers import ChunkParser, parse_invoke_response
 from bedrock_stream.bedrock.requests import build_invoke_body
 
@@ -225,3 +227,19 @@ def test_converse_stream_count_and_total() -> None:
     words = {8: "eight"}
     assert f"against {len(converse)} recorded streams of {words[len(families)]} families" in page
     assert f"The tests replay {len(INDEX)} responses" in page
+
+
+def test_the_page_gives_converse_no_first_byte_latency() -> None:
+    """Converse's metrics are ``latencyMs`` alone (botocore's model), as the page says."""
+    service = botocore.session.get_session().get_service_model("bedrock-runtime")
+    for name in ("ConverseStreamMetrics", "ConverseMetrics"):
+        assert list(service.shape_for(name).members) == ["latencyMs"], name
+    metadata = {
+        "metadata": {"usage": {"inputTokens": 1, "outputTokens": 2}, "metrics": {"latencyMs": 7}}
+    }
+    assert events.Metrics(invocation_latency_ms=7) in converse_events(metadata)
+
+    page = " ".join(PAGE.read_text().split())
+    summary = page.split("`stream.metrics`", 1)[1].split("`stream.tool_uses`", 1)[0]
+    assert 'the first-byte latency only with `api="invoke"`' in summary, summary
+    assert "Converse reports no first-byte latency: `metrics` holds `latencyMs` alone" in page

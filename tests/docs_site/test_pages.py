@@ -148,6 +148,27 @@ def test_the_home_page_shows_the_start_of_the_examples_banner(
     assert len(lines) >= 3
 
 
+def test_the_home_page_says_what_native_python_streaming_would_change() -> None:
+    """The section on AWS's plan cites it and names the seam the code really has."""
+    from bedrock_stream import sink
+    from bedrock_stream.runtime.stream import StreamingSink
+
+    text = " ".join(
+        section(page("index.md"), "### When AWS's Python runtime streams natively").split()
+    )
+    assert "https://github.com/aws/aws-lambda-roadmap/issues/39" in text
+    assert (
+        "https://docs.aws.amazon.com/lambda/latest/dg/configuration-response-streaming.html" in text
+    )
+    assert "stated plan, not a released feature" in text
+    assert StreamingSink.__name__ in text and sink.attach_sink.__name__ in text
+    assert {"start", "write"} <= set(dir(sink.ResponseSink))
+    assert "`start` sets the content type" in text and "`write` writes to it" in text
+    assert (
+        "drop `AWS_LAMBDA_EXEC_WRAPPER`" in text and "`python3 -m bedrock_stream.runtime`" in text
+    )
+
+
 # -- limits (docs/limits.md) ---------------------------------------------------------------
 
 UNITS = {"KiB": (1024,), "MiB": (1024**2,), "MB": (10**6, 1024**2)}
@@ -218,6 +239,32 @@ def test_the_limits_table_states_the_librarys_own_limits() -> None:
     assert read_timeout == f"{bedrock_client.READ_TIMEOUT:,.0f} s".replace(",", " ")
 
 
+def test_the_limits_page_gives_the_two_cloudfront_traps_with_their_sources() -> None:
+    from bedrock_stream import streaming_handler
+
+    silent = limit_row(
+        "CloudFront in front of an API or a function URL",
+        "origin response timeout: silence before the first byte or between two bytes",
+    )
+    assert silent.startswith("30 s by default") and "edge-optimized" in silent
+    assert "`x-amz-content-sha256`" in limit_row(
+        "CloudFront with origin access control in front of a function URL",
+        "`POST` and `PUT` bodies",
+    )
+    traps = " ".join(section(page("limits.md"), "### CloudFront in front of a stream").split())
+    for source in [
+        "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html",
+        "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-restricting-access-to-lambda.html",
+        "https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html",
+        "https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-api-endpoint-types.html",
+    ]:
+        assert source in traps, source
+    # The heartbeat the page shows is a real option, and beats well inside the 30 s.
+    shown = re.search(r'`@streaming_handler\(format="sse", heartbeat=(\d+)\)`', traps)
+    assert shown is not None and int(shown[1]) < 30
+    streaming_handler(format="sse", heartbeat=int(shown[1]))
+
+
 @pytest.mark.parametrize(
     "symptom",
     [
@@ -257,6 +304,54 @@ def test_the_fidelity_table_has_the_specified_columns_and_the_stacks_answers() -
         assert f'{response.status} `{{"message": "{message}"}}`' in fidelity, message
     for row in table_rows(fidelity):
         assert len(row) == 4 and row[3], row  # every behaviour says how it was verified
+
+
+NOT_ENFORCED_TEMPLATE = """\
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: src/
+      Handler: app.handler
+      Runtime: python3.12
+      Events:
+        Http:
+          Type: HttpApi
+          Properties: {Path: /h, Method: get}
+  Cdn:
+    Type: AWS::CloudFront::Distribution
+    Properties:
+      DistributionConfig:
+        Enabled: true
+        DefaultCacheBehavior: {TargetOriginId: o, ViewerProtocolPolicy: https-only}
+        Origins:
+          - Id: o
+            DomainName: example.com
+            CustomOriginConfig: {OriginProtocolPolicy: https-only}
+"""
+
+
+def test_the_fidelity_table_ends_with_what_the_stack_does_not_enforce(tmp_path: Path) -> None:
+    """The last rows say what AWS enforces and the stack does not, each with AWS's source."""
+    local_modules()
+    from bedrock_stream.local import template as local_template
+
+    rows = table_rows(section(page("local.md"), "## Fidelity"))
+    marked = [i for i, row in enumerate(rows) if row[3] == "not enforced"]
+    assert len(marked) >= 10 and marked == list(range(len(rows) - len(marked), len(rows)))
+    for row in rows[marked[0] :]:
+        assert "https://docs.aws.amazon.com/" in row[2] or "(limits.md#" in row[2], row
+    behaviours = " ".join(row[0] for row in rows[marked[0] :])
+    for topic in ["HttpApi", "execution role", "CloudFront", "custom domain", "`Cors`", "quotas"]:
+        assert topic in behaviours, topic
+
+    # What the rows claim of the two the stack passes over without a word.
+    (tmp_path / "src").mkdir()
+    (tmp_path / "template.yaml").write_text(NOT_ENFORCED_TEMPLATE)
+    loaded = local_template.load(tmp_path / "template.yaml")
+    assert loaded.apis == {} and loaded.warnings == ()
+    assert "Cdn" not in loaded.functions and set(loaded.functions) == {"Fn"}
 
 
 # -- fault injection (docs/local-bedrock.md) ---------------------------------------------------

@@ -118,7 +118,14 @@ class Usage:
 
 @dataclass(frozen=True, slots=True)
 class Metrics:
-    """Invocation metrics (milliseconds) as Bedrock reports them."""
+    """Invocation metrics (milliseconds) as Bedrock reports them.
+
+    ``invocation_latency_ms`` is the total latency, which every API reports.
+    ``first_byte_latency_ms`` is set only where Bedrock reports one, in
+    InvokeModelWithResponseStream's ``amazon-bedrock-invocationMetrics``. Converse and
+    ConverseStream report ``latencyMs`` (the total) alone, and InvokeModel's
+    ``X-Amzn-Bedrock-Invocation-Latency`` header is the total too.
+    """
 
     first_byte_latency_ms: int | None = None
     invocation_latency_ms: int | None = None
