@@ -86,6 +86,16 @@ def test_a_node_handler_relays_bedrock_through_the_javascript_sdk(stack: LocalSt
         assert len(body) > 100  # the emulated model's answer, relayed chunk by chunk
 
 
+def test_a_node_handler_failing_before_its_first_byte_is_a_502_as_its_python_twins(
+    stack: LocalStack,
+) -> None:
+    # The Node.js client opens its streamed response before the handler runs, with its own
+    # content type: a function URL must not answer 200 before a byte has come.
+    for status, _, _, body in _twins(stack, "fail", {}):
+        assert status == 502
+        assert json.loads(body)["message"].lower() == "internal server error"
+
+
 def test_node_functions_run_with_aws_node_runtime_client(stack: LocalStack) -> None:
     started = [s for s in stack.lambdas._sandboxes if s.function.name.startswith("Node")]
     assert started

@@ -23,6 +23,11 @@ def stream(event: dict[str, Any], context: Any) -> Iterator[str]:
     yield from ["first\n", "second\n", "naïve ☃\n"]
 
 
+def fail(event: dict[str, Any], context: Any) -> None:
+    # Not under @streaming_handler, whose error policy would answer a 500 itself.
+    raise TypeError("bad input")
+
+
 @streaming_handler(content_type="text/plain; charset=utf-8")
 def ask(event: dict[str, Any], context: Any) -> Iterator[str]:
     message = json.loads(event["body"])["message"]
