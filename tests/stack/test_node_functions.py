@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import boto3
 import pytest
 
 from bedrock_stream.devtools.cli import main
@@ -96,10 +97,26 @@ def test_a_node_handler_failing_before_its_first_byte_is_a_502_as_its_python_twi
         assert json.loads(body)["message"].lower() == "internal server error"
 
 
+def test_a_node_handler_that_cannot_be_loaded_fails_init_as_lambda_reports_it(
+    stack: LocalStack,
+) -> None:
+    client = boto3.client(
+        "lambda",
+        endpoint_url=stack.endpoint("lambda", "lambda-api").url,
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+    for name in ("NodeMissing", "PythonMissing"):
+        answer = client.invoke(FunctionName=name, Payload=b"{}")
+        assert answer["FunctionError"] == "Unhandled", name
+        assert json.loads(answer["Payload"].read())["errorType"] == "Runtime.ImportModuleError"
+
+
 def test_node_functions_run_with_aws_node_runtime_client(stack: LocalStack) -> None:
-    started = [s for s in stack.lambdas._sandboxes if s.function.name.startswith("Node")]
-    assert started
-    assert {s.bootstrap for s in started} == {"aws-lambda-ric"}
+    invocation = stack.lambdas.invoke("NodeStream", b"{}", streaming=True)
+    assert invocation.result(60).status == "success"
+    assert invocation.bootstrap == "aws-lambda-ric"
 
 
 # -- refusals at start -------------------------------------------------------------------
@@ -142,8 +159,9 @@ def test_the_runtime_client_is_found_through_the_environment_too(
     ric = node_package("aws-lambda-ric")
     monkeypatch.setenv(NODE_RIC_VARIABLE, str(ric.parent.parent))  # where npm install ran
     with LocalStack(_template(tmp_path, "nodejs22.x"), port=0) as running:
-        assert running.lambdas._node is not None
-        assert running.lambdas._node.entry == (ric / "index.mjs").resolve()
+        invocation = running.lambdas.invoke("Fn", b"{}", streaming=False)
+        assert invocation.bootstrap == "aws-lambda-ric"
+        assert invocation.result(60).error_type == "Runtime.ImportModuleError"  # no index.mjs
 
 
 @pytest.mark.parametrize("runtime", ["java21", "provided.al2023", "ruby3.3"])
