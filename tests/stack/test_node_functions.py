@@ -3,8 +3,10 @@
 ``tests/stack/node_app`` has each Node.js handler beside a Python twin meant to answer the
 same; every pair is called through the same STREAM route and RESPONSE_STREAM function URL
 of one stack, and the answers must be equal byte for byte, save the headers that differ on
-every request. The Node.js functions import the JavaScript SDK from ``tests/node``: the app
-is copied to a temporary directory with that ``node_modules`` linked into it.
+every request. A gated handler shows a Node.js function's bytes reach the client while it
+still runs, and the refusals at start are checked word for word. The Node.js functions
+import the JavaScript SDK from ``tests/node``: the app is copied to a temporary directory
+with that ``node_modules`` linked into it.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from node_peers import NODE_MODULES, node_package
 APP = Path(__file__).parent / "node_app"
 # Set anew on every request, by the stack or by the runtime.
 _PER_REQUEST = {"date", "x-amzn-requestid", "x-amzn-trace-id", "apigw-requestid"}
+_JSON = {"Content-Type": "application/json"}
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="the local Lambda service is POSIX")
 
@@ -54,9 +57,7 @@ def _post(url: str, document: dict[str, str]) -> Answer:
     parts = urlsplit(url)
     connection = http.client.HTTPConnection(parts.netloc, timeout=60)
     try:
-        connection.request(
-            "POST", parts.path or "/", json.dumps(document), {"Content-Type": "application/json"}
-        )
+        connection.request("POST", parts.path or "/", json.dumps(document), _JSON)
         response = connection.getresponse()
         body = response.read()
         headers = [(k, v) for k, v in response.getheaders() if k.lower() not in _PER_REQUEST]
@@ -79,6 +80,25 @@ def test_a_streaming_node_handler_answers_as_its_python_twin(stack: LocalStack) 
         assert status == 201
         assert ("x-answer", "same") in [(k.lower(), v) for k, v in headers]
         assert body == "first\nsecond\nnaïve ☃\n".encode()
+
+
+@pytest.mark.parametrize("door", ["rest-api", "function-url"])
+def test_a_node_handlers_bytes_reach_the_client_before_it_finishes(
+    stack: LocalStack, tmp_path: Path, door: str
+) -> None:
+    parts = urlsplit(_urls(stack, "NodeGate", "/node/gate")[door])
+    connection = http.client.HTTPConnection(parts.netloc, timeout=60)
+    try:
+        connection.request("POST", parts.path or "/", json.dumps({"dir": str(tmp_path)}), _JSON)
+        response = connection.getresponse()
+        assert response.status == 200
+        assert response.read1(100) == b"first\n"  # the function is still at its gate
+        assert not (tmp_path / "finished").exists()
+        (tmp_path / "release").touch()
+        assert response.read() == b"last\n"
+    finally:
+        connection.close()
+    assert (tmp_path / "finished").exists()
 
 
 def test_a_node_handler_relays_bedrock_through_the_javascript_sdk(stack: LocalStack) -> None:
@@ -162,6 +182,17 @@ def test_the_runtime_client_is_found_through_the_environment_too(
         invocation = running.lambdas.invoke("Fn", b"{}", streaming=False)
         assert invocation.bootstrap == "aws-lambda-ric"
         assert invocation.result(60).error_type == "Runtime.ImportModuleError"  # no index.mjs
+
+
+def test_a_node_function_without_node_on_path_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ric = node_package("aws-lambda-ric")
+    template = _template(tmp_path, "nodejs20.x")
+    monkeypatch.setenv("PATH", str(tmp_path))  # no node here
+    with pytest.raises(RuntimeUnavailable) as refused:
+        LocalStack(template, port=0, node_ric=ric).start()
+    assert str(refused.value) == "function Fn (nodejs) needs node on PATH"
 
 
 @pytest.mark.parametrize("runtime", ["java21", "provided.al2023", "ruby3.3"])

@@ -115,5 +115,5 @@ def find_node_client(
         raise RuntimeUnavailable(f"{needs}, and there is none in {directory}: {_INSTALL}")
     node = shutil.which("node")
     if node is None:
-        raise RuntimeUnavailable(f"{needs} and Node.js: no node on PATH")
+        raise RuntimeUnavailable(f"function {node_functions[0]} (nodejs) needs node on PATH")
     return NodeClient(node, entry.resolve())
