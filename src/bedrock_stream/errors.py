@@ -25,6 +25,7 @@ so such code still works::
     │   └── ThrottlingError, ..., UnknownModelError [ValueError]
     └── LocalStackError           the local stack refused its input or could not start
         ├── PortInUse [OSError]                    bedrock_stream.local.stack
+        ├── RuntimeUnavailable [ValueError]        a function's runtime cannot run locally
         ├── TemplateError, IntrinsicError [ValueError]  reading a template
         ├── PolicyError [ValueError]               an IAM or authorizer policy document
         ├── Unauthorized, AuthorizerError          a Lambda authorizer's answer

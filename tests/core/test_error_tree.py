@@ -42,6 +42,7 @@ TREE = [
     ("bedrock_stream.bedrock.errors", "UnknownModelError", errors.BedrockStreamError, ValueError),
     ("bedrock_stream.local.invoker", "TooManyRequests", errors.LocalStackError, Exception),
     ("bedrock_stream.local.stack", "PortInUse", errors.LocalStackError, OSError),
+    ("bedrock_stream.local.runtimes", "RuntimeUnavailable", errors.LocalStackError, ValueError),
     ("bedrock_stream.local.references", "TemplateError", errors.LocalStackError, ValueError),
     ("bedrock_stream.local.intrinsics", "IntrinsicError", errors.LocalStackError, ValueError),
     ("bedrock_stream.local.policy", "PolicyError", errors.LocalStackError, ValueError),

@@ -13,8 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from bedrock_stream.local.deployment import Function
+from bedrock_stream.local.runtimes import NodeClient
 from bedrock_stream.local.sandbox_environment import (
     exit_status,
+    lambda_environment,
     make_runtime_dir,
     new_trace_id,
     runtime_command,
@@ -32,6 +35,22 @@ def test_the_command_is_awslambdaric_under_a_wrapper_or_where_it_is_installed() 
         "bedrock-stream-buffered",
         [sys.executable, "-m", "bedrock_stream.runtime", "--buffered", "app.h"],
     )
+
+
+def test_a_node_function_runs_with_aws_node_runtime_client_wrapper_or_not() -> None:
+    node = NodeClient("/usr/bin/node", Path("/ric/index.mjs"))
+    command = ["/usr/bin/node", "/ric/index.mjs", "index.handler"]
+    assert runtime_command({}, "index.handler", ric=True, node=node) == ("aws-lambda-ric", command)
+    wrapped = runtime_command({"AWS_LAMBDA_EXEC_WRAPPER": "/w"}, "index.handler", True, node=node)
+    assert wrapped == ("exec-wrapper", command)
+
+
+def test_a_node_function_finds_its_modules_through_node_path(tmp_path: Path) -> None:
+    function = Function("Fn", tmp_path, "index.handler", "nodejs22.x")
+    env = lambda_environment(function, region="us-east-1", runtime_api="a:1", runtime_dir="/rt")
+    assert env["NODE_PATH"] == env["LAMBDA_TASK_ROOT"] == str(tmp_path)
+    assert "PYTHONPATH" not in env
+    assert env["AWS_EXECUTION_ENV"] == "AWS_Lambda_nodejs22.x"
 
 
 def test_exit_status_reads_as_lambda_writes_it() -> None:

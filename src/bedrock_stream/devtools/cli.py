@@ -73,6 +73,12 @@ def main(argv: list[str] | None = None) -> int:
         metavar="NAME=VALUE",
         help="the value of the template's API key NAME (default: a new random value)",
     )
+    local.add_argument(
+        "--node-ric",
+        metavar="DIR",
+        help="where `npm install aws-lambda-ric` ran, for nodejs functions "
+        "(default: BEDROCK_STREAM_NODE_RIC)",
+    )
     compare = commands.add_parser(
         "compare", help="time a streaming and a buffered endpoint side by side"
     )
@@ -111,6 +117,7 @@ def _local(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     import socket
 
     try:
+        from bedrock_stream.local.runtimes import RuntimeUnavailable
         from bedrock_stream.local.signals import (
             catch_stop_signals,
             report_stopping,
@@ -141,6 +148,7 @@ def _local(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             close_on_disconnect=args.close_on_disconnect,
             web=web,
             api_keys=api_keys,
+            node_ric=args.node_ric,
         )
     except (TemplateError, OSError) as exc:
         print(f"bedrock-stream: {exc}", file=sys.stderr)
@@ -152,7 +160,7 @@ def _local(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     except PortInUse as exc:
         print(f"bedrock-stream: {exc.strerror}", file=sys.stderr)
         return 2
-    except TemplateError as exc:  # read again with the web page's origin
+    except (TemplateError, RuntimeUnavailable) as exc:  # read again, or a runtime refused
         print(f"bedrock-stream: {exc}", file=sys.stderr)
         return 2
     for warning in stack.warnings:  # of the template as it runs

@@ -11,13 +11,16 @@ an :class:`~bedrock_stream.local.invocation.InvocationError` then ``Done("failur
 sandbox that failed so, or whose runtime broke off mid-response, is retired: the next
 invocation starts a fresh process.
 
-Processes start as on Lambda's managed Python runtime, whose bootstrap is a ``/bin/sh``
+Processes start as on Lambda's managed runtimes, whose bootstrap is a ``/bin/sh``
 script: :data:`MANAGED_BOOTSTRAP`, written to a temporary directory (the local
 ``LAMBDA_RUNTIME_DIR``), with the environment :func:`lambda_environment` builds
-(:mod:`bedrock_stream.local.sandbox_environment`). The runtime's command line is
+(:mod:`bedrock_stream.local.sandbox_environment`). A Python function's command line is
 ``<python> -m awslambdaric <handler>`` under an exec wrapper or where awslambdaric is
 installed (Linux), else ``<python> -m bedrock_stream.runtime --buffered <handler>``, buffered
-like the managed runtime; the code directory comes first on ``PYTHONPATH``.
+like the managed runtime; the code directory comes first on ``PYTHONPATH``. A Node.js
+function's is ``<node> <aws-lambda-ric>/index.mjs <handler>``, AWS's own runtime client,
+found as :mod:`bedrock_stream.local.runtimes` says; any other runtime is refused when the
+service is made.
 
 Function processes never outlive the service: :meth:`LambdaService.close` kills each one's
 process group, and on Linux each dies with the service even on ``kill -9`` (a parent-death
@@ -32,6 +35,7 @@ import base64
 import importlib.util
 import json
 import logging
+import os
 import shutil
 import threading
 import time
@@ -49,6 +53,7 @@ from bedrock_stream.local.invocation import (
 )
 from bedrock_stream.local.invoker import TooManyRequests
 from bedrock_stream.local.runtime_api import RuntimeAPIServer
+from bedrock_stream.local.runtimes import family, find_node_client
 from bedrock_stream.local.sandbox import INIT_TIMEOUT as INIT_TIMEOUT
 from bedrock_stream.local.sandbox import Forker, Sandbox
 from bedrock_stream.local.sandbox_environment import MANAGED_BOOTSTRAP as MANAGED_BOOTSTRAP
@@ -178,6 +183,12 @@ class LambdaService:
             (6 MiB at full speed, then 2 MiB/s); off by default.
         log: receives the functions' output and the service's messages, one line at a
             time, prefixed with ``[function name]``; default: this module's logger (INFO).
+        node_ric: where AWS's Node.js runtime client is installed, for ``nodejs*``
+            functions (:func:`~bedrock_stream.local.runtimes.find_node_client`).
+
+    Raises:
+        RuntimeUnavailable: a function's runtime is not supported, or a Node.js function
+            has no runtime client (:class:`~bedrock_stream.local.runtimes.RuntimeUnavailable`).
     """
 
     def __init__(
@@ -191,9 +202,11 @@ class LambdaService:
         close_on_disconnect: bool = False,
         bandwidth: Bandwidth | None = None,
         log: Callable[[str], None] | None = None,
+        node_ric: str | os.PathLike[str] | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, not {concurrency}")
+        self._node = find_node_client(functions.values(), node_ric)
         self.functions = dict(functions)
         self.region = region
         self.concurrency = concurrency
@@ -289,7 +302,8 @@ class LambdaService:
             credentials=self.credentials,
             extra=self.extra_environment,
         )
-        bootstrap, command = runtime_command(environment, function.handler, self._ric)
+        node = self._node if family(function) == "nodejs" else None
+        bootstrap, command = runtime_command(environment, function.handler, self._ric, node=node)
         try:
             return Sandbox(
                 function,

@@ -87,12 +87,14 @@ def relay_stream(
         malformed: the answer when the prelude is missing or invalid.
         timed_out: the answer when nothing came within the duration limit.
         raw_allowed: a response whose content type is not the HTTP integration type
-            is passed through with status 200 (function URLs); else its first bytes
+            is passed through with status 200 (function URLs), its head sent with its
+            first byte (a failure before it is still ``failed``); else its first bytes
             must be a prelude (API Gateway).
     """
     start = time.monotonic()
     deadline = start + limits.max_duration
     decoder: PreludeDecoder | None = PreludeDecoder()
+    raw: list[tuple[str, str]] = []  # a raw response's head, sent with its first byte
     bucket = TokenBucket(limits.bandwidth) if limits.bandwidth else None
     sent = 0
     pending: list[bytes] = []
@@ -102,7 +104,7 @@ def relay_stream(
             if isinstance(event, ResponseStarted):
                 if raw_allowed and event.content_type.split(";")[0].strip() != CONTENT_TYPE:
                     decoder = None
-                    exchange.start(200, [("Content-Type", event.content_type)])
+                    raw = [("Content-Type", event.content_type)]
             elif isinstance(event, BodyChunk):
                 if decoder is not None and decoder.prelude is None:
                     try:
@@ -117,6 +119,8 @@ def relay_stream(
                     exchange.start(prelude.status_code, prelude.fields())
                     pending = [part for part in parts[1:] if isinstance(part, bytes)]
                 else:
+                    if not exchange.started:  # a runtime may open its response early
+                        exchange.start(200, raw)
                     pending = [event.data]
                 for data in pending:
                     if bucket is not None:
@@ -130,7 +134,9 @@ def relay_stream(
                 exchange.abort()
                 return Outcome(exchange.status or 0, f"stream cut: {event.error_type}", sent)
             elif isinstance(event, Done):
-                if not exchange.started:  # ended before a complete prelude
+                if not exchange.started and decoder is None:  # raw, and empty
+                    exchange.start(200, raw)
+                elif not exchange.started:  # ended before a complete prelude
                     respond(exchange, malformed)
                     return Outcome(malformed.status, "no prelude before the end of the stream")
                 exchange.end()

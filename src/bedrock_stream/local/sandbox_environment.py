@@ -1,4 +1,4 @@
-"""What a sandbox's process is started with, as Lambda's managed Python runtime starts it.
+"""What a sandbox's process is started with, as Lambda's managed runtimes start it.
 
 The environment (:func:`lambda_environment`), the runtime's command line
 (:func:`runtime_command`), the bootstrap script (:data:`MANAGED_BOOTSTRAP`), the
@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from bedrock_stream.local.deployment import Function
+    from bedrock_stream.local.runtimes import NodeClient
 
 __all__ = [
     "MANAGED_BOOTSTRAP",
@@ -45,7 +46,7 @@ __all__ = [
 ]
 
 MANAGED_BOOTSTRAP = """#!/bin/sh
-# What Lambda's managed Python bootstrap does: "$@" is the runtime's command line,
+# What Lambda's managed bootstrap does: "$@" is the runtime's command line,
 # interpreter first. An AWS_LAMBDA_EXEC_WRAPPER must be an executable file; it is exec'd
 # with that command line.
 if [ -n "$AWS_LAMBDA_EXEC_WRAPPER" ]; then
@@ -63,9 +64,10 @@ fi
 exec "$@"
 """
 
-Bootstrap = Literal["exec-wrapper", "awslambdaric", "bedrock-stream-buffered"]
-"""What a sandbox's bootstrap started: the function's exec wrapper, awslambdaric, or
-bedrock-stream's runtime in buffered mode (where awslambdaric is not installed)."""
+Bootstrap = Literal["exec-wrapper", "awslambdaric", "bedrock-stream-buffered", "aws-lambda-ric"]
+"""What a sandbox's bootstrap started: the function's exec wrapper, awslambdaric,
+bedrock-stream's runtime in buffered mode (where awslambdaric is not installed), or AWS's
+Node.js runtime client."""
 
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 _RUNTIME_DIR = re.compile(r"bedrock-stream-runtime-(\d+)-\w+")
@@ -88,12 +90,13 @@ def lambda_environment(
 ) -> dict[str, str]:
     """Return the environment of ``function``'s process, as Lambda builds it.
 
-    Lambda's defaults (``PATH`` from this process, ``LANG``, ``TZ``, ``PYTHONPATH`` with
-    the code directory) come first, then the function's ``Environment`` variables, then
-    ``extra``, then the variables Lambda reserves, which nothing overrides. Nothing else is
-    inherited: the caller's own ``AWS_*`` settings stay out. ``credentials`` default to
-    dummy keys. An ``AWS_LAMBDA_EXEC_WRAPPER`` under ``/var/task/`` is mapped into the code
-    directory, which is ``LAMBDA_TASK_ROOT`` here.
+    Lambda's defaults (``PATH`` from this process, ``LANG``, ``TZ``, and ``PYTHONPATH``, or
+    ``NODE_PATH`` for a ``nodejs*`` runtime, with the code directory) come first, then the
+    function's ``Environment`` variables, then ``extra``, then the variables Lambda
+    reserves, which nothing overrides. Nothing else is inherited: the caller's own ``AWS_*``
+    settings stay out. ``credentials`` default to dummy keys. An ``AWS_LAMBDA_EXEC_WRAPPER``
+    under ``/var/task/`` is mapped into the code directory, which is ``LAMBDA_TASK_ROOT``
+    here.
     """
     code_dir = str(function.code_dir)
     stream = time.strftime("%Y/%m/%d/[$LATEST]", time.gmtime()) + uuid.uuid4().hex
@@ -101,7 +104,7 @@ def lambda_environment(
         "PATH": os.environ.get("PATH", os.defpath),
         "LANG": "en_US.UTF-8",
         "TZ": ":UTC",
-        "PYTHONPATH": code_dir,
+        _search_path(function.runtime): code_dir,
         **function.environment,
         **(extra or {}),
         "AWS_LAMBDA_FUNCTION_NAME": function.name,
@@ -126,17 +129,27 @@ def lambda_environment(
     return env
 
 
+def _search_path(runtime: str) -> str:
+    """Return the variable where ``runtime``'s imports look first, as Lambda sets it."""
+    return "NODE_PATH" if runtime.startswith("nodejs") else "PYTHONPATH"
+
+
 def runtime_command(
-    environment: Mapping[str, str], handler: str, ric: bool
+    environment: Mapping[str, str], handler: str, ric: bool, *, node: NodeClient | None = None
 ) -> tuple[Bootstrap, list[str]]:
     """Choose the runtime's command line, interpreter first; ``ric``: awslambdaric is here.
 
-    ``<python> -m awslambdaric <handler>`` under an exec wrapper or where awslambdaric is
-    installed, else ``<python> -m bedrock_stream.runtime --buffered <handler>``, buffered like
-    the managed runtime. ``<python>`` is this interpreter, so the installed packages are
-    importable.
+    A Node.js function (``node``: its runtime client) gets ``<node> <ric>/index.mjs
+    <handler>``. A Python one gets ``<python> -m awslambdaric <handler>`` under an exec
+    wrapper or where awslambdaric is installed, else ``<python> -m bedrock_stream.runtime
+    --buffered <handler>``, buffered like the managed runtime. ``<python>`` is this
+    interpreter, so the installed packages are importable. Under an exec wrapper, the
+    wrapper is given that command line.
     """
-    if environment.get("AWS_LAMBDA_EXEC_WRAPPER"):
+    wrapped = bool(environment.get("AWS_LAMBDA_EXEC_WRAPPER"))
+    if node is not None:
+        return "exec-wrapper" if wrapped else "aws-lambda-ric", node.command(handler)
+    if wrapped:
         return "exec-wrapper", [sys.executable, "-m", "awslambdaric", handler]
     if ric:
         return "awslambdaric", [sys.executable, "-m", "awslambdaric", handler]

@@ -107,6 +107,11 @@ class LocalStack:
             parameter, unless ``parameters`` sets it.
         api_keys: values for the template's API keys, by logical id; the others get
             random values, as API Gateway generates them (see :attr:`api_keys`).
+        node_ric: where AWS's Node.js runtime client (npm ``aws-lambda-ric``) is
+            installed, for ``nodejs*`` functions; default: ``BEDROCK_STREAM_NODE_RIC``.
+            :meth:`start` raises :class:`~bedrock_stream.local.runtimes.RuntimeUnavailable`
+            when a Node.js function has none, or a function's runtime is neither
+            ``python*`` nor ``nodejs*``.
 
     Routes with ``AWS_IAM`` authorization take requests signed with
     :data:`IAM_CREDENTIALS` (SigV4, service ``execute-api``, this region).
@@ -127,6 +132,7 @@ class LocalStack:
         close_on_disconnect: bool = False,
         web: str | os.PathLike[str] | None = None,
         api_keys: Mapping[str, str] | None = None,
+        node_ric: str | os.PathLike[str] | None = None,
     ) -> None:
         self.template_path = Path(template)
         self._parameters = dict(parameters or {})
@@ -146,6 +152,7 @@ class LocalStack:
         self._bandwidth = bandwidth
         self._close_on_disconnect = close_on_disconnect
         self._web = None if web is None else Path(web)
+        self._node_ric = node_ric
         self.endpoints: list[Endpoint] = []
         self._closers: list[_Closable] = []
 
@@ -166,6 +173,8 @@ class LocalStack:
 
         Raises:
             PortInUse: a port is taken (the message says which and what to do).
+            RuntimeUnavailable: a function's runtime cannot run here (the message says
+                why and what to do).
         """
         try:
             self._start()
@@ -235,6 +244,7 @@ class LocalStack:
             credentials=credentials,
             close_on_disconnect=self._close_on_disconnect,
             bandwidth=LAMBDA if self._bandwidth else None,
+            node_ric=self._node_ric,
         )
         self._closers.insert(0, service)  # closed last, after its front doors
         self.lambdas = service
