@@ -274,6 +274,7 @@ class FunctionUrlServer(HTTPService):
                 malformed=function_url.BAD_GATEWAY,
                 timed_out=function_url.BAD_GATEWAY,
                 raw_allowed=True,
+                empty_allowed=True,
             )
         return relay_buffered(
             exchange,

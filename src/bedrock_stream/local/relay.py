@@ -42,6 +42,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Outcome", "StreamLimits", "relay_buffered", "relay_stream", "respond"]
 
+_EMPTY_CONTENT_TYPE = "application/octet-stream"
+"""A function URL's content type for a streamed response that ended with no byte."""
 _CLIENT_CHECK = 0.5
 """Seconds between checks that a waiting client is still connected."""
 
@@ -76,6 +78,7 @@ def relay_stream(
     malformed: GatewayResponse,
     timed_out: GatewayResponse,
     raw_allowed: bool,
+    empty_allowed: bool = False,
 ) -> Outcome:
     """Send a streamed invocation's response to the client as it arrives.
 
@@ -89,12 +92,16 @@ def relay_stream(
         raw_allowed: a response whose content type is not the HTTP integration type
             is passed through with status 200 (function URLs); else its first bytes
             must be a prelude (API Gateway).
+        empty_allowed: a stream that ends without a single byte is answered 200,
+            ``Content-Type: application/octet-stream``, with an empty chunked body
+            (function URLs, as reported); else it is ``malformed``.
     """
     start = time.monotonic()
     deadline = start + limits.max_duration
     decoder: PreludeDecoder | None = PreludeDecoder()
     bucket = TokenBucket(limits.bandwidth) if limits.bandwidth else None
     sent = 0
+    received = False
     pending: list[bytes] = []
     events = _timed(invocation, deadline, limits.idle_timeout, exchange)
     try:
@@ -104,6 +111,7 @@ def relay_stream(
                     decoder = None
                     exchange.start(200, [("Content-Type", event.content_type)])
             elif isinstance(event, BodyChunk):
+                received = received or bool(event.data)
                 if decoder is not None and decoder.prelude is None:
                     try:
                         parts = decoder.feed(event.data)
@@ -130,7 +138,9 @@ def relay_stream(
                 exchange.abort()
                 return Outcome(exchange.status or 0, f"stream cut: {event.error_type}", sent)
             elif isinstance(event, Done):
-                if not exchange.started:  # ended before a complete prelude
+                if not exchange.started and empty_allowed and not received:
+                    exchange.start(200, [("Content-Type", _EMPTY_CONTENT_TYPE)])
+                elif not exchange.started:  # ended before a complete prelude
                     respond(exchange, malformed)
                     return Outcome(malformed.status, "no prelude before the end of the stream")
                 exchange.end()
