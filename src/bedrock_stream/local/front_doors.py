@@ -21,7 +21,7 @@ from bedrock_stream.local.bandwidth import API_GATEWAY
 from bedrock_stream.local.http_exchange import BodyTooLarge, Exchange
 from bedrock_stream.local.http_server import HTTPServer, HTTPService
 from bedrock_stream.local.invoker import MAX_EVENT, Invoker, TooManyRequests, event_too_large
-from bedrock_stream.local.messages import GatewayResponse, Request
+from bedrock_stream.local.messages import GatewayResponse, Request, new_trace_root
 from bedrock_stream.local.relay import (
     Outcome,
     StreamLimits,
@@ -52,6 +52,11 @@ EVENT_TOO_LARGE = GatewayResponse.message(413, event_too_large())
 
 def _request(exchange: Exchange, body: bytes) -> Request:
     return Request(exchange.method, exchange.target, exchange.headers, body, exchange.client)
+
+
+def _trace_id(exchange: Exchange) -> str:
+    """Return the request's ``X-Amzn-Trace-Id``: the client's own, else a new one."""
+    return exchange.header("x-amzn-trace-id") or new_trace_root()
 
 
 class RestApiServer(HTTPService):
@@ -140,6 +145,7 @@ class RestApiServer(HTTPService):
             match,
             request_id=str(uuid.uuid4()),
             binary_media_types=self._binary_media_types,
+            trace_id=_trace_id(exchange),
         )
         if self._access is not None and route.protected:
             decided = self._access.check(request, match, event)
@@ -248,7 +254,7 @@ class FunctionUrlServer(HTTPService):
             respond(exchange, EVENT_TOO_LARGE)
             return Outcome(413, "request body over 6 MB")
         request = _request(exchange, body)
-        event = function_url.url_event(request)
+        event = function_url.url_event(request, trace_id=_trace_id(exchange))
         if self._iam is not None:
             try:
                 signed = signed_by(request, self._iam, region=self._region, service="lambda")
