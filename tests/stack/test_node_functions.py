@@ -29,7 +29,7 @@ from node_peers import NODE_MODULES, node_package
 
 APP = Path(__file__).parent / "node_app"
 # Set anew on every request, by the stack or by the runtime.
-_PER_REQUEST = {"date", "x-amzn-requestid", "x-amzn-trace-id", "apigw-requestid"}
+_PER_REQUEST = {"date", "x-amzn-requestid", "x-amzn-trace-id", "x-amz-apigw-id", "apigw-requestid"}
 _JSON = {"Content-Type": "application/json"}
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="the local Lambda service is POSIX")

@@ -9,8 +9,10 @@ lives, free of I/O, in :mod:`~bedrock_stream.local.rest_api` and
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
+import secrets
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
@@ -21,7 +23,7 @@ from bedrock_stream.local.bandwidth import API_GATEWAY
 from bedrock_stream.local.http_exchange import BodyTooLarge, Exchange
 from bedrock_stream.local.http_server import HTTPServer, HTTPService
 from bedrock_stream.local.invoker import MAX_EVENT, Invoker, TooManyRequests, event_too_large
-from bedrock_stream.local.messages import GatewayResponse, Request
+from bedrock_stream.local.messages import GatewayResponse, Request, new_trace_root
 from bedrock_stream.local.relay import (
     Outcome,
     StreamLimits,
@@ -52,6 +54,16 @@ EVENT_TOO_LARGE = GatewayResponse.message(413, event_too_large())
 
 def _request(exchange: Exchange, body: bytes) -> Request:
     return Request(exchange.method, exchange.target, exchange.headers, body, exchange.client)
+
+
+def _trace_id(exchange: Exchange) -> str:
+    """Return the request's ``X-Amzn-Trace-Id``: the client's own, else a new one."""
+    return exchange.header("x-amzn-trace-id") or new_trace_root()
+
+
+def _extended_request_id() -> str:
+    """Return a new extended request id (``x-amz-apigw-id``), like ``HiNnXXJkoAGF3fQ=``."""
+    return base64.b64encode(secrets.token_bytes(11)).decode("ascii")
 
 
 class RestApiServer(HTTPService):
@@ -118,6 +130,17 @@ class RestApiServer(HTTPService):
         )
 
     def _serve(self, exchange: Exchange) -> Outcome:
+        request_id, extended_id, trace_id = (
+            str(uuid.uuid4()),
+            _extended_request_id(),
+            _trace_id(exchange),
+        )
+        # On every answer, the function's or API Gateway's own, as API Gateway sends them.
+        exchange.added_fields = (
+            ("x-amzn-RequestId", request_id),
+            ("x-amz-apigw-id", extended_id),
+            ("X-Amzn-Trace-Id", trace_id),
+        )
         match = self._router.match(exchange.method, exchange.target)
         api = match.api if match is not None else self._only_api
 
@@ -138,8 +161,10 @@ class RestApiServer(HTTPService):
         event = rest_api.proxy_event(
             request,
             match,
-            request_id=str(uuid.uuid4()),
+            request_id=request_id,
             binary_media_types=self._binary_media_types,
+            trace_id=trace_id,
+            extended_request_id=extended_id,
         )
         if self._access is not None and route.protected:
             decided = self._access.check(request, match, event)
@@ -242,13 +267,16 @@ class FunctionUrlServer(HTTPService):
         )
 
     def _serve(self, exchange: Exchange) -> Outcome:
+        request_id, trace_id = str(uuid.uuid4()), _trace_id(exchange)
+        # On every answer, the function's or the URL's own, as a function URL sends them.
+        exchange.added_fields = (("x-amzn-RequestId", request_id), ("X-Amzn-Trace-Id", trace_id))
         try:
             body = exchange.read_body(MAX_EVENT)
         except BodyTooLarge:
             respond(exchange, EVENT_TOO_LARGE)
             return Outcome(413, "request body over 6 MB")
         request = _request(exchange, body)
-        event = function_url.url_event(request)
+        event = function_url.url_event(request, request_id=request_id, trace_id=trace_id)
         if self._iam is not None:
             try:
                 signed = signed_by(request, self._iam, region=self._region, service="lambda")
@@ -274,6 +302,7 @@ class FunctionUrlServer(HTTPService):
                 malformed=function_url.BAD_GATEWAY,
                 timed_out=function_url.BAD_GATEWAY,
                 raw_allowed=True,
+                empty_allowed=True,
             )
         return relay_buffered(
             exchange,

@@ -17,7 +17,12 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from bedrock_stream.local.deployment import ACCOUNT
-from bedrock_stream.local.messages import GatewayResponse, Request, read_proxy_fields
+from bedrock_stream.local.messages import (
+    GatewayResponse,
+    Request,
+    forwarded_headers,
+    read_proxy_fields,
+)
 from bedrock_stream.protocol.headers import header_values, joined_headers
 from bedrock_stream.proxy import is_text
 
@@ -51,12 +56,14 @@ def url_event(
     url_id: str = "local",
     request_id: str | None = None,
     now: float | None = None,
+    trace_id: str | None = None,
 ) -> dict[str, Any]:
     """Build the payload format 2.0 event a function URL sends for ``request``.
 
     Header names are lower case and repeated headers comma-joined; ``Cookie``
     headers become ``cookies``. A body whose content type is not textual travels
-    base64-encoded.
+    base64-encoded. The headers a function URL adds are added
+    (:func:`~bedrock_stream.local.messages.forwarded_headers`).
     """
     request_id = request_id or str(uuid.uuid4())
     now = time.time() if now is None else now
@@ -66,7 +73,7 @@ def url_event(
         for part in value.split(";")
         if part.strip()
     ]
-    headers = joined_headers(request.headers, separator=",")
+    headers = joined_headers(forwarded_headers(request, trace_id), separator=",")
     headers.pop("cookie", None)
     path, _, query = request.target.partition("?")
     parameters: dict[str, str] = {}

@@ -5,6 +5,8 @@ handler reads the body on demand, under a cap, and answers either whole
 (``Content-Length``) or as a stream (chunked; every :meth:`Exchange.send` goes on the wire
 at once). A stream can end cleanly, with trailers, or be aborted: the connection is closed
 without the terminating chunk, which every HTTP client reports as a truncated body.
+Every response head has its status's standard reason phrase and a ``Date`` field, as AWS's
+endpoints send them.
 
 An aborted stream is visible to every client: a chunked one ends without its terminating
 chunk; one whose end is the connection's close (an HTTP/1.0 client) is reset instead, once
@@ -20,6 +22,8 @@ Needs the ``local`` extra (h11).
 from __future__ import annotations
 
 import contextlib
+import email.utils
+import http
 import json
 import socket
 from collections.abc import Callable, Iterable, Iterator
@@ -83,6 +87,9 @@ class Exchange:
         self.status: int | None = None
         """The response status, once the response has started."""
         self.aborted = False
+        self.added_fields: tuple[tuple[str, str], ...] = ()
+        """Fields the server adds to whatever response it sends (e.g. its request id); they
+        replace the handler's fields of the same names."""
         self._half_closed = False
 
     def header(self, name: str) -> str | None:
@@ -230,6 +237,11 @@ class Exchange:
     # -- I/O --------------------------------------------------------------------------------
 
     def _head(self, status: int, fields: list[tuple[str, str]]) -> None:
+        added = {name.lower() for name, _ in self.added_fields}
+        fields = [field for field in fields if field[0].lower() not in added]
+        fields += self.added_fields
+        if not any(name.lower() == "date" for name, _ in fields):
+            fields.append(("Date", email.utils.formatdate(usegmt=True)))
         if not self._body_done():
             # The body will not be read: say so, so the client does not reuse the connection.
             fields.append(("Connection", "close"))
@@ -241,6 +253,7 @@ class Exchange:
         head = h11.Response(
             status_code=status,
             headers=[(name.encode(), value.strip(" \t").encode()) for name, value in fields],
+            reason=_reason(status),
         )
         self.status = status
         self._write(self._conn.send(head))
@@ -275,6 +288,14 @@ ErrorDocument = Callable[[int, str], Any]
 def message_document(status: int, message: str) -> dict[str, str]:
     """Return API Gateway's error body, ``{"message": ...}``."""
     return {"message": message}
+
+
+def _reason(status: int) -> bytes:
+    """Return the standard reason phrase of ``status`` (empty for a status without one)."""
+    try:
+        return http.HTTPStatus(status).phrase.encode("ascii")
+    except ValueError:
+        return b""
 
 
 def _text(value: bytes) -> str:

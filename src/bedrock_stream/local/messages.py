@@ -6,11 +6,19 @@ import base64
 import binascii
 import json
 import re
+import secrets
+import time
 from dataclasses import dataclass
 
 from bedrock_stream.protocol.headers import header
 
-__all__ = ["GatewayResponse", "Request", "read_proxy_fields"]
+__all__ = [
+    "GatewayResponse",
+    "Request",
+    "forwarded_headers",
+    "new_trace_root",
+    "read_proxy_fields",
+]
 
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 """An HTTP field name (RFC 9110 token)."""
@@ -29,6 +37,36 @@ class Request:
     def header(self, name: str) -> str | None:
         """Return the first header ``name`` (any case), or None."""
         return header(self.headers, name)
+
+
+def new_trace_root() -> str:
+    """Return a new X-Ray trace id, ``Root=1-<time>-<24 hex digits>``, as a front door adds."""
+    return f"Root=1-{int(time.time()):08x}-{secrets.token_hex(12)}"
+
+
+_FORWARDED = ("x-forwarded-for", "x-forwarded-port", "x-forwarded-proto")
+
+
+def forwarded_headers(request: Request, trace_id: str | None = None) -> list[tuple[str, str]]:
+    """Return ``request``'s headers with those API Gateway and function URLs add to the event.
+
+    ``X-Forwarded-For`` gets the client's address appended (after any value the client sent),
+    ``X-Forwarded-Port`` is the port of the ``Host`` the client called (80 without one) and
+    ``X-Forwarded-Proto`` is ``http``: the local stack serves plain HTTP where AWS serves
+    HTTPS on 443. ``X-Amzn-Trace-Id`` is ``trace_id`` unless the client sent its own.
+    """
+    kept = [(k, v) for k, v in request.headers if k.lower() not in _FORWARDED]
+    chain = [v for k, v in request.headers if k.lower() == "x-forwarded-for"]
+    host = request.header("host") or ""
+    port = host.rsplit(":", 1)[1] if re.search(r":\d+$", host) else "80"
+    added = [
+        ("X-Forwarded-For", ", ".join([*chain, request.source_ip])),
+        ("X-Forwarded-Port", port),
+        ("X-Forwarded-Proto", "http"),
+    ]
+    if trace_id is not None and request.header("x-amzn-trace-id") is None:
+        added.append(("X-Amzn-Trace-Id", trace_id))
+    return kept + added
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Outcome", "StreamLimits", "relay_buffered", "relay_stream", "respond"]
 
+_EMPTY_CONTENT_TYPE = "application/octet-stream"
+"""A function URL's content type for a streamed response that ended with no byte."""
 _CLIENT_CHECK = 0.5
 """Seconds between checks that a waiting client is still connected."""
 
@@ -76,6 +78,7 @@ def relay_stream(
     malformed: GatewayResponse,
     timed_out: GatewayResponse,
     raw_allowed: bool,
+    empty_allowed: bool = False,
 ) -> Outcome:
     """Send a streamed invocation's response to the client as it arrives.
 
@@ -90,6 +93,9 @@ def relay_stream(
             is passed through with status 200 (function URLs), its head sent with its
             first byte (a failure before it is still ``failed``); else its first bytes
             must be a prelude (API Gateway).
+        empty_allowed: a stream that ends without a single byte is answered 200,
+            ``Content-Type: application/octet-stream``, with an empty chunked body
+            (function URLs, as reported); else it is ``malformed``.
     """
     start = time.monotonic()
     deadline = start + limits.max_duration
@@ -97,6 +103,7 @@ def relay_stream(
     raw: list[tuple[str, str]] = []  # a raw response's head, sent with its first byte
     bucket = TokenBucket(limits.bandwidth) if limits.bandwidth else None
     sent = 0
+    received = False
     pending: list[bytes] = []
     events = _timed(invocation, deadline, limits.idle_timeout, exchange)
     try:
@@ -106,6 +113,7 @@ def relay_stream(
                     decoder = None
                     raw = [("Content-Type", event.content_type)]
             elif isinstance(event, BodyChunk):
+                received = received or bool(event.data)
                 if decoder is not None and decoder.prelude is None:
                     try:
                         parts = decoder.feed(event.data)
@@ -136,6 +144,8 @@ def relay_stream(
             elif isinstance(event, Done):
                 if not exchange.started and decoder is None:  # raw, and empty
                     exchange.start(200, raw)
+                elif not exchange.started and empty_allowed and not received:
+                    exchange.start(200, [("Content-Type", _EMPTY_CONTENT_TYPE)])
                 elif not exchange.started:  # ended before a complete prelude
                     respond(exchange, malformed)
                     return Outcome(malformed.status, "no prelude before the end of the stream")

@@ -23,7 +23,12 @@ from urllib.parse import parse_qsl, unquote
 
 from bedrock_stream.http_integration import PreludeDecoder, PreludeError
 from bedrock_stream.local.deployment import ACCOUNT
-from bedrock_stream.local.messages import GatewayResponse, Request, read_proxy_fields
+from bedrock_stream.local.messages import (
+    GatewayResponse,
+    Request,
+    forwarded_headers,
+    read_proxy_fields,
+)
 from bedrock_stream.protocol.headers import header
 
 if TYPE_CHECKING:
@@ -130,17 +135,23 @@ def proxy_event(
     request_id: str | None = None,
     now: float | None = None,
     binary_media_types: Sequence[str] = (),
+    trace_id: str | None = None,
+    extended_request_id: str | None = None,
 ) -> dict[str, Any]:
     """Build the Lambda proxy integration event (payload format 1.0) for ``request``.
 
     The body travels as text unless its content type is one of
-    ``binary_media_types`` or it is not valid UTF-8; then it is base64.
+    ``binary_media_types`` or it is not valid UTF-8; then it is base64. The headers
+    API Gateway adds are added (:func:`~bedrock_stream.local.messages.forwarded_headers`);
+    ``extended_request_id`` (the ``x-amz-apigw-id`` answered) defaults to ``request_id``.
+    Identity fields of callers the local stack has no notion of (Cognito, an IAM user)
+    are null, as on AWS for an unauthenticated caller.
     """
     request_id = request_id or str(uuid.uuid4())
     now = time.time() if now is None else now
     headers: dict[str, str] = {}
     multi_headers: dict[str, list[str]] = {}
-    for name, value in request.headers:
+    for name, value in forwarded_headers(request, trace_id):
         headers[name] = value
         multi_headers.setdefault(name, []).append(value)
     query = request.target.partition("?")[2]
@@ -149,6 +160,7 @@ def proxy_event(
         multi_query.setdefault(key, []).append(value)
     body, is_base64 = _event_body(request.body, headers, binary_media_types)
     stage = match.api.stage
+    domain = request.header("host") or "localhost"
     return {
         "resource": match.route.path,
         "path": match.path,
@@ -165,15 +177,17 @@ def proxy_event(
             "path": f"/{stage}{match.path}",
             "stage": stage,
             "requestId": request_id,
-            "extendedRequestId": request_id,
+            "extendedRequestId": extended_request_id or request_id,
             "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
             "requestTimeEpoch": int(now * 1000),
             "accountId": ACCOUNT,
             "apiId": match.api.name.lower()[:10],
             "resourceId": "local",
             "protocol": "HTTP/1.1",
-            "domainName": request.header("host") or "localhost",
+            "domainName": domain,
+            "domainPrefix": domain.split(".", 1)[0],
             "identity": {
+                **dict.fromkeys(_NULL_IDENTITY),
                 "sourceIp": request.source_ip,
                 "userAgent": request.header("user-agent"),
             },
@@ -181,6 +195,21 @@ def proxy_event(
         "body": body,
         "isBase64Encoded": is_base64,
     }
+
+
+_NULL_IDENTITY = (
+    "accessKey",
+    "accountId",
+    "caller",
+    "cognitoAuthenticationProvider",
+    "cognitoAuthenticationType",
+    "cognitoIdentityId",
+    "cognitoIdentityPoolId",
+    "principalOrgId",
+    "user",
+    "userArn",
+)
+"""``requestContext.identity`` fields API Gateway sends as null for an anonymous caller."""
 
 
 def _event_body(

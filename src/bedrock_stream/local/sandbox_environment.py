@@ -30,6 +30,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from bedrock_stream.local.messages import new_trace_root
+
 if TYPE_CHECKING:
     from bedrock_stream.local.deployment import Function
     from bedrock_stream.local.runtimes import NodeClient
@@ -171,8 +173,7 @@ def exit_status(status: int) -> str:
 
 def new_trace_id() -> str:
     """Return a new, unsampled ``X-Amzn-Trace-Id`` value, as Lambda passes one to ``/next``."""
-    root = f"1-{int(time.time()):08x}-{secrets.token_hex(12)}"
-    return f"Root={root};Parent={secrets.token_hex(8)};Sampled=0"
+    return f"{new_trace_root()};Parent={secrets.token_hex(8)};Sampled=0"
 
 
 def make_runtime_dir() -> Path:
