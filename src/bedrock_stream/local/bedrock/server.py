@@ -1,7 +1,9 @@
 """The Bedrock runtime emulator: InvokeModel(-WithResponseStream) and Converse(Stream) on loopback.
 
 Real boto3 ``bedrock-runtime`` clients reach it through ``endpoint_url`` or the
-standard ``AWS_ENDPOINT_URL_BEDROCK_RUNTIME`` variable (see :meth:`BedrockEmulator.env`).
+standard ``AWS_ENDPOINT_URL_BEDROCK_RUNTIME`` variable (see :meth:`BedrockEmulator.env`),
+over HTTP/1.1; the JavaScript SDK v3's default client over HTTP/2 (h2c, prior knowledge),
+on the same port.
 Formats are :mod:`.formats`, the model :mod:`.model`, faults :mod:`.faults`, the record of
 requests :mod:`.record`; this module only routes requests, waits and writes frames.
 
@@ -86,7 +88,7 @@ class BedrockEmulator:
         self.faults = Faults()
         self.log = RequestLog(keep_requests, keep_body_bytes)
         self._closing = threading.Event()
-        self._http = HTTPServer(self._handle, host, port, name="bedrock-emulator")
+        self._http = HTTPServer(self._handle, host, port, name="bedrock-emulator", http2=True)
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -146,7 +148,11 @@ class BedrockEmulator:
             self._admin(exchange, path)
             return
         record = RecordedRequest(
-            exchange.method, exchange.target, exchange.headers, str(uuid.uuid4())
+            exchange.method,
+            exchange.target,
+            exchange.headers,
+            str(uuid.uuid4()),
+            http_version=exchange.http_version,
         )
         self.log.add(record)
         try:
