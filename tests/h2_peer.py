@@ -105,6 +105,12 @@ class H2Client:
         self.conn.reset_stream(stream_id, code)
         self._flush()
 
+    def goaway(self) -> None:
+        """Send a graceful GOAWAY and go on reading the open streams (h2 would stop)."""
+        self.conn.close_connection()
+        self.conn.state_machine.state = h2.connection.ConnectionState.CLIENT_OPEN
+        self._flush()
+
     def grant(self, stream_id: int, length: int) -> None:
         """Give ``length`` bytes of flow-control credit back on a stream and the connection."""
         self.conn.acknowledge_received_data(length, stream_id)

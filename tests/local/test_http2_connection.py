@@ -170,3 +170,13 @@ def test_a_handler_error_is_a_500_over_http2(client: H2Client) -> None:
     response = client.response(client.request("GET", "/missing"))
     assert response.status == 500
     assert json.loads(response.data) == {"message": "Internal server error"}
+
+
+def test_a_graceful_goaway_lets_the_open_streams_finish(client: H2Client) -> None:
+    stream_id = client.request("GET", "/big")
+    client.goaway()  # as Node.js closes each session, right after its request
+    response = client.response(stream_id)
+    assert response.ended and len(response.data) == BIG
+    with pytest.raises(ConnectionError):  # then the server ends the connection
+        client.until(lambda: False)
+    assert client.terminated

@@ -114,6 +114,8 @@ class HTTP2Connection:
         self._streams: dict[int, HTTP2Exchange] = {}
         self._threads: list[threading.Thread] = []
         self._last_active = time.monotonic()
+        self._going_away = False
+        """Whether the client sent a graceful GOAWAY: the connection ends with its streams."""
         self.closed = False
         """Whether the connection is over (every stream's client has left)."""
 
@@ -177,7 +179,14 @@ class HTTP2Connection:
             self._begin(event.stream_id, event.headers)
             return
         if isinstance(event, h2.events.ConnectionTerminated):
-            self.closed = True
+            if event.error_code != ErrorCodes.NO_ERROR or not self._streams:
+                self.closed = True
+                return
+            # A graceful GOAWAY (Node.js closes each session so, right after its request):
+            # the streams already open go on (RFC 9113 6.8), which h2 does not allow
+            # (python-hyper/h2#1181), so its state is put back; no stream opens after it.
+            self._h2.state_machine.state = h2.connection.ConnectionState.SERVER_OPEN
+            self._going_away = True
             return
         stream_id = getattr(event, "stream_id", 0)
         exchange = self._streams.get(stream_id)
@@ -198,6 +207,9 @@ class HTTP2Connection:
 
     def _begin(self, stream_id: int, headers: Iterable[tuple[bytes, bytes]]) -> None:
         """Start answering a new request stream in a thread of its own (the lock held)."""
+        if self._going_away:
+            self._h2.reset_stream(stream_id, ErrorCodes.REFUSED_STREAM)
+            return
         pseudo, fields = _decode(headers)
         if ":authority" in pseudo and not any(name.lower() == "host" for name, _ in fields):
             fields = (("host", pseudo[":authority"]), *fields)
@@ -245,6 +257,10 @@ class HTTP2Connection:
                 self._h2.reset_stream(stream_id, ErrorCodes.INTERNAL_ERROR)
             elif not exchange.request_ended:
                 self._h2.reset_stream(stream_id, ErrorCodes.NO_ERROR)
+        if self._going_away and not self._streams:
+            self._h2.close_connection()
+            with contextlib.suppress(OSError):
+                self._sock.shutdown(socket.SHUT_RD)  # ends the connection thread's read
         with contextlib.suppress(ClientGone):
             self.flush()
 
