@@ -42,6 +42,7 @@ from .faults import (
     StreamFault,
     Truncate,
     parse_fault,
+    stream_refusal,
 )
 from .formats import EVENTSTREAM, Answer, Part
 from .model import intervene
@@ -204,13 +205,21 @@ class BedrockEmulator:
             self._buffered(exchange, record, answer, fault)
 
     def _fault(self, exchange: Exchange, request: validation.ModelRequest) -> InjectedFault | None:
+        """Return the request's fault; 400 if it is an exception the operation does not define."""
         spec = exchange.header(FAULT_HEADER)
+        source = FAULT_HEADER
         if spec is not None:
             try:
-                return parse_fault(spec)
+                fault: InjectedFault | None = parse_fault(spec)
             except ValueError as exc:
-                raise ServiceError(400, "ValidationException", f"{FAULT_HEADER}: {exc}") from None
-        return self.faults.take(request.operation, request.model_id, request.prompt)
+                raise ServiceError(400, "ValidationException", f"{source}: {exc}") from None
+        else:
+            source = "fault rule"
+            fault = self.faults.take(request.operation, request.model_id, request.prompt)
+        refusal = None if fault is None else stream_refusal(fault, request.operation)
+        if refusal is not None:
+            raise ServiceError(400, "ValidationException", f"{source}: {refusal}")
+        return fault
 
     # -- responses -------------------------------------------------------------------------
 
