@@ -12,7 +12,9 @@ How HTTP/1.1's notions map: a streamed response is DATA frames, each sent as soo
 client's flow-control windows allow (a client that opens none for ``io_timeout`` seconds
 has left); its end is END_STREAM, on a trailing HEADERS frame when there are trailers. An
 aborted response is a reset stream (``RST_STREAM`` ``INTERNAL_ERROR``): the other streams go
-on. A client that resets a stream, closes the connection or sends ``GOAWAY`` has left.
+on. A client that resets a stream, closes the connection or sends ``GOAWAY`` with an error
+has left; after a graceful ``GOAWAY`` its open streams are answered to their end, then the
+connection closes.
 Every request's END_STREAM is a half-close, so ``half_close`` is moot here. A request body
 is granted flow-control credit as the handler reads it; a response sent before the whole
 request is followed by ``RST_STREAM`` ``NO_ERROR`` (RFC 9113 8.1). ``:authority`` is the

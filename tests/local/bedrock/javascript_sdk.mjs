@@ -4,7 +4,8 @@
 // node javascript_sdk.mjs ENDPOINT default|http1 < cases.json
 // cases.json: [{"modelId": ..., "invokeBody": "...JSON text..."}, ...]
 // "default" is the client as the SDK builds it (an HTTP/2 handler); "http1" forces
-// @smithy/node-http-handler's NodeHttpHandler. Packages resolve through NODE_PATH.
+// @smithy/node-http-handler's NodeHttpHandler. ENDPOINT "-" gives the client none, so that
+// it reads AWS_ENDPOINT_URL_BEDROCK_RUNTIME. Packages resolve through NODE_PATH.
 import { createRequire } from "node:module";
 import { readFileSync } from "node:fs";
 
@@ -21,7 +22,7 @@ const { NodeHttpHandler } = require("@smithy/node-http-handler");
 const [endpoint, handler] = process.argv.slice(2);
 const cases = JSON.parse(readFileSync(0, "utf8"));
 const client = new BedrockRuntimeClient({
-  endpoint,
+  ...(endpoint === "-" ? {} : { endpoint }),
   region: "us-east-1",
   credentials: { accessKeyId: "x", secretAccessKey: "x" },
   maxAttempts: 1,

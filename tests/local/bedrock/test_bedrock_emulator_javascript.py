@@ -115,14 +115,21 @@ def boto3_result(client: Any, model_id: str) -> dict[str, Any]:
     }
 
 
-def run_javascript_sdk(url: str, handler: str, model_ids: list[str]) -> list[dict[str, Any]]:
+def run_javascript_sdk(
+    url: str, handler: str, model_ids: list[str], env: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
     node_package("@aws-sdk/client-bedrock-runtime")
     node_package("@smithy/node-http-handler")
     cases = [
         {"modelId": m, "invokeBody": json.dumps(invoke_body(m)), "prompt": PROMPT}
         for m in model_ids
     ]
-    environment = {**os.environ, "NODE_PATH": str(NODE_MODULES), "NODE_NO_WARNINGS": "1"}
+    environment = {
+        **os.environ,
+        **(env or {}),
+        "NODE_PATH": str(NODE_MODULES),
+        "NODE_NO_WARNINGS": "1",
+    }
     done = subprocess.run(
         ["node", str(SCRIPT), url, handler],
         input=json.dumps(cases),
@@ -165,3 +172,13 @@ def test_the_http1_model_ids_are_recorded() -> None:
     index = json.loads((RECORDINGS / "index.json").read_text())
     assert set(RECORDED) <= {entry["model_id"] for entry in index}
     assert len(set(RECORDED)) == 12
+
+
+def test_the_javascript_sdk_finds_the_emulator_through_the_endpoint_variable(
+    emulator: BedrockEmulator, client: Any
+) -> None:
+    model_id = FAMILIES[1]
+    (result,) = run_javascript_sdk("-", "default", [model_id], env=emulator.env())
+    assert summaries(model_id, result) == summaries(model_id, boto3_result(client, model_id))
+    assert emulator.requests[-1].http_version == "1.1"  # boto3's, after the SDK's over HTTP/2
+    assert {r.http_version for r in emulator.requests[:4]} == {"2"}
