@@ -55,6 +55,7 @@ class H2Client:
         self.responses: dict[int, Response] = {}
         self.acknowledge = True
         self.terminated = False
+        self.pings = 0
         self._flush()
 
     def close(self) -> None:
@@ -105,10 +106,15 @@ class H2Client:
         self.conn.reset_stream(stream_id, code)
         self._flush()
 
-    def goaway(self) -> None:
-        """Send a graceful GOAWAY and go on reading the open streams (h2 would stop)."""
+    def goaway(self, *, then_ping: bool = False) -> None:
+        """Send a graceful GOAWAY and go on reading the open streams (h2 would stop).
+
+        ``then_ping``: a PING follows in the same write, so the server reads both at once.
+        """
         self.conn.close_connection()
         self.conn.state_machine.state = h2.connection.ConnectionState.CLIENT_OPEN
+        if then_ping:
+            self.conn.ping(b"goaway!!")
         self._flush()
 
     def grant(self, stream_id: int, length: int) -> None:
@@ -142,6 +148,8 @@ class H2Client:
         response = self.responses.get(getattr(event, "stream_id", 0))
         if isinstance(event, h2.events.ConnectionTerminated):
             self.terminated = True
+        if isinstance(event, h2.events.PingAckReceived):
+            self.pings += 1
         if response is None:
             return
         if isinstance(event, h2.events.ResponseReceived):

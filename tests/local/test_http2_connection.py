@@ -172,10 +172,12 @@ def test_a_handler_error_is_a_500_over_http2(client: H2Client) -> None:
     assert json.loads(response.data) == {"message": "Internal server error"}
 
 
-def test_a_graceful_goaway_lets_the_open_streams_finish(client: H2Client) -> None:
+@pytest.mark.parametrize("then_ping", [False, True], ids=["goaway", "goaway-and-ping-at-once"])
+def test_a_graceful_goaway_lets_the_open_streams_finish(client: H2Client, then_ping: bool) -> None:
     stream_id = client.request("GET", "/big")
-    client.goaway()  # as Node.js closes each session, right after its request
+    client.goaway(then_ping=then_ping)  # as Node.js closes each session, after its request
     response = client.response(stream_id)
+    assert client.pings == then_ping  # a frame after the GOAWAY in the same read is served
     assert response.ended and len(response.data) == BIG
     with pytest.raises(ConnectionError):  # then the server ends the connection
         client.until(lambda: False)

@@ -33,6 +33,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING
 
 import h2.config
 import h2.connection
@@ -42,6 +43,9 @@ from h2.errors import ErrorCodes
 
 from bedrock_stream.local import http_sockets
 from bedrock_stream.local.http_exchange import BodyTooLarge, ClientGone, Exchange, _text
+
+if TYPE_CHECKING:
+    from hyperframe.frame import Frame, GoAwayFrame
 
 __all__ = ["PREFACE", "HTTP2Connection", "HTTP2Exchange", "sniff"]
 
@@ -53,6 +57,32 @@ _CONNECTION_SPECIFIC = frozenset(
 """Fields HTTP/2 forbids (RFC 9113 8.2.2): a response head drops them."""
 _INVALID_FIELD = re.compile(r"[\x00\r\n]")
 _Fields = list[tuple[bytes, bytes]]
+
+
+class _GracefulH2(h2.connection.H2Connection):
+    """h2, but a peer's graceful GOAWAY leaves the streams already open going (RFC 9113 6.8).
+
+    h2 closes the connection at any GOAWAY and drops the frames it had queued
+    (python-hyper/h2#1181): then the frames after it in the same read, and the answers
+    under way, would fail. Node.js sends one right after each request.
+    """
+
+    _keep_queued = False
+
+    def _receive_goaway_frame(
+        self, frame: GoAwayFrame
+    ) -> tuple[list[Frame], list[h2.events.Event]]:
+        if frame.error_code != ErrorCodes.NO_ERROR:
+            return super()._receive_goaway_frame(frame)
+        state, self._keep_queued = self.state_machine.state, True
+        try:
+            return super()._receive_goaway_frame(frame)
+        finally:
+            self.state_machine.state, self._keep_queued = state, False
+
+    def clear_outbound_data_buffer(self) -> None:
+        if not self._keep_queued:
+            super().clear_outbound_data_buffer()
 
 
 def sniff(sock: socket.socket, *, idle_timeout: float | None, io_timeout: float | None) -> bytes:
@@ -107,9 +137,7 @@ class HTTP2Connection:
         self._name = name
         self.io_timeout = io_timeout
         self._idle_timeout = idle_timeout
-        self._h2 = h2.connection.H2Connection(
-            h2.config.H2Configuration(client_side=False, header_encoding=None)
-        )
+        self._h2 = _GracefulH2(h2.config.H2Configuration(client_side=False, header_encoding=None))
         self._lock = threading.Lock()
         self.changed = threading.Condition(self._lock)
         """Notified, under the connection's lock, whenever h2's state changes."""
@@ -118,6 +146,8 @@ class HTTP2Connection:
         self._last_active = time.monotonic()
         self._going_away = False
         """Whether the client sent a graceful GOAWAY: the connection ends with its streams."""
+        self._draining = False
+        """Whether the connection is over but for the client's close (see :meth:`_finish`)."""
         self.closed = False
         """Whether the connection is over (every stream's client has left)."""
 
@@ -152,6 +182,8 @@ class HTTP2Connection:
             except TimeoutError:
                 with self._lock:
                     idle = time.monotonic() - self._last_active
+                    if self._draining:
+                        return b""
                     if self._streams or self._idle_timeout is None or idle < self._idle_timeout:
                         continue
                     self._h2.close_connection()
@@ -163,6 +195,8 @@ class HTTP2Connection:
     def _receive(self, data: bytes) -> bool:
         """Feed ``data`` to h2 and act on its events; False once the connection is over."""
         with self._lock:
+            if self._draining:
+                return True  # dropped: the connection only waits for the client's close
             try:
                 events = self._h2.receive_data(data)
             except h2.exceptions.ProtocolError:
@@ -183,12 +217,8 @@ class HTTP2Connection:
         if isinstance(event, h2.events.ConnectionTerminated):
             if event.error_code != ErrorCodes.NO_ERROR or not self._streams:
                 self.closed = True
-                return
-            # A graceful GOAWAY (Node.js closes each session so, right after its request):
-            # the streams already open go on (RFC 9113 6.8), which h2 does not allow
-            # (python-hyper/h2#1181), so its state is put back; no stream opens after it.
-            self._h2.state_machine.state = h2.connection.ConnectionState.SERVER_OPEN
-            self._going_away = True
+            else:  # graceful: the open streams go on (see _GracefulH2), no new one opens
+                self._going_away = True
             return
         stream_id = getattr(event, "stream_id", 0)
         exchange = self._streams.get(stream_id)
@@ -260,11 +290,16 @@ class HTTP2Connection:
             elif not exchange.request_ended:
                 self._h2.reset_stream(stream_id, ErrorCodes.NO_ERROR)
         if self._going_away and not self._streams:
+            # The last stream is over: our GOAWAY, then our FIN; the connection thread
+            # drops what the client still sends until it closes, so that no reset can
+            # overtake the bytes in flight.
             self._h2.close_connection()
-            with contextlib.suppress(OSError):
-                self._sock.shutdown(socket.SHUT_RD)  # ends the connection thread's read
+            self._draining = True
         with contextlib.suppress(ClientGone):
             self.flush()
+        if self._draining:
+            with contextlib.suppress(OSError):
+                self._sock.shutdown(socket.SHUT_WR)
 
     # -- writing (any thread, the lock held) ----------------------------------------------
 
