@@ -75,8 +75,12 @@ class H2Client:
         body: bytes = b"",
         *,
         authority: str | None = None,
+        end: bool = True,
     ) -> int:
-        """Send a request (its body within the server's windows); return its stream id."""
+        """Send a request (its body within the server's windows); return its stream id.
+
+        ``end=False`` leaves the stream open after the body (for trailers).
+        """
         stream_id = self.conn.get_next_available_stream_id()
         head = [
             (":method", method),
@@ -86,7 +90,7 @@ class H2Client:
             *(headers or []),
         ]
         self.responses[stream_id] = Response()
-        self.conn.send_headers(stream_id, head, end_stream=not body)
+        self.conn.send_headers(stream_id, head, end_stream=end and not body)
         self._flush()
         view = memoryview(body)
         while view:
@@ -97,7 +101,7 @@ class H2Client:
                 self.read_once()
                 continue
             chunk, view = view[:window], view[window:]
-            self.conn.send_data(stream_id, bytes(chunk), end_stream=not view)
+            self.conn.send_data(stream_id, bytes(chunk), end_stream=end and not view)
             self._flush()
         return stream_id
 

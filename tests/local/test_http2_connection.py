@@ -42,6 +42,7 @@ class Handlers:
                 "x": exchange.header("x-repeat"),
                 "size": len(body),
                 "sha256": hashlib.sha256(body).hexdigest(),
+                "trailers": exchange.trailers,
             },
         )
 
@@ -182,3 +183,12 @@ def test_a_graceful_goaway_lets_the_open_streams_finish(client: H2Client, then_p
     with pytest.raises(ConnectionError):  # then the server ends the connection
         client.until(lambda: False)
     assert client.terminated
+
+
+def test_request_trailers_reach_the_handler(client: H2Client) -> None:
+    stream_id = client.request("POST", "/echo", body=b"abc", end=False)
+    client.conn.send_headers(stream_id, [("x-checksum", "900150983cd24fb0")], end_stream=True)
+    client.sock.sendall(client.conn.data_to_send())
+    document = json.loads(client.response(stream_id).data)
+    assert document["size"] == 3
+    assert document["trailers"] == [["x-checksum", "900150983cd24fb0"]]
