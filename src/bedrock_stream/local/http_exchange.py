@@ -1,20 +1,22 @@
 """One request/response exchange of the local HTTP server, as a handler sees it.
 
-HTTP framing is h11's; an :class:`Exchange` only moves bytes between it and the socket. A
-handler reads the body on demand, under a cap, and answers either whole
-(``Content-Length``) or as a stream (chunked; every :meth:`Exchange.send` goes on the wire
-at once). A stream can end cleanly, with trailers, or be aborted: the connection is closed
-without the terminating chunk, which every HTTP client reports as a truncated body.
-Every response head has its status's standard reason phrase and a ``Date`` field, as AWS's
-endpoints send them.
+:class:`Exchange` is what a handler sees, whatever the HTTP version: it reads the body on
+demand, under a cap, and answers either whole (``Content-Length``) or as a stream (every
+:meth:`Exchange.send` goes on the wire at once). A stream can end cleanly, with trailers,
+or be aborted, which every HTTP client reports as a truncated body. Every response head
+has its status's standard reason phrase (HTTP/1.x) and a ``Date`` field, as AWS's endpoints
+send them.
+:class:`HTTP1Exchange` is the HTTP/1.x one; HTTP/2 streams are
+:mod:`~bedrock_stream.local.http2_connection`'s.
 
-An aborted stream is visible to every client: a chunked one ends without its terminating
-chunk; one whose end is the connection's close (an HTTP/1.0 client) is reset instead, once
-what was sent has been delivered, so that the client cannot take the close for the end.
-A client that half-closes after sending its request is answered: only a reset, or a close
-before the request's end, is taken for a client that left. The errors the server answers
-itself carry a JSON body an :data:`ErrorDocument` builds (:func:`message_document` by
-default).
+Over HTTP/1.x framing is h11's; an :class:`HTTP1Exchange` only moves bytes between it and
+the socket. A streamed response is chunked, and an aborted one closes the connection
+without the terminating chunk; one whose end is the connection's close (an HTTP/1.0
+client) is reset instead, once what was sent has been delivered, so that the client cannot
+take the close for the end. A client that half-closes after sending its request is
+answered: only a reset, or a close before the request's end, is taken for a client that
+left. The errors the server answers itself carry a JSON body an :data:`ErrorDocument`
+builds (:func:`message_document` by default).
 
 Needs the ``local`` extra (h11).
 """
@@ -26,6 +28,7 @@ import email.utils
 import http
 import json
 import socket
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -41,6 +44,7 @@ __all__ = [
     "ClientGone",
     "ErrorDocument",
     "Exchange",
+    "HTTP1Exchange",
     "message_document",
 ]
 
@@ -65,23 +69,31 @@ class BodyTooLarge(LocalStackError):
         self.limit = limit
 
 
-class Exchange:
-    """One request and its response, as a handler sees them."""
+class Exchange(ABC):
+    """One request and its response, as a handler sees them, whatever the HTTP version.
+
+    :class:`HTTP1Exchange` is one over HTTP/1.x (h11), and
+    :class:`~bedrock_stream.local.http2_connection.HTTP2Exchange` one stream of an HTTP/2
+    connection: a handler written against this class serves both.
+    """
 
     def __init__(
-        self, sock: socket.socket, conn: h11.Connection, request: h11.Request, client: str
+        self,
+        method: str,
+        target: str,
+        headers: tuple[tuple[str, str], ...],
+        client: str,
+        http_version: str,
     ) -> None:
-        self._sock = sock
-        self._conn = conn
-        self.method = request.method.decode("latin-1")
-        self.target = request.target.decode("latin-1")
+        self.method = method
+        self.target = target
         """The request target as sent: path and query string, still percent-encoded."""
-        self.headers: tuple[tuple[str, str], ...] = tuple(
-            (name.decode("latin-1"), _text(value)) for name, value in request.headers.raw_items()
-        )
+        self.headers = headers
         """Header fields in order, names as the client spelled them, values as UTF-8."""
         self.client = client
         """The client's IP address."""
+        self.http_version = http_version
+        """The request's HTTP version: ``1.0``, ``1.1`` or ``2``."""
         self.trailers: tuple[tuple[str, str], ...] = ()
         """The request's trailer fields, once its body has been read to the end."""
         self.status: int | None = None
@@ -90,15 +102,13 @@ class Exchange:
         self.added_fields: tuple[tuple[str, str], ...] = ()
         """Fields the server adds to whatever response it sends (e.g. its request id); they
         replace the handler's fields of the same names."""
-        self._half_closed = False
 
     def header(self, name: str) -> str | None:
         """Return header ``name`` (any case); repeated fields are joined with ``", "``."""
         found = header_values(self.headers, name)
         return ", ".join(found) if found else None
 
-    # -- request body ---------------------------------------------------------------
-
+    @abstractmethod
     def iter_body(self, limit: int | None = None) -> Iterator[bytes]:
         """Yield the request body as it arrives; trailers land in :attr:`trailers`.
 
@@ -106,8 +116,15 @@ class Exchange:
             BodyTooLarge: the body is over ``limit`` bytes (said by ``Content-Length``
                 before anything is read, else found while reading).
             BadRequest: the body's framing is invalid.
-            ClientGone: the connection closed mid-body.
+            ClientGone: the client left mid-body.
         """
+
+    def read_body(self, limit: int | None = None) -> bytes:
+        """Read the whole request body (see :meth:`iter_body`)."""
+        return b"".join(self.iter_body(limit))
+
+    def _refuse_declared(self, limit: int | None) -> None:
+        """Raise :class:`BodyTooLarge` if ``Content-Length`` says the body is over ``limit``."""
         declared = self.header("content-length")
         if (
             limit is not None
@@ -116,6 +133,80 @@ class Exchange:
             and int(declared) > limit
         ):
             raise BodyTooLarge(limit)
+
+    @property
+    def started(self) -> bool:
+        """Whether the response head has been sent."""
+        return self.status is not None
+
+    @abstractmethod
+    def respond(self, status: int, headers: Iterable[tuple[str, str]], body: bytes = b"") -> None:
+        """Send a whole response with ``Content-Length``."""
+
+    def respond_json(self, status: int, document: Any) -> None:
+        """Send ``document`` as a compact JSON response."""
+        body = json.dumps(document, separators=(",", ":")).encode()
+        self.respond(status, [("Content-Type", "application/json")], body)
+
+    @abstractmethod
+    def start(self, status: int, headers: Iterable[tuple[str, str]], *, trailers: str = "") -> None:
+        """Send the head of a streamed response; ``trailers`` announces fields."""
+
+    @abstractmethod
+    def send(self, data: bytes) -> None:
+        """Send one piece of a streamed response now.
+
+        Raises:
+            ClientGone: the client went away or stopped reading for ``io_timeout``.
+        """
+
+    @abstractmethod
+    def end(self, trailers: Iterable[tuple[str, str]] = ()) -> None:
+        """End a streamed response, with any trailers."""
+
+    @abstractmethod
+    def peer_closed(self, *, half_close: bool = True) -> bool:
+        """Whether the client has left (checked without waiting)."""
+
+    @abstractmethod
+    def abort(self) -> None:
+        """End the response so that the client sees it cut short, not complete."""
+
+    def _with_added_fields(self, fields: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+        """Return ``fields`` with :attr:`added_fields` in place of theirs, and a ``Date``."""
+        added = {name.lower() for name, _ in self.added_fields}
+        out = [field for field in fields if field[0].lower() not in added]
+        out += self.added_fields
+        if not any(name.lower() == "date" for name, _ in out):
+            out.append(("Date", email.utils.formatdate(usegmt=True)))
+        return out
+
+
+class HTTP1Exchange(Exchange):
+    """One request and its response over HTTP/1.x, framed by h11."""
+
+    def __init__(
+        self, sock: socket.socket, conn: h11.Connection, request: h11.Request, client: str
+    ) -> None:
+        super().__init__(
+            request.method.decode("latin-1"),
+            request.target.decode("latin-1"),
+            tuple(
+                (name.decode("latin-1"), _text(value))
+                for name, value in request.headers.raw_items()
+            ),
+            client,
+            request.http_version.decode("latin-1"),
+        )
+        self._sock = sock
+        self._conn = conn
+        self._half_closed = False
+
+    # -- request body ---------------------------------------------------------------
+
+    def iter_body(self, limit: int | None = None) -> Iterator[bytes]:
+        """Yield the request body as it arrives (ClientGone: the connection closed mid-body)."""
+        self._refuse_declared(limit)
         if self._conn.they_are_waiting_for_100_continue:
             self._write(self._conn.send(h11.InformationalResponse(status_code=100, headers=[])))
         size = 0
@@ -135,10 +226,6 @@ class Exchange:
             else:
                 raise ClientGone("the connection closed mid-request")
 
-    def read_body(self, limit: int | None = None) -> bytes:
-        """Read the whole request body (see :meth:`iter_body`)."""
-        return b"".join(self.iter_body(limit))
-
     def _body_done(self) -> bool:
         """Whether the request has been read to its end, reading what is already buffered."""
         conn = self._conn
@@ -151,11 +238,6 @@ class Exchange:
 
     # -- response ---------------------------------------------------------------------
 
-    @property
-    def started(self) -> bool:
-        """Whether the response head has been sent."""
-        return self.status is not None
-
     def respond(self, status: int, headers: Iterable[tuple[str, str]], body: bytes = b"") -> None:
         """Send a whole response with ``Content-Length``."""
         fields = [(k, v) for k, v in headers if k.lower() not in ("content-length", "connection")]
@@ -163,11 +245,6 @@ class Exchange:
         self._head(status, fields)
         data = self._conn.send(h11.Data(data=body)) if body else b""
         self._write((data or b"") + (self._conn.send(h11.EndOfMessage()) or b""))
-
-    def respond_json(self, status: int, document: Any) -> None:
-        """Send ``document`` as a compact JSON response."""
-        body = json.dumps(document, separators=(",", ":")).encode()
-        self.respond(status, [("Content-Type", "application/json")], body)
 
     def start(self, status: int, headers: Iterable[tuple[str, str]], *, trailers: str = "") -> None:
         """Send the head of a streamed (chunked) response; ``trailers`` announces fields."""
@@ -182,11 +259,7 @@ class Exchange:
         self._head(status, fields)
 
     def send(self, data: bytes) -> None:
-        """Send one chunk of a streamed response now.
-
-        Raises:
-            ClientGone: the client went away or stopped reading for ``io_timeout``.
-        """
+        """Send one chunk of a streamed response now (see :meth:`Exchange.send`)."""
         if data:
             self._write(self._conn.send(h11.Data(data=data)))
 
@@ -237,11 +310,7 @@ class Exchange:
     # -- I/O --------------------------------------------------------------------------------
 
     def _head(self, status: int, fields: list[tuple[str, str]]) -> None:
-        added = {name.lower() for name, _ in self.added_fields}
-        fields = [field for field in fields if field[0].lower() not in added]
-        fields += self.added_fields
-        if not any(name.lower() == "date" for name, _ in fields):
-            fields.append(("Date", email.utils.formatdate(usegmt=True)))
+        fields = self._with_added_fields(fields)
         if not self._body_done():
             # The body will not be read: say so, so the client does not reuse the connection.
             fields.append(("Connection", "close"))

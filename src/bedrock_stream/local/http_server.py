@@ -2,6 +2,8 @@
 
 One thread serves each connection (keep-alive included), with ``TCP_NODELAY``, and a
 handler sees each request as an :class:`~bedrock_stream.local.http_exchange.Exchange`.
+With ``http2=True`` it serves HTTP/2 with prior knowledge (h2c) on the same port too, one
+thread per stream (:mod:`~bedrock_stream.local.http2_connection`); handlers cannot tell.
 Reading a request or writing a response waits at most ``io_timeout`` seconds for the peer;
 a request head is read under the limits of :mod:`~bedrock_stream.local.http_head`. At most
 ``max_connections`` are served at once; beyond them, and when the process is out of file
@@ -10,7 +12,7 @@ descriptors, a client is answered 503 at once and the server keeps accepting. A 
 browser where none belongs) is answered 403. A handler that raises before answering
 produces a 500 with a JSON message; the exception is logged, never sent to the client.
 
-Needs the ``local`` extra (h11).
+Needs the ``local`` extra (h11; h2 for HTTP/2).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from bedrock_stream.local.http_exchange import BodyTooLarge as BodyTooLarge
 from bedrock_stream.local.http_exchange import ClientGone as ClientGone
 from bedrock_stream.local.http_exchange import ErrorDocument as ErrorDocument
 from bedrock_stream.local.http_exchange import Exchange as Exchange
+from bedrock_stream.local.http_exchange import HTTP1Exchange
 from bedrock_stream.local.http_exchange import message_document as message_document
 
 __all__ = [
@@ -77,6 +80,9 @@ class HTTPServer:
         browsers: whether web pages may call it (False: 403 for a request with ``Origin``).
         error_document: the JSON body of the answers the server gives itself (default
             ``{"message": ...}``).
+        http2: whether to serve HTTP/2 with prior knowledge (h2c) too, on the same port: a
+            client that opens with HTTP/2's preface gets
+            :mod:`~bedrock_stream.local.http2_connection` (needs h2).
 
     Raises:
         OSError: the address is in use (``errno.EADDRINUSE``) or cannot be bound.
@@ -96,6 +102,7 @@ class HTTPServer:
         max_connections: int = _MAX_CONNECTIONS,
         browsers: bool = True,
         error_document: ErrorDocument = message_document,
+        http2: bool = False,
     ) -> None:
         self._handler = handler
         self.name = name
@@ -105,6 +112,7 @@ class HTTPServer:
         self.max_head = max_head
         self.max_connections = max_connections
         self.browsers = browsers
+        self.http2 = http2
         self._error_document = error_document
         self._listener = socket.create_server((host, port))
         self._lock = threading.Lock()
@@ -264,18 +272,15 @@ class HTTPServer:
         conn = h11.Connection(h11.SERVER, max_incomplete_event_size=self.max_head)
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if self.http2 and self._serve_http2(sock, conn, client):
+                return
             while not self._closing.is_set():
                 request = self._read_head(sock, conn)
                 if request is None:
                     return
                 sock.settimeout(self.io_timeout)
-                exchange = Exchange(sock, conn, request, client)
-                refusal = self._screen(exchange)
-                if refusal:
-                    _log.info("%s: %s %s: %s", self.name, exchange.method, exchange.target, refusal)
-                    self._fail(exchange, 403, "Forbidden")
-                else:
-                    self._exchange(exchange)
+                exchange = HTTP1Exchange(sock, conn, request, client)
+                self._answer_exchange(exchange)
                 if exchange.aborted:
                     return
                 if conn.their_state is not h11.DONE:
@@ -293,6 +298,33 @@ class HTTPServer:
             with self._lock:
                 self._connections.pop(sock, None)
             sock.close()
+
+    def _serve_http2(self, sock: socket.socket, conn: h11.Connection, client: str) -> bool:
+        """Serve the connection over HTTP/2 if it opens with the preface; False: HTTP/1.x.
+
+        What was read of an HTTP/1.x connection goes to ``conn``; an empty read (the client
+        left, or sat idle) ends the connection like an empty HTTP/1.x one.
+        """
+        from bedrock_stream.local import http2_connection
+
+        received = http2_connection.sniff(
+            sock, idle_timeout=self.idle_timeout, io_timeout=self.io_timeout
+        )
+        if not received:
+            return True
+        if not received.startswith(http2_connection.PREFACE):
+            conn.receive_data(received)
+            return False
+        sock.settimeout(self.io_timeout)
+        http2_connection.HTTP2Connection(
+            sock,
+            client,
+            self._answer_exchange,
+            name=self.name,
+            io_timeout=self.io_timeout,
+            idle_timeout=self.idle_timeout,
+        ).serve(received)
+        return True
 
     def _read_head(self, sock: socket.socket, conn: h11.Connection) -> h11.Request | None:
         """Read the next request head; answer one that is refused; None when the connection ends."""
@@ -316,6 +348,15 @@ class HTTPServer:
         if not self.browsers and head_rules.from_browser(exchange.headers):
             return "a web page may not call this server"
         return None
+
+    def _answer_exchange(self, exchange: Exchange) -> None:
+        """Answer one request: 403 if it is refused, else its handler's answer."""
+        refusal = self._screen(exchange)
+        if refusal:
+            _log.info("%s: %s %s: %s", self.name, exchange.method, exchange.target, refusal)
+            self._fail(exchange, 403, "Forbidden")
+        else:
+            self._exchange(exchange)
 
     def _exchange(self, exchange: Exchange) -> None:
         try:

@@ -18,6 +18,12 @@ first chunk boundary at or past it, and at the latest just before the stop event
 On the buffered operations (InvokeModel, Converse) a stream exception becomes the
 matching HTTP error, a stall delays the response, a truncation or disconnect closes
 the connection without a response.
+
+An exception frame carries only a code the streaming operation's service model defines
+(:data:`STREAM_EXCEPTIONS`), since an SDK reports any other with an empty code: a spec
+naming no streaming operation's exception is refused, a rule for a streaming operation
+that does not define it is refused when added, and a request a rule without an operation
+would hit so is answered 400 (:func:`stream_refusal`).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 __all__ = [
+    "STREAM_EXCEPTIONS",
     "Disconnect",
     "ErrorResponse",
     "Fault",
@@ -42,6 +49,7 @@ __all__ = [
     "parse_fault",
     "resource_not_found",
     "service_unavailable",
+    "stream_refusal",
     "throttling",
 ]
 
@@ -120,6 +128,55 @@ _STREAM_MESSAGES = {
     "Try your request again.",
     "validationException": "The model returned the following errors: invalid output.",
 }
+
+STREAM_EXCEPTIONS: dict[str, frozenset[str]] = {
+    "invoke-stream": frozenset(
+        {
+            "internalServerException",
+            "modelStreamErrorException",
+            "validationException",
+            "throttlingException",
+            "modelTimeoutException",
+            "serviceUnavailableException",
+        }
+    ),
+    "converse-stream": frozenset(
+        {
+            "internalServerException",
+            "modelStreamErrorException",
+            "validationException",
+            "throttlingException",
+            "serviceUnavailableException",
+        }
+    ),
+}
+"""The exception events each streaming operation defines: the exception members of
+``ResponseStream`` (InvokeModelWithResponseStream) and ``ConverseStreamOutput``
+(ConverseStream) in botocore's ``bedrock-runtime`` service model."""
+_ANY_STREAM_EXCEPTION = STREAM_EXCEPTIONS["invoke-stream"] | STREAM_EXCEPTIONS["converse-stream"]
+_OPERATION_NAMES = {
+    "invoke-stream": "InvokeModelWithResponseStream",
+    "converse-stream": "ConverseStream",
+}
+
+
+def stream_refusal(fault: InjectedFault, operation: str | None) -> str | None:
+    """Say why ``fault`` cannot be carried out on ``operation``; None when it can.
+
+    Only an exception frame can be refused: on a streaming operation, for a code its
+    service model does not define.
+    """
+    if not isinstance(fault, StreamFault):
+        return None
+    allowed = STREAM_EXCEPTIONS.get(operation or "", _ANY_STREAM_EXCEPTION)
+    if fault.code in allowed:
+        return None
+    codes = ", ".join(sorted(allowed))
+    if operation in _OPERATION_NAMES:
+        name = _OPERATION_NAMES[operation]
+        return f"{name}'s event stream defines no exception {fault.code!r}; it defines {codes}"
+    return f"no Bedrock event stream defines exception {fault.code!r}; they define {codes}"
+
 
 STREAM_TO_HTTP: dict[str, tuple[int, str]] = {
     "throttlingException": (429, "ThrottlingException"),
@@ -200,6 +257,9 @@ def parse_fault(spec: str) -> InjectedFault:
         elif kind == "exception":
             code = options.pop("code", "modelStreamErrorException")
             fault = StreamFault(code[:1].lower() + code[1:], after, message)
+            refusal = stream_refusal(fault, None)
+            if refusal is not None:
+                raise ValueError(refusal)
         elif kind == "stall":
             seconds = options.pop("seconds", None)
             fault = Stall(after, None if seconds is None else float(seconds))
@@ -263,8 +323,19 @@ class Faults:
         prompt: str | None = None,
         times: int | None = 1,
     ) -> Rule:
-        """Add a rule: ``fault`` (or a :func:`parse_fault` spec) for matching requests."""
+        """Add a rule: ``fault`` (or a :func:`parse_fault` spec) for matching requests.
+
+        Raises:
+            ValueError: the spec does not parse, or names an exception code an operation the
+                rule covers does not define (a rule without an operation is checked per
+                request instead, see :func:`stream_refusal`).
+        """
         rule = Rule(parse_fault(fault) if isinstance(fault, str) else fault)
+        names = ("invoke-stream", "converse-stream") if operation == "stream" else (operation,)
+        for name in names:
+            refusal = stream_refusal(rule.fault, name)
+            if refusal is not None:
+                raise ValueError(refusal)
         rule.operation, rule.model, rule.prompt, rule.times = operation, model, prompt, times
         with self._lock:
             self._rules.append(rule)

@@ -48,6 +48,8 @@ class RecordedRequest:
     outcome: str = "pending"
     """``ok``, ``error``, ``exception``, ``stalled``, ``truncated``, ``disconnected`` or
     ``client-gone``."""
+    http_version: str | None = None
+    """The HTTP version the request came over: ``1.1`` or ``2`` (``1.0`` rarely)."""
 
     def summary(self) -> dict[str, Any]:
         """Return a JSON-able summary (for ``GET /_emulator/requests``)."""
@@ -63,6 +65,7 @@ class RecordedRequest:
             "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens,
             "outcome": self.outcome,
+            "http_version": self.http_version,
         }
 
 

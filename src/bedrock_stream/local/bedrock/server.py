@@ -1,7 +1,9 @@
 """The Bedrock runtime emulator: InvokeModel(-WithResponseStream) and Converse(Stream) on loopback.
 
 Real boto3 ``bedrock-runtime`` clients reach it through ``endpoint_url`` or the
-standard ``AWS_ENDPOINT_URL_BEDROCK_RUNTIME`` variable (see :meth:`BedrockEmulator.env`).
+standard ``AWS_ENDPOINT_URL_BEDROCK_RUNTIME`` variable (see :meth:`BedrockEmulator.env`),
+over HTTP/1.1; the JavaScript SDK v3's default client over HTTP/2 (h2c, prior knowledge),
+on the same port.
 Formats are :mod:`.formats`, the model :mod:`.model`, faults :mod:`.faults`, the record of
 requests :mod:`.record`; this module only routes requests, waits and writes frames.
 
@@ -40,6 +42,7 @@ from .faults import (
     StreamFault,
     Truncate,
     parse_fault,
+    stream_refusal,
 )
 from .formats import EVENTSTREAM, Answer, Part
 from .model import intervene
@@ -86,7 +89,7 @@ class BedrockEmulator:
         self.faults = Faults()
         self.log = RequestLog(keep_requests, keep_body_bytes)
         self._closing = threading.Event()
-        self._http = HTTPServer(self._handle, host, port, name="bedrock-emulator")
+        self._http = HTTPServer(self._handle, host, port, name="bedrock-emulator", http2=True)
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -146,7 +149,11 @@ class BedrockEmulator:
             self._admin(exchange, path)
             return
         record = RecordedRequest(
-            exchange.method, exchange.target, exchange.headers, str(uuid.uuid4())
+            exchange.method,
+            exchange.target,
+            exchange.headers,
+            str(uuid.uuid4()),
+            http_version=exchange.http_version,
         )
         self.log.add(record)
         try:
@@ -198,13 +205,21 @@ class BedrockEmulator:
             self._buffered(exchange, record, answer, fault)
 
     def _fault(self, exchange: Exchange, request: validation.ModelRequest) -> InjectedFault | None:
+        """Return the request's fault; 400 if it is an exception the operation does not define."""
         spec = exchange.header(FAULT_HEADER)
+        source = FAULT_HEADER
         if spec is not None:
             try:
-                return parse_fault(spec)
+                fault: InjectedFault | None = parse_fault(spec)
             except ValueError as exc:
-                raise ServiceError(400, "ValidationException", f"{FAULT_HEADER}: {exc}") from None
-        return self.faults.take(request.operation, request.model_id, request.prompt)
+                raise ServiceError(400, "ValidationException", f"{source}: {exc}") from None
+        else:
+            source = "fault rule"
+            fault = self.faults.take(request.operation, request.model_id, request.prompt)
+        refusal = None if fault is None else stream_refusal(fault, request.operation)
+        if refusal is not None:
+            raise ServiceError(400, "ValidationException", f"{source}: {refusal}")
+        return fault
 
     # -- responses -------------------------------------------------------------------------
 
