@@ -102,9 +102,14 @@ def test_a_node_handlers_bytes_reach_the_client_before_it_finishes(
 
 
 def test_a_node_handler_relays_bedrock_through_the_javascript_sdk(stack: LocalStack) -> None:
+    assert stack.bedrock is not None
+    seen = len(stack.bedrock.requests)
     for status, _, _, body in _twins(stack, "ask", {"message": "Tell me about streaming"}):
         assert status == 200
         assert len(body) > 100  # the emulated model's answer, relayed chunk by chunk
+    # The JavaScript SDK's default client over HTTP/2, boto3 over HTTP/1.1: two of each.
+    versions = sorted(r.http_version for r in stack.bedrock.requests[seen:])
+    assert versions == ["1.1", "1.1", "2", "2"]
 
 
 def test_a_node_handler_failing_before_its_first_byte_is_a_502_as_its_python_twins(

@@ -5,11 +5,10 @@ import {
   BedrockRuntimeClient,
   InvokeModelWithResponseStreamCommand,
 } from "@aws-sdk/client-bedrock-runtime";
-import { NodeHttpHandler } from "@smithy/node-http-handler";
 
-// HTTP/1.1: the SDK's default Bedrock client speaks HTTP/2, which the emulator does not
-// speak yet; once it does, `new BedrockRuntimeClient({})` works as well.
-const client = new BedrockRuntimeClient({ requestHandler: new NodeHttpHandler() });
+// The SDK's default client, as the sample has it: HTTP/2 with prior knowledge to the
+// emulator's http:// endpoint.
+const client = new BedrockRuntimeClient({});
 const decoder = new TextDecoder();
 
 export const handler = awslambda.streamifyResponse(async (event, responseStream) => {
