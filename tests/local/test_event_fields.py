@@ -171,9 +171,9 @@ def request(headers: tuple[tuple[str, str], ...]) -> Request:
     )
 
 
-def rest_event() -> dict[str, Any]:
+def rest_event(host: str = "127.0.0.1:3000") -> dict[str, Any]:
     api = RestApi("Api", "prod", (Route("POST", "/{proxy+}", "Fn"),))
-    headers = (("Host", "127.0.0.1:3000"), ("User-Agent", "curl/8"), ("Content-Type", "text/plain"))
+    headers = (("Host", host), ("User-Agent", "curl/8"), ("Content-Type", "text/plain"))
     match = Router([api]).match("POST", "/prod/path/to/resource?foo=bar")
     assert match is not None
     return proxy_event(request(headers), match, trace_id="Root=1-5759e988-bd862e3fe1be46a994272793")
@@ -210,6 +210,16 @@ def test_the_rest_event_identity_is_null_where_aws_sends_null() -> None:
         if value is None:
             assert name in identity and identity[name] is None, name
     assert rest_event()["requestContext"]["domainPrefix"] == "127"
+
+
+@pytest.mark.parametrize(
+    ("host", "prefix"),
+    [("localhost:3000", "localhost"), ("abc.example:8080", "abc"), ("[::1]:3000", "::1")],
+)
+def test_the_domain_prefix_is_the_hosts_first_label_without_its_port(
+    host: str, prefix: str
+) -> None:
+    assert rest_event(host)["requestContext"]["domainPrefix"] == prefix
 
 
 def test_a_forwarded_for_from_the_client_gets_the_client_address_appended() -> None:

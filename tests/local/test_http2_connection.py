@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
 import json
@@ -9,6 +10,7 @@ import threading
 import time
 from collections.abc import Iterator
 
+import h2.events
 import pytest
 
 from bedrock_stream.local.http_exchange import ClientGone, Exchange
@@ -16,6 +18,7 @@ from bedrock_stream.local.http_server import HTTPServer
 from h2_peer import H2Client
 
 INTERNAL_ERROR = 2
+REFUSED_STREAM = 7
 CHUNK = 64 * 1024
 BIG = 16 * CHUNK
 
@@ -27,6 +30,7 @@ class Handlers:
         self.gone = threading.Event()
         self.peer_closed_seen = threading.Event()
         self.barrier = threading.Barrier(2, timeout=5)
+        self.release = threading.Event()
 
     def __call__(self, exchange: Exchange) -> None:
         getattr(self, exchange.target.strip("/").split("?")[0])(exchange)
@@ -68,6 +72,20 @@ class Handlers:
     def meet(self, exchange: Exchange) -> None:
         self.barrier.wait()  # breaks (500) unless both streams are answered at once
         exchange.respond(200, [("Content-Type", "text/plain")], exchange.target.encode())
+
+    def slow(self, exchange: Exchange) -> None:
+        time.sleep(0.2)  # the client resets the stream meanwhile; its body is read after
+        with contextlib.suppress(ClientGone):
+            exchange.read_body()
+
+    def block(self, exchange: Exchange) -> None:
+        self.release.wait(10)
+
+    def badhead(self, exchange: Exchange) -> None:
+        exchange.respond(200, [("te", "gzip"), ("x-fine", "1")], b"ok")
+
+    def pseudo(self, exchange: Exchange) -> None:
+        exchange.respond(200, [(":path", "/elsewhere")], b"no")
 
     def cut(self, exchange: Exchange) -> None:
         exchange.start(200, [("Content-Type", "text/plain")])
@@ -192,3 +210,52 @@ def test_request_trailers_reach_the_handler(client: H2Client) -> None:
     document = json.loads(client.response(stream_id).data)
     assert document["size"] == 3
     assert document["trailers"] == [["x-checksum", "900150983cd24fb0"]]
+
+
+def test_the_credit_of_a_reset_streams_body_comes_back_to_the_connection(client: H2Client) -> None:
+    # The connection's window is shared: credit kept by reset streams would starve the rest.
+    for _ in range(3):
+        stream_id = client.request("POST", "/slow", body=b"x" * 28_000, end=False)
+        client.reset(stream_id)
+    time.sleep(0.5)  # the handlers read the bodies of their reset streams
+    body = b"y" * 60_000
+    document = json.loads(client.response(client.request("POST", "/echo", body=body)).data)
+    assert document["size"] == len(body)
+
+
+def test_a_te_field_is_dropped_and_a_pseudo_header_is_a_500_that_spares_the_connection(
+    client: H2Client,
+) -> None:
+    dropped = client.response(client.request("GET", "/badhead"))
+    assert (
+        dropped.status == 200 and "te" not in dropped.headers and dropped.headers["x-fine"] == "1"
+    )
+    assert client.response(client.request("GET", "/pseudo")).status == 500
+    # Header compression is still in step: the next answer decodes.
+    assert client.response(client.request("GET", "/echo", [("x-repeat", "b")])).status == 200
+
+
+def test_streams_reset_at_once_cannot_pile_up_handlers(
+    handlers: Handlers, client: H2Client
+) -> None:
+    try:
+        for _ in range(100):  # the concurrent streams the server advertises
+            client.reset(client.request("GET", "/block"))
+        refused = client.request("GET", "/block")
+        assert client.response(refused).reset == REFUSED_STREAM
+    finally:
+        handlers.release.set()
+    time.sleep(0.5)  # the held handlers end; then streams are served again
+    assert client.response(client.request("GET", "/echo")).status == 200
+
+
+def test_a_client_that_expects_100_continue_gets_it_before_sending_its_body(
+    client: H2Client,
+) -> None:
+    stream_id = client.request("POST", "/echo", [("expect", "100-continue")], end=False)
+    events: list[object] = []
+    while not any(isinstance(event, h2.events.InformationalResponseReceived) for event in events):
+        events += client.read_once()
+    client.conn.send_data(stream_id, b"body", end_stream=True)
+    client.sock.sendall(client.conn.data_to_send())
+    assert json.loads(client.response(stream_id).data)["size"] == 4

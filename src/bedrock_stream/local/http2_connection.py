@@ -4,9 +4,9 @@ A client that opens with HTTP/2's connection preface (:data:`PREFACE`) speaks HT
 the same port as HTTP/1.1 clients (:func:`sniff` tells them apart). Framing, HPACK, stream
 states and flow control are h2's (sans-I/O); an :class:`HTTP2Connection` only moves bytes
 between it and the socket. Its thread reads frames and hands each request stream to a
-thread of its own as an :class:`HTTP2Exchange`, which a handler uses as it uses any
-:class:`~bedrock_stream.local.http_exchange.Exchange`: so streams on one connection are
-answered at once.
+thread of its own as an :class:`~bedrock_stream.local.http2_exchange.HTTP2Exchange`, which
+a handler uses as it uses any :class:`~bedrock_stream.local.http_exchange.Exchange`: so
+streams on one connection are answered at once.
 
 How HTTP/1.1's notions map: a streamed response is DATA frames, each sent as soon as the
 client's flow-control windows allow (a client that opens none for ``io_timeout`` seconds
@@ -20,19 +20,20 @@ is granted flow-control credit as the handler reads it; a response sent before t
 request is followed by ``RST_STREAM`` ``NO_ERROR`` (RFC 9113 8.1). ``:authority`` is the
 ``Host`` field a handler sees when the client sends none.
 
-h2's defaults bound a connection: 100 concurrent streams, 64 KiB of header list.
+h2's defaults bound a connection: 100 concurrent streams (and as many handler threads, a
+stream reset at once included), 64 KiB of header list. Writes are made under the
+connection's lock: a client that stops reading holds up its own connection's streams, for
+at most ``io_timeout``, and no other connection's.
 Needs the ``local`` extra (h2).
 """
 
 from __future__ import annotations
 
 import contextlib
-import re
 import socket
 import threading
 import time
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 import h2.config
@@ -42,21 +43,16 @@ import h2.exceptions
 from h2.errors import ErrorCodes
 
 from bedrock_stream.local import http_sockets
-from bedrock_stream.local.http_exchange import BodyTooLarge, ClientGone, Exchange, _text
+from bedrock_stream.local.http2_exchange import Fields, HTTP2Exchange, decode_fields
+from bedrock_stream.local.http_exchange import ClientGone, Exchange
 
 if TYPE_CHECKING:
     from hyperframe.frame import Frame, GoAwayFrame
 
-__all__ = ["PREFACE", "HTTP2Connection", "HTTP2Exchange", "sniff"]
+__all__ = ["PREFACE", "HTTP2Connection", "sniff"]
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 """The bytes an HTTP/2 client opens a connection with (RFC 9113 3.4)."""
-_CONNECTION_SPECIFIC = frozenset(
-    {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"}
-)
-"""Fields HTTP/2 forbids (RFC 9113 8.2.2): a response head drops them."""
-_INVALID_FIELD = re.compile(r"[\x00\r\n]")
-_Fields = list[tuple[bytes, bytes]]
 
 
 class _GracefulH2(h2.connection.H2Connection):
@@ -231,7 +227,7 @@ class HTTP2Connection:
         elif exchange is None:
             return
         elif isinstance(event, h2.events.TrailersReceived):
-            exchange.trailers = _decode(event.headers)[1]
+            exchange.trailers = decode_fields(event.headers)[1]
         elif isinstance(event, h2.events.StreamEnded):
             exchange.request_ended = True
         elif isinstance(event, h2.events.StreamReset):
@@ -239,10 +235,13 @@ class HTTP2Connection:
 
     def _begin(self, stream_id: int, headers: Iterable[tuple[bytes, bytes]]) -> None:
         """Start answering a new request stream in a thread of its own (the lock held)."""
-        if self._going_away:
+        # h2 counts only the streams it holds open; a stream the client reset at once keeps
+        # its thread until its handler notices. Against rapid resets (CVE-2023-44487), no
+        # more handlers than the concurrent streams this side advertises.
+        if self._going_away or len(self._streams) >= self._h2.local_settings.max_concurrent_streams:
             self._h2.reset_stream(stream_id, ErrorCodes.REFUSED_STREAM)
             return
-        pseudo, fields = _decode(headers)
+        pseudo, fields = decode_fields(headers)
         if ":authority" in pseudo and not any(name.lower() == "host" for name, _ in fields):
             fields = (("host", pseudo[":authority"]), *fields)
         exchange = HTTP2Exchange(
@@ -285,10 +284,11 @@ class HTTP2Connection:
         if unread:
             self._h2.acknowledge_received_data(unread, stream_id)
         if not exchange.reset:
-            if exchange.started and not exchange.response_ended:
-                self._h2.reset_stream(stream_id, ErrorCodes.INTERNAL_ERROR)
-            elif not exchange.request_ended:
-                self._h2.reset_stream(stream_id, ErrorCodes.NO_ERROR)
+            with contextlib.suppress(h2.exceptions.StreamClosedError):
+                if exchange.started and not exchange.response_ended:
+                    self._h2.reset_stream(stream_id, ErrorCodes.INTERNAL_ERROR)
+                elif not exchange.request_ended:
+                    self._h2.reset_stream(stream_id, ErrorCodes.NO_ERROR)
         if self._going_away and not self._streams:
             # The last stream is over: our GOAWAY, then our FIN; the connection thread
             # drops what the client still sends until it closes, so that no reset can
@@ -322,13 +322,22 @@ class HTTP2Connection:
         if exchange.reset:
             raise ClientGone("the stream was reset")
 
-    def wait(self, exchange: HTTP2Exchange, what: str) -> None:
-        """Wait for a change, at most ``io_timeout`` (the lock held); ClientGone if none came."""
-        if not self.changed.wait(self.io_timeout):
+    def deadline(self) -> float | None:
+        """Return when a wait that starts now has waited ``io_timeout`` (None: never)."""
+        return None if self.io_timeout is None else time.monotonic() + self.io_timeout
+
+    def wait(self, exchange: HTTP2Exchange, what: str, deadline: float | None) -> None:
+        """Wait for a change until ``deadline`` (the lock held); ClientGone once it passed.
+
+        Any frame wakes the wait, so the deadline is the caller's, kept across wakes: a
+        client that sends other traffic but never ``what`` still runs out of time.
+        """
+        left = None if deadline is None else deadline - time.monotonic()
+        if (left is not None and left <= 0) or not self.changed.wait(left):
             raise ClientGone(f"no {what} for {self.io_timeout:g} s")
         self.check(exchange)
 
-    def send_headers(self, exchange: HTTP2Exchange, fields: _Fields, *, end: bool) -> None:
+    def send_headers(self, exchange: HTTP2Exchange, fields: Fields, *, end: bool) -> None:
         """Send a HEADERS frame on ``exchange``'s stream."""
         with self._lock:
             self.check(exchange)
@@ -339,6 +348,7 @@ class HTTP2Connection:
         """Send ``data`` on ``exchange``'s stream, as fast as the client's windows allow."""
         view = memoryview(data)
         with self._lock:
+            deadline = self.deadline()
             while True:
                 self.check(exchange)
                 window = min(
@@ -346,8 +356,9 @@ class HTTP2Connection:
                     self._h2.max_outbound_frame_size,
                 )
                 if view and window <= 0:
-                    self.wait(exchange, "flow-control credit")
+                    self.wait(exchange, "flow-control credit", deadline)
                     continue
+                deadline = self.deadline()  # credit came: the wait starts again
                 chunk, view = view[:window], view[window:]
                 self._h2.send_data(exchange.stream_id, bytes(chunk), end_stream=end and not view)
                 self.flush()
@@ -366,135 +377,11 @@ class HTTP2Connection:
                 self.flush()
 
     def acknowledge(self, exchange: HTTP2Exchange, length: int) -> None:
-        """Give back the flow-control credit of request bytes read (the lock held)."""
-        if not self.closed and not exchange.reset:
+        """Give back the flow-control credit of request bytes read (the lock held).
+
+        Also after a reset: the connection's window is shared by every stream, and h2
+        credits only the connection's for a closed stream.
+        """
+        if not self.closed:
             self._h2.acknowledge_received_data(length, exchange.stream_id)
             self.flush()
-
-
-class HTTP2Exchange(Exchange):
-    """One request stream of an HTTP/2 connection and its response, as a handler sees them."""
-
-    def __init__(
-        self,
-        connection: HTTP2Connection,
-        stream_id: int,
-        method: str,
-        target: str,
-        headers: tuple[tuple[str, str], ...],
-        client: str,
-    ) -> None:
-        super().__init__(method, target, headers, client, "2")
-        self.stream_id = stream_id
-        self._connection = connection
-        self.body: deque[tuple[bytes, int]] = deque()
-        """Request body bytes received, not yet read, with their flow-controlled length."""
-        self.request_ended = False
-        """Whether the client has sent END_STREAM."""
-        self.response_ended = False
-        """Whether the response has been sent to its end."""
-        self.reset = False
-        """Whether the stream was reset (by the client, or by :meth:`abort`)."""
-
-    # -- request body ---------------------------------------------------------------
-
-    def iter_body(self, limit: int | None = None) -> Iterator[bytes]:
-        """Yield the request body as it arrives (ClientGone: the stream or connection ended)."""
-        self._refuse_declared(limit)
-        connection = self._connection
-        size = 0
-        while True:
-            with connection.changed:
-                while not self.body and not self.request_ended:
-                    connection.check(self)
-                    connection.wait(self, "request body")
-                if not self.body:
-                    return
-                data, length = self.body.popleft()
-                connection.acknowledge(self, length)
-            size += len(data)
-            if limit is not None and size > limit:
-                raise BodyTooLarge(limit)
-            yield data
-
-    # -- response ---------------------------------------------------------------------
-
-    def respond(self, status: int, headers: Iterable[tuple[str, str]], body: bytes = b"") -> None:
-        """Send a whole response with ``content-length``."""
-        fields = [(k, v) for k, v in headers if k.lower() != "content-length"]
-        fields.append(("content-length", str(len(body))))
-        self._head(status, fields, end=not body)
-        if body:
-            self._connection.send_data(self, body, end=True)
-        self.response_ended = True
-
-    def start(self, status: int, headers: Iterable[tuple[str, str]], *, trailers: str = "") -> None:
-        """Send the head of a streamed response; ``trailers`` announces fields."""
-        fields = [(k, v) for k, v in headers if k.lower() != "content-length"]
-        if trailers:
-            fields.append(("trailer", trailers))
-        self._head(status, fields, end=False)
-
-    def send(self, data: bytes) -> None:
-        """Send one piece of a streamed response as DATA (see :meth:`Exchange.send`)."""
-        if data:
-            self._connection.send_data(self, data, end=False)
-
-    def end(self, trailers: Iterable[tuple[str, str]] = ()) -> None:
-        """End a streamed response: END_STREAM, on a HEADERS frame of ``trailers`` if any."""
-        fields = _encode(trailers)
-        if fields:
-            self._connection.send_headers(self, fields, end=True)
-        else:
-            self._connection.send_data(self, b"", end=True)
-        self.response_ended = True
-
-    def peer_closed(self, *, half_close: bool = True) -> bool:
-        """Whether the client has left: it reset the stream or ended the connection.
-
-        ``half_close`` is moot over HTTP/2: every request ends with a half-close.
-        """
-        with self._connection.changed:
-            return self._connection.closed or self.reset
-
-    def abort(self) -> None:
-        """Reset the stream (``INTERNAL_ERROR``): the client sees the response fail."""
-        self.aborted = True
-        self._connection.reset_stream(self, ErrorCodes.INTERNAL_ERROR)
-
-    def _head(self, status: int, fields: list[tuple[str, str]], *, end: bool) -> None:
-        # A head HTTP/2 cannot carry raises here, before anything is sent, so the server
-        # can answer 500 instead.
-        encoded = [(b":status", str(status).encode()), *_encode(self._with_added_fields(fields))]
-        self.status = status
-        self._connection.send_headers(self, encoded, end=end)
-
-
-def _encode(fields: Iterable[tuple[str, str]]) -> _Fields:
-    """Encode response fields for HTTP/2: names lowercase, connection-specific ones dropped.
-
-    Raises:
-        ValueError: a name or value holds a character no field may carry (CR, LF, NUL).
-    """
-    encoded: _Fields = []
-    for name, value in fields:
-        if _INVALID_FIELD.search(name) or _INVALID_FIELD.search(value):
-            raise ValueError(f"field {name!r} cannot be sent")
-        if name.lower() not in _CONNECTION_SPECIFIC:
-            encoded.append((name.lower().encode(), value.strip(" \t").encode()))
-    return encoded
-
-
-def _decode(
-    headers: Iterable[tuple[bytes, bytes]],
-) -> tuple[dict[str, str], tuple[tuple[str, str], ...]]:
-    """Split a received header list into its pseudo-header fields and the rest, as text."""
-    pseudo: dict[str, str] = {}
-    fields: list[tuple[str, str]] = []
-    for raw_name, raw_value in headers:
-        name = raw_name.decode("latin-1")
-        if name.startswith(":"):
-            pseudo[name] = raw_value.decode("latin-1")
-        else:
-            fields.append((name, _text(raw_value)))
-    return pseudo, tuple(fields)

@@ -73,7 +73,7 @@ class Exchange(ABC):
     """One request and its response, as a handler sees them, whatever the HTTP version.
 
     :class:`HTTP1Exchange` is one over HTTP/1.x (h11), and
-    :class:`~bedrock_stream.local.http2_connection.HTTP2Exchange` one stream of an HTTP/2
+    :class:`~bedrock_stream.local.http2_exchange.HTTP2Exchange` one stream of an HTTP/2
     connection: a handler written against this class serves both.
     """
 

@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from bedrock_stream.http_integration import PreludeDecoder, PreludeError
 from bedrock_stream.local.deployment import ACCOUNT
@@ -185,7 +185,7 @@ def proxy_event(
             "resourceId": "local",
             "protocol": "HTTP/1.1",
             "domainName": domain,
-            "domainPrefix": domain.split(".", 1)[0],
+            "domainPrefix": (urlsplit(f"//{domain}").hostname or domain).split(".", 1)[0],
             "identity": {
                 **dict.fromkeys(_NULL_IDENTITY),
                 "sourceIp": request.source_ip,
