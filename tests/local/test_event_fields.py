@@ -214,7 +214,12 @@ def test_the_rest_event_identity_is_null_where_aws_sends_null() -> None:
 
 @pytest.mark.parametrize(
     ("host", "prefix"),
-    [("localhost:3000", "localhost"), ("abc.example:8080", "abc"), ("[::1]:3000", "::1")],
+    [
+        ("localhost:3000", "localhost"),
+        ("abc.example:8080", "abc"),
+        ("[::1]:3000", "::1"),
+        ("[", ""),
+    ],
 )
 def test_the_domain_prefix_is_the_hosts_first_label_without_its_port(
     host: str, prefix: str

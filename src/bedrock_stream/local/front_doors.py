@@ -21,7 +21,8 @@ from bedrock_stream.local import function_url, rest_api
 from bedrock_stream.local.access import AccessControl, Refused, signed_by
 from bedrock_stream.local.bandwidth import API_GATEWAY
 from bedrock_stream.local.http_exchange import BodyTooLarge, Exchange
-from bedrock_stream.local.http_server import HTTPServer, HTTPService
+from bedrock_stream.local.http_server import HTTPServer
+from bedrock_stream.local.http_service import HTTPService
 from bedrock_stream.local.invoker import MAX_EVENT, Invoker, TooManyRequests, event_too_large
 from bedrock_stream.local.messages import GatewayResponse, Request, new_trace_root
 from bedrock_stream.local.relay import (

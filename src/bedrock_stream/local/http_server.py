@@ -1,7 +1,8 @@
 """A small threaded HTTP/1.1 server for the local front doors and emulators.
 
-One thread serves each connection (keep-alive included), with ``TCP_NODELAY``, and a
-handler sees each request as an :class:`~bedrock_stream.local.http_exchange.Exchange`.
+One thread serves each connection (keep-alive included, :mod:`.http1_connection`), with
+``TCP_NODELAY``, and a handler sees each request as an
+:class:`~bedrock_stream.local.http_exchange.Exchange`.
 With ``http2=True`` it serves HTTP/2 with prior knowledge (h2c) on the same port too, one
 thread per stream (:mod:`~bedrock_stream.local.http2_connection`); handlers cannot tell.
 Reading a request or writing a response waits at most ``io_timeout`` seconds for the peer;
@@ -25,16 +26,15 @@ import threading
 from collections.abc import Callable, Iterable
 
 import h11
-from typing_extensions import Self
 
-from bedrock_stream.local import head_rules, http_head, http_sockets
+from bedrock_stream.local import head_rules, http1_connection, http_head, http_sockets
 from bedrock_stream.local.http_exchange import BadRequest as BadRequest
 from bedrock_stream.local.http_exchange import BodyTooLarge as BodyTooLarge
 from bedrock_stream.local.http_exchange import ClientGone as ClientGone
 from bedrock_stream.local.http_exchange import ErrorDocument as ErrorDocument
 from bedrock_stream.local.http_exchange import Exchange as Exchange
-from bedrock_stream.local.http_exchange import HTTP1Exchange
 from bedrock_stream.local.http_exchange import message_document as message_document
+from bedrock_stream.local.http_service import HTTPService as HTTPService
 
 __all__ = [
     "BadRequest",
@@ -274,24 +274,15 @@ class HTTPServer:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if self.http2 and self._serve_http2(sock, conn, client):
                 return
-            while not self._closing.is_set():
-                request = self._read_head(sock, conn)
-                if request is None:
-                    return
-                sock.settimeout(self.io_timeout)
-                exchange = HTTP1Exchange(sock, conn, request, client)
-                self._answer_exchange(exchange)
-                if exchange.aborted:
-                    return
-                if conn.their_state is not h11.DONE:
-                    # The body was left unread (e.g. refused as too large): the connection
-                    # cannot be reused. Let the client finish sending, so that it reads the
-                    # answer instead of a reset.
-                    http_sockets.linger(sock)
-                    return
-                if conn.our_state is not h11.DONE:
-                    return
-                conn.start_next_cycle()
+            http1_connection.serve(
+                sock,
+                conn,
+                client,
+                self._answer_exchange,
+                self._read_head,
+                io_timeout=self.io_timeout,
+                closing=self._closing,
+            )
         except OSError:
             return
         finally:
@@ -398,23 +389,3 @@ class HTTPServer:
     def _answer(self, status: int, message: str, extra: Iterable[tuple[str, str]] = ()) -> bytes:
         """Build an error answer given outside any exchange; it ends the connection."""
         return http_head.answer(status, self._error_document(status, message), extra)
-
-
-class HTTPService:
-    """Base of the local servers that own an :class:`HTTPServer`: start, close, url."""
-
-    server: HTTPServer
-
-    @property
-    def url(self) -> str:
-        """``http://host:port``."""
-        return self.server.url
-
-    def start(self) -> Self:
-        """Start serving."""
-        self.server.start()
-        return self
-
-    def close(self) -> None:
-        """Stop serving."""
-        self.server.close()

@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from bedrock_stream.local.http_exchange import BodyTooLarge, ClientGone, Exchange
-from bedrock_stream.local.http_server import HTTPServer, HTTPService
+from bedrock_stream.local.http_server import HTTPServer
+from bedrock_stream.local.http_service import HTTPService
 from bedrock_stream.local.invocation import (
     BodyChunk,
     Done,

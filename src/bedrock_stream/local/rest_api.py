@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote
 
 from bedrock_stream.http_integration import PreludeDecoder, PreludeError
 from bedrock_stream.local.deployment import ACCOUNT
@@ -185,7 +185,7 @@ def proxy_event(
             "resourceId": "local",
             "protocol": "HTTP/1.1",
             "domainName": domain,
-            "domainPrefix": (urlsplit(f"//{domain}").hostname or domain).split(".", 1)[0],
+            "domainPrefix": _hostname(domain).split(".", 1)[0],
             "identity": {
                 **dict.fromkeys(_NULL_IDENTITY),
                 "sourceIp": request.source_ip,
@@ -195,6 +195,13 @@ def proxy_event(
         "body": body,
         "isBase64Encoded": is_base64,
     }
+
+
+def _hostname(host: str) -> str:
+    """Return a ``Host`` field's host without its port (``[::1]:3000``: ``::1``)."""
+    if host.startswith("["):
+        return host[1:].partition("]")[0]
+    return host.partition(":")[0]
 
 
 _NULL_IDENTITY = (

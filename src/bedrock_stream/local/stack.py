@@ -18,13 +18,15 @@ import re
 import secrets
 import string
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol, TypeVar
 
 from bedrock_stream.errors import LocalStackError
 from bedrock_stream.local.access import AccessControl
 from bedrock_stream.local.bandwidth import LAMBDA
+from bedrock_stream.local.endpoints import IAM_CREDENTIALS as IAM_CREDENTIALS
+from bedrock_stream.local.endpoints import Endpoint as Endpoint
+from bedrock_stream.local.endpoints import sigv4_curl
 from bedrock_stream.local.front_doors import FunctionUrlServer, RestApiServer
 from bedrock_stream.local.lambda_api import LambdaApiServer
 from bedrock_stream.local.static_site import StaticSite
@@ -37,9 +39,6 @@ if TYPE_CHECKING:
 __all__ = ["IAM_CREDENTIALS", "Endpoint", "LocalStack", "PortInUse"]
 
 _AWS_CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
-IAM_CREDENTIALS = ("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
-"""The access key and secret key that ``AWS_IAM`` routes accept locally (AWS's documentation
-example keys, valid nowhere else)."""
 
 
 class _Closable(Protocol):
@@ -58,29 +57,6 @@ _S = TypeVar("_S", bound=_Server)
 
 class PortInUse(LocalStackError, OSError):
     """A port the stack needs is taken; the message names it."""
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    """One address the stack serves, for people and tests."""
-
-    kind: Literal["rest-api", "function-url", "lambda-api", "bedrock", "web"]
-    name: str
-    url: str
-    streaming: bool
-    method: str = ""
-    credentials: tuple[str, ...] = ()
-    """``curl`` options that authenticate a call: an API key header, or SigV4 signing."""
-
-    def curl(self, message: str = "Tell me about streaming") -> str:
-        """Return a ready-to-paste ``curl -N`` line for this endpoint."""
-        body = '{"message": "' + message.replace('"', "'") + '"}'
-        method = self.method if self.method not in ("", "ANY") else "POST"
-        options = "".join(f" {option}" for option in self.credentials)
-        return (
-            f"curl -N -X {method} {self.url} -H 'Content-Type: application/json'{options} "
-            f"-d '{body}'"
-        )
 
 
 class LocalStack:
@@ -296,9 +272,7 @@ class LocalStack:
                 f"function URL of {name}",
             )
             streaming = function.url.invoke_mode == "RESPONSE_STREAM"
-            signing = (
-                _sigv4_curl(self._region, "lambda") if function.url.auth_type != "NONE" else ()
-            )
+            signing = sigv4_curl(self._region, "lambda") if function.url.auth_type != "NONE" else ()
             self.endpoints.append(
                 Endpoint("function-url", name, url_server.url, streaming, credentials=signing)
             )
@@ -355,7 +329,7 @@ class LocalStack:
     def _curl_credentials(self, api: RestApi, route: Route) -> tuple[str, ...]:
         options: list[str] = []
         if route.authorization == "AWS_IAM":
-            options += _sigv4_curl(self._region, "execute-api")
+            options += sigv4_curl(self._region, "execute-api")
         key = self.api_key_for(api.name) if route.api_key_required else None
         if key is not None:
             options.append(f"-H 'x-api-key: {key}'")
@@ -373,12 +347,6 @@ class LocalStack:
         if key is not None:
             config["apiKey"] = key
         return config
-
-
-def _sigv4_curl(region: str, service: str) -> tuple[str, ...]:
-    """Return the ``curl`` options that sign a request with :data:`IAM_CREDENTIALS`."""
-    access_key, secret_key = IAM_CREDENTIALS
-    return (f"--aws-sigv4 'aws:amz:{region}:{service}'", f"--user '{access_key}:{secret_key}'")
 
 
 _KEY_VALUE = re.compile(r"[A-Za-z0-9]{20,128}")

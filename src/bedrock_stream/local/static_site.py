@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote_to_bytes
 
-from bedrock_stream.local.http_server import HTTPServer, HTTPService
+from bedrock_stream.local.http_server import HTTPServer
+from bedrock_stream.local.http_service import HTTPService
 
 if TYPE_CHECKING:
     from bedrock_stream.local.http_exchange import Exchange
