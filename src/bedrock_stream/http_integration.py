@@ -26,6 +26,7 @@ from types import MappingProxyType
 from typing import Any, NoReturn
 
 from bedrock_stream.errors import RemoteProtocolError
+from bedrock_stream.protocol.headers import FIELD_NAME
 
 __all__ = [
     "CONTENT_TYPE",
@@ -49,7 +50,6 @@ PRELUDE_WINDOW = 16 * 1024
 MAX_METADATA_SIZE = 8 * 1024
 """The encoder's cap on the JSON metadata: half the window, so the rule is never close."""
 
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 # Field values may hold visible characters, spaces, tabs and non-ASCII text;
 # never CR, LF, NUL or any other control character.
 _FORBIDDEN_IN_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
@@ -213,7 +213,7 @@ def _header_entries(
     entries: list[tuple[str, tuple[str, ...], bool]] = []
     for where, mapping, single in (("headers", headers, True), ("multiValueHeaders", multi, False)):
         for name, value in mapping.items():
-            if not isinstance(name, str) or not _TOKEN.fullmatch(name):
+            if not isinstance(name, str) or not FIELD_NAME.fullmatch(name):
                 raise ValueError(f"{where}: {name!r} is not a valid header name")
             values = _check_strings(f"{where}[{name!r}]", [value] if single else value)  # type: ignore[list-item]
             entries.append((name, values, single))

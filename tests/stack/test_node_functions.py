@@ -122,6 +122,18 @@ def test_a_node_handler_failing_before_its_first_byte_is_a_502_as_its_python_twi
         assert json.loads(body)["message"].lower() == "internal server error"
 
 
+def test_a_node_handler_that_ends_without_a_write_is_answered_as_aws_is_reported_to(
+    stack: LocalStack,
+) -> None:
+    urls = _urls(stack, "NodeEmpty", "/node/empty")
+    # Function URL: 200, octet-stream, empty (as reported); STREAM route: 500 (AWS unknown).
+    status, _, headers, body = _post(urls["function-url"], {})
+    assert (status, body) == (200, b"")
+    assert ("content-type", "application/octet-stream") in [(k.lower(), v) for k, v in headers]
+    status, _, _, body = _post(urls["rest-api"], {})
+    assert status == 500 and json.loads(body) == {"message": "Internal server error"}
+
+
 def test_a_node_handler_that_cannot_be_loaded_fails_init_as_lambda_reports_it(
     stack: LocalStack,
 ) -> None:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from h2.errors import ErrorCodes
 
 from bedrock_stream.local.http_exchange import BodyTooLarge, Exchange, _text
+from bedrock_stream.protocol.headers import FIELD_NAME
 
 if TYPE_CHECKING:
     from bedrock_stream.local.http2_connection import HTTP2Connection
@@ -32,8 +33,6 @@ _CONNECTION_SPECIFIC = frozenset(
 )
 """Fields HTTP/2 forbids (RFC 9113 8.2.2): a response head drops them (``te`` too, unless it
 is ``trailers``)."""
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-"""A field name (RFC 9110 5.1)."""
 _INVALID_VALUE = re.compile(r"[\x00\r\n]")
 
 
@@ -152,7 +151,7 @@ def encode_fields(fields: Iterable[tuple[str, str]]) -> Fields:
     """
     encoded: Fields = []
     for name, value in fields:
-        if not _TOKEN.fullmatch(name) or _INVALID_VALUE.search(value):
+        if not FIELD_NAME.fullmatch(name) or _INVALID_VALUE.search(value):
             raise ValueError(f"field {name!r} cannot be sent")
         key, text = name.lower(), value.strip(" \t")
         if key in _CONNECTION_SPECIFIC or (key == "te" and text.lower() != "trailers"):

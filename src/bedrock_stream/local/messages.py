@@ -10,18 +10,16 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from bedrock_stream.protocol.headers import header
+from bedrock_stream.protocol.headers import FIELD_NAME, header, header_values
 
 __all__ = [
     "GatewayResponse",
     "Request",
     "forwarded_headers",
+    "host_parts",
     "new_trace_root",
     "read_proxy_fields",
 ]
-
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-"""An HTTP field name (RFC 9110 token)."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +42,13 @@ def new_trace_root() -> str:
     return f"Root=1-{int(time.time()):08x}-{secrets.token_hex(12)}"
 
 
+def host_parts(host: str) -> tuple[str, str | None]:
+    """Split a ``Host`` field into its host and its port, if any (``[::1]:3000``: ``::1``)."""
+    name = host[1:].partition("]")[0] if host.startswith("[") else host.partition(":")[0]
+    port = re.search(r":(\d+)$", host)
+    return name, None if port is None else port[1]
+
+
 _FORWARDED = ("x-forwarded-for", "x-forwarded-port", "x-forwarded-proto")
 
 
@@ -56,9 +61,8 @@ def forwarded_headers(request: Request, trace_id: str | None = None) -> list[tup
     HTTPS on 443. ``X-Amzn-Trace-Id`` is ``trace_id`` unless the client sent its own.
     """
     kept = [(k, v) for k, v in request.headers if k.lower() not in _FORWARDED]
-    chain = [v for k, v in request.headers if k.lower() == "x-forwarded-for"]
-    host = request.header("host") or ""
-    port = host.rsplit(":", 1)[1] if re.search(r":\d+$", host) else "80"
+    chain = header_values(request.headers, "x-forwarded-for")
+    port = host_parts(request.header("host") or "")[1] or "80"
     added = [
         ("X-Forwarded-For", ", ".join([*chain, request.source_ip])),
         ("X-Forwarded-Port", port),
@@ -104,7 +108,7 @@ def read_proxy_fields(
     """
     if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
         return None
-    if not all(_TOKEN.fullmatch(name) for name, _ in headers):
+    if not all(FIELD_NAME.fullmatch(name) for name, _ in headers):
         return None
     if any(ch in text for pair in headers for text in pair for ch in "\r\n\0"):
         return None

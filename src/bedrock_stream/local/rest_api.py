@@ -27,6 +27,7 @@ from bedrock_stream.local.messages import (
     GatewayResponse,
     Request,
     forwarded_headers,
+    host_parts,
     read_proxy_fields,
 )
 from bedrock_stream.protocol.headers import header
@@ -185,7 +186,7 @@ def proxy_event(
             "resourceId": "local",
             "protocol": "HTTP/1.1",
             "domainName": domain,
-            "domainPrefix": _hostname(domain).split(".", 1)[0],
+            "domainPrefix": host_parts(domain)[0].split(".", 1)[0],
             "identity": {
                 **dict.fromkeys(_NULL_IDENTITY),
                 "sourceIp": request.source_ip,
@@ -195,13 +196,6 @@ def proxy_event(
         "body": body,
         "isBase64Encoded": is_base64,
     }
-
-
-def _hostname(host: str) -> str:
-    """Return a ``Host`` field's host without its port (``[::1]:3000``: ``::1``)."""
-    if host.startswith("["):
-        return host[1:].partition("]")[0]
-    return host.partition(":")[0]
 
 
 _NULL_IDENTITY = (

@@ -9,11 +9,16 @@ line as it reads it, keeps its own loop on the cold path.
 
 from __future__ import annotations
 
+import re
+
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs milliseconds
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-__all__ = ["header", "header_values", "joined_headers"]
+__all__ = ["FIELD_NAME", "header", "header_values", "joined_headers"]
+
+FIELD_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+"""A valid field name, an RFC 9110 token (``FIELD_NAME.fullmatch(name)``)."""
 
 
 def header(fields: Iterable[tuple[str, str]], name: str) -> str | None:
