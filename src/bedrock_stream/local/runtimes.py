@@ -37,8 +37,8 @@ __all__ = [
 Family = Literal["python", "nodejs"]
 """A runtime family: what a function's ``Runtime`` starts with."""
 
-FAMILIES: dict[str, Family] = {"python": "python", "nodejs": "nodejs"}
-"""``Runtime`` prefixes the local stack runs, and their family."""
+FAMILIES: tuple[Family, ...] = ("python", "nodejs")
+"""The runtime families the local stack runs; each is the prefix of its ``Runtime`` values."""
 
 NODE_RIC_PACKAGE = "aws-lambda-ric@4.0.2"
 """The npm package of AWS's Node.js runtime client, at the version the tests pin."""
@@ -77,8 +77,8 @@ class NodeClient:
 
 def family(function: Function) -> Family:
     """Return ``function``'s runtime family; raise :class:`RuntimeUnavailable` if none."""
-    for prefix, name in FAMILIES.items():
-        if function.runtime.startswith(prefix):
+    for name in FAMILIES:
+        if function.runtime.startswith(name):
             return name
     runtime = f"Runtime {function.runtime}" if function.runtime else "no Runtime"
     raise RuntimeUnavailable(
