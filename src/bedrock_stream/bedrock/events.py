@@ -1,4 +1,11 @@
-"""Typed events that every Bedrock stream shape is mapped to."""
+"""Typed events that every Bedrock stream shape is mapped to.
+
+One vocabulary for ConverseStream, Converse and every family's invoke format. The parsers
+map what the wire says, one event per fact; what is derived from several events (a tool
+call's whole input, the reply's text) is :mod:`.assembly`'s. Block ``index`` values are
+those of the response's content blocks (ConverseStream's ``contentBlockIndex``, Anthropic's
+``index``); a wire that numbers no blocks puts text in block 0.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +14,23 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 __all__ = [
+    "BlockStart",
+    "BlockStop",
+    "Citation",
     "Event",
+    "MessageStart",
     "Metrics",
+    "PerformanceConfig",
+    "RawEvent",
     "ReasoningDelta",
+    "ServiceTier",
     "Stop",
     "StopReason",
     "TextDelta",
+    "ToolCall",
     "ToolInputDelta",
+    "ToolResultDelta",
+    "ToolResultStart",
     "ToolUseStart",
     "Trace",
     "Usage",
@@ -66,10 +83,39 @@ def normalize_stop_reason(raw: str | None) -> StopReason:
 
 
 @dataclass(frozen=True, slots=True)
+class MessageStart:
+    """The reply begins (ConverseStream's ``messageStart``, Anthropic's ``message_start``)."""
+
+    role: str = "assistant"
+
+
+@dataclass(frozen=True, slots=True)
+class BlockStart:
+    """A content block begins, where the wire says so and no more specific start applies.
+
+    ``kind`` is ``"text"``, ``"reasoning"``, ``"redacted_reasoning"`` or ``"image"``;
+    ``data`` is the block start as sent. Tool-use and tool-result blocks start with
+    :class:`ToolUseStart` and :class:`ToolResultStart` instead.
+    """
+
+    index: int
+    kind: str
+    data: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BlockStop:
+    """Content block ``index`` is complete."""
+
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
 class TextDelta:
     """A piece of the answer's text."""
 
     text: str
+    index: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,11 +125,12 @@ class ReasoningDelta:
     text: str = ""
     signature: str | None = None
     redacted: bytes | None = None
+    index: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class ToolUseStart:
-    """The start of a tool-use block."""
+    """The start of a tool-use block: the model calls tool ``name``."""
 
     id: str
     name: str
@@ -99,11 +146,63 @@ class ToolInputDelta:
 
 
 @dataclass(frozen=True, slots=True)
+class ToolCall:
+    """A complete tool call: its input JSON parsed (derived when the tool-use block ends)."""
+
+    id: str
+    name: str
+    input: Any
+    index: int = 0
+
+    def as_block(self) -> dict[str, Any]:
+        """Return the Converse ``toolUse`` content block of this call, for the next turn."""
+        return {"toolUse": {"toolUseId": self.id, "name": self.name, "input": self.input}}
+
+
+@dataclass(frozen=True, slots=True)
+class ToolResultStart:
+    """A server-side tool's result block begins (a tool Bedrock ran, e.g. a web search)."""
+
+    tool_use_id: str
+    index: int = 0
+    type: str | None = None
+    status: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ToolResultDelta:
+    """A piece of a server-side tool's result: Converse tool result content blocks."""
+
+    content: tuple[Mapping[str, Any], ...]
+    index: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """A citation of a source document for the text of block ``index``.
+
+    ``text`` is the cited source text (``sourceContent`` joined), ``location`` where in the
+    source it is (``documentChar``, ``documentPage``, ``documentChunk``, ``web`` ...), as sent.
+    """
+
+    index: int
+    title: str | None = None
+    source: str | None = None
+    text: str = ""
+    location: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Stop:
-    """The model stopped: normalized ``reason`` and the ``raw`` value the model reported."""
+    """The model stopped: normalized ``reason`` and the ``raw`` value the model reported.
+
+    ``additional_fields`` holds ConverseStream's ``additionalModelResponseFields``, the
+    model-specific fields asked for with ``additionalModelResponseFieldPaths``.
+    """
 
     reason: StopReason
     raw: str | None
+    additional_fields: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,4 +237,49 @@ class Trace:
     data: Mapping[str, Any]
 
 
-Event = TextDelta | ReasoningDelta | ToolUseStart | ToolInputDelta | Stop | Usage | Metrics | Trace
+@dataclass(frozen=True, slots=True)
+class PerformanceConfig:
+    """The latency mode the request was served in (``standard`` or ``optimized``)."""
+
+    latency: str
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceTier:
+    """The service tier the request was served in (``default``, ``priority``, ``flex`` ...)."""
+
+    type: str
+
+
+@dataclass(frozen=True, slots=True)
+class RawEvent:
+    """Something Bedrock sent that no typed event models yet, as received: never dropped.
+
+    ``name`` is the event (``contentBlockDelta``) or chunk (``chunk``) it came in, ``data``
+    its payload.
+    """
+
+    name: str
+    data: Mapping[str, Any]
+
+
+Event = (
+    MessageStart
+    | BlockStart
+    | BlockStop
+    | TextDelta
+    | ReasoningDelta
+    | ToolUseStart
+    | ToolInputDelta
+    | ToolCall
+    | ToolResultStart
+    | ToolResultDelta
+    | Citation
+    | Stop
+    | Usage
+    | Metrics
+    | Trace
+    | PerformanceConfig
+    | ServiceTier
+    | RawEvent
+)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from .family import CODECS
 from .family.base import InvokeRequest
@@ -11,10 +11,26 @@ from .family.base import InvokeRequest
 if TYPE_CHECKING:
     from .families import Family
 
-__all__ = ["Messages", "build_converse_request", "build_invoke_body", "to_messages"]
+__all__ = [
+    "Messages",
+    "RequestOptions",
+    "build_converse_request",
+    "build_invoke_body",
+    "to_messages",
+]
 
 Messages = Sequence[Mapping[str, Any]]
 """``[{"role": "user", "content": "text" | [{"text": ...}]}, ...]`` (Converse shape)."""
+
+
+class RequestOptions(TypedDict, total=False):
+    """The request options every call takes (``stream_events(..., **options)``)."""
+
+    system: str | None
+    max_tokens: int
+    temperature: float | None
+    top_p: float | None
+    stop_sequences: Sequence[str] | None
 
 
 def to_messages(prompt_or_messages: str | Messages) -> list[dict[str, Any]]:
