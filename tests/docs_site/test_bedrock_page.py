@@ -38,7 +38,15 @@ FEATURE = {
     events.Usage: "usage",
     events.Metrics: "metrics",
     events.Trace: "trace",
+    events.Citation: "citations",
+    events.ToolResultStart: "server tool results",
+    events.ToolResultDelta: "server tool results",
+    events.PerformanceConfig: "service tier",
+    events.ServiceTier: "service tier",
+    events.RawEvent: "raw",
 }
+STRUCTURE = (events.MessageStart, events.BlockStart, events.BlockStop)
+"""Events that frame content and are no feature of their own."""
 
 # Documented shapes of what no recording holds (the parser tests cover them in detail).
 DOCUMENTED: dict[str, list[dict[str, Any]]] = {
@@ -103,7 +111,7 @@ def recorded(family: str, operation: str) -> list[str]:
 
 
 def features(produced: list[events.Event]) -> set[str]:
-    return {FEATURE[type(event)] for event in produced}
+    return {FEATURE[type(event)] for event in produced if not isinstance(event, STRUCTURE)}
 
 
 def parse_recording(family: str, name: str) -> list[events.Event]:

@@ -1,44 +1,42 @@
-"""The boto3 boundary: ``stream_text`` / ``complete_text``, retries, error mapping.
+"""The calls to Bedrock (``stream_events``, ``stream_text``, ``complete_reply`` ...) and boto3.
 
 boto3/botocore are imported lazily, so importing this module costs nothing on
 a function that never calls Bedrock. botocore exceptions are mapped to
-:mod:`.errors` in exactly one place, :func:`_mapped_errors`.
+:mod:`.errors` in exactly one place, :func:`_mapped_errors`. Retries and the truncation
+guarantee are :mod:`.streams`'.
 """
 
 from __future__ import annotations
 
 import json
-import random
 import threading
-import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Literal
 
 from .converse import converse_events, converse_response_events
 from .errors import BedrockError, IncompleteStreamError, MalformedChunkError, error_for_code
-from .events import (
-    Event,
-    Metrics,
-    ReasoningDelta,
-    Stop,
-    TextDelta,
-    ToolInputDelta,
-    ToolUseStart,
-    Trace,
-    Usage,
-)
 from .families import Family, resolve_family
 from .parsers import ChunkParser, parse_invoke_response
-from .requests import Messages, build_converse_request, build_invoke_body
+from .requests import Messages, RequestOptions, build_converse_request, build_invoke_body
+from .retry import RetryPolicy as RetryPolicy
+from .streams import Call, ReplyStream, TextStream
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from .assembly import Reply
+    from .events import Event, Metrics, Stop, Trace, Usage
 
 __all__ = [
     "Completion",
     "RetryPolicy",
     "TextStream",
+    "complete_reply",
     "complete_text",
     "default_client",
+    "stream_events",
     "stream_text",
 ]
 
@@ -94,149 +92,6 @@ def _mapped_errors() -> Iterator[None]:
         raise IncompleteStreamError(message) from exc
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Retries before the first text delta: full-jitter exponential backoff in a time budget."""
-
-    max_attempts: int = 4
-    base_delay: float = 0.25
-    max_delay: float = 4.0
-    budget: float = 20.0
-    sleep: Callable[[float], None] = time.sleep
-    clock: Callable[[], float] = time.monotonic
-    rand: Callable[[], float] = random.random
-
-    def delay(self, attempt: int, started: float) -> float | None:
-        """Seconds to wait before attempt ``attempt + 1``, or None to give up."""
-        if attempt + 1 >= self.max_attempts:
-            return None
-        delay = float(self.rand()) * min(self.max_delay, self.base_delay * 2.0**attempt)
-        if self.clock() - started + delay > self.budget:
-            return None
-        return delay
-
-
-@dataclass
-class _Outcome:
-    stop: Stop | None = None
-    usage: Usage | None = None
-    metrics: Metrics | None = None
-    trace: Trace | None = None
-    reasoning: list[str] = field(default_factory=list)
-    tool_uses: list[dict[str, Any]] = field(default_factory=list)
-
-    def apply(self, event: Event) -> str | None:
-        if isinstance(event, TextDelta):
-            return event.text
-        if isinstance(event, Stop):
-            self.stop = event
-        elif isinstance(event, Usage):
-            self.usage = event
-        elif isinstance(event, Metrics):
-            if self.metrics is None or event.first_byte_latency_ms is not None:
-                self.metrics = event
-        elif isinstance(event, Trace):
-            self.trace = event
-        elif isinstance(event, ReasoningDelta):
-            if event.text:
-                self.reasoning.append(event.text)
-        elif isinstance(event, ToolUseStart):
-            self.tool_uses.append({"id": event.id, "name": event.name, "input_json": ""})
-        elif isinstance(event, ToolInputDelta) and self.tool_uses:
-            self.tool_uses[-1]["input_json"] += event.json
-        return None
-
-
-class TextStream:
-    """Iterator of text deltas; ``stop``, ``usage``, ``metrics`` are set as they arrive.
-
-    Raises a :class:`BedrockError` subclass on an exception frame, and
-    :class:`IncompleteStreamError` when the stream ends without a stop event.
-    ``close()`` (or leaving a ``yield from`` early) closes the HTTP response.
-    """
-
-    def __init__(
-        self, call: Callable[[], Generator[Event, None, None]], retry: RetryPolicy
-    ) -> None:
-        self._call = call
-        self._retry = retry
-        self._outcome = _Outcome()
-        self._gen: Generator[str, None, None] = self._run()
-        self.attempts = 0
-
-    @property
-    def stop(self) -> Stop | None:
-        """The stop event, once received."""
-        return self._outcome.stop
-
-    @property
-    def usage(self) -> Usage | None:
-        """Token usage, once received."""
-        return self._outcome.usage
-
-    @property
-    def trace(self) -> Trace | None:
-        """ConverseStream's trace (e.g. guardrail assessments), once received."""
-        return self._outcome.trace
-
-    @property
-    def metrics(self) -> Metrics | None:
-        """Invocation metrics, once received."""
-        return self._outcome.metrics
-
-    @property
-    def reasoning_text(self) -> str:
-        """Concatenated reasoning text (never part of the yielded text)."""
-        return "".join(self._outcome.reasoning)
-
-    @property
-    def tool_uses(self) -> list[dict[str, Any]]:
-        """``[{id, name, input_json}]`` per tool-use block."""
-        return self._outcome.tool_uses
-
-    def __iter__(self) -> TextStream:
-        return self
-
-    def __next__(self) -> str:
-        return next(self._gen)
-
-    def close(self) -> None:
-        """Stop reading and close the HTTP response."""
-        self._gen.close()
-
-    def _run(self) -> Generator[str, None, None]:
-        started = self._retry.clock()
-        attempt = 0
-        while True:
-            self.attempts = attempt + 1
-            self._outcome = _Outcome()
-            yielded = False
-            events = self._call()
-            try:
-                for event in events:
-                    text = self._outcome.apply(event)
-                    if text:
-                        yielded = True
-                        yield text
-            except BedrockError as exc:
-                delay = (
-                    None if yielded or not exc.retryable else self._retry.delay(attempt, started)
-                )
-                if delay is None:
-                    raise
-                events.close()  # release the connection before waiting
-                self._retry.sleep(delay)
-                attempt += 1
-                continue
-            finally:
-                events.close()  # closes the HTTP response, also on early exit
-            if self._outcome.stop is None:
-                raise IncompleteStreamError(
-                    "the stream ended without a stop event; the answer is truncated"
-                )
-            return
-
-
 def _decode_chunk(raw: Any) -> Any:
     if not isinstance(raw, bytes):  # a chunk event without its bytes member
         raise MalformedChunkError("a chunk has no bytes", code="")
@@ -244,6 +99,113 @@ def _decode_chunk(raw: Any) -> Any:
         return json.loads(raw)
     except ValueError:
         raise MalformedChunkError("a chunk's bytes are not JSON", code="") from None
+
+
+def _request(
+    prompt_or_messages: str | Messages,
+    model_id: str,
+    api: Api,
+    family: str | None,
+    options: RequestOptions,
+) -> tuple[Family | None, dict[str, Any]]:
+    """Return the invoke API's model family (None for Converse) and the call's arguments."""
+    options = {"max_tokens": DEFAULT_MAX_TOKENS, **options}
+    if api == "invoke":
+        resolved = resolve_family(model_id, family)
+        body = json.dumps(build_invoke_body(resolved, prompt_or_messages, **options))
+        arguments = {"body": body, "contentType": "application/json", "accept": "application/json"}
+        return resolved, {"modelId": model_id, **arguments}
+    if api == "converse":
+        return None, build_converse_request(model_id, prompt_or_messages, **options)
+    raise ValueError(f"api must be 'converse' or 'invoke', not {api!r}")
+
+
+def _streamed(client: Any, invoke: Family | None, arguments: dict[str, Any]) -> Call:
+    """One ConverseStream or InvokeModelWithResponseStream attempt, as typed events."""
+
+    def call() -> Generator[Event, None, None]:
+        bedrock = client if client is not None else default_client()
+        if invoke is None:
+            with _mapped_errors():
+                stream = bedrock.converse_stream(**arguments)["stream"]
+            events: Callable[[Any], Iterable[Event]] = converse_events
+        else:
+            parser = ChunkParser(invoke)
+            with _mapped_errors():
+                stream = bedrock.invoke_model_with_response_stream(**arguments)["body"]
+
+            def events(raw: Any) -> Iterable[Event]:
+                chunk = raw.get("chunk")
+                return () if chunk is None else parser.feed(_decode_chunk(chunk.get("bytes")))
+
+        try:
+            with _mapped_errors():
+                for raw in stream:
+                    yield from events(raw)
+        finally:
+            stream.close()
+
+    return call
+
+
+def _buffered(client: Any, invoke: Family | None, arguments: dict[str, Any]) -> Call:
+    """One Converse or InvokeModel attempt, as the typed events a stream would carry."""
+
+    def call() -> Generator[Event, None, None]:
+        bedrock = client if client is not None else default_client()
+        if invoke is None:
+            with _mapped_errors():
+                response = bedrock.converse(**arguments)
+            yield from converse_response_events(response)
+            return
+        with _mapped_errors():
+            response = bedrock.invoke_model(**arguments)
+            raw = response["body"].read()
+        headers = response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+        yield from parse_invoke_response(invoke, _decode_chunk(raw), headers)
+
+    return call
+
+
+def stream_events(
+    prompt_or_messages: str | Messages,
+    *,
+    model_id: str,
+    api: Api = "converse",
+    client: Any = None,
+    family: str | None = None,
+    retry: RetryPolicy | None = None,
+    **options: Unpack[RequestOptions],
+) -> ReplyStream:
+    """Stream the reply as typed events (ConverseStream or InvokeModelWithResponseStream).
+
+    ``options`` are the request's (:class:`~.requests.RequestOptions`); ``max_tokens``
+    defaults to 1024. See :class:`~.streams.ReplyStream` for what it yields and raises.
+    """
+    invoke, arguments = _request(prompt_or_messages, model_id, api, family, options)
+    return ReplyStream(_streamed(client, invoke, arguments), retry or RetryPolicy())
+
+
+def complete_reply(
+    prompt_or_messages: str | Messages,
+    *,
+    model_id: str,
+    api: Api = "converse",
+    client: Any = None,
+    family: str | None = None,
+    retry: RetryPolicy | None = None,
+    **options: Unpack[RequestOptions],
+) -> Reply:
+    """Buffered counterpart of :func:`stream_events` (Converse or InvokeModel).
+
+    Returns the :class:`~.assembly.Reply`, with the same errors and retries, and no
+    client-side timings.
+    """
+    invoke, arguments = _request(prompt_or_messages, model_id, api, family, options)
+    stream = ReplyStream(_buffered(client, invoke, arguments), retry or RetryPolicy())
+    for _ in stream:
+        pass
+    return replace(stream.reply(), time_to_first_token=None, output_tokens_per_second=None)
 
 
 def stream_text(
@@ -260,65 +222,26 @@ def stream_text(
     family: str | None = None,
     retry: RetryPolicy | None = None,
 ) -> TextStream:
-    """Stream the answer as text deltas (ConverseStream or InvokeModelWithResponseStream)."""
-    family_of_invoke, arguments = _request(
+    """Stream the answer as text deltas: the text view of :func:`stream_events`."""
+    invoke, arguments = _request(
         prompt_or_messages,
         model_id,
         api,
         family,
-        max_tokens=max_tokens,
-        system=system,
-        temperature=temperature,
-        top_p=top_p,
-        stop_sequences=stop_sequences,
+        RequestOptions(
+            system=system,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            top_p=top_p,
+            stop_sequences=stop_sequences,
+        ),
     )
-
-    def call() -> Generator[Event, None, None]:
-        bedrock = client if client is not None else default_client()
-        if family_of_invoke is None:
-            with _mapped_errors():
-                stream = bedrock.converse_stream(**arguments)["stream"]
-            events: Callable[[Any], Iterable[Event]] = converse_events
-        else:
-            parser = ChunkParser(family_of_invoke)
-            with _mapped_errors():
-                stream = bedrock.invoke_model_with_response_stream(**arguments)["body"]
-
-            def events(raw: Any) -> Iterable[Event]:
-                chunk = raw.get("chunk")
-                return () if chunk is None else parser.feed(_decode_chunk(chunk.get("bytes")))
-
-        try:
-            with _mapped_errors():
-                for raw in stream:
-                    yield from events(raw)
-        finally:
-            stream.close()
-
-    return TextStream(call, retry or RetryPolicy())
-
-
-def _request(
-    prompt_or_messages: str | Messages,
-    model_id: str,
-    api: Api,
-    family: str | None,
-    **options: Any,
-) -> tuple[Family | None, dict[str, Any]]:
-    """Return the invoke API's model family (None for Converse) and the call's arguments."""
-    if api == "invoke":
-        resolved = resolve_family(model_id, family)
-        body = json.dumps(build_invoke_body(resolved, prompt_or_messages, **options))
-        arguments = {"body": body, "contentType": "application/json", "accept": "application/json"}
-        return resolved, {"modelId": model_id, **arguments}
-    if api == "converse":
-        return None, build_converse_request(model_id, prompt_or_messages, **options)
-    raise ValueError(f"api must be 'converse' or 'invoke', not {api!r}")
+    return TextStream(_streamed(client, invoke, arguments), retry or RetryPolicy())
 
 
 @dataclass(frozen=True)
 class Completion:
-    """A buffered answer."""
+    """A buffered answer (:func:`complete_text`); :func:`complete_reply` gives everything."""
 
     text: str
     stop: Stop
@@ -343,34 +266,22 @@ def complete_text(
     retry: RetryPolicy | None = None,
 ) -> Completion:
     """Buffered counterpart of :func:`stream_text` (Converse or InvokeModel), same errors."""
-    family_of_invoke, arguments = _request(
+    invoke, arguments = _request(
         prompt_or_messages,
         model_id,
         api,
         family,
-        max_tokens=max_tokens,
-        system=system,
-        temperature=temperature,
-        top_p=top_p,
-        stop_sequences=stop_sequences,
+        RequestOptions(
+            system=system,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            top_p=top_p,
+            stop_sequences=stop_sequences,
+        ),
     )
-
-    def call() -> Generator[Event, None, None]:
-        bedrock = client if client is not None else default_client()
-        if family_of_invoke is None:
-            with _mapped_errors():
-                response = bedrock.converse(**arguments)
-            yield from converse_response_events(response)
-            return
-        with _mapped_errors():
-            response = bedrock.invoke_model(**arguments)
-            raw = response["body"].read()
-        headers = response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
-        yield from parse_invoke_response(family_of_invoke, _decode_chunk(raw), headers)
-
-    stream = TextStream(call, retry or RetryPolicy())
+    stream = TextStream(_buffered(client, invoke, arguments), retry or RetryPolicy())
     text = "".join(stream)
-    assert stream.stop is not None  # TextStream raises otherwise
+    assert stream.stop is not None  # the stream raises otherwise
     return Completion(
         text, stream.stop, stream.usage, stream.metrics, stream.tool_uses, stream.trace
     )

@@ -1,19 +1,35 @@
-"""ConverseStream events (and Nova's invoke-stream chunks, same shape) to typed events."""
+"""ConverseStream events (and Nova's invoke-stream chunks, same shape) to typed events.
+
+Dispatch is by table: :data:`_EVENTS` maps each ConverseStream event name to its mapper,
+:data:`_DELTAS` and :data:`_STARTS` each member of a block delta and a block start. What no
+table knows (an event, delta or start added to the service model later, an image delta)
+becomes a :class:`~.events.RawEvent`, never nothing.
+"""
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
+import json
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .errors import SHAPE_ERRORS, malformed
 from .events import (
+    BlockStart,
+    BlockStop,
+    Citation,
     Event,
+    MessageStart,
     Metrics,
+    PerformanceConfig,
+    RawEvent,
     ReasoningDelta,
+    ServiceTier,
     Stop,
     TextDelta,
     ToolInputDelta,
+    ToolResultDelta,
+    ToolResultStart,
     ToolUseStart,
     Trace,
     Usage,
@@ -22,12 +38,19 @@ from .events import (
 
 __all__ = ["converse_events", "converse_response_events", "usage_from_converse"]
 
+Payload = Mapping[str, Any]
+
 
 def _int(value: Any) -> int | None:
     return None if value is None else int(value)
 
 
-def usage_from_converse(usage: Mapping[str, Any]) -> Usage:
+def _blob(value: Any) -> bytes | None:
+    # botocore gives blobs as bytes; JSON (Nova's invoke chunks) carries them as base64.
+    return base64.b64decode(value) if isinstance(value, str) else value
+
+
+def usage_from_converse(usage: Payload) -> Usage:
     """Build :class:`Usage` from a Converse ``usage`` object (camelCase keys)."""
     return Usage(
         input_tokens=int(usage.get("inputTokens") or 0),
@@ -37,70 +60,172 @@ def usage_from_converse(usage: Mapping[str, Any]) -> Usage:
     )
 
 
-def _reasoning(delta: Mapping[str, Any]) -> ReasoningDelta:
-    redacted = delta.get("redactedContent")
-    if isinstance(redacted, str):  # JSON (Nova invoke) carries blobs as base64
-        redacted = base64.b64decode(redacted)
-    return ReasoningDelta(
-        text=str(delta.get("text") or ""),
-        signature=delta.get("signature"),
-        redacted=redacted,
+def _citation(index: int, citation: Payload) -> Citation:
+    source = citation.get("sourceContent") or ()
+    return Citation(
+        index=index,
+        title=citation.get("title"),
+        source=citation.get("source"),
+        text="".join(str(part.get("text") or "") for part in source),
+        location=citation.get("location"),
     )
 
 
-def _metadata(fields: Mapping[str, Any]) -> list[Event]:
-    """Return the usage, metrics and trace of a stream's ``metadata`` event or a response."""
+# -- ConverseStream -------------------------------------------------------------------------
+
+_DELTAS: dict[str, Callable[[int, Any], Event | None]] = {
+    "text": lambda i, text: TextDelta(str(text), i) if text else None,
+    "toolUse": lambda i, tool: ToolInputDelta(str(tool.get("input") or ""), i),
+    "reasoningContent": lambda i, r: ReasoningDelta(
+        text=str(r.get("text") or ""),
+        signature=r.get("signature"),
+        redacted=_blob(r.get("redactedContent")),
+        index=i,
+    ),
+    "citation": _citation,
+    "toolResult": lambda i, blocks: ToolResultDelta(tuple(blocks), i),
+}
+"""Members of ``contentBlockDelta.delta``; a mapper may return None for an empty text delta."""
+
+_STARTS: dict[str, Callable[[int, Any], Event]] = {
+    "toolUse": lambda i, tool: ToolUseStart(str(tool.get("toolUseId")), str(tool.get("name")), i),
+    "toolResult": lambda i, result: ToolResultStart(
+        str(result.get("toolUseId")), i, result.get("type"), result.get("status")
+    ),
+    "image": lambda i, image: BlockStart(i, "image", image),
+}
+"""Members of ``contentBlockStart.start``."""
+
+
+def _members(
+    name: str, block: Payload, key: str, table: Mapping[str, Callable[[int, Any], Event | None]]
+) -> list[Event]:
+    index = int(block.get("contentBlockIndex") or 0)
     out: list[Event] = []
-    if (usage := fields.get("usage")) is not None:
-        out.append(usage_from_converse(usage))
-    if (metrics := fields.get("metrics")) is not None:
-        out.append(Metrics(invocation_latency_ms=_int(metrics.get("latencyMs"))))
-    if (trace := fields.get("trace")) is not None:
-        out.append(Trace(trace))
+    for member, value in (block.get(key) or {}).items():
+        mapper = table.get(member)
+        if mapper is None:
+            out.append(RawEvent(name, block))
+        elif (event := mapper(index, value)) is not None:
+            out.append(event)
     return out
 
 
-def converse_events(event: Mapping[str, Any]) -> list[Event]:
+def _stop(stop: Payload) -> list[Event]:
+    raw = stop.get("stopReason")
+    return [Stop(normalize_stop_reason(raw), raw, stop.get("additionalModelResponseFields"))]
+
+
+_METADATA: dict[str, Callable[[Any], Event]] = {
+    "usage": usage_from_converse,
+    "metrics": lambda m: Metrics(invocation_latency_ms=_int(m.get("latencyMs"))),
+    "trace": Trace,
+    "performanceConfig": lambda p: PerformanceConfig(str(p.get("latency"))),
+    "serviceTier": lambda t: ServiceTier(str(t.get("type"))),
+}
+"""Members of a stream's ``metadata`` event, which a buffered response has at its top level."""
+
+
+def _metadata(fields: Payload, name: str = "metadata") -> list[Event]:
+    out: list[Event] = []
+    unknown: dict[str, Any] = {}
+    for key, value in fields.items():
+        mapper = _METADATA.get(key)
+        if mapper is not None:
+            out.append(mapper(value))
+        elif name == "metadata" and key != "p":
+            unknown[key] = value
+    if unknown:
+        out.append(RawEvent(name, unknown))
+    return out
+
+
+_EVENTS: dict[str, Callable[[Payload], list[Event]]] = {
+    "messageStart": lambda e: [MessageStart(str(e.get("role") or "assistant"))],
+    "contentBlockStart": lambda e: _members("contentBlockStart", e, "start", _STARTS),
+    "contentBlockDelta": lambda e: _members("contentBlockDelta", e, "delta", _DELTAS),
+    "contentBlockStop": lambda e: [BlockStop(int(e.get("contentBlockIndex") or 0))],
+    "messageStop": _stop,
+    "metadata": _metadata,
+}
+"""ConverseStream's event names (the members of ``ConverseStreamOutput`` that are events)."""
+
+
+_BEDROCK_KEYS = "amazon-bedrock-"
+"""Bedrock's own keys on Nova's invoke chunks (invocation metrics, guardrail action): the
+invoke parser (:mod:`.parsers`) reads those, for every family."""
+
+
+def converse_events(event: Payload) -> list[Event]:
     """Map one ConverseStream event (``{"contentBlockDelta": {...}}``) to typed events.
 
-    Unknown event names and keys are ignored.
+    An event, block start or delta member of no known kind becomes a :class:`RawEvent`;
+    ``amazon-bedrock-*`` keys are skipped (see :data:`_BEDROCK_KEYS`).
 
     Raises:
         MalformedChunkError: a known key holds a value of the wrong type.
     """
     try:
         out: list[Event] = []
-        if (start := event.get("contentBlockStart")) is not None:
-            tool = (start.get("start") or {}).get("toolUse")
-            if tool:
-                index = int(start.get("contentBlockIndex") or 0)
-                out.append(
-                    ToolUseStart(
-                        id=str(tool.get("toolUseId")), name=str(tool.get("name")), index=index
-                    )
-                )
-        if (block := event.get("contentBlockDelta")) is not None:
-            delta = block.get("delta") or {}
-            index = int(block.get("contentBlockIndex") or 0)
-            if (text := delta.get("text")) is not None:
-                if text:
-                    out.append(TextDelta(text))
-            elif (tool := delta.get("toolUse")) is not None:
-                out.append(ToolInputDelta(json=str(tool.get("input") or ""), index=index))
-            elif (reasoning := delta.get("reasoningContent")) is not None:
-                out.append(_reasoning(reasoning))
-        if (stop := event.get("messageStop")) is not None:
-            raw = stop.get("stopReason")
-            out.append(Stop(normalize_stop_reason(raw), raw))
-        if (meta := event.get("metadata")) is not None:
-            out += _metadata(meta)
+        for name, payload in event.items():
+            if name.startswith(_BEDROCK_KEYS):
+                continue
+            mapper = _EVENTS.get(name)
+            out += mapper(payload) if mapper is not None else [RawEvent(name, payload)]
         return out
     except SHAPE_ERRORS as exc:
         raise malformed("a ConverseStream event", exc) from exc
 
 
-def converse_response_events(response: Mapping[str, Any]) -> list[Event]:
+# -- Converse (buffered) --------------------------------------------------------------------
+
+
+def _text_block(i: int, text: Any) -> list[Event]:
+    return [TextDelta(str(text), i)] if text else []
+
+
+def _reasoning_block(i: int, reasoning: Payload) -> list[Event]:
+    if (redacted := reasoning.get("redactedContent")) is not None:
+        return [ReasoningDelta(redacted=_blob(redacted), index=i)]
+    text = reasoning.get("reasoningText") or {}
+    return [ReasoningDelta(str(text.get("text") or ""), text.get("signature"), index=i)]
+
+
+def _tool_use_block(i: int, tool: Payload) -> list[Event]:
+    start = ToolUseStart(str(tool.get("toolUseId")), str(tool.get("name")), i)
+    return [start, ToolInputDelta(json.dumps(tool.get("input") or {}), i)]
+
+
+def _tool_result_block(i: int, result: Payload) -> list[Event]:
+    start = ToolResultStart(
+        str(result.get("toolUseId")), i, result.get("type"), result.get("status")
+    )
+    return [start, ToolResultDelta(tuple(result.get("content") or ()), i)]
+
+
+def _citations_block(i: int, block: Payload) -> list[Event]:
+    text = "".join(str(part.get("text") or "") for part in block.get("content") or ())
+    out = _text_block(i, text)
+    return out + [_citation(i, c) for c in block.get("citations") or ()]
+
+
+_BLOCKS: dict[str, Callable[[int, Any], list[Event]]] = {
+    "text": _text_block,
+    "reasoningContent": _reasoning_block,
+    "toolUse": _tool_use_block,
+    "toolResult": _tool_result_block,
+    "citationsContent": _citations_block,
+}
+"""Members of a Converse response's content blocks, as the events a stream would have sent."""
+
+
+def converse_response_events(response: Payload) -> list[Event]:
     """Map a buffered Converse response (or Nova InvokeModel body) to typed events.
+
+    The events are those a stream of the same reply carries, so one
+    :class:`~.assembly.ReplyAssembler` folds either: each block's deltas then its
+    :class:`BlockStop`, a tool call's input as one :class:`ToolInputDelta`. A block of no
+    known kind becomes a :class:`RawEvent` named ``content``.
 
     Raises:
         MalformedChunkError: a known key holds a value of the wrong type.
@@ -109,25 +234,13 @@ def converse_response_events(response: Mapping[str, Any]) -> list[Event]:
         out: list[Event] = []
         message = (response.get("output") or {}).get("message") or {}
         for index, block in enumerate(message.get("content") or ()):
-            if block.get("text"):
-                out.append(TextDelta(block["text"]))
-            elif (tool := block.get("toolUse")) is not None:
-                out.append(
-                    ToolUseStart(
-                        id=str(tool.get("toolUseId")), name=str(tool.get("name")), index=index
-                    )
-                )
-            elif (reasoning := block.get("reasoningContent")) is not None:
-                text = reasoning.get("reasoningText") or {}
-                out.append(
-                    ReasoningDelta(
-                        text=str(text.get("text") or ""),
-                        signature=text.get("signature"),
-                        redacted=reasoning.get("redactedContent"),
-                    )
-                )
+            for member, value in block.items():
+                mapper = _BLOCKS.get(member)
+                out += mapper(index, value) if mapper is not None else [RawEvent("content", block)]
+            out.append(BlockStop(index))
         raw = response.get("stopReason")
-        out.append(Stop(normalize_stop_reason(raw), raw))
-        return out + _metadata(response)
+        extra = response.get("additionalModelResponseFields")
+        out.append(Stop(normalize_stop_reason(raw), raw, extra))
+        return out + _metadata(response, name="response")
     except SHAPE_ERRORS as exc:
         raise malformed("a Converse response", exc) from exc

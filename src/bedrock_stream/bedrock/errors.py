@@ -16,6 +16,7 @@ __all__ = [
     "ModelTimeoutError",
     "ServiceUnavailableError",
     "ThrottlingError",
+    "ToolInputError",
     "UnknownModelError",
     "ValidationError",
     "error_for_code",
@@ -68,6 +69,16 @@ class IncompleteStreamError(BedrockError):
 
 class MalformedChunkError(BedrockError):
     """A chunk's bytes are not the JSON object the model family sends."""
+
+
+class ToolInputError(BedrockError):
+    """A tool call's input is not JSON; ``input_json`` keeps it as the model wrote it."""
+
+    def __init__(self, message: str, *, tool_use_id: str, name: str, input_json: str) -> None:
+        super().__init__(message)
+        self.tool_use_id = tool_use_id
+        self.name = name
+        self.input_json = input_json
 
 
 class UnknownModelError(BedrockError, ValueError):
