@@ -6,7 +6,15 @@ first call that needs them.
 
 from __future__ import annotations
 
-from .client import Completion, RetryPolicy, TextStream, complete_text, default_client, stream_text
+from .assembly import Reply, ReplyAssembler, ToolResult
+from .client import (
+    Completion,
+    complete_reply,
+    complete_text,
+    default_client,
+    stream_events,
+    stream_text,
+)
 from .converse import converse_events, converse_response_events
 from .errors import (
     BedrockError,
@@ -17,6 +25,7 @@ from .errors import (
     ModelTimeoutError,
     ServiceUnavailableError,
     ThrottlingError,
+    ToolInputError,
     UnknownModelError,
     ValidationError,
 )
@@ -47,6 +56,8 @@ from .eventstream import encode_message
 from .families import Family, resolve_family
 from .parsers import ChunkParser, parse_invoke_response
 from .requests import RequestOptions, build_converse_request, build_invoke_body
+from .retry import RetryPolicy
+from .streams import ReplyStream, TextStream
 
 __all__ = [
     "BedrockError",
@@ -67,6 +78,9 @@ __all__ = [
     "PerformanceConfig",
     "RawEvent",
     "ReasoningDelta",
+    "Reply",
+    "ReplyAssembler",
+    "ReplyStream",
     "RequestOptions",
     "RetryPolicy",
     "ServiceTier",
@@ -78,6 +92,8 @@ __all__ = [
     "ThrottlingError",
     "ToolCall",
     "ToolInputDelta",
+    "ToolInputError",
+    "ToolResult",
     "ToolResultDelta",
     "ToolResultStart",
     "ToolUseStart",
@@ -87,6 +103,7 @@ __all__ = [
     "ValidationError",
     "build_converse_request",
     "build_invoke_body",
+    "complete_reply",
     "complete_text",
     "converse_events",
     "converse_response_events",
@@ -95,5 +112,6 @@ __all__ = [
     "normalize_stop_reason",
     "parse_invoke_response",
     "resolve_family",
+    "stream_events",
     "stream_text",
 ]

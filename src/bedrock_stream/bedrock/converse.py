@@ -127,16 +127,12 @@ _METADATA: dict[str, Callable[[Any], Event]] = {
 
 
 def _metadata(fields: Payload, name: str = "metadata") -> list[Event]:
-    out: list[Event] = []
-    unknown: dict[str, Any] = {}
-    for key, value in fields.items():
-        mapper = _METADATA.get(key)
-        if mapper is not None:
-            out.append(mapper(value))
-        elif name == "metadata" and key != "p":
-            unknown[key] = value
-    if unknown:
-        out.append(RawEvent(name, unknown))
+    """Map the members of ``fields`` in :data:`_METADATA`'s order (the service model's)."""
+    out = [mapper(fields[key]) for key, mapper in _METADATA.items() if key in fields]
+    if name == "metadata":
+        unknown = {k: v for k, v in fields.items() if k not in _METADATA and k != "p"}
+        if unknown:
+            out.append(RawEvent(name, unknown))
     return out
 
 
