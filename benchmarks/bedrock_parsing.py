@@ -9,7 +9,9 @@ chunks and ConverseStream events), decoded once up front to what boto3 yields pe
 Each library's per-chunk entry point: ours ``ChunkParser.feed(json.loads(bytes))`` /
 ``converse_events``; langchain-aws ``LLMInputOutputAdapter.prepare_output_stream`` /
 ``_parse_stream_event``; LiteLLM ``AWSEventStreamDecoder._chunk_parser(json.loads(bytes))`` /
-``converse_chunk_parser``. Only recordings every library parses without raising are timed.
+``converse_chunk_parser``. Only recordings every library parses without raising are timed. The ``+ assembly`` row is
+ours with every event also folded by ``ReplyAssembler``, as ``stream_events`` does (tool calls,
+aggregates): the per-event cost of the richer stream object.
 The comparison libraries belong to the ``bench`` extra, never to runtime dependencies.
 """
 
@@ -31,7 +33,12 @@ ROOT = Path(__file__).parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 RECORDINGS = ROOT / "tests" / "data" / "bedrock-recordings"
 
-from bedrock_stream.bedrock import ChunkParser, converse_events, resolve_family  # noqa: E402
+from bedrock_stream.bedrock import (  # noqa: E402
+    ChunkParser,
+    ReplyAssembler,
+    converse_events,
+    resolve_family,
+)
 
 LC_PROVIDER = {
     "anthropic": "anthropic",
@@ -70,6 +77,20 @@ def ours_invoke(model_id: str, fmt: str, events: list[Any]) -> None:
 def ours_converse(events: list[dict[str, Any]]) -> None:
     for event in events:
         converse_events(event)
+
+
+def folded_invoke(model_id: str, fmt: str, events: list[Any]) -> None:
+    parser, assembler = ChunkParser(resolve_family(model_id)), ReplyAssembler()
+    for event in events:
+        for typed in parser.feed(json.loads(event["chunk"]["bytes"])):
+            assembler.feed(typed)
+
+
+def folded_converse(events: list[dict[str, Any]]) -> None:
+    assembler = ReplyAssembler()
+    for event in events:
+        for typed in converse_events(event):
+            assembler.feed(typed)
 
 
 def comparison_libraries() -> dict[str, tuple[Callable[..., None], Callable[..., None]]] | None:
@@ -131,7 +152,8 @@ def main() -> int:
     args = parser.parse_args()
     invoke, converse = load()
     libraries: dict[str, tuple[Callable[..., None], Callable[..., None]]] = {
-        "bedrock-stream": (ours_invoke, ours_converse)
+        "bedrock-stream": (ours_invoke, ours_converse),
+        "  + assembly": (folded_invoke, folded_converse),
     }
     others = comparison_libraries()
     if others:

@@ -111,6 +111,14 @@ def _members(
     return out
 
 
+def _delta(block: Payload) -> list[Event]:
+    # The fast path of the commonest event: one text member.
+    delta = block.get("delta")
+    if type(delta) is dict and len(delta) == 1 and type(text := delta.get("text")) is str:
+        return [TextDelta(text, int(block.get("contentBlockIndex") or 0))] if text else []
+    return _members("contentBlockDelta", block, "delta", _DELTAS)
+
+
 def _stop(stop: Payload) -> list[Event]:
     raw = stop.get("stopReason")
     return [Stop(normalize_stop_reason(raw), raw, stop.get("additionalModelResponseFields"))]
@@ -139,7 +147,7 @@ def _metadata(fields: Payload, name: str = "metadata") -> list[Event]:
 _EVENTS: dict[str, Callable[[Payload], list[Event]]] = {
     "messageStart": lambda e: [MessageStart(str(e.get("role") or "assistant"))],
     "contentBlockStart": lambda e: _members("contentBlockStart", e, "start", _STARTS),
-    "contentBlockDelta": lambda e: _members("contentBlockDelta", e, "delta", _DELTAS),
+    "contentBlockDelta": _delta,
     "contentBlockStop": lambda e: [BlockStop(int(e.get("contentBlockIndex") or 0))],
     "messageStop": _stop,
     "metadata": _metadata,
@@ -163,11 +171,12 @@ def converse_events(event: Payload) -> list[Event]:
     """
     try:
         out: list[Event] = []
-        for name, payload in event.items():
-            if name.startswith(_BEDROCK_KEYS):
-                continue
+        for name, payload in event.items():  # one member per event, as botocore gives it
             mapper = _EVENTS.get(name)
-            out += mapper(payload) if mapper is not None else [RawEvent(name, payload)]
+            if mapper is not None:
+                out += mapper(payload)
+            elif not name.startswith(_BEDROCK_KEYS):
+                out.append(RawEvent(name, payload))
         return out
     except SHAPE_ERRORS as exc:
         raise malformed("a ConverseStream event", exc) from exc
