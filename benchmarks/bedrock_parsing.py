@@ -9,9 +9,9 @@ chunks and ConverseStream events), decoded once up front to what boto3 yields pe
 Each library's per-chunk entry point: ours ``ChunkParser.feed(json.loads(bytes))`` /
 ``converse_events``; langchain-aws ``LLMInputOutputAdapter.prepare_output_stream`` /
 ``_parse_stream_event``; LiteLLM ``AWSEventStreamDecoder._chunk_parser(json.loads(bytes))`` /
-``converse_chunk_parser``. Only recordings every library parses without raising are timed. The ``+ assembly`` row is
-ours with every event also folded by ``ReplyAssembler``, as ``stream_events`` does (tool calls,
-aggregates): the per-event cost of the richer stream object.
+``converse_chunk_parser``. Only recordings every library parses without raising are timed.
+The ``+ assembly`` row is ours with every event also folded by ``ReplyAssembler``, as
+``stream_events`` does (tool calls, aggregates): the per-event cost of the richer stream.
 The comparison libraries belong to the ``bench`` extra, never to runtime dependencies.
 """
 
