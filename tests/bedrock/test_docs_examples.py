@@ -69,3 +69,40 @@ def test_invoke_example_streams(default_client_at_server: Server) -> None:
     assert result.error is None
     assert result.body == b"Water flows"
     assert server.requests[0][1]["max_gen_len"] == 256
+
+
+def test_events_example_streams_text_reasoning_and_tool_calls(
+    default_client_at_server: Server,
+) -> None:
+    server = default_client_at_server
+
+    def delta(index: int, **member: object) -> bytes:
+        return converse_frame("contentBlockDelta", {"contentBlockIndex": index, "delta": member})
+
+    start = {"toolUse": {"toolUseId": "tu_1", "name": "weather"}}
+    server.replies.append(
+        stream_reply(
+            converse_frame("messageStart", {"role": "assistant"}),
+            delta(0, reasoningContent={"text": "Needs the weather."}),
+            delta(0, reasoningContent={"signature": "c2ln"}),
+            converse_frame("contentBlockStop", {"contentBlockIndex": 0}),
+            delta(1, text="Checking."),
+            converse_frame("contentBlockStop", {"contentBlockIndex": 1}),
+            converse_frame("contentBlockStart", {"contentBlockIndex": 2, "start": start}),
+            delta(2, toolUse={"input": '{"city": "Oslo"}'}),
+            converse_frame("contentBlockStop", {"contentBlockIndex": 2}),
+            converse_frame("messageStop", {"stopReason": "tool_use"}),
+        )
+    )
+    handler = runpy.run_path(str(EXAMPLES / "handler_events.py"))["handler"]
+    history = [{"role": "user", "content": "Weather in Oslo?"}]
+    event = {"httpMethod": "POST", "requestContext": {}, "body": json.dumps({"messages": history})}
+    result = invoke_streaming(handler, event)
+    assert result.error is None
+    assert result.body.decode() == (
+        "event: reasoning\ndata: Needs the weather.\n\n"
+        "event: text\ndata: Checking.\n\n"
+        'event: tool\ndata: {"name": "weather", "input": {"city": "Oslo"}}\n\n'
+        'event: done\ndata: {"stop": "tool_use"}\n\n'
+    )
+    assert server.requests[0][1]["messages"][0]["content"] == [{"text": "Weather in Oslo?"}]
