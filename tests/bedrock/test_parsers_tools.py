@@ -10,14 +10,20 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bedrock_stream.bedrock import (
+    BlockStart,
     BlockStop,
     ChunkParser,
+    Citation,
     Event,
+    MessageStart,
     RawEvent,
+    ReasoningDelta,
+    Stop,
     TextDelta,
     ToolInputDelta,
     ToolUseStart,
     UnknownModelError,
+    parse_invoke_response,
     resolve_family,
 )
 from bedrock_stream.bedrock.families import NO_INVOKE_FAMILY
@@ -205,3 +211,65 @@ def test_models_no_family_parses_say_so_and_point_to_converse(model_id: str) -> 
 )
 def test_text_models_next_to_those_prefixes_still_resolve(model_id: str, family: str) -> None:
     assert resolve_family(model_id) == family
+
+
+def test_an_anthropic_body_gives_its_thinking_blocks_as_its_stream_would() -> None:
+    thinking = {"type": "thinking", "thinking": "Let me think.", "signature": "c2ln"}
+    redacted = {"type": "redacted_thinking", "data": "EmwKAhgB"}
+    text = {"type": "text", "text": "Four."}
+    body = {"role": "assistant", "content": [thinking, redacted, text], "stop_reason": "end_turn"}
+    assert parse_invoke_response("anthropic", body, {}) == [
+        MessageStart(),
+        BlockStart(0, "reasoning", thinking),
+        ReasoningDelta(text="Let me think.", index=0),
+        ReasoningDelta(signature="c2ln", index=0),
+        BlockStop(0),
+        BlockStart(1, "redacted_reasoning", redacted),
+        ReasoningDelta(redacted=b"EmwKAhgB", index=1),
+        BlockStop(1),
+        BlockStart(2, "text", text),
+        TextDelta("Four.", 2),
+        BlockStop(2),
+        Stop("end_turn", "end_turn"),
+    ]
+
+
+def test_a_nova_body_gives_reasoning_tool_input_and_citations_at_their_blocks() -> None:
+    cited = {"title": "t", "source": "s", "sourceContent": [{"text": "src"}], "location": {}}
+    content = [
+        {"reasoningContent": {"reasoningText": {"text": "hm", "signature": "sig"}}},
+        {"reasoningContent": {"redactedContent": "AQI="}},
+        {"citationsContent": {"content": [{"text": "cited"}], "citations": [cited]}},
+        {"toolUse": {"toolUseId": "t1", "name": "f", "input": {"a": 1}}},
+    ]
+    body = {
+        "output": {"message": {"role": "assistant", "content": content}},
+        "stopReason": "tool_use",
+    }
+    assert parse_invoke_response("amazon-nova", body, {}) == [
+        MessageStart(),
+        ReasoningDelta(text="hm", signature="sig", index=0),
+        BlockStop(0),
+        ReasoningDelta(redacted=b"\x01\x02", index=1),
+        BlockStop(1),
+        TextDelta("cited", 2),
+        Citation(2, "t", "s", "src", {}),
+        BlockStop(2),
+        ToolUseStart("t1", "f", 3),
+        ToolInputDelta('{"a": 1}', 3),
+        BlockStop(3),
+        Stop("tool_use", "tool_use"),
+    ]
+
+
+def test_an_openai_style_body_gives_reasoning_then_text_in_their_own_blocks() -> None:
+    message = {"role": "assistant", "reasoning_content": "hm", "content": "Hi"}
+    body = {"choices": [{"index": 0, "message": message, "finish_reason": "stop"}]}
+    assert parse_invoke_response("openai", body, {}) == [
+        MessageStart(),
+        ReasoningDelta(text="hm", index=0),
+        TextDelta("Hi", 1),
+        BlockStop(0),
+        BlockStop(1),
+        Stop("end_turn", "stop"),
+    ]
