@@ -9,9 +9,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bedrock_stream.bedrock import (
+    BlockStart,
     ChunkParser,
     Event,
     MalformedChunkError,
+    MessageStart,
     ReasoningDelta,
     Stop,
     TextDelta,
@@ -164,6 +166,8 @@ def test_anthropic_thinking_tool_use_and_stop() -> None:
         {"type": "message_stop", "unknown": 1},
     ]
     assert feed("anthropic", chunks) == [
+        MessageStart(),
+        BlockStart(0, "reasoning", {"type": "thinking"}),
         ReasoningDelta(text="t"),
         ReasoningDelta(signature="s"),
         ToolUseStart("tu1", "get", 1),
@@ -178,7 +182,10 @@ def test_anthropic_redacted_thinking() -> None:
         "index": 0,
         "content_block": {"type": "redacted_thinking", "data": "opaque"},
     }
-    assert feed("anthropic", [chunk]) == [ReasoningDelta(redacted=b"opaque")]
+    assert feed("anthropic", [chunk]) == [
+        BlockStart(0, "redacted_reasoning", chunk["content_block"]),
+        ReasoningDelta(redacted=b"opaque"),
+    ]
 
 
 def test_converse_redacted_reasoning() -> None:

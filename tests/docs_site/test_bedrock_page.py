@@ -3,7 +3,8 @@
 Each row is checked against the family registry (names, model id prefixes), against the
 real recordings it counts and names (each one parsed here, its text compared with the
 recorded one), and against the events the parser actually produces; "emulator only"
-rows are streamed through the local Bedrock emulator.
+rows are streamed through the local Bedrock emulator, and "documented only" features are
+those that only the documented examples in tests/data/bedrock-documented produce.
 """
 
 from __future__ import annotations
@@ -28,44 +29,29 @@ ROOT = Path(__file__).parents[2]
 PAGE = ROOT / "docs" / "bedrock.md"
 RECORDINGS = ROOT / "tests" / "data" / "bedrock-recordings"
 INDEX: list[dict[str, Any]] = json.loads((RECORDINGS / "index.json").read_text())
+DOCUMENTED_EXAMPLES = [
+    json.loads(path.read_text())
+    for path in sorted((ROOT / "tests" / "data" / "bedrock-documented").glob("*.json"))
+]
 
 FEATURE = {
+    events.MessageStart: "message start",
+    events.BlockStart: "blocks",
+    events.BlockStop: "blocks",
     events.TextDelta: "text",
     events.ToolUseStart: "tool use",
     events.ToolInputDelta: "tool use",
     events.ReasoningDelta: "reasoning",
+    events.Citation: "citations",
+    events.ToolResultStart: "server tool results",
+    events.ToolResultDelta: "server tool results",
     events.Stop: "stop",
     events.Usage: "usage",
     events.Metrics: "metrics",
     events.Trace: "trace",
-    events.Citation: "citations",
-    events.ToolResultStart: "server tool results",
-    events.ToolResultDelta: "server tool results",
     events.PerformanceConfig: "service tier",
     events.ServiceTier: "service tier",
-    events.RawEvent: "raw",
-}
-STRUCTURE = (events.MessageStart, events.BlockStart, events.BlockStop)
-"""Events that frame content and are no feature of their own."""
-
-# Documented shapes of what no recording holds (the parser tests cover them in detail).
-DOCUMENTED: dict[str, list[dict[str, Any]]] = {
-    "anthropic": [
-        {
-            "type": "content_block_delta",
-            "index": 0,
-            "delta": {"type": "thinking_delta", "thinking": "hm"},
-        }
-    ],
-    "amazon-nova": [
-        {
-            "contentBlockDelta": {
-                "delta": {"reasoningContent": {"text": "hm"}},
-                "contentBlockIndex": 0,
-            }
-        }
-    ],
-    "openai": [{"choices": [{"index": 0, "delta": {"reasoning_content": "hm"}}]}],
+    events.RawEvent: "raw events",
 }
 
 # A model of each family the emulator serves.
@@ -83,13 +69,14 @@ def table() -> dict[str, dict[str, str]]:
     rows = [line for line in section.splitlines() if line.startswith("| `")]
     out = {}
     for row in rows:
-        family, prefixes, carries, parsed, recordings = (
+        family, prefixes, carries, parsed, documented, recordings = (
             c.strip() for c in row.strip("|").split(" | ")
         )
         out[family.strip("`")] = {
             "prefixes": prefixes,
             "carries": carries,
             "parsed": parsed,
+            "documented": documented,
             "recordings": recordings,
         }
     return out
@@ -111,7 +98,7 @@ def recorded(family: str, operation: str) -> list[str]:
 
 
 def features(produced: list[events.Event]) -> set[str]:
-    return {FEATURE[type(event)] for event in produced if not isinstance(event, STRUCTURE)}
+    return {FEATURE[type(event)] for event in produced}
 
 
 def parse_recording(family: str, name: str) -> list[events.Event]:
@@ -131,8 +118,26 @@ def parse_recording(family: str, name: str) -> list[events.Event]:
     return produced
 
 
+def features_in(cell: str) -> set[str]:
+    return set() if cell == "—" else {part.strip() for part in cell.split(",")}
+
+
 def claimed(row: dict[str, str]) -> set[str]:
-    return {part.strip() for part in row["parsed"].split(",")}
+    return features_in(row["parsed"]) | features_in(row["documented"])
+
+
+def documented(family: str) -> set[str]:
+    """Features the family's documented examples produce, parsed as the library does."""
+    produced: list[events.Event] = []
+    for example in DOCUMENTED_EXAMPLES:
+        if example["family"] != family:
+            continue
+        if "chunks" in example:
+            parser = ChunkParser(family)  # type: ignore[arg-type]
+            produced += [e for chunk in example["chunks"] for e in parser.feed(chunk)]
+        else:
+            produced += parse_invoke_response(family, example["body"], {})  # type: ignore[arg-type]
+    return features(produced)
 
 
 ROWS = table()
@@ -182,11 +187,12 @@ def test_every_parsed_feature_is_produced_by_the_parser(
     produced: set[str] = set()
     for name in recorded(family, "InvokeModelWithResponseStream") + recorded(family, "InvokeModel"):
         produced |= features(parse_recording(family, name))
-    parser = ChunkParser(family)  # type: ignore[arg-type]
-    for chunk in DOCUMENTED.get(family, []):
-        produced |= features(parser.feed(chunk))
     produced |= emulated.get(family, set())
-    assert claimed(ROWS[family]) <= produced, family
+    assert features_in(ROWS[family]["parsed"]) <= produced, family
+    only_documented = features_in(ROWS[family]["documented"])
+    assert only_documented <= documented(family), family
+    assert not only_documented & produced, f"{family}: recorded, not documented only"
+    assert documented(family) <= claimed(ROWS[family]), family
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,8 @@
 """The model families, and resolving one from a Bedrock model id (the invoke API needs it).
 
-What each family's format is lives in :mod:`.family` (its model id prefixes too).
+What each family's format is lives in :mod:`.family` (its model id prefixes too). Models on
+Bedrock whose invoke format no family parses are named in :data:`NO_INVOKE_FAMILY`, so their
+error says so.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import Literal, get_args
 from .errors import UnknownModelError
 from .family import CODECS
 
-__all__ = ["Family", "base_model_id", "resolve_family"]
+__all__ = ["NO_INVOKE_FAMILY", "Family", "base_model_id", "resolve_family"]
 
 Family = Literal[
     "anthropic",
@@ -36,6 +38,25 @@ _PREFIXES: tuple[tuple[str, Family], ...] = tuple(
     (prefix, family) for family, codec in CODECS.items() for prefix in codec.prefixes
 )
 
+NO_INVOKE_FAMILY: dict[str, str] = {
+    "moonshot.": "Kimi K2",
+    "moonshotai.": "Kimi K2.5",
+    "minimax.": "MiniMax M2",
+    "google.": "Gemma 3",
+    "nvidia.": "Nemotron",
+    "zai.": "GLM",
+    "twelvelabs.": "TwelveLabs Pegasus and Marengo (video in, via mediaSource)",
+    "amazon.nova-canvas": "Nova Canvas (images)",
+    "amazon.nova-reel": "Nova Reel (video)",
+    "amazon.nova-sonic": "Nova Sonic (bidirectional speech)",
+    "amazon.nova-2-sonic": "Nova 2 Sonic (bidirectional speech)",
+    "amazon.nova-2-multimodal-embeddings": "Nova multimodal embeddings",
+}
+"""Model id prefixes on Bedrock whose invoke format no family here parses, by model name.
+
+Their text models answer Converse; the rest are no text-chat models at all.
+"""
+
 
 def _from_base_id(model: str) -> Family | None:
     # The longest prefix wins: "cohere.command-r" over "cohere.command".
@@ -43,7 +64,17 @@ def _from_base_id(model: str) -> Family | None:
     for prefix, family in _PREFIXES:
         if model.startswith(prefix) and (best is None or len(prefix) > len(best[0])):
             best = prefix, family
+    if best is not None and _unsupported(model, len(best[0])) is not None:
+        return None  # "amazon.nova-canvas" over "amazon.nova"
     return None if best is None else best[1]
+
+
+def _unsupported(model: str, longer_than: int = 0) -> str | None:
+    """Return the name of ``model`` if no family parses it (:data:`NO_INVOKE_FAMILY`)."""
+    for prefix, name in NO_INVOKE_FAMILY.items():
+        if model.startswith(prefix) and len(prefix) > longer_than:
+            return name
+    return None
 
 
 def base_model_id(model_id: str) -> str:
@@ -83,8 +114,16 @@ def resolve_family(model_id: str, family: str | None = None) -> Family:
         raise UnknownModelError(
             f"{arn.group('kind')} ARNs do not name a model; pass family= (one of {FAMILIES})"
         )
-    found = _from_base_id(base_model_id(model_id))
+    base = base_model_id(model_id)
+    found = _from_base_id(base)
     if found is None:
+        name = _unsupported(base) or _unsupported(_PROFILE_PREFIX.sub("", base, count=1))
+        if name is not None:
+            raise UnknownModelError(
+                f"{model_id!r} is {name}, whose InvokeModel format this library does not "
+                f'parse; use api="converse" if the model takes it, or pass family= if its body is '
+                f"one of {FAMILIES}"
+            )
         raise UnknownModelError(
             f"cannot tell the model family of {model_id!r}; pass family= (one of {FAMILIES})"
         )

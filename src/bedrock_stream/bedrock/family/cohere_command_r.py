@@ -1,12 +1,35 @@
-"""Cohere Command R (the chat API): ``text-generation`` events, then ``stream-end``."""
+"""Cohere Command R (the chat API): ``text-generation`` events, then ``stream-end``.
+
+Stream events by ``event_type``: ``stream-start`` (the reply begins), ``text-generation``,
+``citation-generation`` (each citation of the text, as sent: Cohere's ``text`` is the
+answer's cited span, ``document_ids`` its sources), ``tool-calls-generation`` (every tool
+call, whole, and the text before them: the answer's text, unless ``text-generation`` sent
+it already) and ``stream-end`` (the finish reason). Blocks are numbered as :mod:`.blocks`
+says: text first, then each tool call. Cohere's tool calls carry no id, so
+``ToolUseStart.id`` is empty; their ``parameters`` object is the call's input JSON.
+
+Dropped: ``tool-calls-chunk`` (pieces of the calls that ``tool-calls-generation`` repeats
+whole). ``search-queries-generation``, ``search-results`` and any other event type come as
+``RawEvent("chunk", ...)``.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
-from ..events import Event, TextDelta
-from .base import FamilyCodec, InvokeRequest, put, stop
+from ..events import (
+    Citation,
+    Event,
+    MessageStart,
+    RawEvent,
+    TextDelta,
+    ToolInputDelta,
+    ToolUseStart,
+)
+from .base import ChunkFn, FamilyCodec, InvokeRequest, put, stop
+from .blocks import Blocks
 
 __all__ = ["CODEC"]
 
@@ -23,26 +46,61 @@ def build_body(r: InvokeRequest) -> dict[str, Any]:
     return body
 
 
-def parse_chunk(chunk: Mapping[str, Any]) -> list[Event]:
-    """Return the events of a chat stream event."""
-    kind = chunk.get("event_type")
-    if kind == "text-generation" and chunk.get("text"):
-        return [TextDelta(str(chunk["text"]))]
-    if kind == "stream-end":
-        return [stop(chunk.get("finish_reason"))]
-    return []
+class _Reply:
+    """One reply, streamed or whole: its blocks numbered across events."""
+
+    __slots__ = ("_blocks", "_texted")
+
+    def __init__(self) -> None:
+        self._blocks = Blocks()
+        self._texted = False
+
+    def feed(self, chunk: Mapping[str, Any]) -> list[Event]:
+        """Return the events of one stream event."""
+        kind = chunk.get("event_type")
+        if kind in ("text-generation", "citation-generation", "tool-calls-generation"):
+            return self._content(chunk)
+        if kind == "stream-start":
+            return [MessageStart()]
+        if kind == "stream-end":
+            return [*self._blocks.stop_all(), stop(chunk.get("finish_reason"))]
+        if kind == "tool-calls-chunk":
+            return []
+        return [RawEvent("chunk", chunk)]
+
+    def body(self, body: Mapping[str, Any]) -> list[Event]:
+        """Return the events of a whole chat body."""
+        content = self._content(body)
+        return [MessageStart(), *content, *self._blocks.stop_all(), stop(body.get("finish_reason"))]
+
+    def _content(self, fields: Mapping[str, Any]) -> list[Event]:
+        out: list[Event] = []
+        plan = fields.get("event_type") == "tool-calls-generation"
+        if fields.get("text") and not (plan and self._texted):
+            self._texted = True
+            out.append(TextDelta(str(fields["text"]), self._blocks.index("text")))
+        for cited in fields.get("citations") or ():
+            out.append(Citation(self._blocks.index("text"), location=cited))
+        for position, call in enumerate(fields.get("tool_calls") or ()):
+            index = self._blocks.index(("tool", position))
+            out.append(ToolUseStart("", str(call.get("name")), index))
+            out.append(ToolInputDelta(json.dumps(call.get("parameters") or {}), index))
+        return out
+
+
+def new_stream() -> ChunkFn:
+    """Return the chunk parser of a new stream."""
+    return _Reply().feed
 
 
 def parse_body(body: Mapping[str, Any]) -> list[Event]:
-    """Return the events of a chat body."""
-    out: list[Event] = [TextDelta(str(body["text"]))] if body.get("text") else []
-    out.append(stop(body.get("finish_reason")))
-    return out
+    """Return the events of a chat body (text, citations, tool calls, finish reason)."""
+    return _Reply().body(body)
 
 
 CODEC = FamilyCodec(
     prefixes=("cohere.command-r",),
     build_body=build_body,
-    new_stream=lambda: parse_chunk,
+    new_stream=new_stream,
     parse_body=parse_body,
 )

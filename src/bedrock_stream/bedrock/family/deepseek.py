@@ -1,4 +1,8 @@
-"""DeepSeek-R1: a raw prompt in its chat template; the reasoning comes before ``</think>``."""
+"""DeepSeek-R1: a raw prompt in its chat template; the reasoning comes before ``</think>``.
+
+The wire numbers no blocks: the reasoning is block 0 and the answer's text the next
+(:mod:`.blocks`), as ConverseStream numbers R1's blocks.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from typing import Any
 
 from ..events import Event, ReasoningDelta, TextDelta
 from .base import ChunkFn, FamilyCodec, InvokeRequest, as_chunk, put, stop
+from .blocks import Blocks
 
 __all__ = ["CODEC"]
 
@@ -26,9 +31,10 @@ def build_body(r: InvokeRequest) -> dict[str, Any]:
 class _Stream:
     """One stream: text is reasoning until ``</think>``, which may be split across chunks."""
 
-    __slots__ = ("_after_think", "_in_think", "_pending")
+    __slots__ = ("_after_think", "_blocks", "_in_think", "_pending")
 
     def __init__(self) -> None:
+        self._blocks = Blocks()
         self._in_think = True
         self._after_think = False
         self._pending = ""
@@ -41,6 +47,7 @@ class _Stream:
             raw = choice.get("stop_reason") or choice.get("finish_reason")
             if raw is not None:
                 out.extend(self._flush_think())
+                out.extend(self._blocks.stop_all())
                 out.append(stop(raw))
         return out
 
@@ -49,7 +56,7 @@ class _Stream:
             if self._after_think:  # the newlines after "</think>" may come in later chunks
                 text = text.lstrip("\n")
                 self._after_think = not text
-            return [TextDelta(text)] if text else []
+            return [TextDelta(text, self._blocks.index("text"))] if text else []
         text = self._pending + text
         self._pending = ""
         head, sep, tail = text.partition(_THINK_END)
@@ -58,7 +65,7 @@ class _Stream:
             self._in_think = False
             self._after_think = True
             if head:
-                out.append(ReasoningDelta(text=head))
+                out.append(self._reasoning(head))
             return out + self._split_think(tail)
         # Keep a possible partial "</think>" for the next chunk.
         keep = next(
@@ -67,12 +74,15 @@ class _Stream:
         if keep:
             self._pending, head = head[-keep:], head[:-keep]
         if head:
-            out.append(ReasoningDelta(text=head))
+            out.append(self._reasoning(head))
         return out
+
+    def _reasoning(self, text: str) -> ReasoningDelta:
+        return ReasoningDelta(text=text, index=self._blocks.index("reasoning"))
 
     def _flush_think(self) -> list[Event]:
         pending, self._pending = self._pending, ""
-        return [ReasoningDelta(text=pending)] if pending else []
+        return [self._reasoning(pending)] if pending else []
 
 
 def new_stream() -> ChunkFn:

@@ -1,4 +1,10 @@
-"""Meta Llama: a raw prompt in Llama 3's chat template, ``generation`` chunks out."""
+"""Meta Llama: a raw prompt in Llama 3's chat template, ``generation`` chunks out.
+
+The invoke format has text and a stop reason, nothing else. Llama 3.x calls a tool by
+writing it as text in its prompt format (a JSON object or a ``<|python_tag|>`` call, by
+model and prompt), which Bedrock sends as ``generation`` text like any other: it stays text,
+since nothing on the wire says it is a call.
+"""
 
 from __future__ import annotations
 

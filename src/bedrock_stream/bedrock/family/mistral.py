@@ -1,4 +1,8 @@
-"""Mistral: text completions (``outputs``) and chat (``choices``)."""
+"""Mistral: text completions (``outputs``) and chat (``choices``).
+
+Chat choices (text and ``tool_calls``, each call whole in one chunk) are parsed as
+:mod:`.chat_completions` parses them; text completions carry text alone.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..events import Event, TextDelta
-from .base import FamilyCodec, InvokeRequest, as_chunk, put, stop, text_prompt
+from .base import ChunkFn, FamilyCodec, InvokeRequest, as_chunk, put, stop, text_prompt
+from .chat_completions import ChatReply
 
 __all__ = ["CODEC"]
 
@@ -21,27 +26,34 @@ def build_body(r: InvokeRequest) -> dict[str, Any]:
     return body
 
 
-def parse_chunk(chunk: Mapping[str, Any]) -> list[Event]:
-    """Return the events of a Mistral chunk of either API (the body has the same shape)."""
-    out: list[Event] = []
-    for output in chunk.get("outputs") or ():  # text completions
-        if output.get("text"):
-            out.append(TextDelta(str(output["text"])))
-        if output.get("stop_reason") is not None:
-            out.append(stop(output["stop_reason"]))
-    for choice in chunk.get("choices") or ():  # chat
-        message = choice.get("message") or choice.get("delta") or {}
-        if message.get("content"):
-            out.append(TextDelta(str(message["content"])))
-        raw = choice.get("stop_reason") or choice.get("finish_reason")
-        if raw is not None:
-            out.append(stop(raw))
-    return out
+class _Stream:
+    """One stream (or body) of either API; chat blocks are numbered across its chunks."""
+
+    __slots__ = ("_reply",)
+
+    def __init__(self) -> None:
+        self._reply = ChatReply()
+
+    def feed(self, chunk: Mapping[str, Any]) -> list[Event]:
+        out: list[Event] = []
+        for output in chunk.get("outputs") or ():  # text completions
+            if output.get("text"):
+                out.append(TextDelta(str(output["text"])))
+            if output.get("stop_reason") is not None:
+                out.append(stop(output["stop_reason"]))
+        for choice in chunk.get("choices") or ():  # chat
+            out += self._reply.choice(choice)
+        return out
+
+
+def new_stream() -> ChunkFn:
+    """Return the chunk parser of a new stream (its body is parsed as one chunk too)."""
+    return _Stream().feed
 
 
 CODEC = FamilyCodec(
     prefixes=("mistral.",),
     build_body=build_body,
-    new_stream=lambda: parse_chunk,
+    new_stream=new_stream,
     parse_body=as_chunk,
 )

@@ -1,12 +1,18 @@
-"""OpenAI-style chat completions: gpt-oss, Qwen and Writer on Bedrock (AI21 Jamba too)."""
+"""OpenAI-style chat completions: gpt-oss, Qwen and Writer on Bedrock (AI21 Jamba too).
+
+The choices (text, ``reasoning_content``/``reasoning``, ``tool_calls``) are
+:mod:`.chat_completions`'; this module adds the chunks' own ``usage``. Writer's last chunk,
+``"[DONE]"``, is no object and gives nothing.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from ..events import Event, ReasoningDelta, TextDelta, Usage
-from .base import ChunkFn, FamilyCodec, InvokeRequest, put, stop
+from ..events import Event, Usage
+from .base import ChunkFn, FamilyCodec, InvokeRequest, put
+from .chat_completions import ChatReply
 
 __all__ = ["CODEC"]
 
@@ -26,22 +32,16 @@ def build_body(r: InvokeRequest) -> dict[str, Any]:
 class _Stream:
     """One stream: the chunks' own ``usage`` counts only until Bedrock's metrics came."""
 
-    __slots__ = ("_saw_metrics",)
+    __slots__ = ("_reply", "_saw_metrics")
 
     def __init__(self) -> None:
         self._saw_metrics = False
+        self._reply = ChatReply()
 
     def feed(self, chunk: Mapping[str, Any]) -> list[Event]:
         out: list[Event] = []
         for choice in chunk.get("choices") or ():
-            delta = choice.get("delta") or {}
-            reasoning = delta.get("reasoning_content") or delta.get("reasoning")
-            if reasoning:
-                out.append(ReasoningDelta(text=str(reasoning)))
-            if delta.get("content"):
-                out.append(TextDelta(str(delta["content"])))
-            if choice.get("finish_reason") is not None:
-                out.append(stop(choice["finish_reason"]))
+            out += self._reply.choice(choice)
         metrics = chunk.get("amazon-bedrock-invocationMetrics", _ABSENT)
         if metrics is not _ABSENT:  # Bedrock's counts win, now and for the rest of the stream
             if isinstance(metrics, Mapping):
@@ -62,13 +62,10 @@ def new_stream() -> ChunkFn:
 
 def parse_body(body: Mapping[str, Any]) -> list[Event]:
     """Return the events of a chat completion body (``choices[].message``)."""
-    out: list[Event] = []
-    for choice in body.get("choices") or ():
-        content = (choice.get("message") or {}).get("content")
-        if content:
-            out.append(TextDelta(str(content)))
-        out.append(stop(choice.get("finish_reason")))
-    return out
+    reply = ChatReply()
+    return [
+        event for choice in body.get("choices") or () for event in reply.choice(choice, whole=True)
+    ]
 
 
 CODEC = FamilyCodec(
