@@ -227,7 +227,8 @@ _BLOCKS: dict[str, Callable[[int, Any], list[Event]]] = {
 def converse_response_events(response: Payload) -> list[Event]:
     """Map a buffered Converse response (or Nova InvokeModel body) to typed events.
 
-    The events are those a stream of the same reply carries, so one
+    The events are those a stream of the same reply carries, from its
+    :class:`MessageStart` on, so one
     :class:`~.assembly.ReplyAssembler` folds either: each block's deltas then its
     :class:`BlockStop`, a tool call's input as one :class:`ToolInputDelta`. A block of no
     known kind becomes a :class:`RawEvent` named ``content``.
@@ -236,8 +237,8 @@ def converse_response_events(response: Payload) -> list[Event]:
         MalformedChunkError: a known key holds a value of the wrong type.
     """
     try:
-        out: list[Event] = []
         message = (response.get("output") or {}).get("message") or {}
+        out: list[Event] = [MessageStart(str(message.get("role") or "assistant"))]
         for index, block in enumerate(message.get("content") or ()):
             for member, value in block.items():
                 mapper = _BLOCKS.get(member)
