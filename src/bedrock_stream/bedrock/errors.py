@@ -17,6 +17,7 @@ __all__ = [
     "ServiceUnavailableError",
     "ThrottlingError",
     "UnknownModelError",
+    "UnsupportedOptionError",
     "ValidationError",
     "error_for_code",
 ]
@@ -72,6 +73,10 @@ class MalformedChunkError(BedrockError):
 
 class UnknownModelError(BedrockError, ValueError):
     """The model family cannot be resolved from the model id."""
+
+
+class UnsupportedOptionError(BedrockError, ValueError):
+    """A request option the model family's format, or the installed botocore, cannot express."""
 
 
 SHAPE_ERRORS = (TypeError, ValueError, AttributeError, KeyError, IndexError)

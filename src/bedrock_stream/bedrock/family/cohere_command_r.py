@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..events import Event, TextDelta
+from ..invoke_views import text_only
 from .base import FamilyCodec, InvokeRequest, put, stop
 
 __all__ = ["CODEC"]
@@ -13,12 +14,13 @@ __all__ = ["CODEC"]
 
 def build_body(r: InvokeRequest) -> dict[str, Any]:
     """Build a chat body: the last turn is ``message``, the earlier ones ``chat_history``."""
+    system, turns = text_only(r)
     history = [
         {"role": "USER" if role == "user" else "CHATBOT", "message": text}
-        for role, text in r.turns[:-1]
+        for role, text in turns[:-1]
     ]
-    body: dict[str, Any] = {"message": r.turns[-1][1], "max_tokens": r.max_tokens}
-    put(body, chat_history=history, preamble=r.system, temperature=r.temperature, p=r.top_p)
+    body: dict[str, Any] = {"message": turns[-1][1], "max_tokens": r.max_tokens}
+    put(body, chat_history=history, preamble=system, temperature=r.temperature, p=r.top_p)
     put(body, stop_sequences=r.stop_sequences)
     return body
 
