@@ -55,6 +55,14 @@ def _result_content(r: InvokeRequest, blocks: Sequence[Mapping[str, Any]]) -> li
     return out
 
 
+def _redacted(r: InvokeRequest, data: bytes | str) -> str:
+    """Return redacted thinking's ``data``: the parser keeps it as its UTF-8 bytes."""
+    try:
+        return data.decode() if isinstance(data, bytes) else data
+    except UnicodeDecodeError:
+        raise unsupported(r, "redacted reasoning that is not the text Anthropic sent") from None
+
+
 def _block(r: InvokeRequest, kind: str, value: Any) -> dict[str, Any]:
     """Return the Messages API block of one Converse block (not a cache point)."""
     if kind == "text":
@@ -79,11 +87,7 @@ def _block(r: InvokeRequest, kind: str, value: Any) -> dict[str, Any]:
         put(thinking, signature=value["reasoningText"].get("signature"))
         return thinking
     if kind == "reasoningContent" and "redactedContent" in value:
-        data = value["redactedContent"]  # the parser keeps ``data`` as its UTF-8 bytes
-        return {
-            "type": "redacted_thinking",
-            "data": data.decode() if isinstance(data, bytes) else data,
-        }
+        return {"type": "redacted_thinking", "data": _redacted(r, value["redactedContent"])}
     raise unsupported(r, f"{kind} blocks")
 
 
