@@ -18,21 +18,25 @@ from .errors import UnsupportedOptionError
 from .families import resolve_family
 from .family import CODECS
 from .family.base import InvokeRequest, put
-from .request_blocks import Messages, SystemBlock, to_messages
+from .request_blocks import Messages as Messages
+from .request_blocks import SystemBlock
+from .request_blocks import to_messages as to_messages
 from .request_options import (
     GuardrailConfig,
     Latency,
     Reasoning,
-    RequestOptions,
     ServiceTierType,
     ToolChoice,
     ToolEntry,
     converse_tool_choice,
 )
+from .request_options import RequestOptions as RequestOptions
 
 if TYPE_CHECKING:
     from .families import Family
 
+# Messages, RequestOptions and to_messages live in .request_blocks and .request_options now;
+# they still import from here.
 __all__ = [
     "Messages",
     "RequestOptions",
