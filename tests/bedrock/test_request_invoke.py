@@ -275,15 +275,74 @@ def test_jamba_has_openai_tools_but_no_reasoning() -> None:
 
 
 @pytest.mark.parametrize("family", TEXT_FAMILIES)
-def test_text_families_refuse_tools_and_non_text_blocks_by_name(family: Family) -> None:
-    with pytest.raises(UnsupportedOptionError, match=rf"{family}.*tools"):
-        body(family, tools=[WEATHER])
+def test_text_families_refuse_non_text_blocks_by_name(family: Family) -> None:
+    if family != "cohere-command-r":  # Command R's chat body has tools
+        with pytest.raises(UnsupportedOptionError, match=rf"{family}.*tools"):
+            body(family, tools=[WEATHER])
     with pytest.raises(UnsupportedOptionError, match=rf"{family}.*image"):
         body(family, [{"role": "user", "content": [image_block(b"x", "png")]}])
     with pytest.raises(UnsupportedOptionError, match=rf"{family}.*toolUse"):
         body(family, [{"role": "assistant", "content": [tool_use_block("t", "f", {})]}])
     with pytest.raises(UnsupportedOptionError, match=rf"{family}.*cachePoint.*system"):
         body(family, system=[text_block("a"), cache_point()])
+
+
+def test_cohere_command_r_tools_and_the_last_turns_tool_results() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "city": {"type": "string", "description": "A city"},
+            "days": {"type": "integer"},
+        },
+        "required": ["city"],
+    }
+    call = tool_use_block("t1", "get_weather", {"city": "Paris"})
+    result = tool_result_block("t1", [{"json": {"c": 21}}, {"text": "sunny"}])
+    messages = [
+        {"role": "user", "content": "Weather in Paris?"},
+        {"role": "assistant", "content": [text_block("Looking."), call]},
+        {"role": "user", "content": [result]},
+    ]
+    built = body("cohere-command-r", messages, tools=[tool("get_weather", schema, "Weather")])
+    assert built["tools"] == [
+        {
+            "name": "get_weather",
+            "parameter_definitions": {
+                "city": {"type": "str", "required": True, "description": "A city"},
+                "days": {"type": "int", "required": False},
+            },
+            "description": "Weather",
+        }
+    ]
+    assert built["tool_results"] == [
+        {
+            "call": {"name": "get_weather", "parameters": {"city": "Paris"}},
+            "outputs": [{"c": 21}, {"text": "sunny"}],
+        }
+    ]
+    assert built["chat_history"] == [
+        {"role": "USER", "message": "Weather in Paris?"},
+        {"role": "CHATBOT", "message": "Looking."},
+    ]
+    assert built["message"] == ""
+
+
+def test_cohere_command_r_refuses_what_its_chat_body_cannot_say() -> None:
+    with pytest.raises(UnsupportedOptionError, match=r"cohere-command-r.*tool_choice"):
+        body("cohere-command-r", tools=[WEATHER], tool_choice="auto")
+    with pytest.raises(UnsupportedOptionError, match=r"cohere-command-r.*call is not in the turn"):
+        body("cohere-command-r", [{"role": "user", "content": [tool_result_block("t", "x")]}])
+    deeper = [
+        {"role": "assistant", "content": [tool_use_block("t1", "get_weather", {})]},
+        HISTORY[2],
+        {"role": "assistant", "content": "ok"},
+        {"role": "user", "content": "more"},
+    ]
+    with pytest.raises(UnsupportedOptionError, match=r"cohere-command-r.*toolUse"):
+        body("cohere-command-r", deeper)
+    nested = tool("f", {"type": "object", "properties": {"x": {"anyOf": [{"type": "string"}]}}})
+    with pytest.raises(UnsupportedOptionError, match=r"cohere-command-r.*JSON type None.*'x'"):
+        body("cohere-command-r", tools=[nested])
 
 
 @pytest.mark.parametrize("family", [f for f in TEXT_FAMILIES if f != "deepseek"])

@@ -13,6 +13,7 @@ from typing import Any, Literal, TypedDict
 
 from typing_extensions import NotRequired
 
+from .errors import UnsupportedOptionError
 from .request_blocks import CachePointBlock, SystemBlock
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "ToolEntry",
     "converse_tool_choice",
     "named_tool",
+    "reasoning_setting",
     "tool",
 ]
 
@@ -138,3 +140,15 @@ def converse_tool_choice(choice: ToolChoice) -> dict[str, Any]:
     if choice == "auto" or choice == "any":
         return {choice: {}}
     return {"tool": {"name": choice["name"]}}
+
+
+def reasoning_setting(
+    reasoning: Reasoning, family: str, key: Literal["budget_tokens", "effort"], native: str
+) -> Any:
+    """Return the one setting ``family`` reasons by (its ``native`` field); else raise."""
+    other = "effort" if key == "budget_tokens" else "budget_tokens"
+    if other in reasoning or key not in reasoning:
+        raise UnsupportedOptionError(
+            f"the {family} format takes reasoning {key} (its {native}), not {other}"
+        )
+    return reasoning[key]

@@ -6,11 +6,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..converse import converse_events, converse_response_events
-from ..errors import UnsupportedOptionError
 from ..events import Event, Usage
 from ..invoke_views import json_safe, unsupported
 from ..request_blocks import block_kind
-from ..request_options import Reasoning, converse_tool_choice
+from ..request_options import Reasoning, converse_tool_choice, reasoning_setting
 from .base import FamilyCodec, InvokeRequest, put
 
 __all__ = ["CODEC"]
@@ -46,11 +45,8 @@ def build_body(r: InvokeRequest) -> dict[str, Any]:
 
 def reasoning_fields(reasoning: Reasoning, family: str) -> dict[str, Any]:
     """Return ``reasoningConfig``: Nova 2 reasons by an effort level only."""
-    if "budget_tokens" in reasoning or "effort" not in reasoning:
-        raise UnsupportedOptionError(
-            f"the {family} format takes reasoning effort (maxReasoningEffort), not budget_tokens"
-        )
-    return {"reasoningConfig": {"type": "enabled", "maxReasoningEffort": reasoning["effort"]}}
+    effort = reasoning_setting(reasoning, family, "effort", "maxReasoningEffort")
+    return {"reasoningConfig": {"type": "enabled", "maxReasoningEffort": effort}}
 
 
 def parse_body(body: Mapping[str, Any]) -> list[Event]:

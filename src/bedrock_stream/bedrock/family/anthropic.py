@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..errors import UnsupportedOptionError
 from ..events import Event, ReasoningDelta, TextDelta, ToolInputDelta, ToolUseStart
 from ..invoke_views import b64, result_text, unsupported
 from ..request_blocks import block_kind
+from ..request_options import reasoning_setting
 from .base import FamilyCodec, InvokeRequest, put, stop
 
 if TYPE_CHECKING:
@@ -146,11 +146,8 @@ def build_body(r: InvokeRequest) -> dict[str, Any]:
 
 def reasoning_fields(reasoning: Reasoning, family: str) -> dict[str, Any]:
     """Return ``thinking`` with the budget: Anthropic reasons by a token budget only."""
-    if "effort" in reasoning or "budget_tokens" not in reasoning:
-        raise UnsupportedOptionError(
-            f"the {family} format takes reasoning budget_tokens (its thinking budget), not effort"
-        )
-    return {"thinking": {"type": "enabled", "budget_tokens": reasoning["budget_tokens"]}}
+    budget = reasoning_setting(reasoning, family, "budget_tokens", "thinking budget")
+    return {"thinking": {"type": "enabled", "budget_tokens": budget}}
 
 
 def parse_chunk(chunk: Mapping[str, Any]) -> list[Event]:

@@ -6,10 +6,10 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..errors import UnsupportedOptionError
 from ..events import Event, ReasoningDelta, TextDelta, Usage
 from ..invoke_views import result_text, system_text, unsupported
 from ..request_blocks import block_kind
+from ..request_options import reasoning_setting
 from .base import ChunkFn, FamilyCodec, InvokeRequest, put, stop
 
 if TYPE_CHECKING:
@@ -91,11 +91,7 @@ def build_body(r: InvokeRequest) -> dict[str, Any]:
 
 def reasoning_fields(reasoning: Reasoning, family: str) -> dict[str, Any]:
     """Return ``reasoning_effort``: gpt-oss reasons by an effort level only."""
-    if "budget_tokens" in reasoning or "effort" not in reasoning:
-        raise UnsupportedOptionError(
-            f"the {family} format takes reasoning effort (reasoning_effort), not budget_tokens"
-        )
-    return {"reasoning_effort": reasoning["effort"]}
+    return {"reasoning_effort": reasoning_setting(reasoning, family, "effort", "reasoning_effort")}
 
 
 class _Stream:
