@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import string
+from pathlib import Path
 from typing import Any
 
 import botocore.session
+from botocore.model import ServiceModel
 from hypothesis import strategies as st
 
 from bedrock_stream.bedrock.request_blocks import (
@@ -21,6 +24,11 @@ from bedrock_stream.bedrock.request_blocks import (
 from bedrock_stream.bedrock.request_options import named_tool, tool
 
 SERVICE_MODEL = botocore.session.get_session().get_service_model("bedrock-runtime")
+# botocore 1.34.116's bedrock-runtime model: the first with Converse (tests/data/botocore-models).
+OLD_JSON = json.loads(
+    (Path(__file__).parents[1] / "data/botocore-models/bedrock-runtime-1.34.116.json").read_text()
+)
+OLD_SERVICE_MODEL = ServiceModel(OLD_JSON, "bedrock-runtime")
 
 # A model id of each family that reasons, with the reasoning setting its format takes.
 REASONING_MODELS: dict[str, tuple[str, dict[str, Any]]] = {
@@ -68,8 +76,15 @@ reasoning_blocks = st.builds(reasoning_block, texts, st.none() | texts) | st.bui
 )
 cache_points = st.builds(cache_point, ttls)
 
+# Converse blocks without a constructor here, passed through as plain mappings.
+video_blocks = st.builds(
+    lambda data: {"video": {"format": "mp4", "source": {"bytes": data}}}, st.binary(min_size=1)
+)
+guard_blocks = st.builds(lambda text: {"guardContent": {"text": {"text": text}}}, texts)
+
 # Blocks by the role that sends them in a conversation.
 USER_BLOCKS = [text_blocks, image_blocks, pdf_blocks, text_documents, tool_results]
+CONVERSE_USER_BLOCKS = [*USER_BLOCKS, video_blocks, guard_blocks]
 ASSISTANT_BLOCKS = [text_blocks, tool_uses, reasoning_blocks]
 
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import pytest
+from botocore.exceptions import ParamValidationError
 from botocore.validate import validate_parameters
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from request_strategies import (
+    CONVERSE_USER_BLOCKS,
+    OLD_SERVICE_MODEL,
     REASONING_MODELS,
     SERVICE_MODEL,
     call_options,
@@ -23,7 +27,13 @@ from bedrock_stream.bedrock.errors import UnknownModelError, UnsupportedOptionEr
 from bedrock_stream.bedrock.request_blocks import cache_point, image_block, reasoning_block
 from bedrock_stream.bedrock.request_floor import check_request_fields
 from bedrock_stream.bedrock.request_options import named_tool, tool
-from bedrock_stream.bedrock.requests import build_converse_request, is_prompt_arn
+from bedrock_stream.bedrock.requests import (
+    RequestOptions,
+    build_converse_request,
+    build_invoke_body,
+    build_invoke_request,
+    is_prompt_arn,
+)
 
 PROMPT_ARN = "arn:aws:bedrock:us-east-1:123456789012:prompt/PROMPT1234:2"
 WEATHER = tool("get_weather", {"type": "object"}, "The weather of a city")
@@ -59,7 +69,7 @@ def requests(draw: st.DrawFn) -> tuple[dict[str, Any], str]:
         options["prompt_variables"] = {"city": "Paris"}
     request = build_converse_request(
         model_id,
-        draw(conversations()),
+        draw(conversations(user=CONVERSE_USER_BLOCKS)),
         max_tokens=draw(st.integers(min_value=1, max_value=4096)),
         stream=stream,
         **options,
@@ -76,6 +86,22 @@ def test_every_request_is_valid_for_the_installed_service_model(
     valid(request, operation)
 
 
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@given(requests())
+def test_the_floor_check_refuses_exactly_what_an_old_botocore_refuses(
+    case: tuple[dict[str, Any], str],
+) -> None:
+    request, operation = case
+    input_shape = OLD_SERVICE_MODEL.operation_model(operation).input_shape
+    try:
+        check_request_fields(OLD_SERVICE_MODEL, operation, request)
+    except UnsupportedOptionError:
+        with pytest.raises(ParamValidationError, match="Unknown parameter"):
+            validate_parameters(request, input_shape)
+    else:
+        validate_parameters(request, input_shape)
+
+
 @given(conversations())
 def test_a_conversation_goes_through_in_order(messages: list[dict[str, Any]]) -> None:
     request = build_converse_request("amazon.nova-pro-v1:0", messages, max_tokens=10)
@@ -83,6 +109,15 @@ def test_a_conversation_goes_through_in_order(messages: list[dict[str, Any]]) ->
     for sent, given_ in zip(request["messages"], messages, strict=False):
         content = given_["content"]
         assert sent["content"] == ([{"text": content}] if isinstance(content, str) else content)
+
+
+def test_every_request_option_is_a_keyword_of_the_builders() -> None:
+    keywords = set(inspect.signature(build_converse_request).parameters)
+    assert set(RequestOptions.__annotations__) <= keywords
+    invoke = set(inspect.signature(build_invoke_body).parameters)
+    invoke |= set(inspect.signature(build_invoke_request).parameters)
+    converse_only = {"prompt_variables", "additional_model_response_field_paths"}
+    assert set(RequestOptions.__annotations__) - converse_only <= invoke
 
 
 def test_only_what_is_set_is_sent() -> None:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.model import ServiceModel
-from request_strategies import SERVICE_MODEL
+from request_strategies import OLD_JSON, OLD_SERVICE_MODEL, SERVICE_MODEL
 
 from bedrock_stream.bedrock.errors import UnsupportedOptionError
 from bedrock_stream.bedrock.request_blocks import cache_point, reasoning_block
@@ -23,11 +21,7 @@ from bedrock_stream.bedrock.request_floor import (
 )
 from bedrock_stream.bedrock.requests import build_converse_request, build_invoke_request
 
-# botocore 1.34.116's bedrock-runtime model: the first with Converse (tests/data/botocore-models).
-OLD_JSON = json.loads(
-    (Path(__file__).parents[1] / "data/botocore-models/bedrock-runtime-1.34.116.json").read_text()
-)
-OLD = ServiceModel(OLD_JSON, "bedrock-runtime")
+OLD = OLD_SERVICE_MODEL
 
 
 def converse(**options: Any) -> dict[str, Any]:
