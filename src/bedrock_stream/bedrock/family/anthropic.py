@@ -74,11 +74,11 @@ def _block(r: InvokeRequest, kind: str, value: Any) -> dict[str, Any]:
         put(block, context=value.get("context"), citations=value.get("citations"))
         return block
     if kind == "toolUse":
-        return {"type": "tool_use", "id": value["toolUseId"], "name": value["name"],
-                "input": value["input"]}  # fmt: skip
+        use = {"type": "tool_use", "id": value["toolUseId"], "name": value["name"]}
+        return use | {"input": value["input"]}
     if kind == "toolResult":
-        block = {"type": "tool_result", "tool_use_id": value["toolUseId"],
-                 "content": _result_content(r, value["content"])}  # fmt: skip
+        content = _result_content(r, value["content"])
+        block = {"type": "tool_result", "tool_use_id": value["toolUseId"], "content": content}
         if value.get("status") == "error":
             block["is_error"] = True
         return block
