@@ -22,7 +22,7 @@ so such code still works::
     │   │   └── DeadlineGuardExceeded              bedrock_stream.runtime.stream
     │   └── MarshalError, UnmarshalError           bedrock_stream.runtime.marshal
     ├── BedrockError              a Bedrock call failed        bedrock_stream.bedrock.errors
-    │   └── ThrottlingError, ..., UnknownModelError [ValueError]
+    │   └── ThrottlingError, ..., UnknownModelError, UnsupportedOptionError [ValueError]
     └── LocalStackError           the local stack refused its input or could not start
         ├── PortInUse [OSError]                    bedrock_stream.local.stack
         ├── RuntimeUnavailable [ValueError]        a function's runtime cannot run locally

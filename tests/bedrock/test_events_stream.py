@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -36,6 +37,7 @@ from bedrock_stream.bedrock import (
     ToolInputDelta,
     ToolInputError,
     ToolUseStart,
+    UnsupportedOptionError,
     Usage,
     complete_reply,
     converse_events,
@@ -47,6 +49,7 @@ from bedrock_stream.bedrock import (
 THOUGHT = {"reasoningText": {"text": "The user wants the weather.", "signature": "c2ln"}}
 TOOL_USE = {"toolUseId": "tu_1", "name": "weather", "input": {"city": "Paris"}}
 IMAGE_START = {"contentBlockIndex": 0, "start": {"image": {"format": "png"}}}
+DATA = Path(__file__).parents[1] / "data"
 MODEL = "us.anthropic.claude-sonnet-4-20250514-v1:0"
 NO_RETRY = RetryPolicy(max_attempts=1)
 
@@ -326,3 +329,40 @@ def test_recording_reads_the_same_through_botocore_and_our_parsers(
     ):
         assert (call.id, call.name) == (expected["id"], expected["name"])
         assert call.input == json.loads(expected["input_json"] or "{}")
+
+
+def test_a_field_the_clients_botocore_lacks_is_refused_before_sending(
+    server: Server, tmp_path: Any
+) -> None:
+    # A real client built from the first botocore model with Converse (1.34.116), as an old
+    # Lambda runtime bundles it: serviceTier came later, so nothing may be sent.
+    import shutil
+
+    import boto3
+    import botocore.session
+
+    models = tmp_path / "bedrock-runtime" / "2023-09-30"
+    models.mkdir(parents=True)
+    shutil.copy(
+        DATA / "botocore-models" / "bedrock-runtime-1.34.116.json", models / "service-2.json"
+    )
+    core = botocore.session.get_session()
+    core.get_component("data_loader").search_paths.insert(0, str(tmp_path))
+    old = boto3.Session(botocore_session=core).client(
+        "bedrock-runtime",
+        region_name="us-east-1",
+        endpoint_url=server.url,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    assert (
+        "serviceTier"
+        not in old.meta.service_model.operation_model("ConverseStream").input_shape.members
+    )
+    stream = stream_events(
+        "hi", model_id=MODEL, client=old, service_tier="priority", retry=NO_RETRY
+    )
+    with pytest.raises(UnsupportedOptionError) as info:
+        list(stream)
+    assert "serviceTier" in str(info.value) and "boto3" in str(info.value)
+    assert server.requests == []  # refused before anything was sent

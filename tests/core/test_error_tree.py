@@ -40,6 +40,12 @@ TREE = [
     ("bedrock_stream.runtime.marshal", "UnmarshalError", errors.LambdaRuntimeError, Exception),
     ("bedrock_stream.bedrock.errors", "BedrockError", errors.BedrockStreamError, Exception),
     ("bedrock_stream.bedrock.errors", "UnknownModelError", errors.BedrockStreamError, ValueError),
+    (
+        "bedrock_stream.bedrock.errors",
+        "UnsupportedOptionError",
+        errors.BedrockStreamError,
+        ValueError,
+    ),
     ("bedrock_stream.local.invoker", "TooManyRequests", errors.LocalStackError, Exception),
     ("bedrock_stream.local.stack", "PortInUse", errors.LocalStackError, OSError),
     ("bedrock_stream.local.runtimes", "RuntimeUnavailable", errors.LocalStackError, ValueError),

@@ -27,6 +27,7 @@ from .errors import (
     ThrottlingError,
     ToolInputError,
     UnknownModelError,
+    UnsupportedOptionError,
     ValidationError,
 )
 from .events import (
@@ -55,7 +56,25 @@ from .events import (
 from .eventstream import encode_message
 from .families import Family, resolve_family
 from .parsers import ChunkParser, parse_invoke_response
-from .requests import RequestOptions, build_converse_request, build_invoke_body
+from .request_blocks import (
+    Message,
+    cache_point,
+    document_block,
+    image_block,
+    reasoning_block,
+    redacted_reasoning_block,
+    text_block,
+    tool_result_block,
+    tool_use_block,
+)
+from .request_floor import check_request_fields
+from .request_options import GuardrailConfig, Reasoning, Tool, named_tool, tool
+from .requests import (
+    RequestOptions,
+    build_converse_request,
+    build_invoke_body,
+    build_invoke_request,
+)
 from .retry import RetryPolicy
 from .streams import ReplyStream, TextStream
 
@@ -68,15 +87,18 @@ __all__ = [
     "Completion",
     "Event",
     "Family",
+    "GuardrailConfig",
     "IncompleteStreamError",
     "InternalServerError",
     "MalformedChunkError",
+    "Message",
     "MessageStart",
     "Metrics",
     "ModelStreamError",
     "ModelTimeoutError",
     "PerformanceConfig",
     "RawEvent",
+    "Reasoning",
     "ReasoningDelta",
     "Reply",
     "ReplyAssembler",
@@ -90,6 +112,7 @@ __all__ = [
     "TextDelta",
     "TextStream",
     "ThrottlingError",
+    "Tool",
     "ToolCall",
     "ToolInputDelta",
     "ToolInputError",
@@ -99,19 +122,32 @@ __all__ = [
     "ToolUseStart",
     "Trace",
     "UnknownModelError",
+    "UnsupportedOptionError",
     "Usage",
     "ValidationError",
     "build_converse_request",
     "build_invoke_body",
+    "build_invoke_request",
+    "cache_point",
+    "check_request_fields",
     "complete_reply",
     "complete_text",
     "converse_events",
     "converse_response_events",
     "default_client",
+    "document_block",
     "encode_message",
+    "image_block",
+    "named_tool",
     "normalize_stop_reason",
     "parse_invoke_response",
+    "reasoning_block",
+    "redacted_reasoning_block",
     "resolve_family",
     "stream_events",
     "stream_text",
+    "text_block",
+    "tool",
+    "tool_result_block",
+    "tool_use_block",
 ]

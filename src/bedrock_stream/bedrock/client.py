@@ -19,7 +19,8 @@ from .converse import converse_events, converse_response_events
 from .errors import BedrockError, IncompleteStreamError, MalformedChunkError, error_for_code
 from .families import Family, resolve_family
 from .parsers import ChunkParser, parse_invoke_response
-from .requests import Messages, RequestOptions, build_converse_request, build_invoke_body
+from .request_floor import check_request_fields
+from .requests import Messages, RequestOptions, build_converse_request, build_invoke_request
 from .retry import RetryPolicy as RetryPolicy
 from .streams import Call, ReplyStream, TextStream
 
@@ -107,17 +108,36 @@ def _request(
     api: Api,
     family: str | None,
     options: RequestOptions,
+    *,
+    stream: bool,
 ) -> tuple[Family | None, dict[str, Any]]:
     """Return the invoke API's model family (None for Converse) and the call's arguments."""
     options = {"max_tokens": DEFAULT_MAX_TOKENS, **options}
     if api == "invoke":
         resolved = resolve_family(model_id, family)
-        body = json.dumps(build_invoke_body(resolved, prompt_or_messages, **options))
-        arguments = {"body": body, "contentType": "application/json", "accept": "application/json"}
-        return resolved, {"modelId": model_id, **arguments}
+        return resolved, build_invoke_request(
+            model_id, resolved, prompt_or_messages, stream=stream, **options
+        )
     if api == "converse":
-        return None, build_converse_request(model_id, prompt_or_messages, **options)
+        return None, build_converse_request(
+            model_id, prompt_or_messages, family=family, stream=stream, **options
+        )
     raise ValueError(f"api must be 'converse' or 'invoke', not {api!r}")
+
+
+def _send(bedrock: Any, operation: str, arguments: dict[str, Any]) -> Any:
+    """Call ``operation`` once the client's service model knows every field of the request."""
+    check_request_fields(bedrock.meta.service_model, operation, arguments)
+    with _mapped_errors():
+        return getattr(bedrock, _METHODS[operation])(**arguments)
+
+
+_METHODS = {
+    "ConverseStream": "converse_stream",
+    "Converse": "converse",
+    "InvokeModelWithResponseStream": "invoke_model_with_response_stream",
+    "InvokeModel": "invoke_model",
+}
 
 
 def _streamed(client: Any, invoke: Family | None, arguments: dict[str, Any]) -> Call:
@@ -126,13 +146,11 @@ def _streamed(client: Any, invoke: Family | None, arguments: dict[str, Any]) -> 
     def call() -> Generator[Event, None, None]:
         bedrock = client if client is not None else default_client()
         if invoke is None:
-            with _mapped_errors():
-                stream = bedrock.converse_stream(**arguments)["stream"]
+            stream = _send(bedrock, "ConverseStream", arguments)["stream"]
             events: Callable[[Any], Iterable[Event]] = converse_events
         else:
             parser = ChunkParser(invoke)
-            with _mapped_errors():
-                stream = bedrock.invoke_model_with_response_stream(**arguments)["body"]
+            stream = _send(bedrock, "InvokeModelWithResponseStream", arguments)["body"]
 
             def events(raw: Any) -> Iterable[Event]:
                 chunk = raw.get("chunk")
@@ -154,12 +172,10 @@ def _buffered(client: Any, invoke: Family | None, arguments: dict[str, Any]) -> 
     def call() -> Generator[Event, None, None]:
         bedrock = client if client is not None else default_client()
         if invoke is None:
-            with _mapped_errors():
-                response = bedrock.converse(**arguments)
-            yield from converse_response_events(response)
+            yield from converse_response_events(_send(bedrock, "Converse", arguments))
             return
+        response = _send(bedrock, "InvokeModel", arguments)
         with _mapped_errors():
-            response = bedrock.invoke_model(**arguments)
             raw = response["body"].read()
         headers = response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
         yield from parse_invoke_response(invoke, _decode_chunk(raw), headers)
@@ -182,7 +198,7 @@ def stream_events(
     ``options`` are the request's (:class:`~.requests.RequestOptions`); ``max_tokens``
     defaults to 1024. See :class:`~.streams.ReplyStream` for what it yields and raises.
     """
-    invoke, arguments = _request(prompt_or_messages, model_id, api, family, options)
+    invoke, arguments = _request(prompt_or_messages, model_id, api, family, options, stream=True)
     return ReplyStream(_streamed(client, invoke, arguments), retry or RetryPolicy())
 
 
@@ -201,7 +217,7 @@ def complete_reply(
     Returns the :class:`~.assembly.Reply`, with the same errors and retries, and no
     client-side timings.
     """
-    invoke, arguments = _request(prompt_or_messages, model_id, api, family, options)
+    invoke, arguments = _request(prompt_or_messages, model_id, api, family, options, stream=False)
     stream = ReplyStream(_buffered(client, invoke, arguments), retry or RetryPolicy())
     for _ in stream:
         pass
@@ -235,6 +251,7 @@ def stream_text(
             top_p=top_p,
             stop_sequences=stop_sequences,
         ),
+        stream=True,
     )
     return TextStream(_streamed(client, invoke, arguments), retry or RetryPolicy())
 
@@ -278,6 +295,7 @@ def complete_text(
             top_p=top_p,
             stop_sequences=stop_sequences,
         ),
+        stream=False,
     )
     stream = TextStream(_buffered(client, invoke, arguments), retry or RetryPolicy())
     text = "".join(stream)

@@ -18,6 +18,7 @@ __all__ = [
     "ThrottlingError",
     "ToolInputError",
     "UnknownModelError",
+    "UnsupportedOptionError",
     "ValidationError",
     "error_for_code",
 ]
@@ -83,6 +84,10 @@ class ToolInputError(BedrockError):
 
 class UnknownModelError(BedrockError, ValueError):
     """The model family cannot be resolved from the model id."""
+
+
+class UnsupportedOptionError(BedrockError, ValueError):
+    """A request option the model family's format, or the installed botocore, cannot express."""
 
 
 SHAPE_ERRORS = (TypeError, ValueError, AttributeError, KeyError, IndexError)

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..events import Event, TextDelta
+from ..invoke_views import text_only
 from .base import FamilyCodec, InvokeRequest, as_chunk, put, stop, text_prompt
 
 __all__ = ["CODEC"]
@@ -13,7 +14,7 @@ __all__ = ["CODEC"]
 
 def build_body(r: InvokeRequest) -> dict[str, Any]:
     """Build a Jurassic-2 body."""
-    body = {"prompt": text_prompt(r.system, r.turns), "maxTokens": r.max_tokens}
+    body = {"prompt": text_prompt(*text_only(r)), "maxTokens": r.max_tokens}
     put(body, temperature=r.temperature, topP=r.top_p, stopSequences=r.stop_sequences)
     return body
 

@@ -16,19 +16,46 @@ from typing import Any
 
 from ..converse import converse_events, converse_response_events
 from ..events import Event, Usage
+from ..invoke_views import json_safe, unsupported
+from ..request_blocks import block_kind
+from ..request_options import Reasoning, converse_tool_choice, reasoning_setting
 from .base import FamilyCodec, InvokeRequest, put
 
 __all__ = ["CODEC"]
 
 
 def build_body(r: InvokeRequest) -> dict[str, Any]:
-    """Build a ``messages-v1`` body."""
+    """Build a ``messages-v1`` body: Converse's shape, blobs as base64, reasoning in config.
+
+    Nova's invoke API takes what Converse takes except documents (its user guide).
+    """
+    for message in r.messages:
+        for block in message["content"]:
+            if block_kind(block) == "document":
+                raise unsupported(r, "document blocks")
+    for block in r.system:
+        if block_kind(block) not in ("text", "cachePoint"):
+            raise unsupported(r, f"{block_kind(block)} blocks in the system prompt")
     config: dict[str, Any] = {"maxTokens": r.max_tokens}
     put(config, temperature=r.temperature, topP=r.top_p, stopSequences=r.stop_sequences)
-    body = {"schemaVersion": "messages-v1", "messages": r.messages, "inferenceConfig": config}
-    if r.system:
-        body["system"] = [{"text": r.system}]
+    config.update(r.reasoning)
+    body = {
+        "schemaVersion": "messages-v1",
+        "messages": json_safe(r.messages),
+        "inferenceConfig": config,
+    }
+    put(body, system=json_safe(r.system))
+    if r.tools:
+        body["toolConfig"] = {"tools": json_safe(r.tools)}
+        if r.tool_choice is not None:
+            body["toolConfig"]["toolChoice"] = converse_tool_choice(r.tool_choice)
     return body
+
+
+def reasoning_fields(reasoning: Reasoning, family: str) -> dict[str, Any]:
+    """Return ``reasoningConfig``: Nova 2 reasons by an effort level only."""
+    effort = reasoning_setting(reasoning, family, "effort", "maxReasoningEffort")
+    return {"reasoningConfig": {"type": "enabled", "maxReasoningEffort": effort}}
 
 
 def parse_body(body: Mapping[str, Any]) -> list[Event]:
@@ -41,4 +68,5 @@ CODEC = FamilyCodec(
     build_body=build_body,
     new_stream=lambda: converse_events,
     parse_body=parse_body,
+    reasoning_fields=reasoning_fields,
 )

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..events import Event, TextDelta, Usage
+from ..invoke_views import text_only
 from .base import FamilyCodec, InvokeRequest, put, stop, text_prompt
 
 __all__ = ["CODEC"]
@@ -15,7 +16,7 @@ def build_body(r: InvokeRequest) -> dict[str, Any]:
     """Build a Titan body: the conversation as one text prompt."""
     config: dict[str, Any] = {"maxTokenCount": r.max_tokens}
     put(config, temperature=r.temperature, topP=r.top_p, stopSequences=r.stop_sequences)
-    return {"inputText": text_prompt(r.system, r.turns), "textGenerationConfig": config}
+    return {"inputText": text_prompt(*text_only(r)), "textGenerationConfig": config}
 
 
 def parse_chunk(chunk: Mapping[str, Any]) -> list[Event]:

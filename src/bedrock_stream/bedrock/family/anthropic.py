@@ -18,8 +18,8 @@ metrics. Any other event type, block type or delta type comes as ``RawEvent("chu
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from ..events import (
     BlockStart,
@@ -35,23 +35,141 @@ from ..events import (
     ToolResultStart,
     ToolUseStart,
 )
+from ..invoke_views import b64, result_text, unsupported
+from ..request_blocks import block_kind
+from ..request_options import reasoning_setting
 from .base import FamilyCodec, InvokeRequest, put, stop
+
+if TYPE_CHECKING:
+    from ..request_options import Reasoning, ToolChoice
 
 __all__ = ["CODEC"]
 
 
+_MEDIA = {"pdf": "application/pdf"}
+
+
+def _cached(r: InvokeRequest, out: list[dict[str, Any]], point: Mapping[str, Any]) -> None:
+    """Mark the block before a Converse cache point with ``cache_control``."""
+    if not out:
+        raise unsupported(r, "a cache point before any block")
+    control = {"type": "ephemeral"}
+    put(control, ttl=point.get("ttl"))
+    out[-1]["cache_control"] = control
+
+
+def _source(r: InvokeRequest, kind: str, value: Mapping[str, Any]) -> dict[str, Any]:
+    source = value["source"]
+    if "bytes" in source and kind == "image":
+        media = f"image/{value['format']}"
+        return {"type": "base64", "media_type": media, "data": b64(source["bytes"])}
+    if "bytes" in source and value["format"] in _MEDIA:
+        return {
+            "type": "base64",
+            "media_type": _MEDIA[value["format"]],
+            "data": b64(source["bytes"]),
+        }
+    if "text" in source:
+        return {"type": "text", "media_type": "text/plain", "data": source["text"]}
+    raise unsupported(r, f"{kind} blocks of format {value['format']!r} from {sorted(source)}")
+
+
+def _result_content(r: InvokeRequest, blocks: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for block in blocks:
+        if block_kind(block) == "image":
+            out.append({"type": "image", "source": _source(r, "image", block["image"])})
+        else:
+            out.append({"type": "text", "text": result_text(r, block)})
+    return out
+
+
+def _redacted(r: InvokeRequest, data: bytes | str) -> str:
+    """Return redacted thinking's ``data``: the parser keeps it as its UTF-8 bytes."""
+    try:
+        return data.decode() if isinstance(data, bytes) else data
+    except UnicodeDecodeError:
+        raise unsupported(r, "redacted reasoning that is not the text Anthropic sent") from None
+
+
+def _request_block(r: InvokeRequest, kind: str, value: Any) -> dict[str, Any]:
+    """Return the Messages API block of one Converse block (not a cache point)."""
+    if kind == "text":
+        return {"type": "text", "text": value}
+    if kind == "image":
+        return {"type": "image", "source": _source(r, kind, value)}
+    if kind == "document":
+        block = {"type": "document", "source": _source(r, kind, value), "title": value["name"]}
+        put(block, context=value.get("context"), citations=value.get("citations"))
+        return block
+    if kind == "toolUse":
+        use = {"type": "tool_use", "id": value["toolUseId"], "name": value["name"]}
+        return use | {"input": value["input"]}
+    if kind == "toolResult":
+        content = _result_content(r, value["content"])
+        block = {"type": "tool_result", "tool_use_id": value["toolUseId"], "content": content}
+        if value.get("status") == "error":
+            block["is_error"] = True
+        return block
+    if kind == "reasoningContent" and "reasoningText" in value:
+        thinking = {"type": "thinking", "thinking": value["reasoningText"]["text"]}
+        put(thinking, signature=value["reasoningText"].get("signature"))
+        return thinking
+    if kind == "reasoningContent" and "redactedContent" in value:
+        return {"type": "redacted_thinking", "data": _redacted(r, value["redactedContent"])}
+    raise unsupported(r, f"{kind} blocks")
+
+
+def _blocks(r: InvokeRequest, blocks: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for block in blocks:
+        kind = block_kind(block)
+        if kind == "cachePoint":
+            _cached(r, out, block[kind])
+        else:
+            out.append(_request_block(r, kind, block[kind]))
+    return out
+
+
+def _tools(r: InvokeRequest) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for entry in r.tools:
+        kind = block_kind(entry)
+        if kind == "cachePoint":
+            _cached(r, out, entry[kind])
+            continue
+        spec = entry[kind]
+        if kind != "toolSpec" or "strict" in spec:
+            raise unsupported(r, f"{kind} tools" if kind != "toolSpec" else "strict tools")
+        tool = {"name": spec["name"], "input_schema": spec["inputSchema"]["json"]}
+        put(tool, description=spec.get("description"))
+        out.append(tool)
+    return out
+
+
+def _tool_choice(choice: ToolChoice) -> dict[str, Any]:
+    if choice == "auto" or choice == "any":
+        return {"type": choice}
+    return {"type": "tool", "name": choice["name"]}
+
+
 def build_body(r: InvokeRequest) -> dict[str, Any]:
-    """Build a Messages API body."""
+    """Build a Messages API body: content blocks, tools, thinking and ``cache_control``."""
     body: dict[str, Any] = {
         "anthropic_version": "bedrock-2023-05-31",
         "max_tokens": r.max_tokens,
-        "messages": [
-            {"role": role, "content": [{"type": "text", "text": text}]} for role, text in r.turns
-        ],
+        "messages": [{"role": m["role"], "content": _blocks(r, m["content"])} for m in r.messages],
     }
-    if r.system:
-        body["system"] = r.system
+    if len(r.system) == 1 and block_kind(r.system[0]) == "text":
+        body["system"] = r.system[0]["text"]
+    elif r.system:
+        body["system"] = _blocks(r, r.system)
     put(body, temperature=r.temperature, top_p=r.top_p, stop_sequences=r.stop_sequences)
+    if r.tools:
+        body["tools"] = _tools(r)
+    if r.tool_choice is not None:
+        body["tool_choice"] = _tool_choice(r.tool_choice)
+    body.update(r.reasoning)
     return body
 
 
@@ -119,6 +237,12 @@ def _delta(index: int, delta: Mapping[str, Any]) -> list[Event] | None:
     return None
 
 
+def reasoning_fields(reasoning: Reasoning, family: str) -> dict[str, Any]:
+    """Return ``thinking`` with the budget: Anthropic reasons by a token budget only."""
+    budget = reasoning_setting(reasoning, family, "budget_tokens", "thinking budget")
+    return {"thinking": {"type": "enabled", "budget_tokens": budget}}
+
+
 def parse_chunk(chunk: Mapping[str, Any]) -> list[Event]:
     """Return the events of a Messages stream event, or of a legacy completion chunk."""
     kind = chunk.get("type")
@@ -167,4 +291,5 @@ CODEC = FamilyCodec(
     build_body=build_body,
     new_stream=lambda: parse_chunk,
     parse_body=parse_body,
+    reasoning_fields=reasoning_fields,
 )

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
+from ..errors import UnsupportedOptionError
 from ..events import Event, Stop, normalize_stop_reason
+
+if TYPE_CHECKING:
+    from ..request_options import Reasoning, ToolChoice
 
 __all__ = [
     "ChunkFn",
     "FamilyCodec",
     "InvokeRequest",
     "as_chunk",
+    "no_reasoning",
     "put",
     "stop",
     "text_prompt",
@@ -24,17 +29,32 @@ ChunkFn = Callable[[Mapping[str, Any]], list[Event]]
 
 @dataclass(frozen=True, slots=True)
 class InvokeRequest:
-    """What an InvokeModel body is built from, already normalized."""
+    """What an InvokeModel body is built from, already normalized (Converse-shaped parts).
 
+    A family's ``build_body`` builds what its format can express and raises
+    :class:`~..errors.UnsupportedOptionError` for the rest (:mod:`..invoke_views`).
+    """
+
+    family: str
+    """The family's name, for error messages."""
     messages: list[dict[str, Any]]
     """Converse-shaped messages (content as a block list)."""
-    turns: list[tuple[str, str]]
-    """``(role, text)`` of each message, its text blocks joined."""
-    system: str | None
+    system: list[dict[str, Any]]
+    """Converse system blocks; empty: no system prompt."""
     max_tokens: int
     temperature: float | None
     top_p: float | None
     stop_sequences: list[str]
+    tools: list[dict[str, Any]] = field(default_factory=list)
+    """Converse ``toolConfig.tools`` entries (tool specs, cache points)."""
+    tool_choice: ToolChoice | None = None
+    reasoning: dict[str, Any] = field(default_factory=dict)
+    """The family's native fields that switch reasoning on (its ``reasoning_fields``)."""
+
+
+def no_reasoning(reasoning: Reasoning, family: str) -> dict[str, Any]:
+    """Refuse ``reasoning`` for a family whose format has no switch for it."""
+    raise UnsupportedOptionError(f"the {family} format has no reasoning option")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +69,9 @@ class FamilyCodec:
     """A chunk parser for one new stream (stateful families return a bound method)."""
     parse_body: Callable[[Mapping[str, Any]], list[Event] | None]
     """Events of a whole InvokeModel body; None: the body is one stream chunk, parse it so."""
+    reasoning_fields: Callable[[Reasoning, str], dict[str, Any]] = no_reasoning
+    """The family's native fields that switch ``reasoning`` on (Converse sends them in
+    ``additionalModelRequestFields``); raises for a family that cannot reason."""
 
 
 def as_chunk(body: Mapping[str, Any]) -> list[Event] | None:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..events import Event, TextDelta
+from ..invoke_views import text_only
 from .base import FamilyCodec, InvokeRequest, as_chunk, put, stop, text_prompt
 
 __all__ = ["CODEC"]
@@ -13,7 +14,7 @@ __all__ = ["CODEC"]
 
 def build_body(r: InvokeRequest) -> dict[str, Any]:
     """Build a generate body; ``stream`` asks for chunks (without it one chunk holds all)."""
-    body = {"prompt": text_prompt(r.system, r.turns), "max_tokens": r.max_tokens, "stream": True}
+    body = {"prompt": text_prompt(*text_only(r)), "max_tokens": r.max_tokens, "stream": True}
     put(body, temperature=r.temperature, p=r.top_p, stop_sequences=r.stop_sequences)
     return body
 

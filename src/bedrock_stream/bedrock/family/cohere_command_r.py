@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from ..events import (
@@ -28,21 +29,98 @@ from ..events import (
     ToolInputDelta,
     ToolUseStart,
 )
+from ..invoke_views import result_text, text_only, unsupported
+from ..request_blocks import block_kind
 from .base import ChunkFn, FamilyCodec, InvokeRequest, put, stop
 from .blocks import Blocks
 
 __all__ = ["CODEC"]
 
 
+# JSON schema types as Command R's parameter_definitions name them (Python's type names).
+_TYPES = {
+    "string": "str",
+    "integer": "int",
+    "number": "float",
+    "boolean": "bool",
+    "array": "list",
+    "object": "dict",
+}
+
+
+def _tool(r: InvokeRequest, entry: Mapping[str, Any]) -> dict[str, Any]:
+    """Return a tool with ``parameter_definitions``: the top-level properties of its schema."""
+    kind = block_kind(entry)
+    if kind != "toolSpec":
+        raise unsupported(r, f"{kind} entries in tools")
+    spec = entry[kind]
+    schema = spec["inputSchema"]["json"]
+    required = set(schema.get("required") or ())
+    parameters: dict[str, Any] = {}
+    for name, prop in (schema.get("properties") or {}).items():
+        native = _TYPES.get(prop.get("type"))
+        if native is None:
+            raise unsupported(r, f"the JSON type {prop.get('type')!r} of tool parameter {name!r}")
+        parameters[name] = {"type": native, "required": name in required}
+        put(parameters[name], description=prop.get("description"))
+    tool = {"name": spec["name"], "parameter_definitions": parameters}
+    put(tool, description=spec.get("description"))
+    return tool
+
+
+def _output(r: InvokeRequest, block: Mapping[str, Any]) -> dict[str, Any]:
+    if block_kind(block) == "json" and isinstance(block["json"], Mapping):
+        return dict(block["json"])
+    return {"text": result_text(r, block)}
+
+
+def _without(message: Mapping[str, Any], kind: str) -> dict[str, Any]:
+    blocks = [b for b in message["content"] if block_kind(b) != kind]
+    return {"role": message["role"], "content": blocks}
+
+
+def _tool_results(r: InvokeRequest) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Split the last turn's tool results off, each with the call it answers (the turn before)."""
+    *earlier, last = r.messages
+    results = [b["toolResult"] for b in last["content"] if block_kind(b) == "toolResult"]
+    if not results:
+        return r.messages, []
+    calls = {
+        b["toolUse"]["toolUseId"]: b["toolUse"]
+        for b in (earlier[-1]["content"] if earlier else ())
+        if block_kind(b) == "toolUse"
+    }
+    out = []
+    for result in results:
+        call = calls.get(result["toolUseId"])
+        if call is None:
+            raise unsupported(r, "a tool result whose call is not in the turn before it")
+        outputs = [_output(r, part) for part in result["content"]]
+        out.append(
+            {"call": {"name": call["name"], "parameters": call["input"]}, "outputs": outputs}
+        )
+    history = [*earlier[:-1], _without(earlier[-1], "toolUse"), _without(last, "toolResult")]
+    return history, out
+
+
 def build_body(r: InvokeRequest) -> dict[str, Any]:
-    """Build a chat body: the last turn is ``message``, the earlier ones ``chat_history``."""
+    """Build a chat body: the last turn is ``message``, the earlier ones ``chat_history``.
+
+    Tools are ``tools``; the last turn's tool results are ``tool_results``, with the calls of
+    the turn before. The format has no tool choice, and no tool calls deeper in the history.
+    """
+    if r.tool_choice is not None:
+        raise unsupported(r, "tool_choice")
+    messages, results = _tool_results(r)
+    system, turns = text_only(replace(r, messages=messages, tools=[]))
     history = [
         {"role": "USER" if role == "user" else "CHATBOT", "message": text}
-        for role, text in r.turns[:-1]
+        for role, text in turns[:-1]
     ]
-    body: dict[str, Any] = {"message": r.turns[-1][1], "max_tokens": r.max_tokens}
-    put(body, chat_history=history, preamble=r.system, temperature=r.temperature, p=r.top_p)
-    put(body, stop_sequences=r.stop_sequences)
+    body: dict[str, Any] = {"message": turns[-1][1], "max_tokens": r.max_tokens}
+    put(body, chat_history=history, preamble=system, temperature=r.temperature, p=r.top_p)
+    put(body, stop_sequences=r.stop_sequences, tool_results=results)
+    put(body, tools=[_tool(r, entry) for entry in r.tools])
     return body
 
 

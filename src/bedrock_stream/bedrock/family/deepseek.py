@@ -7,11 +7,16 @@ The wire numbers no blocks: the reasoning is block 0 and the answer's text the n
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ..errors import UnsupportedOptionError
 from ..events import Event, ReasoningDelta, TextDelta
+from ..invoke_views import text_only
 from .base import ChunkFn, FamilyCodec, InvokeRequest, as_chunk, put, stop
 from .blocks import Blocks
+
+if TYPE_CHECKING:
+    from ..request_options import Reasoning
 
 __all__ = ["CODEC"]
 
@@ -21,11 +26,21 @@ _BAR = "\uff5c"  # DeepSeek's chat template uses FULLWIDTH VERTICAL LINE
 
 def build_body(r: InvokeRequest) -> dict[str, Any]:
     """Build a DeepSeek body: the template opens the assistant's ``<think>``."""
-    text = "".join(f"<{_BAR}{role.title()}{_BAR}>{t}" for role, t in r.turns)
-    prompt = f"{r.system or ''}{text}<{_BAR}Assistant{_BAR}><think>\n"
+    system, turns = text_only(r)
+    text = "".join(f"<{_BAR}{role.title()}{_BAR}>{t}" for role, t in turns)
+    prompt = f"{system or ''}{text}<{_BAR}Assistant{_BAR}><think>\n"
     body = {"prompt": prompt, "max_tokens": r.max_tokens}
     put(body, temperature=r.temperature, top_p=r.top_p, stop=r.stop_sequences)
     return body
+
+
+def reasoning_fields(reasoning: Reasoning, family: str) -> dict[str, Any]:
+    """Accept reasoning with no setting: DeepSeek-R1 always reasons and has no field for it."""
+    if reasoning:
+        raise UnsupportedOptionError(
+            f"the {family} model always reasons; it has no {' or '.join(sorted(reasoning))}"
+        )
+    return {}
 
 
 class _Stream:
@@ -95,4 +110,5 @@ CODEC = FamilyCodec(
     build_body=build_body,
     new_stream=new_stream,
     parse_body=as_chunk,
+    reasoning_fields=reasoning_fields,
 )

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..events import Event, TextDelta
+from ..invoke_views import text_only
 from .base import FamilyCodec, InvokeRequest, as_chunk, put, stop
 
 __all__ = ["CODEC"]
@@ -29,7 +30,7 @@ def _prompt(system: str | None, turns: list[tuple[str, str]]) -> str:
 
 def build_body(r: InvokeRequest) -> dict[str, Any]:
     """Build a Llama body (no stop sequences: the API has none)."""
-    body = {"prompt": _prompt(r.system, r.turns), "max_gen_len": r.max_tokens}
+    body = {"prompt": _prompt(*text_only(r)), "max_gen_len": r.max_tokens}
     put(body, temperature=r.temperature, top_p=r.top_p)
     return body
 

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..events import Event, TextDelta
+from ..invoke_views import text_only
 from .base import ChunkFn, FamilyCodec, InvokeRequest, as_chunk, put, stop, text_prompt
 from .chat_completions import ChatReply
 
@@ -19,7 +20,7 @@ __all__ = ["CODEC"]
 def build_body(r: InvokeRequest) -> dict[str, Any]:
     """Build a text-completion body in Mistral's instruction template."""
     body = {
-        "prompt": f"<s>[INST] {text_prompt(r.system, r.turns)} [/INST]",
+        "prompt": f"<s>[INST] {text_prompt(*text_only(r))} [/INST]",
         "max_tokens": r.max_tokens,
     }
     put(body, temperature=r.temperature, top_p=r.top_p, stop=r.stop_sequences)

@@ -7,26 +7,97 @@ The choices (text, ``reasoning_content``/``reasoning``, ``tool_calls``) are
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..events import Event, Usage
+from ..invoke_views import result_text, system_text, unsupported
+from ..request_blocks import block_kind
+from ..request_options import reasoning_setting
 from .base import ChunkFn, FamilyCodec, InvokeRequest, put
 from .chat_completions import ChatReply
+
+if TYPE_CHECKING:
+    from ..request_options import Reasoning, ToolChoice
 
 __all__ = ["CODEC"]
 
 _ABSENT = object()
 
 
+def _turn(r: InvokeRequest, role: str, blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Return the chat messages of one Converse turn: tool results first, as ``tool``."""
+    out: list[dict[str, Any]] = []
+    text: list[str] = []
+    calls: list[dict[str, Any]] = []
+    for block in blocks:
+        kind = block_kind(block)
+        if kind == "text":
+            text.append(str(block["text"]))
+        elif kind == "toolUse" and role == "assistant":
+            use = block[kind]
+            function = {"name": use["name"], "arguments": json.dumps(use["input"])}
+            calls.append({"id": use["toolUseId"], "type": "function", "function": function})
+        elif kind == "toolResult" and role == "user":
+            result = block[kind]
+            answer = "".join(result_text(r, part) for part in result["content"])
+            out.append({"role": "tool", "tool_call_id": result["toolUseId"], "content": answer})
+        else:
+            raise unsupported(r, f"{kind} blocks in {role} messages")
+    if text or calls or not out:
+        message: dict[str, Any] = {"role": role}
+        if text or not calls:
+            message["content"] = "".join(text)
+        put(message, tool_calls=calls)
+        out.append(message)
+    return out
+
+
+def _tools(r: InvokeRequest) -> list[dict[str, Any]]:
+    out = []
+    for entry in r.tools:
+        kind = block_kind(entry)
+        if kind != "toolSpec":
+            raise unsupported(r, f"{kind} entries in tools")
+        spec = entry[kind]
+        function = {"name": spec["name"], "parameters": spec["inputSchema"]["json"]}
+        put(function, description=spec.get("description"), strict=spec.get("strict"))
+        out.append({"type": "function", "function": function})
+    return out
+
+
+def _tool_choice(choice: ToolChoice) -> Any:
+    if choice == "auto":
+        return "auto"
+    if choice == "any":
+        return "required"
+    return {"type": "function", "function": {"name": choice["name"]}}
+
+
 def build_body(r: InvokeRequest) -> dict[str, Any]:
-    """Build a chat completions body; the system prompt is the first message."""
-    chat = ([{"role": "system", "content": r.system}] if r.system else []) + [
-        {"role": role, "content": text} for role, text in r.turns
-    ]
-    body = {"messages": chat, "max_tokens": r.max_tokens}
+    """Build a chat completions body.
+
+    The system prompt comes first; tool calls and results are ``tool_calls`` and ``tool``
+    messages; tools are functions.
+    """
+    system = system_text(r)
+    chat = [{"role": "system", "content": system}] if system is not None else []
+    for message in r.messages:
+        chat += _turn(r, message["role"], message["content"])
+    body: dict[str, Any] = {"messages": chat, "max_tokens": r.max_tokens}
     put(body, temperature=r.temperature, top_p=r.top_p, stop=r.stop_sequences)
+    if r.tools:
+        body["tools"] = _tools(r)
+    if r.tool_choice is not None:
+        body["tool_choice"] = _tool_choice(r.tool_choice)
+    body.update(r.reasoning)
     return body
+
+
+def reasoning_fields(reasoning: Reasoning, family: str) -> dict[str, Any]:
+    """Return ``reasoning_effort``: gpt-oss reasons by an effort level only."""
+    return {"reasoning_effort": reasoning_setting(reasoning, family, "effort", "reasoning_effort")}
 
 
 class _Stream:
@@ -73,4 +144,5 @@ CODEC = FamilyCodec(
     build_body=build_body,
     new_stream=new_stream,
     parse_body=parse_body,
+    reasoning_fields=reasoning_fields,
 )
