@@ -73,7 +73,9 @@ def test_async_guardrail_streams_text_then_intervenes(bedrock_emulator: Any) -> 
 
 
 def test_a_cache_point_is_written_then_read(bedrock_emulator: Any) -> None:
-    first, second = sample("cache_points")["ask_twice"]("You answer questions about rivers.", "Why?")
+    first, second = sample("cache_points")["ask_twice"](
+        "You answer questions about rivers.", "Why?"
+    )
     assert first is not None and second is not None
     assert first.cache_write_tokens and not first.cache_read_tokens
     assert second.cache_read_tokens == first.cache_write_tokens
