@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from .converse import converse_events, converse_response_events
 from .errors import BedrockError, IncompleteStreamError, MalformedChunkError, error_for_code
+from .events import Event, PerformanceConfig, ServiceTier
 from .families import Family, resolve_family
 from .parsers import ChunkParser, parse_invoke_response
 from .request_floor import check_request_fields
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from .assembly import Reply
-    from .events import Event, Metrics, Stop, Trace, Usage
+    from .events import Metrics, Stop, Trace, Usage
 
 __all__ = [
     "Completion",
@@ -140,17 +141,29 @@ _METHODS = {
 }
 
 
+def _served(response: Any) -> list[Event]:
+    """Return the latency mode and tier an invoke call was served in (response headers)."""
+    out: list[Event] = []
+    if (latency := response.get("performanceConfigLatency")) is not None:
+        out.append(PerformanceConfig(str(latency)))
+    if (tier := response.get("serviceTier")) is not None:
+        out.append(ServiceTier(str(tier)))
+    return out
+
+
 def _streamed(client: Any, invoke: Family | None, arguments: dict[str, Any]) -> Call:
     """One ConverseStream or InvokeModelWithResponseStream attempt, as typed events."""
 
     def call() -> Generator[Event, None, None]:
         bedrock = client if client is not None else default_client()
+        served: list[Event] = []  # ConverseStream says it in its metadata event
         if invoke is None:
             stream = _send(bedrock, "ConverseStream", arguments)["stream"]
             events: Callable[[Any], Iterable[Event]] = converse_events
         else:
             parser = ChunkParser(invoke)
-            stream = _send(bedrock, "InvokeModelWithResponseStream", arguments)["body"]
+            response = _send(bedrock, "InvokeModelWithResponseStream", arguments)
+            stream, served = response["body"], _served(response)
 
             def events(raw: Any) -> Iterable[Event]:
                 chunk = raw.get("chunk")
@@ -162,6 +175,7 @@ def _streamed(client: Any, invoke: Family | None, arguments: dict[str, Any]) -> 
                     yield from events(raw)
         finally:
             stream.close()
+        yield from served
 
     return call
 
@@ -179,6 +193,7 @@ def _buffered(client: Any, invoke: Family | None, arguments: dict[str, Any]) -> 
             raw = response["body"].read()
         headers = response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
         yield from parse_invoke_response(invoke, _decode_chunk(raw), headers)
+        yield from _served(response)
 
     return call
 
