@@ -175,7 +175,7 @@ def test_anthropic_refuses_what_messages_cannot_say() -> None:
 # Amazon Nova (Converse's shape on invoke)
 
 
-def test_nova_keeps_the_converse_shape_with_base64_and_reasoning_in_the_config() -> None:
+def test_nova_keeps_the_converse_shape_with_base64_and_reasoning_at_the_top() -> None:
     messages = [*HISTORY, {"role": "assistant", "content": [image_block(b"img", "jpeg")]}]
     built = body(
         "amazon-nova",
@@ -193,11 +193,8 @@ def test_nova_keeps_the_converse_shape_with_base64_and_reasoning_in_the_config()
     }
     assert built["system"] == [{"text": "Be brief."}, {"cachePoint": {"type": "default"}}]
     assert built["toolConfig"] == {"tools": [WEATHER], "toolChoice": {"any": {}}}
-    assert built["inferenceConfig"] == {
-        "maxTokens": 4096,
-        "temperature": 0.5,
-        "reasoningConfig": {"type": "enabled", "maxReasoningEffort": "high"},
-    }
+    assert built["inferenceConfig"] == {"maxTokens": 4096, "temperature": 0.5}
+    assert built["reasoningConfig"] == {"type": "enabled", "maxReasoningEffort": "high"}
 
 
 def test_nova_refuses_documents_and_budgets() -> None:

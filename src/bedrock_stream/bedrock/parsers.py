@@ -97,7 +97,16 @@ def parse_invoke_response(
         input_tokens = header(fields, "x-amzn-bedrock-input-token-count")
         if input_tokens is not None:
             output_tokens = header(fields, "x-amzn-bedrock-output-token-count")
-            out.append(Usage(input_tokens=int(input_tokens), output_tokens=int(output_tokens or 0)))
+            cache_read = header(fields, "x-amzn-bedrock-cache-read-input-token-count")
+            cache_write = header(fields, "x-amzn-bedrock-cache-write-input-token-count")
+            out.append(
+                Usage(
+                    input_tokens=int(input_tokens),
+                    output_tokens=int(output_tokens or 0),
+                    cache_read_tokens=_int(cache_read),
+                    cache_write_tokens=_int(cache_write),
+                )
+            )
         latency = header(fields, "x-amzn-bedrock-invocation-latency")
         if latency is not None:
             out.append(Metrics(invocation_latency_ms=int(latency)))

@@ -25,9 +25,12 @@ __all__ = ["CODEC"]
 
 
 def build_body(r: InvokeRequest) -> dict[str, Any]:
-    """Build a ``messages-v1`` body: Converse's shape, blobs as base64, reasoning in config.
+    """Build a ``messages-v1`` body: Converse's shape, blobs as base64.
 
-    Nova's invoke API takes what Converse takes except documents (its user guide).
+    Nova's invoke API takes what Converse takes except documents (its user guide). Its own
+    parameters, ``reasoningConfig`` among them, are top-level fields of the invoke body, where
+    Converse takes them in ``additionalModelRequestFields`` (the Nova 2 user guide's "Core
+    inference" page).
     """
     for message in r.messages:
         for block in message["content"]:
@@ -38,11 +41,11 @@ def build_body(r: InvokeRequest) -> dict[str, Any]:
             raise unsupported(r, f"{block_kind(block)} blocks in the system prompt")
     config: dict[str, Any] = {"maxTokens": r.max_tokens}
     put(config, temperature=r.temperature, topP=r.top_p, stopSequences=r.stop_sequences)
-    config.update(r.reasoning)
     body = {
         "schemaVersion": "messages-v1",
         "messages": json_safe(r.messages),
         "inferenceConfig": config,
+        **r.reasoning,
     }
     put(body, system=json_safe(r.system))
     if r.tools:
