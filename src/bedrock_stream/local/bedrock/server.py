@@ -20,6 +20,7 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import Iterable
 from email.utils import formatdate
 from urllib.parse import unquote, urlsplit
 
@@ -30,6 +31,7 @@ from .. import head_rules
 from ..http_exchange import BodyTooLarge, ClientGone, Exchange
 from ..http_server import HTTPServer
 from . import formats, validation
+from .auth import Access
 from .family import FAMILIES
 from .faults import (
     STREAM_TO_HTTP,
@@ -72,6 +74,8 @@ class BedrockEmulator:
             0.5: twice as fast, 0: no delay). Stall faults are not scaled.
         keep_requests: how many requests :attr:`requests` keeps.
         keep_body_bytes: how many bytes of request bodies, as received, it keeps.
+        api_keys: the Bedrock API keys (bearer tokens) it accepts; None: any non-empty one.
+            A request must carry a key or a SigV4 signature (:mod:`.auth`).
     """
 
     def __init__(
@@ -82,12 +86,14 @@ class BedrockEmulator:
         speed: float = 1.0,
         keep_requests: int = KEEP_REQUESTS,
         keep_body_bytes: int = KEEP_BODY_BYTES,
+        api_keys: Iterable[str] | None = None,
     ) -> None:
         if speed < 0:
             raise ValueError("speed must be >= 0")
         self.speed = speed
         self.faults = Faults()
         self.log = RequestLog(keep_requests, keep_body_bytes)
+        self.access = Access(api_keys)
         self._closing = threading.Event()
         self._http = HTTPServer(self._handle, host, port, name="bedrock-emulator", http2=True)
 
@@ -169,6 +175,7 @@ class BedrockEmulator:
             raise
 
     def _serve(self, exchange: Exchange, record: RecordedRequest, path: str) -> None:
+        self.access.check(exchange.header("Authorization"))
         prefix, _, rest = path.partition("/model/")
         model_path, _, suffix = rest.rpartition("/")
         if exchange.method != "POST" or prefix or not model_path or suffix not in OPERATIONS:
