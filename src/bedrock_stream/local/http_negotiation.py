@@ -8,7 +8,7 @@ text a client that opens with HTTP/2's preface speaks HTTP/2 with prior knowledg
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     import socket
@@ -18,7 +18,15 @@ if TYPE_CHECKING:
 
     from bedrock_stream.local.http_exchange import Exchange
 
-__all__ = ["serve_http2"]
+__all__ = ["Limits", "serve_http2"]
+
+
+class Limits(Protocol):
+    """What an HTTP/2 connection takes from its server (an :class:`~.http_server.HTTPServer`)."""
+
+    name: str
+    io_timeout: float | None
+    idle_timeout: float | None
 
 
 def serve_http2(
@@ -26,18 +34,15 @@ def serve_http2(
     conn: h11.Connection,
     client: str,
     answer: Callable[[Exchange], None],
-    *,
     alpn: str | None,
-    name: str,
-    io_timeout: float | None,
-    idle_timeout: float | None,
+    limits: Limits,
 ) -> bool:
     """Serve the connection over HTTP/2 if it speaks it; False: it speaks HTTP/1.x.
 
-    ``alpn`` is the protocol TLS negotiated (None in clear text). What was read of an
-    HTTP/1.x connection goes to ``conn``; an empty read (the client left, or sat idle) ends
-    the connection like an empty HTTP/1.x one. A client that chose ``h2`` but sends no
-    preface gets h2's ``GOAWAY``.
+    ``alpn`` is the protocol TLS negotiated (None in clear text); ``limits`` names the
+    threads and bounds the waits. What was read of an HTTP/1.x connection goes to ``conn``;
+    an empty read (the client left, or sat idle) ends the connection like an empty HTTP/1.x
+    one. A client that chose ``h2`` but sends no preface gets h2's ``GOAWAY``.
 
     Raises:
         OSError: the connection failed.
@@ -46,6 +51,7 @@ def serve_http2(
 
     if alpn is not None and alpn != "h2":
         return False
+    io_timeout, idle_timeout = limits.io_timeout, limits.idle_timeout
     received = http2_connection.sniff(sock, idle_timeout=idle_timeout, io_timeout=io_timeout)
     if not received:
         return True
@@ -54,6 +60,6 @@ def serve_http2(
         return False
     sock.settimeout(io_timeout)
     http2_connection.HTTP2Connection(
-        sock, client, answer, name=name, io_timeout=io_timeout, idle_timeout=idle_timeout
+        sock, client, answer, name=limits.name, io_timeout=io_timeout, idle_timeout=idle_timeout
     ).serve(received)
     return True

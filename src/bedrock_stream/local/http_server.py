@@ -288,16 +288,8 @@ class HTTPServer:
             alpn = None
             if self.tls is not None:
                 sock, alpn = self._secure(sock, self.tls)
-            if self.http2 and http_negotiation.serve_http2(
-                sock,
-                conn,
-                client,
-                self._answer_exchange,
-                alpn=alpn,
-                name=self.name,
-                io_timeout=self.io_timeout,
-                idle_timeout=self.idle_timeout,
-            ):
+            answer = self._answer_exchange
+            if self.http2 and http_negotiation.serve_http2(sock, conn, client, answer, alpn, self):
                 return
             http1_connection.serve(
                 sock,
@@ -317,14 +309,18 @@ class HTTPServer:
 
     def _secure(self, sock: socket.socket, context: ssl.SSLContext) -> tuple[socket.socket, str]:
         """Shake hands; the TLS socket replaces ``sock`` among those :meth:`close` shuts down."""
-        secure, alpn = tls.handshake(sock, context, self.head_timeout)
+        secure = tls.wrap(sock, context)
         with self._lock:
-            thread = self._connections.pop(sock)
-            if self._closing.is_set():  # close() may have shut down the sockets without it
-                secure.close()
+            self._connections[secure] = self._connections.pop(sock)
+        try:
+            if self._closing.is_set():  # close() may have shut the sockets down without it
                 raise OSError("the server is closing")
-            self._connections[secure] = thread
-        return secure, alpn
+            return secure, tls.handshake(secure, self.head_timeout)
+        except OSError:
+            with self._lock:
+                self._connections.pop(secure, None)
+            secure.close()
+            raise
 
     def _read_head(self, sock: socket.socket, conn: h11.Connection) -> h11.Request | None:
         """Read the next request head; answer one that is refused; None when the connection ends."""

@@ -5,7 +5,8 @@ only, and a certificate it signs for ``127.0.0.1``, ``::1`` and ``localhost``; c
 through the CA's PEM file (:attr:`~LoopbackCertificate.ca_bundle`: ``AWS_CA_BUNDLE`` for
 botocore, ``NODE_EXTRA_CA_CERTS`` for Node.js). Its server context offers ``h2`` and
 ``http/1.1`` by ALPN (RFC 7301), as AWS's endpoints do, with TLS 1.2 at least (RFC 9113 9.2).
-:func:`handshake` secures an accepted connection and says which protocol the client chose.
+:func:`wrap` and :func:`handshake` secure an accepted connection and say which protocol the
+client chose.
 
 Needs the ``local`` extra (trustme).
 """
@@ -17,7 +18,7 @@ import ssl
 import tempfile
 from pathlib import Path
 
-__all__ = ["ALPN", "LoopbackCertificate", "handshake"]
+__all__ = ["ALPN", "LoopbackCertificate", "handshake", "wrap"]
 
 ALPN = ("h2", "http/1.1")
 """The application protocols offered, in the server's order of preference."""
@@ -58,17 +59,22 @@ class LoopbackCertificate:
         self._directory.cleanup()
 
 
-def handshake(
-    sock: socket.socket, context: ssl.SSLContext, timeout: float | None
-) -> tuple[ssl.SSLSocket, str]:
-    """Secure an accepted connection within ``timeout`` seconds.
+def wrap(sock: socket.socket, context: ssl.SSLContext) -> ssl.SSLSocket:
+    """Wrap an accepted connection, server side; the TLS socket owns the descriptor from now on.
 
-    Returns the TLS socket, which now owns the descriptor, and the protocol ALPN chose
-    (``"http/1.1"`` when the client offered none).
+    The handshake is left to :func:`handshake`, so the caller can track the new socket first.
+    """
+    return context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+
+
+def handshake(sock: ssl.SSLSocket, timeout: float | None) -> str:
+    """Make the handshake within ``timeout`` seconds; return the protocol ALPN chose.
+
+    ``"http/1.1"`` when the client offered none.
 
     Raises:
         OSError: the handshake failed or timed out (``ssl.SSLError`` is one).
     """
     sock.settimeout(timeout)
-    secure = context.wrap_socket(sock, server_side=True)
-    return secure, secure.selected_alpn_protocol() or "http/1.1"
+    sock.do_handshake()
+    return sock.selected_alpn_protocol() or "http/1.1"
