@@ -131,6 +131,21 @@ def test_admin_endpoints_need_no_credentials(emulator: BedrockEmulator) -> None:
     connection.close()
 
 
+@pytest.fixture
+def real_api_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_BEARER_TOKEN_BEDROCK", KEY)  # a developer's own, in their shell
+
+
+def test_the_pytest_fixture_is_not_defeated_by_a_real_api_key(
+    real_api_key: None, bedrock_emulator: BedrockEmulator
+) -> None:
+    from bedrock_stream.bedrock import stream_text
+
+    text = "".join(stream_text("Hello", model_id=NOVA))
+    assert text == bedrock_emulator.requests[-1].text
+    assert headers_of(bedrock_emulator)["authorization"].startswith("AWS4-HMAC-SHA256 ")
+
+
 @given(st.one_of(st.none(), st.text(max_size=200)))
 def test_any_authorization_header_is_a_scheme_or_an_auth_error(header: str | None) -> None:
     outcome: str | AuthError
