@@ -92,3 +92,13 @@ def test_the_command_line_option_starts_the_emulator_over_https(tmp_path: Path) 
     text = "".join(banner)
     assert "Bedrock emulator     endpoint_url=https://127.0.0.1:" in text
     assert "AWS_CA_BUNDLE=" in text
+
+
+def test_an_api_key_without_https_is_warned_about(tmp_path: Path) -> None:
+    template = tmp_path / "template.yaml"
+    template.write_text(TEMPLATE)
+    (warning,) = LocalStack(template, port=0).warnings
+    assert warning.startswith("Ask: a Bedrock API key (AWS_BEARER_TOKEN_BEDROCK)")
+    assert "--https" in warning
+    assert LocalStack(template, port=0, bedrock_https=True).warnings == ()
+    assert LocalStack(template, port=0, bedrock="aws").warnings == ()

@@ -138,8 +138,19 @@ class LocalStack:
 
     @property
     def warnings(self) -> tuple[str, ...]:
-        """What the template reader found deploys silently wrong."""
-        return self.template.warnings
+        """What the template reader found deploys silently wrong, and what fails only here."""
+        keyed = [
+            name
+            for name, function in self.template.functions.items()
+            if "AWS_BEARER_TOKEN_BEDROCK" in function.environment
+        ]
+        if not keyed or self._bedrock_mode != "local" or self._bedrock_https:
+            return self.template.warnings
+        return (
+            *self.template.warnings,
+            f"{', '.join(keyed)}: a Bedrock API key (AWS_BEARER_TOKEN_BEDROCK) goes only to an "
+            "https:// endpoint; start with --https (bedrock_https=True) to reach the emulator",
+        )
 
     def endpoint(self, name: str, kind: str | None = None) -> Endpoint:
         """Return the endpoint called ``name`` (an API's or function's logical id)."""
