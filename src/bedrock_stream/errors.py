@@ -32,6 +32,7 @@ so such code still works::
         ├── BadRequest, BodyTooLarge               a request the local servers refuse
         ├── ClientGone [ConnectionError]           the client left mid-exchange
         ├── ServiceError                           the Bedrock emulator's AWS error answers
+        │   └── AuthError                          ... refusing its credentials (403)
         └── TooManyRequests                        bedrock_stream.local.invoker
 
 ``WireError`` stays one class for both directions: its name is the error type the runtime

@@ -55,6 +55,7 @@ TREE = [
     ("bedrock_stream.local.authorizers", "Unauthorized", errors.LocalStackError, Exception),
     ("bedrock_stream.local.authorizers", "AuthorizerError", errors.LocalStackError, Exception),
     ("bedrock_stream.local.bedrock.schema", "ServiceError", errors.LocalStackError, Exception),
+    ("bedrock_stream.local.bedrock.auth", "AuthError", errors.LocalStackError, Exception),
     ("bedrock_stream.local.http_exchange", "BadRequest", errors.LocalStackError, Exception),
     ("bedrock_stream.local.http_exchange", "BodyTooLarge", errors.LocalStackError, Exception),
     (

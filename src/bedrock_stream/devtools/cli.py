@@ -45,6 +45,11 @@ def main(argv: list[str] | None = None) -> int:
         default="local",
         help="local: the built-in Bedrock emulator; aws: the real Bedrock, your credentials",
     )
+    local.add_argument(
+        "--https",
+        action="store_true",
+        help="serve the Bedrock emulator over HTTPS, as Bedrock API keys need",
+    )
     local.add_argument("--region", default=os.environ.get("AWS_REGION", "us-east-1"))
     local.add_argument(
         "--speed", type=float, default=1.0, help="emulated model pace (1: as recorded, 0: instant)"
@@ -149,6 +154,7 @@ def _local(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             web=web,
             api_keys=api_keys,
             node_ric=args.node_ric,
+            bedrock_https=args.https,
         )
     except (TemplateError, OSError) as exc:
         print(f"bedrock-stream: {exc}", file=sys.stderr)
@@ -210,6 +216,8 @@ def _banner(stack: LocalStack) -> str:
             lines.append(f"  {'Web page':<20} {endpoint.url}  (open it in a browser)")
         else:
             lines.append(f"  {'Bedrock emulator':<20} endpoint_url={endpoint.url}")
+            if stack.bedrock.tls is not None:
+                lines.append(f"  {'':<20} AWS_CA_BUNDLE={stack.bedrock.tls.ca_bundle}")
     for name, value in stack.api_keys.items():
         enabled = stack.template.api_keys[name].enabled
         lines.append(

@@ -45,6 +45,8 @@ def bedrock_emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[BedrockEmulato
         monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "local")
         monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
         monkeypatch.delenv("AWS_PROFILE", raising=False)
+        # A real Bedrock API key would win over SigV4, and botocore refuses it over http://.
+        monkeypatch.delenv("AWS_BEARER_TOKEN_BEDROCK", raising=False)
         yield emulator
 
 

@@ -28,6 +28,7 @@ import email.utils
 import http
 import json
 import socket
+import ssl
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -288,7 +289,15 @@ class HTTP1Exchange(Exchange):
         return self.started and not self._half_closed
 
     def _at_eof(self) -> bool:
-        """Whether the client's FIN is the next thing to read (OSError: it reset)."""
+        """Whether the client's FIN is the next thing to read (OSError: it reset).
+
+        Over TLS what arrived is read, and handed to h11, which keeps it for its turn.
+        """
+        if isinstance(self._sock, ssl.SSLSocket):
+            data = http_sockets.tls_read_now(self._sock)
+            if data:
+                self._conn.receive_data(data)
+            return data == b""
         return http_sockets.readable(self._sock) and not self._sock.recv(
             1, socket.MSG_PEEK | socket.MSG_DONTWAIT
         )

@@ -5,6 +5,8 @@ One thread serves each connection (keep-alive included, :mod:`.http1_connection`
 :class:`~bedrock_stream.local.http_exchange.Exchange`.
 With ``http2=True`` it serves HTTP/2 with prior knowledge (h2c) on the same port too, one
 thread per stream (:mod:`~bedrock_stream.local.http2_connection`); handlers cannot tell.
+With a TLS context it serves HTTPS instead, HTTP/2 or HTTP/1.1 as ALPN chose
+(:mod:`~bedrock_stream.local.http_negotiation`).
 Reading a request or writing a response waits at most ``io_timeout`` seconds for the peer;
 a request head is read under the limits of :mod:`~bedrock_stream.local.http_head`. At most
 ``max_connections`` are served at once; beyond them, and when the process is out of file
@@ -22,12 +24,20 @@ import contextlib
 import logging
 import os
 import socket
+import ssl
 import threading
 from collections.abc import Callable, Iterable
 
 import h11
 
-from bedrock_stream.local import head_rules, http1_connection, http_head, http_sockets
+from bedrock_stream.local import (
+    head_rules,
+    http1_connection,
+    http_head,
+    http_negotiation,
+    http_sockets,
+    tls,
+)
 from bedrock_stream.local.http_exchange import BadRequest as BadRequest
 from bedrock_stream.local.http_exchange import BodyTooLarge as BodyTooLarge
 from bedrock_stream.local.http_exchange import ClientGone as ClientGone
@@ -83,6 +93,7 @@ class HTTPServer:
         http2: whether to serve HTTP/2 with prior knowledge (h2c) too, on the same port: a
             client that opens with HTTP/2's preface gets
             :mod:`~bedrock_stream.local.http2_connection` (needs h2).
+        tls: serve HTTPS with this context (ALPN offers ``h2`` only if ``http2``).
 
     Raises:
         OSError: the address is in use (``errno.EADDRINUSE``) or cannot be bound.
@@ -103,6 +114,7 @@ class HTTPServer:
         browsers: bool = True,
         error_document: ErrorDocument = message_document,
         http2: bool = False,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self._handler = handler
         self.name = name
@@ -113,6 +125,7 @@ class HTTPServer:
         self.max_connections = max_connections
         self.browsers = browsers
         self.http2 = http2
+        self.tls = tls
         self._error_document = error_document
         self._listener = socket.create_server((host, port))
         self._lock = threading.Lock()
@@ -133,8 +146,8 @@ class HTTPServer:
 
     @property
     def url(self) -> str:
-        """``http://host:port``."""
-        return f"http://{self.host}:{self.port}"
+        """``http://host:port``, or ``https://`` with TLS."""
+        return f"{'http' if self.tls is None else 'https'}://{self.host}:{self.port}"
 
     def start(self) -> HTTPServer:
         """Start accepting connections."""
@@ -272,7 +285,11 @@ class HTTPServer:
         conn = h11.Connection(h11.SERVER, max_incomplete_event_size=self.max_head)
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            if self.http2 and self._serve_http2(sock, conn, client):
+            alpn = None
+            if self.tls is not None:
+                sock, alpn = self._secure(sock, self.tls)
+            answer = self._answer_exchange
+            if self.http2 and http_negotiation.serve_http2(sock, conn, client, answer, alpn, self):
                 return
             http1_connection.serve(
                 sock,
@@ -290,32 +307,20 @@ class HTTPServer:
                 self._connections.pop(sock, None)
             sock.close()
 
-    def _serve_http2(self, sock: socket.socket, conn: h11.Connection, client: str) -> bool:
-        """Serve the connection over HTTP/2 if it opens with the preface; False: HTTP/1.x.
-
-        What was read of an HTTP/1.x connection goes to ``conn``; an empty read (the client
-        left, or sat idle) ends the connection like an empty HTTP/1.x one.
-        """
-        from bedrock_stream.local import http2_connection
-
-        received = http2_connection.sniff(
-            sock, idle_timeout=self.idle_timeout, io_timeout=self.io_timeout
-        )
-        if not received:
-            return True
-        if not received.startswith(http2_connection.PREFACE):
-            conn.receive_data(received)
-            return False
-        sock.settimeout(self.io_timeout)
-        http2_connection.HTTP2Connection(
-            sock,
-            client,
-            self._answer_exchange,
-            name=self.name,
-            io_timeout=self.io_timeout,
-            idle_timeout=self.idle_timeout,
-        ).serve(received)
-        return True
+    def _secure(self, sock: socket.socket, context: ssl.SSLContext) -> tuple[socket.socket, str]:
+        """Shake hands; the TLS socket replaces ``sock`` among those :meth:`close` shuts down."""
+        secure = tls.wrap(sock, context)
+        with self._lock:
+            self._connections[secure] = self._connections.pop(sock)
+        try:
+            if self._closing.is_set():  # close() may have shut the sockets down without it
+                raise OSError("the server is closing")
+            return secure, tls.handshake(secure, self.head_timeout)
+        except OSError:
+            with self._lock:
+                self._connections.pop(secure, None)
+            secure.close()
+            raise
 
     def _read_head(self, sock: socket.socket, conn: h11.Connection) -> h11.Request | None:
         """Read the next request head; answer one that is refused; None when the connection ends."""

@@ -4,7 +4,8 @@ Each works on a plain socket and knows nothing of HTTP: holding back a descripto
 process out of them can still answer, telling without waiting whether a socket has something
 to read, waiting until what was sent has been delivered before a reset, and closing with the
 client's remaining bytes read and dropped, within bounds, so that it reads the answer instead
-of a reset. ``poll`` is used where there is one: ``select`` cannot watch a descriptor
+of a reset, and reading what a TLS connection holds without waiting. ``poll`` is used where
+there is one: ``select`` cannot watch a descriptor
 numbered 1024 or more (``FD_SETSIZE``), which a stack with a couple of hundred warm
 functions reaches.
 """
@@ -16,6 +17,7 @@ import errno
 import os
 import select
 import socket
+import ssl
 import struct
 import sys
 import time
@@ -37,6 +39,7 @@ __all__ = [
     "readable",
     "reset",
     "spare_descriptor",
+    "tls_read_now",
 ]
 
 READ_SIZE = 64 * 1024
@@ -103,3 +106,21 @@ def linger(sock: socket.socket) -> None:
             if not data:
                 return
             dropped += len(data)
+
+
+def tls_read_now(sock: ssl.SSLSocket) -> bytes | None:
+    """Read what a TLS connection has for us without waiting: None if nothing, b"" at its end.
+
+    TLS cannot peek as TCP can (``MSG_PEEK``): what is read is consumed. A partial record,
+    or a record that carries no data (a session ticket), reads as nothing.
+    """
+    if not sock.pending() and not readable(sock):
+        return None
+    timeout = sock.gettimeout()
+    sock.settimeout(0.0)
+    try:
+        return sock.recv(READ_SIZE)
+    except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+        return None
+    finally:
+        sock.settimeout(timeout)

@@ -88,6 +88,8 @@ class LocalStack:
             :meth:`start` raises :class:`~bedrock_stream.local.runtimes.RuntimeUnavailable`
             when a Node.js function has none, or a function's runtime is neither
             ``python*`` nor ``nodejs*``.
+        bedrock_https: serve the Bedrock emulator over HTTPS (its CA named to the functions
+            by ``AWS_CA_BUNDLE`` and ``NODE_EXTRA_CA_CERTS``), for Bedrock API keys.
 
     Routes with ``AWS_IAM`` authorization take requests signed with
     :data:`IAM_CREDENTIALS` (SigV4, service ``execute-api``, this region).
@@ -109,6 +111,7 @@ class LocalStack:
         web: str | os.PathLike[str] | None = None,
         api_keys: Mapping[str, str] | None = None,
         node_ric: str | os.PathLike[str] | None = None,
+        bedrock_https: bool = False,
     ) -> None:
         self.template_path = Path(template)
         self._parameters = dict(parameters or {})
@@ -129,13 +132,25 @@ class LocalStack:
         self._close_on_disconnect = close_on_disconnect
         self._web = None if web is None else Path(web)
         self._node_ric = node_ric
+        self._bedrock_https = bedrock_https
         self.endpoints: list[Endpoint] = []
         self._closers: list[_Closable] = []
 
     @property
     def warnings(self) -> tuple[str, ...]:
-        """What the template reader found deploys silently wrong."""
-        return self.template.warnings
+        """What the template reader found deploys silently wrong, and what fails only here."""
+        keyed = [
+            name
+            for name, function in self.template.functions.items()
+            if "AWS_BEARER_TOKEN_BEDROCK" in function.environment
+        ]
+        if not keyed or self._bedrock_mode != "local" or self._bedrock_https:
+            return self.template.warnings
+        return (
+            *self.template.warnings,
+            f"{', '.join(keyed)}: a Bedrock API key (AWS_BEARER_TOKEN_BEDROCK) goes only to an "
+            "https:// endpoint; start with --https (bedrock_https=True) to reach the emulator",
+        )
 
     def endpoint(self, name: str, kind: str | None = None) -> Endpoint:
         """Return the endpoint called ``name`` (an API's or function's logical id)."""
@@ -202,11 +217,15 @@ class LocalStack:
 
             # On a free port: functions find it through the environment, people in the banner.
             bedrock = self._bind(
-                functools.partial(BedrockEmulator, self._host, speed=self._speed),
+                functools.partial(
+                    BedrockEmulator, self._host, speed=self._speed, https=self._bedrock_https
+                ),
                 "Bedrock",
                 port=0,
             )
-            environment["AWS_ENDPOINT_URL_BEDROCK_RUNTIME"] = bedrock.url
+            environment.update(bedrock.env())  # the endpoint, and with HTTPS the CA's file
+            if bedrock.tls is not None:
+                environment["NODE_EXTRA_CA_CERTS"] = str(bedrock.tls.ca_bundle)
             self.endpoints.append(Endpoint("bedrock", "bedrock-runtime", bedrock.url, True))
             self.bedrock = bedrock
         credentials = None

@@ -95,6 +95,7 @@ def test_the_model_endpoints_still_answer_browser_requests(emulator: BedrockEmul
     body = json.dumps({"messages": [{"role": "user", "content": [{"text": "hi"}]}]}).encode()
     headers = {"Origin": "https://page.example", "Sec-Fetch-Site": "cross-site"}
     headers["Content-Type"] = "text/plain"
+    headers["Authorization"] = "Bearer local-key"  # a page calls Bedrock with an API key
     status, _, document = _call(
         emulator, "POST", "/model/amazon.nova-micro-v1%3A0/converse", body, headers
     )

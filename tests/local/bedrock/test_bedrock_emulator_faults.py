@@ -173,7 +173,12 @@ def test_json_nested_too_deep_is_malformed_not_a_crash(
 
 
 def test_unknown_operation_is_404(emulator: BedrockEmulator) -> None:
-    request = urllib.request.Request(emulator.url + "/model/x/nope", data=b"{}", method="POST")
+    request = urllib.request.Request(
+        emulator.url + "/model/x/nope",
+        data=b"{}",
+        headers={"Authorization": "Bearer local-key"},
+        method="POST",
+    )
     with pytest.raises(urllib.error.HTTPError) as info:
         urllib.request.urlopen(request, timeout=5)
     info.value.close()

@@ -14,7 +14,7 @@ INTERNAL_ERROR = 2
 
 def converse_stream(client: H2Client, fault: str | None = None) -> int:
     body = json.dumps({"messages": [{"role": "user", "content": [{"text": "Hello there"}]}]})
-    headers = [("content-type", "application/json")]
+    headers = [("content-type", "application/json"), ("authorization", "Bearer local-key")]
     if fault is not None:
         headers.append((FAULT_HEADER.lower(), fault))
     return client.request("POST", f"/model/{NOVA}/converse-stream", headers, body.encode())

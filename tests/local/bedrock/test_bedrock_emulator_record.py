@@ -25,7 +25,8 @@ def _post(emulator: BedrockEmulator, n: int, size: int) -> int:
     body = json.dumps({"n": n, "junk": "a" * size}).encode()
     connection = http.client.HTTPConnection(emulator.host, emulator.port, timeout=10)
     try:
-        connection.request("POST", INVOKE, body, {"Content-Type": "application/json"})
+        headers = {"Content-Type": "application/json", "Authorization": "Bearer local-key"}
+        connection.request("POST", INVOKE, body, headers)
         response = connection.getresponse()
         response.read()
         return response.status

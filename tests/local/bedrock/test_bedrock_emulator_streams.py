@@ -275,7 +275,8 @@ def test_wire_frames_headers_and_padding(emulator: BedrockEmulator) -> None:
 
     def post(path: str, body: dict[str, Any]) -> tuple[http.client.HTTPResponse, list[Any]]:
         conn = http.client.HTTPConnection(emulator.host, emulator.port, timeout=10)
-        conn.request("POST", path, json.dumps(body), {"Content-Type": "application/json"})
+        headers = {"Content-Type": "application/json", "Authorization": "Bearer local-key"}
+        conn.request("POST", path, json.dumps(body), headers)
         response = conn.getresponse()
         buffer = EventStreamBuffer()
         buffer.add_data(response.read())

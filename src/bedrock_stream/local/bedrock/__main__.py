@@ -18,14 +18,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--fault", action="append", default=[], help="a fault spec for every request"
     )
+    parser.add_argument(
+        "--https", action="store_true", help="serve HTTPS (HTTP/2 by ALPN), for Bedrock API keys"
+    )
+    parser.add_argument(
+        "--api-key", action="append", help="a Bedrock API key to accept (default: any)"
+    )
     args = parser.parse_args(argv)
-    emulator = BedrockEmulator(args.host, args.port, speed=args.speed)
+    emulator = BedrockEmulator(
+        args.host, args.port, speed=args.speed, https=args.https, api_keys=args.api_key
+    )
     for spec in args.fault:
         emulator.faults.add(spec, times=None)
     received = catch_stop_signals()  # even as a background job, started with SIGINT ignored
     with emulator:
         print(emulator.url, flush=True)
-        print(f"export AWS_ENDPOINT_URL_BEDROCK_RUNTIME={emulator.url}", file=sys.stderr)
+        for name, value in emulator.env().items():
+            print(f"export {name}={value}", file=sys.stderr)
         try:
             wait_for_stop(received)
         finally:

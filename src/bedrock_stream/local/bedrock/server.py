@@ -20,6 +20,7 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import Iterable
 from email.utils import formatdate
 from urllib.parse import unquote, urlsplit
 
@@ -29,7 +30,9 @@ from bedrock_stream.bedrock.families import resolve_family
 from .. import head_rules
 from ..http_exchange import BodyTooLarge, ClientGone, Exchange
 from ..http_server import HTTPServer
+from ..tls import LoopbackCertificate
 from . import formats, validation
+from .auth import Access
 from .family import FAMILIES
 from .faults import (
     STREAM_TO_HTTP,
@@ -72,6 +75,8 @@ class BedrockEmulator:
             0.5: twice as fast, 0: no delay). Stall faults are not scaled.
         keep_requests: how many requests :attr:`requests` keeps.
         keep_body_bytes: how many bytes of request bodies, as received, it keeps.
+        api_keys: the API keys it accepts (None: any); or SigV4 (:mod:`.auth`).
+        https: serve HTTPS, HTTP/2 by ALPN, with a throwaway certificate (:mod:`...tls`).
     """
 
     def __init__(
@@ -82,14 +87,21 @@ class BedrockEmulator:
         speed: float = 1.0,
         keep_requests: int = KEEP_REQUESTS,
         keep_body_bytes: int = KEEP_BODY_BYTES,
+        api_keys: Iterable[str] | None = None,
+        https: bool = False,
     ) -> None:
         if speed < 0:
             raise ValueError("speed must be >= 0")
         self.speed = speed
         self.faults = Faults()
         self.log = RequestLog(keep_requests, keep_body_bytes)
+        self.access = Access(api_keys)
         self._closing = threading.Event()
-        self._http = HTTPServer(self._handle, host, port, name="bedrock-emulator", http2=True)
+        self.tls = LoopbackCertificate() if https else None
+        context = None if self.tls is None else self.tls.context
+        self._http = HTTPServer(
+            self._handle, host, port, name="bedrock-emulator", http2=True, tls=context
+        )
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -108,7 +120,7 @@ class BedrockEmulator:
 
     @property
     def url(self) -> str:
-        """``http://host:port``, for ``endpoint_url``."""
+        """``http://host:port`` (``https://`` with ``https=True``), for ``endpoint_url``."""
         return self._http.url
 
     @property
@@ -122,8 +134,9 @@ class BedrockEmulator:
         return self._http.port
 
     def env(self) -> dict[str, str]:
-        """Environment variables that point boto3 at the emulator."""
-        return {"AWS_ENDPOINT_URL_BEDROCK_RUNTIME": self.url}
+        """Environment variables that point boto3 at the emulator (and trust its certificate)."""
+        trust = self.tls.env() if self.tls else {}
+        return {"AWS_ENDPOINT_URL_BEDROCK_RUNTIME": self.url, **trust}
 
     def start(self) -> BedrockEmulator:
         """Start serving."""
@@ -134,6 +147,8 @@ class BedrockEmulator:
         """Stop serving; streams in progress (stalls included) are cut."""
         self._closing.set()
         self._http.close()
+        if self.tls is not None:
+            self.tls.close()
 
     def __enter__(self) -> BedrockEmulator:
         return self.start()
@@ -169,6 +184,7 @@ class BedrockEmulator:
             raise
 
     def _serve(self, exchange: Exchange, record: RecordedRequest, path: str) -> None:
+        self.access.check(exchange.header("Authorization"))
         prefix, _, rest = path.partition("/model/")
         model_path, _, suffix = rest.rpartition("/")
         if exchange.method != "POST" or prefix or not model_path or suffix not in OPERATIONS:
