@@ -366,3 +366,24 @@ def test_a_field_the_clients_botocore_lacks_is_refused_before_sending(
         list(stream)
     assert "serviceTier" in str(info.value) and "boto3" in str(info.value)
     assert server.requests == []  # refused before anything was sent
+
+
+def test_botocore_errors_say_what_went_wrong_but_never_quote_the_prompt(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import boto3
+
+    from bedrock_stream.bedrock import BedrockError
+
+    monkeypatch.setenv("AWS_BEARER_TOKEN_BEDROCK", "ABSKlocal")
+    keyed = boto3.client("bedrock-runtime", region_name="us-east-1", endpoint_url=server.url)
+    with pytest.raises(BedrockError) as info:
+        list(stream_events("hi", model_id=MODEL, client=keyed, retry=NO_RETRY))
+    assert "requires an HTTPS endpoint" in str(info.value)  # botocore's own words
+    secret = 4242424242  # botocore's parameter errors quote the values they refuse
+    bad = [{"role": "user", "content": [{"text": secret}]}]
+    with pytest.raises(BedrockError) as info:
+        list(stream_events(bad, model_id=MODEL, client=keyed, retry=NO_RETRY))
+    assert "invalid request parameters" in str(info.value)
+    assert str(secret) not in str(info.value)
+    assert server.requests == []

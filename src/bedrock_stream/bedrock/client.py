@@ -79,7 +79,7 @@ def _mapped_errors() -> Iterator[None]:
     A response body read after botocore has handed it over fails with urllib3's own
     errors (the connection cut, a read timeout mid-stream): those are a truncated answer.
     """
-    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
     from urllib3.exceptions import HTTPError as TransportError
 
     try:
@@ -87,8 +87,10 @@ def _mapped_errors() -> Iterator[None]:
     except ClientError as exc:  # includes EventStreamError (exception frames)
         error = exc.response.get("Error") or {}
         raise error_for_code(str(error.get("Code") or ""), str(error.get("Message") or "")) from exc
-    except BotoCoreError as exc:
-        raise BedrockError(f"{type(exc).__name__}: transport error", code="") from exc
+    except ParamValidationError as exc:  # its text quotes the request's values: the prompt
+        raise BedrockError(f"{type(exc).__name__}: invalid request parameters", code="") from exc
+    except BotoCoreError as exc:  # e.g. "Bearer authorization requires an HTTPS endpoint"
+        raise BedrockError(f"{type(exc).__name__}: {exc}", code="") from exc
     except TransportError as exc:
         message = f"the response broke off ({type(exc).__name__}): the answer is incomplete"
         raise IncompleteStreamError(message) from exc
