@@ -24,6 +24,7 @@ import contextlib
 import json
 import socket
 import threading
+import types
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
@@ -295,6 +296,11 @@ class _FakeBedrock:
         model = _SERVICE.operation_model(operation)
         shape = model.output_shape.members[member]
         return EventStream(_RawStream(self._pieces), shape, EventStreamJSONParser(), operation)
+
+    @property
+    def meta(self) -> Any:
+        """What the client checks a request against: botocore's own service model."""
+        return types.SimpleNamespace(service_model=_SERVICE)
 
     def invoke_model_with_response_stream(self, **_: Any) -> dict[str, Any]:
         return {"body": self._stream("InvokeModelWithResponseStream", "body")}
