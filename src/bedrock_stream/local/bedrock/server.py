@@ -20,6 +20,7 @@ import json
 import threading
 import time
 import uuid
+from collections import Counter
 from email.utils import formatdate
 from urllib.parse import unquote, urlsplit
 
@@ -38,14 +39,17 @@ from .faults import (
     Faults,
     Guardrail,
     InjectedFault,
+    MidStreamFault,
     Stall,
     StreamFault,
     Truncate,
+    fires,
     parse_fault,
     stream_refusal,
 )
 from .formats import EVENTSTREAM, Answer, Part
 from .model import intervene
+from .prompt_cache import PromptCache
 from .record import KEEP_BODY_BYTES, KEEP_REQUESTS, RecordedRequest, RequestLog
 from .schema import ServiceError, encode_json
 from .validation import OPERATIONS
@@ -57,6 +61,8 @@ FAULT_HEADER = "X-Bedrock-Stream-Fault"
 MAX_BODY = 25_000_000
 """Bedrock's request body limit, bytes."""
 _POLL = 0.05
+_CONTENT = frozenset({"signature", "citation", "tool-start"})
+"""Content frames that carry no tokens (a fault by token count fires before the stop events)."""
 
 
 class BedrockEmulator:
@@ -87,6 +93,8 @@ class BedrockEmulator:
             raise ValueError("speed must be >= 0")
         self.speed = speed
         self.faults = Faults()
+        self.prompt_cache = PromptCache()
+        """The prompt cache every request shares (cache points write and read it)."""
         self.log = RequestLog(keep_requests, keep_body_bytes)
         self._closing = threading.Event()
         self._http = HTTPServer(self._handle, host, port, name="bedrock-emulator", http2=True)
@@ -187,18 +195,23 @@ class BedrockEmulator:
             raise ServiceError(
                 400, "ValidationException", "The provided model identifier is invalid."
             ) from None
-        request = validation.parse_request(operation, family, model_id, raw)
+        tier = exchange.header("X-Amzn-Bedrock-Service-Tier")
+        latency = exchange.header("X-Amzn-Bedrock-PerformanceConfig-Latency")
+        request = validation.parse_request(
+            operation, family, model_id, raw, tier=tier, latency=latency
+        )
         fault = self._fault(exchange, request)
         record.fault = fault
         if isinstance(fault, ErrorResponse):
             raise ServiceError(fault.status, fault.code, fault.message)
-        answer = formats.answer(request, now=time.time())
+        answer = formats.answer(request, now=time.time(), cache=self.prompt_cache)
         if isinstance(fault, Guardrail):
             generation = intervene(answer.generation, fault.after_tokens, fault.message)
-            answer = formats.answer(request, now=time.time(), generation=generation)
+            turn = answer.turn
+            answer = formats.answer(request, now=time.time(), generation=generation, turn=turn)
         g = answer.generation
         record.text, record.stop = g.text, g.stop
-        record.input_tokens, record.output_tokens = answer.input_tokens, g.output_tokens
+        record.input_tokens, record.output_tokens = answer.input_tokens, answer.output_tokens
         if request.streaming:
             self._stream(exchange, record, answer, fault)
         else:
@@ -252,27 +265,29 @@ class BedrockEmulator:
         if request.operation == "invoke-stream":
             parts = formats.invoke_stream(answer)
             headers.append(("X-Amzn-Bedrock-Content-Type", "application/json"))
+            headers += formats.echo_headers(answer)
         else:
             parts = formats.converse_stream(answer)
         exchange.start(200, headers)
         record.status = 200
         profile = FAMILIES[request.family].profile
-        pending = None if isinstance(fault, Guardrail) else fault
-        last_text = max((i for i, p in enumerate(parts) if p.tokens), default=-1)
-        sent = 0
-        for index, part in enumerate(parts):
-            after = getattr(pending, "after_tokens", None)
-            # At the first text chunk at or past ``after`` tokens, else before the stop events.
-            if after is not None and (index > last_text or (part.tokens and sent >= after)):
-                assert pending is not None
+        pending = fault if isinstance(fault, MidStreamFault) else None
+        last = max((i for i, p in enumerate(parts) if p.tokens or p.kind in _CONTENT), default=-1)
+        sent, seen = 0, Counter[str]()
+        for index, part in enumerate([*parts, Part(b"")]):  # the last one: after every frame
+            tokens, at_end = part.tokens, index > last
+            if pending and fires(pending, sent=sent, seen=seen, tokens=tokens, at_end=at_end):
                 if self._fire(exchange, record, pending):
                     return
                 pending = None
+            if not part.frame:
+                break
             if not self._sleep(profile.delay_ms(index, part.tokens)):
                 exchange.abort()
                 return
             exchange.send(part.frame)
             sent += part.tokens
+            seen[part.kind] += 1
         record.outcome = "ok"  # before the last write: a client may look as soon as it ends
         exchange.end()
 

@@ -13,6 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
+from . import reasoning, tools
+from .conversation import LATENCIES, SERVICE_TIERS, Conversation, enum_value
+from .converse_request import converse_conversation
 from .family import FAMILIES
 from .model import count_tokens
 from .schema import ERROR_TYPE_SUFFIX as ERROR_TYPE_SUFFIX
@@ -63,6 +66,8 @@ class ModelRequest:
     """A family's sub-format: ``text-completions`` (Claude v2), ``chat`` (Mistral),
     ``buffered`` (Cohere Command without ``stream``), ``usage`` (OpenAI include_usage)."""
     body: Mapping[str, Any] = field(default_factory=dict)
+    conversation: Conversation = field(default_factory=Conversation)
+    """Tools, reasoning, documents, cache points, guardrail, tier and latency."""
 
     @property
     def streaming(self) -> bool:
@@ -87,6 +92,7 @@ def _invoke_request(family: Family, model_id: str, body: Mapping[str, Any]) -> M
         fields.stop_sequences,
         fields.variant,
         body,
+        fields.conversation,
     )
 
 
@@ -116,11 +122,30 @@ def _converse_request(family: Family, model_id: str, body: Mapping[str, Any]) ->
     limit = int(config.get("maxTokens") or FAMILIES[family].converse_max_tokens)
     stops = tuple(config.get("stopSequences") or ())
     prompt = chat_prompt(body.get("system"), messages)
-    return ModelRequest("converse", model_id, family, prompt, limit, stops, "", body)
+    fields = body.get("additionalModelRequestFields") or {}
+    thinking = reasoning.requested(model_id, fields, anthropic=family == "anthropic")
+    conversation = converse_conversation(body, reasoning=thinking)
+    return ModelRequest("converse", model_id, family, prompt, limit, stops, "", body, conversation)
 
 
-def parse_request(operation: Operation, family: Family, model_id: str, raw: bytes) -> ModelRequest:
+def _check_conversation(conversation: Conversation) -> None:
+    tools.check_tool_turns(conversation)
+    reasoning.check_echoed(conversation)
+
+
+def parse_request(
+    operation: Operation,
+    family: Family,
+    model_id: str,
+    raw: bytes,
+    *,
+    tier: str | None = None,
+    latency: str | None = None,
+) -> ModelRequest:
     """Validate a request body as Bedrock does for ``operation`` and ``family``.
+
+    ``tier`` and ``latency`` are InvokeModel's ``X-Amzn-Bedrock-Service-Tier`` and
+    ``X-Amzn-Bedrock-PerformanceConfig-Latency`` headers (Converse has them in its body).
 
     Raises:
         ServiceError: a ``ValidationException`` in Bedrock's words.
@@ -140,6 +165,13 @@ def parse_request(operation: Operation, family: Family, model_id: str, raw: byte
             request = _converse_request(family, model_id, body)
         else:
             request = _invoke_request(family, model_id, body)
+            options = replace(
+                request.conversation,
+                service_tier=enum_value(tier, "serviceTier", SERVICE_TIERS),
+                latency=enum_value(latency, "performanceConfigLatency", LATENCIES),
+            )
+            request = replace(request, conversation=options)
+        _check_conversation(request.conversation)
     except (AttributeError, TypeError, KeyError, IndexError):  # a field of the wrong shape
         if operation.startswith("converse"):
             raise ServiceError(400, "SerializationException", "Malformed request body.") from None

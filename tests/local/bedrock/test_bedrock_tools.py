@@ -1,0 +1,192 @@
+"""Tool use on the emulator through real boto3 clients: round trips, the rule, the refusals."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+from test_bedrock_emulator_streams import key_paths, recorded_shapes
+
+from bedrock_stream.local.bedrock import BedrockEmulator
+
+CLAUDE = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+NOVA = "us.amazon.nova-pro-v1:0"
+WEATHER = {
+    "toolSpec": {
+        "name": "get_weather",
+        "description": "The weather in a city.",
+        "inputSchema": {
+            "json": {
+                "type": "object",
+                "properties": {
+                    "city": {"type": "string"},
+                    "days": {"type": "integer"},
+                    "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
+                    "detail": {"type": "boolean"},
+                },
+                "required": ["city", "days", "unit"],
+            }
+        },
+    }
+}
+CLOCK = {
+    "toolSpec": {
+        "name": "get_time",
+        "inputSchema": {"json": {"type": "object", "properties": {}}},
+    }
+}
+TOOLS = {"tools": [WEATHER, CLOCK]}
+
+
+def user(text: str) -> dict[str, Any]:
+    return {"role": "user", "content": [{"text": text}]}
+
+
+def stream(client: Any, **request: Any) -> list[dict[str, Any]]:
+    return list(client.converse_stream(**request)["stream"])
+
+
+def assemble(events: list[dict[str, Any]]) -> dict[str, Any]:
+    """Put the tool uses of a ConverseStream back together, as a client does."""
+    uses: dict[int, dict[str, Any]] = {}
+    for event in events:
+        if "contentBlockStart" in event:
+            start = event["contentBlockStart"]
+            uses[start["contentBlockIndex"]] = {**start["start"]["toolUse"], "input": ""}
+        elif "contentBlockDelta" in event and "toolUse" in event["contentBlockDelta"]["delta"]:
+            delta = event["contentBlockDelta"]
+            uses[delta["contentBlockIndex"]]["input"] += delta["delta"]["toolUse"]["input"]
+    return {i: {**u, "input": json.loads(u["input"])} for i, u in uses.items()}
+
+
+@pytest.mark.parametrize("model", [CLAUDE, NOVA])
+def test_converse_stream_round_trip(client: Any, model: str) -> None:
+    first = [user("What is the get_weather for city=Lisbon over days=3?")]
+    events = stream(client, modelId=model, messages=first, toolConfig=TOOLS)
+    uses = assemble(events)
+    assert list(uses.values()) == [
+        {
+            "toolUseId": uses[0]["toolUseId"],
+            "name": "get_weather",
+            "input": {"city": "Lisbon", "days": 3, "unit": "celsius"},
+        }
+    ]
+    assert uses[0]["toolUseId"].startswith("tooluse_")
+    inputs = [e for e in events if "toolUse" in e.get("contentBlockDelta", {}).get("delta", {})]
+    assert len(inputs) > 1  # the input arrives in several deltas
+    assert events[-2] == {"messageStop": {"stopReason": "tool_use"}}
+    assert events[-1]["metadata"]["usage"]["outputTokens"] > 0
+    recorded = recorded_shapes("ConverseStream")
+    for event in events:
+        assert key_paths(event) in recorded, event
+    assistant = {"role": "assistant", "content": [{"toolUse": u} for u in uses.values()]}
+    result = {"toolUseId": uses[0]["toolUseId"], "content": [{"text": "Sunny, 24 degrees"}]}
+    second = [*first, assistant, {"role": "user", "content": [{"toolResult": result}]}]
+    events = stream(client, modelId=model, messages=second, toolConfig=TOOLS)
+    text = "".join(
+        e["contentBlockDelta"]["delta"].get("text", "") for e in events if "contentBlockDelta" in e
+    )
+    assert text.startswith("The get_weather tool returned: Sunny, 24 degrees\n\n")
+    assert events[-2] == {"messageStop": {"stopReason": "end_turn"}}
+
+
+def test_converse_round_trip_and_json_results(client: Any) -> None:
+    first = [user("Call get_time and get_weather for Porto")]
+    response = client.converse(modelId=CLAUDE, messages=first, toolConfig=TOOLS)
+    assert response["stopReason"] == "tool_use"
+    content = response["output"]["message"]["content"]
+    names = [block["toolUse"]["name"] for block in content]
+    assert names == ["get_weather", "get_time"]  # in the order they were offered
+    assert content[0]["toolUse"]["input"] == {"city": "Porto", "days": 1, "unit": "celsius"}
+    assert content[1]["toolUse"]["input"] == {}
+    results = [
+        {
+            "toolResult": {
+                "toolUseId": content[0]["toolUse"]["toolUseId"],
+                "content": [{"json": {"sky": "clear"}}],
+            }
+        },
+        {
+            "toolResult": {
+                "toolUseId": content[1]["toolUse"]["toolUseId"],
+                "content": [{"text": "noon"}],
+            }
+        },
+    ]
+    messages = [*first, response["output"]["message"], {"role": "user", "content": results}]
+    final = client.converse(modelId=CLAUDE, messages=messages, toolConfig=TOOLS)
+    text = final["output"]["message"]["content"][0]["text"]
+    assert text.startswith(
+        'The get_weather tool returned: {"sky":"clear"}\nThe get_time tool returned: noon\n\n'
+    )
+    assert final["stopReason"] == "end_turn"
+
+
+def test_tool_choice_any_and_tool(client: Any) -> None:
+    plain = [user("Tell me something")]
+    answer = client.converse(modelId=CLAUDE, messages=plain, toolConfig=TOOLS)
+    assert answer["stopReason"] == "end_turn"  # auto, no tool named: no call
+    forced = {**TOOLS, "toolChoice": {"any": {}}}
+    answer = client.converse(modelId=CLAUDE, messages=plain, toolConfig=forced)
+    assert answer["output"]["message"]["content"][0]["toolUse"]["name"] == "get_weather"
+    assert answer["output"]["message"]["content"][0]["toolUse"]["input"]["city"] == "something"
+    named = {**TOOLS, "toolChoice": {"tool": {"name": "get_time"}}}
+    answer = client.converse(modelId=CLAUDE, messages=plain, toolConfig=named)
+    assert [b["toolUse"]["name"] for b in answer["output"]["message"]["content"]] == ["get_time"]
+
+
+def refusal(client: Any, **request: Any) -> str:
+    with pytest.raises(ClientError) as caught:
+        client.converse(modelId=CLAUDE, **request)
+    assert caught.value.response["Error"]["Code"] == "ValidationException"
+    return str(caught.value.response["Error"]["Message"])
+
+
+def test_tool_refusals_in_bedrocks_words(client: Any, emulator: BedrockEmulator) -> None:
+    use = {"toolUse": {"toolUseId": "tooluse_a", "name": "get_time", "input": {}}}
+    result = {"toolResult": {"toolUseId": "tooluse_a", "content": [{"text": "noon"}]}}
+    other = {"toolResult": {"toolUseId": "tooluse_b", "content": [{"text": "noon"}]}}
+    turns = [user("get_time"), {"role": "assistant", "content": [use]}]
+    assert refusal(client, messages=[*turns, {"role": "user", "content": [result]}]) == (
+        "The toolConfig field must be defined when using toolUse and toolResult content blocks."
+    )
+    assert refusal(
+        client, messages=[*turns, {"role": "user", "content": [result, other]}], toolConfig=TOOLS
+    ) == (
+        "The number of toolResult blocks at messages.2.content exceeds the number of toolUse "
+        "blocks of previous turn."
+    )
+    assert refusal(
+        client, messages=[*turns, {"role": "user", "content": [other]}], toolConfig=TOOLS
+    ).endswith(
+        "messages.2.content.0: unexpected `tool_use_id` found in `tool_result` blocks: "
+        "tooluse_b. Each `tool_result` block must have a corresponding `tool_use` block in "
+        "the previous message."
+    )
+    assert "`tool_use` ids were found without `tool_result` blocks immediately after" in refusal(
+        client, messages=[*turns, user("and then?")], toolConfig=TOOLS
+    )
+    bad = {"toolSpec": {"name": "bad", "inputSchema": {"json": {"type": "string"}}}}
+    assert refusal(client, messages=[user("hi")], toolConfig={"tools": [bad]}) == (
+        "The value at toolConfig.tools.0.toolSpec.inputSchema.json.type must be one of the "
+        "following: object."
+    )
+    bad = {
+        "toolSpec": {"name": "bad", "inputSchema": {"json": {"type": "object", "properties": None}}}
+    }
+    assert refusal(client, messages=[user("hi")], toolConfig={"tools": [WEATHER, bad]}) == (
+        "The json schema definition at toolConfig.tools.1.toolSpec.inputSchema is invalid. "
+        "Fix the following errors and try again: $.properties: null found, object expected"
+    )
+    unknown = {**TOOLS, "toolChoice": {"tool": {"name": "get_moon"}}}
+    assert "get_moon" in refusal(client, messages=[user("hi")], toolConfig=unknown)
+    assert [r.status for r in emulator.requests] == [400] * 7
+
+
+def test_tool_turn_record(client: Any, emulator: BedrockEmulator) -> None:
+    client.converse(modelId=CLAUDE, messages=[user("get_time now")], toolConfig=TOOLS)
+    record = emulator.requests[-1]
+    assert (record.stop, record.text, record.outcome) == ("tool_use", "", "ok")
+    assert record.output_tokens == 2  # "{}" is two tokens
