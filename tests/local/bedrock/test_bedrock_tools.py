@@ -190,3 +190,82 @@ def test_tool_turn_record(client: Any, emulator: BedrockEmulator) -> None:
     record = emulator.requests[-1]
     assert (record.stop, record.text, record.outcome) == ("tool_use", "", "ok")
     assert record.output_tokens == 2  # "{}" is two tokens
+
+
+def anthropic_body(messages: list[dict[str, Any]], **extra: Any) -> str:
+    tool = {
+        "name": "get_weather",
+        "description": "The weather in a city.",
+        "input_schema": WEATHER["toolSpec"]["inputSchema"]["json"],
+    }
+    body = {
+        "anthropic_version": "bedrock-2023-05-31",
+        "max_tokens": 300,
+        "tools": [tool],
+        "messages": messages,
+        **extra,
+    }
+    return json.dumps(body)
+
+
+def test_anthropic_invoke_stream_round_trip(client: Any) -> None:
+    first = [{"role": "user", "content": "get_weather in Madrid, days=2 please"}]
+    response = client.invoke_model_with_response_stream(modelId=CLAUDE, body=anthropic_body(first))
+    chunks = [json.loads(e["chunk"]["bytes"]) for e in response["body"]]
+    recorded = recorded_shapes("InvokeModelWithResponseStream", "anthropic-messages")
+    for chunk in chunks:
+        assert key_paths(chunk) in recorded, chunk
+    start = next(c for c in chunks if c.get("content_block", {}).get("type") == "tool_use")
+    use = start["content_block"]
+    assert use["id"].startswith("toolu_bdrk_01") and use["name"] == "get_weather"
+    partial = [
+        c["delta"]["partial_json"]
+        for c in chunks
+        if c.get("delta", {}).get("type") == "input_json_delta"
+    ]
+    assert partial[0] == "" and len(partial) > 2
+    assert json.loads("".join(partial)) == {"city": "Madrid", "days": 2, "unit": "celsius"}
+    assert chunks[-2]["delta"]["stop_reason"] == "tool_use"
+    assistant = {
+        "role": "assistant",
+        "content": [
+            {
+                "type": "tool_use",
+                "id": use["id"],
+                "name": use["name"],
+                "input": json.loads("".join(partial)),
+            }
+        ],
+    }
+    result = {"type": "tool_result", "tool_use_id": use["id"], "content": "Cloudy, 18 degrees"}
+    second = [*first, assistant, {"role": "user", "content": [result]}]
+    body = json.loads(
+        client.invoke_model(modelId=CLAUDE, body=anthropic_body(second))["body"].read()
+    )
+    assert body["stop_reason"] == "end_turn"
+    assert body["content"][0]["text"].startswith(
+        "The get_weather tool returned: Cloudy, 18 degrees"
+    )
+    stray = {**result, "tool_use_id": "toolu_other"}
+    with pytest.raises(ClientError) as caught:
+        client.invoke_model(
+            modelId=CLAUDE,
+            body=anthropic_body([*first, assistant, {"role": "user", "content": [stray]}]),
+        )
+    assert "unexpected `tool_use_id` found in `tool_result` blocks: toolu_other" in str(
+        caught.value
+    )
+
+
+def test_anthropic_invoke_buffered_tool_use(client: Any) -> None:
+    first = [{"role": "user", "content": "what is the weather"}]
+    body = anthropic_body(first, tool_choice={"type": "any"})
+    message = json.loads(client.invoke_model(modelId=CLAUDE, body=body)["body"].read())
+    assert message["stop_reason"] == "tool_use"
+    assert [b["type"] for b in message["content"]] == ["tool_use"]
+    assert message["content"][0]["input"] == {"city": "weather", "days": 1, "unit": "celsius"}
+    none = anthropic_body(
+        [{"role": "user", "content": "get_weather in Oslo"}], tool_choice={"type": "none"}
+    )
+    message = json.loads(client.invoke_model(modelId=CLAUDE, body=none)["body"].read())
+    assert message["stop_reason"] == "end_turn"

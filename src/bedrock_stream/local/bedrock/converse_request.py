@@ -25,7 +25,7 @@ from .conversation import (
 )
 from .schema import invalid
 
-__all__ = ["converse_conversation", "converse_messages"]
+__all__ = ["check_schema", "converse_conversation", "converse_messages"]
 
 
 def _tool_result_text(content: Any) -> str:
@@ -114,17 +114,20 @@ def _tools(config: Mapping[str, Any]) -> tuple[tuple[Tool, ...], str, str | None
             )
         tool = Tool(str(spec["name"]), schema, str(spec.get("description", "")), entry)
         tools.append(tool)
-        check_schema(tool, path)
+        check_schema(tool, path, f"{path}.json")
     choice = config.get("toolChoice") or {"auto": {}}
     kind = next(iter(choice), "auto")
     chosen = str(choice["tool"]["name"]) if kind == "tool" else None
     return tuple(tools), str(kind), chosen
 
 
-def check_schema(tool: Tool, path: str) -> None:
-    """Refuse a tool input schema as Bedrock does (the recorded messages)."""
+def check_schema(tool: Tool, path: str, json_path: str) -> None:
+    """Refuse a tool input schema as Bedrock does (the recorded messages).
+
+    ``path`` names the schema's field, ``json_path`` the schema itself.
+    """
     if tool.schema.get("type") != "object":
-        raise invalid(f"The value at {path}.json.type must be one of the following: object.")
+        raise invalid(f"The value at {json_path}.type must be one of the following: object.")
     for key in ("properties", "required"):
         if key in tool.schema:
             value = tool.schema[key]

@@ -170,7 +170,8 @@ def invoke_chunks(a: Answer) -> list[tuple[dict[str, Any], int, str]]:
     chunks[-1].body["amazon-bedrock-invocationMetrics"] = _metrics(a)
     cut = a.generation.intervened_at
     for index, chunk in enumerate(chunks):
-        if cut is not None and ((chunk.tokens and chunk.stop > cut) or index == len(chunks) - 1):
+        text = chunk.tokens and not chunk.kind and chunk.stop > cut if cut is not None else False
+        if cut is not None and (text or index == len(chunks) - 1):
             chunk.body["amazon-bedrock-guardrailAction"] = "INTERVENED"
     return [(c.body, c.tokens, c.kind or ("text" if c.tokens else "")) for c in chunks]
 

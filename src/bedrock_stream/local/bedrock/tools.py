@@ -4,15 +4,17 @@ The rule, deterministic so that tests can drive a round trip:
 
 - No call when the request offers no tools, or when its last user message carries tool
   results: then the answer quotes each result first (:func:`result_lead`).
-- ``toolChoice`` ``tool`` calls the named tool.
+- ``toolChoice`` ``tool`` calls the named tool; Anthropic's ``tool_choice`` ``none`` calls
+  none.
 - Otherwise every offered tool whose name the last user message mentions (case-insensitive;
   ``get_weather`` also as ``get weather``) is called, once each, in the order they were
   offered; with ``toolChoice`` ``any`` and no tool mentioned, the first tool is called.
 - The input has the schema's ``required`` properties (others are left out). A property
   ``name=value`` or ``name: value`` in the last user message gives its value; else an
   ``enum``'s first value; a string the longest word of five letters or more of the last user
-  message but the tools' names (the first of equals; ``text`` if none), an integer or number the first number in
-  it (else 1), a boolean ``true``, an array one item, an object its own required properties.
+  message but the tools' names (the first of equals; ``text`` if none), an integer or number
+  the first number in it (else 1), a boolean ``true``, an array one item, an object its own
+  required properties.
 
 The checks (:func:`check_tool_turns`) follow Bedrock's recorded messages where known.
 """
@@ -105,7 +107,7 @@ def _mentioned(tool: Tool, text: str) -> bool:
 def calls(conversation: Conversation) -> list[tuple[Tool, dict[str, Any]]]:
     """Return the tools the model calls and their inputs (see the module's rule)."""
     last = conversation.last_user
-    if not conversation.tools or last is None:
+    if not conversation.tools or last is None or conversation.tool_choice == "none":
         return []
     if any(b.kind == "tool_result" for b in last.blocks):
         return []

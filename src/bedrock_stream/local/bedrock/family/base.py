@@ -90,6 +90,10 @@ class Profile:
         for start in range(0, count, size):
             yield start, min(start + size, count)
 
+    def pieces(self, tokens: Sequence[str], start: int = 0) -> list[Piece]:
+        """Split ``tokens`` into stream chunks: ``(text, start, stop)``, offset by ``start``."""
+        return [("".join(tokens[s:e]), start + s, start + e) for s, e in self.chunks(len(tokens))]
+
     def delay_ms(self, index: int, tokens: int) -> float:
         """Milliseconds before the chunk ``index`` holding ``tokens`` tokens is sent."""
         if index == 0:
