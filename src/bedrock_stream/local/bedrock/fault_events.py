@@ -30,22 +30,27 @@ EVENT_KINDS = (
 ``reasoning`` and ``tool-input`` deltas, ``signature`` and ``citation`` deltas,
 ``tool-start`` for a tool use's ``contentBlockStart``, ...); on invoke streams the chunks of
 ``text``, ``reasoning``, ``signature``, ``tool-start`` and ``tool-input``."""
-_LATE = frozenset({"message-stop", "metadata"})
 
 
 def fires(
-    fault: MidStreamFault, *, sent: int, seen: Mapping[str, int], tokens: int, at_end: bool
+    fault: MidStreamFault,
+    *,
+    sent: int,
+    seen: Mapping[str, int],
+    tokens: int,
+    at_end: bool,
+    done: bool = False,
 ) -> bool:
     """Whether ``fault`` fires before the next frame.
 
     ``sent``: output tokens sent; ``seen``: events sent per kind; ``tokens``: the next frame's
-    tokens; ``at_end``: the next frame is a stop event. A token count fires at a text frame
-    at or past it, or before the stop events; an event kind after its ``nth`` event, or before
-    the stop events if the stream has fewer (``message-stop`` and ``metadata``: after them).
+    tokens; ``at_end``: the next frame is a stop event; ``done``: every frame was sent. A
+    token count fires at a text frame at or past it, or before the stop events; an event kind
+    right after its ``nth`` event, or after the last frame if the stream has fewer.
     """
     if fault.event is None:
         return at_end or (tokens > 0 and sent >= fault.after_tokens)
-    return seen.get(fault.event, 0) >= fault.nth or (at_end and fault.event not in _LATE)
+    return done or seen.get(fault.event, 0) >= fault.nth
 
 
 def trigger(options: dict[str, str], kind: str) -> tuple[str | None, int]:

@@ -275,8 +275,10 @@ class BedrockEmulator:
         last = max((i for i, p in enumerate(parts) if p.tokens or p.kind in _CONTENT), default=-1)
         sent, seen = 0, Counter[str]()
         for index, part in enumerate([*parts, Part(b"")]):  # the last one: after every frame
-            tokens, at_end = part.tokens, index > last
-            if pending and fires(pending, sent=sent, seen=seen, tokens=tokens, at_end=at_end):
+            tokens, at_end, done = part.tokens, index > last, not part.frame
+            if pending and fires(
+                pending, sent=sent, seen=seen, tokens=tokens, at_end=at_end, done=done
+            ):
                 if self._fire(exchange, record, pending):
                     return
                 pending = None
