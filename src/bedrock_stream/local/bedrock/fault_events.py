@@ -6,13 +6,13 @@ next frame; :func:`trigger` reads a spec's ``event`` and ``nth`` options (no I/O
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .faults import MidStreamFault
 
-__all__ = ["EVENT_KINDS", "fires", "trigger"]
+__all__ = ["EVENT_KINDS", "fires", "stop_events", "trigger"]
 
 EVENT_KINDS = (
     "message-start",
@@ -30,6 +30,20 @@ EVENT_KINDS = (
 ``reasoning`` and ``tool-input`` deltas, ``signature`` and ``citation`` deltas,
 ``tool-start`` for a tool use's ``contentBlockStart``, ...); on invoke streams the chunks of
 ``text``, ``reasoning``, ``signature``, ``tool-start`` and ``tool-input``."""
+
+
+_CONTENT = frozenset({"signature", "citation", "tool-start"})
+"""Content frames that carry no tokens."""
+
+
+def stop_events(frames: Sequence[tuple[int, str]]) -> int:
+    """Return the index of the first stop event of ``frames`` (their tokens and kinds).
+
+    The stop events follow the last frame with tokens or content (a signature, a citation,
+    a tool use's start).
+    """
+    content = [i for i, (tokens, kind) in enumerate(frames) if tokens or kind in _CONTENT]
+    return max(content, default=-1) + 1
 
 
 def fires(

@@ -36,6 +36,7 @@ from typing import Literal
 
 from .fault_events import EVENT_KINDS as EVENT_KINDS
 from .fault_events import fires as fires
+from .fault_events import stop_events as stop_events
 from .fault_events import trigger
 
 __all__ = [

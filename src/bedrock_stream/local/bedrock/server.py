@@ -45,6 +45,7 @@ from .faults import (
     Truncate,
     fires,
     parse_fault,
+    stop_events,
     stream_refusal,
 )
 from .formats import EVENTSTREAM, Answer, Part
@@ -61,8 +62,6 @@ FAULT_HEADER = "X-Bedrock-Stream-Fault"
 MAX_BODY = 25_000_000
 """Bedrock's request body limit, bytes."""
 _POLL = 0.05
-_CONTENT = frozenset({"signature", "citation", "tool-start"})
-"""Content frames that carry no tokens (a fault by token count fires before the stop events)."""
 
 
 class BedrockEmulator:
@@ -195,11 +194,7 @@ class BedrockEmulator:
             raise ServiceError(
                 400, "ValidationException", "The provided model identifier is invalid."
             ) from None
-        tier = exchange.header("X-Amzn-Bedrock-Service-Tier")
-        latency = exchange.header("X-Amzn-Bedrock-PerformanceConfig-Latency")
-        request = validation.parse_request(
-            operation, family, model_id, raw, tier=tier, latency=latency
-        )
+        request = validation.parse_request(operation, family, model_id, raw, exchange.header)
         fault = self._fault(exchange, request)
         record.fault = fault
         if isinstance(fault, ErrorResponse):
@@ -272,17 +267,17 @@ class BedrockEmulator:
         record.status = 200
         profile = FAMILIES[request.family].profile
         pending = fault if isinstance(fault, MidStreamFault) else None
-        last = max((i for i, p in enumerate(parts) if p.tokens or p.kind in _CONTENT), default=-1)
+        stops = stop_events([(p.tokens, p.kind) for p in parts])
         sent, seen = 0, Counter[str]()
         for index, part in enumerate([*parts, Part(b"")]):  # the last one: after every frame
-            tokens, at_end, done = part.tokens, index > last, not part.frame
+            at_end, done = index >= stops, not part.frame
             if pending and fires(
-                pending, sent=sent, seen=seen, tokens=tokens, at_end=at_end, done=done
+                pending, sent=sent, seen=seen, tokens=part.tokens, at_end=at_end, done=done
             ):
                 if self._fire(exchange, record, pending):
                     return
                 pending = None
-            if not part.frame:
+            if done:
                 break
             if not self._sleep(profile.delay_ms(index, part.tokens)):
                 exchange.abort()

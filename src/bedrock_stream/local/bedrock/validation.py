@@ -9,7 +9,7 @@ emulator's documentation.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -138,14 +138,12 @@ def parse_request(
     family: Family,
     model_id: str,
     raw: bytes,
-    *,
-    tier: str | None = None,
-    latency: str | None = None,
+    header: Callable[[str], str | None] = lambda name: None,
 ) -> ModelRequest:
     """Validate a request body as Bedrock does for ``operation`` and ``family``.
 
-    ``tier`` and ``latency`` are InvokeModel's ``X-Amzn-Bedrock-Service-Tier`` and
-    ``X-Amzn-Bedrock-PerformanceConfig-Latency`` headers (Converse has them in its body).
+    ``header`` reads a request header: InvokeModel's ``X-Amzn-Bedrock-Service-Tier`` and
+    ``X-Amzn-Bedrock-PerformanceConfig-Latency`` (Converse has them in its body).
 
     Raises:
         ServiceError: a ``ValidationException`` in Bedrock's words.
@@ -167,8 +165,14 @@ def parse_request(
             request = _invoke_request(family, model_id, body)
             options = replace(
                 request.conversation,
-                service_tier=enum_value(tier, "serviceTier", SERVICE_TIERS),
-                latency=enum_value(latency, "performanceConfigLatency", LATENCIES),
+                service_tier=enum_value(
+                    header("X-Amzn-Bedrock-Service-Tier"), "serviceTier", SERVICE_TIERS
+                ),
+                latency=enum_value(
+                    header("X-Amzn-Bedrock-PerformanceConfig-Latency"),
+                    "performanceConfigLatency",
+                    LATENCIES,
+                ),
             )
             request = replace(request, conversation=options)
         _check_conversation(request.conversation)
