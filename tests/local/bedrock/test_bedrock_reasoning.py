@@ -186,3 +186,27 @@ def test_anthropic_invoke_thinking_round_trip(client: Any) -> None:
     with pytest.raises(ClientError) as caught:
         client.invoke_model(modelId=CLAUDE, body=body(second))
     assert "messages.1.content.0: Invalid `signature` in `thinking` block" in str(caught.value)
+
+
+def test_nova_2_invoke_reasons(client: Any) -> None:
+    import json
+
+    body = {
+        "messages": [user("Why do leaves fall?")],
+        "reasoningConfig": {"type": "enabled", "maxReasoningEffort": "low"},
+    }
+    stream = client.invoke_model_with_response_stream(
+        modelId="us.amazon.nova-2-lite-v1:0", body=json.dumps(body)
+    )
+    chunks = [json.loads(e["chunk"]["bytes"]) for e in stream["body"]]
+    deltas = [c["contentBlockDelta"]["delta"] for c in chunks if "contentBlockDelta" in c]
+    text = "".join(d["reasoningContent"].get("text", "") for d in deltas if "reasoningContent" in d)
+    sig = next(
+        d["reasoningContent"]["signature"]
+        for d in deltas
+        if "signature" in d.get("reasoningContent", {})
+    )
+    assert sig == signature(text)
+    with pytest.raises(ClientError) as caught:
+        client.invoke_model(modelId="us.amazon.nova-pro-v1:0", body=json.dumps(body))
+    assert "extraneous key [reasoningConfig] is not permitted" in str(caught.value)

@@ -269,3 +269,41 @@ def test_anthropic_invoke_buffered_tool_use(client: Any) -> None:
     )
     message = json.loads(client.invoke_model(modelId=CLAUDE, body=none)["body"].read())
     assert message["stop_reason"] == "end_turn"
+
+
+def test_nova_invoke_tool_round_trip(client: Any) -> None:
+    def body(messages: list[dict[str, Any]]) -> str:
+        return json.dumps({"messages": messages, "toolConfig": TOOLS})
+
+    first = [user("get_weather for city=Quito")]
+    stream = client.invoke_model_with_response_stream(modelId=NOVA, body=body(first))
+    chunks = [json.loads(e["chunk"]["bytes"]) for e in stream["body"]]
+    recorded = recorded_shapes("InvokeModelWithResponseStream", "nova-invoke")
+    for chunk in chunks:
+        assert key_paths(chunk) in recorded, chunk
+    start = next(
+        c["contentBlockStart"]["start"]["toolUse"] for c in chunks if "contentBlockStart" in c
+    )
+    inputs = [
+        c["contentBlockDelta"]["delta"]["toolUse"]["input"]
+        for c in chunks
+        if "toolUse" in c.get("contentBlockDelta", {}).get("delta", {})
+    ]
+    assert json.loads("".join(inputs)) == {"city": "Quito", "days": 1, "unit": "celsius"}
+    assert chunks[-2] == {"messageStop": {"stopReason": "tool_use"}}
+    use = {
+        "toolUseId": start["toolUseId"],
+        "name": start["name"],
+        "input": json.loads("".join(inputs)),
+    }
+    result = {"toolResult": {"toolUseId": start["toolUseId"], "content": [{"text": "Rain"}]}}
+    second = [
+        *first,
+        {"role": "assistant", "content": [{"toolUse": use}]},
+        {"role": "user", "content": [result]},
+    ]
+    answer = json.loads(client.invoke_model(modelId=NOVA, body=body(second))["body"].read())
+    assert answer["output"]["message"]["content"][0]["text"].startswith(
+        "The get_weather tool returned: Rain"
+    )
+    assert answer["stopReason"] == "end_turn"
