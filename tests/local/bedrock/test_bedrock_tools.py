@@ -307,3 +307,38 @@ def test_nova_invoke_tool_round_trip(client: Any) -> None:
         "The get_weather tool returned: Rain"
     )
     assert answer["stopReason"] == "end_turn"
+
+
+def test_openai_invoke_tool_calls_round_trip(client: Any) -> None:
+    model = "openai.gpt-oss-120b-1:0"
+    function = {"name": "get_weather", "parameters": WEATHER["toolSpec"]["inputSchema"]["json"]}
+    tools = [{"type": "function", "function": function}]
+
+    def body(messages: list[dict[str, Any]]) -> str:
+        return json.dumps({"messages": messages, "tools": tools, "max_completion_tokens": 300})
+
+    first = [{"role": "user", "content": "get_weather in Accra"}]
+    stream = client.invoke_model_with_response_stream(modelId=model, body=body(first))
+    chunks = [json.loads(e["chunk"]["bytes"]) for e in stream["body"]]
+    deltas = [
+        c["choices"][0]["delta"]["tool_calls"][0]
+        for c in chunks
+        if c["choices"] and "tool_calls" in c["choices"][0]["delta"]
+    ]
+    assert deltas[0]["id"].startswith("call_") and deltas[0]["function"]["name"] == "get_weather"
+    assert len(deltas) > 2 and all(d["index"] == 0 for d in deltas)
+    arguments = "".join(d["function"]["arguments"] for d in deltas)
+    assert json.loads(arguments) == {"city": "Accra", "days": 1, "unit": "celsius"}
+    assert chunks[-1]["choices"][0]["finish_reason"] == "tool_calls"
+    message = json.loads(client.invoke_model(modelId=model, body=body(first))["body"].read())
+    call = message["choices"][0]["message"]["tool_calls"][0]
+    assert call["id"] == deltas[0]["id"] and call["function"]["arguments"] == arguments
+    second = [
+        *first,
+        {"role": "assistant", "content": None, "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": call["id"], "content": "Hot, 31 degrees"},
+    ]
+    answer = json.loads(client.invoke_model(modelId=model, body=body(second))["body"].read())
+    choice = answer["choices"][0]
+    assert choice["finish_reason"] == "stop"
+    assert choice["message"]["content"].startswith("The get_weather tool returned: Hot, 31 degrees")
