@@ -53,8 +53,6 @@ class Block:
     """A cache point's time to live."""
     path: str = ""
     """Where the block is, for error messages: ``messages.1.content.0``."""
-    key: Any = None
-    """The block as received (JSON), part of a cache prefix."""
 
 
 @dataclass(frozen=True)
@@ -73,8 +71,6 @@ class Tool:
     name: str
     schema: Mapping[str, Any]
     description: str = ""
-    key: Any = None
-    """The tool as received (JSON), part of a cache prefix."""
     cache_ttl: str | None = None
     """A cache point right after this tool (its time to live)."""
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from .conversation import (
@@ -51,7 +52,7 @@ def _document_text(source: Mapping[str, Any]) -> str:
 
 def _block(raw: Mapping[str, Any], path: str) -> Block | None:
     if "text" in raw:
-        return Block("text", text=str(raw["text"]), path=path, key=raw)
+        return Block("text", text=str(raw["text"]), path=path)
     if "toolUse" in raw:
         use = raw["toolUse"]
         return Block("tool_use", ident=str(use["toolUseId"]), name=str(use["name"]), path=path)
@@ -74,7 +75,7 @@ def _block(raw: Mapping[str, Any], path: str) -> Block | None:
         doc = raw["document"]
         cited = bool((doc.get("citations") or {}).get("enabled"))
         text = _document_text(doc.get("source") or {})
-        return Block("document", text=text, name=str(doc.get("name", "")), cited=cited, key=raw)
+        return Block("document", text=text, name=str(doc.get("name", "")), cited=cited)
     if "cachePoint" in raw:
         return Block("cache_point", ttl=str(raw["cachePoint"].get("ttl") or "5m"), path=path)
     return None
@@ -100,7 +101,7 @@ def _tools(config: Mapping[str, Any]) -> tuple[tuple[Tool, ...], str, str | None
         if "cachePoint" in entry and tools:
             ttl = str(entry["cachePoint"].get("ttl") or "5m")
             last = tools[-1]
-            tools[-1] = Tool(last.name, last.schema, last.description, last.key, ttl)
+            tools[-1] = replace(last, cache_ttl=ttl)
             continue
         spec = entry.get("toolSpec")
         if spec is None:
@@ -112,7 +113,7 @@ def _tools(config: Mapping[str, Any]) -> tuple[tuple[Tool, ...], str, str | None
                 f"The format of the value at {path}.json is invalid. "
                 "Provide a json object for the field and try again."
             )
-        tool = Tool(str(spec["name"]), schema, str(spec.get("description", "")), entry)
+        tool = Tool(str(spec["name"]), schema, str(spec.get("description", "")))
         tools.append(tool)
         check_schema(tool, path, f"{path}.json")
     choice = config.get("toolChoice") or {"auto": {}}

@@ -66,9 +66,7 @@ def _tools(body: Mapping[str, Any]) -> tuple[Tool, ...]:
     tools = []
     for t, raw in enumerate(body.get("tools") or ()):
         schema = raw.get("input_schema")
-        tool = Tool(
-            str(raw["name"]), schema, str(raw.get("description", "")), None, _cache_ttl(raw)
-        )
+        tool = Tool(str(raw["name"]), schema, str(raw.get("description", "")), _cache_ttl(raw))
         check_schema(tool, f"tools.{t}.input_schema", f"tools.{t}.input_schema")
         tools.append(tool)
     return tuple(tools)
