@@ -10,8 +10,8 @@ The rule, deterministic so that tests can drive a round trip:
   ``get_weather`` also as ``get weather``) is called, once each, in the order they were
   offered; with ``toolChoice`` ``any`` and no tool mentioned, the first tool is called.
 - The input has the schema's ``required`` properties (others are left out). A property
-  ``name=value`` or ``name: value`` in the last user message gives its value; else an
-  ``enum``'s first value; a string the longest word of five letters or more of the last user
+  ``name=value`` or ``name: value`` in the last user message gives its value (one of its
+  ``enum`` if it has one); else an ``enum``'s first value; a string the longest word of five letters or more of the last user
   message but the tools' names (the first of equals; ``text`` if none), an integer or number
   the first number in it (else 1), a boolean ``true``, an array one item, an object its own
   required properties.
@@ -156,11 +156,10 @@ def _value(prop: Mapping[str, Any], name: str, text: str) -> Any:
         return [_value(prop.get("items") or {}, name, text)]
     if kind == "object":
         return tool_input(prop, text)
-    if raw is not None:
-        return raw
-    if prop.get("enum"):
-        return prop["enum"][0]
-    return _longest_word(text)
+    enum = prop.get("enum")
+    if enum:
+        return raw if raw in enum else enum[0]
+    return raw if raw is not None else _longest_word(text)
 
 
 def tool_input(schema: Mapping[str, Any], text: str) -> dict[str, Any]:
