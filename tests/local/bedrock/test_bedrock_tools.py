@@ -342,3 +342,30 @@ def test_openai_invoke_tool_calls_round_trip(client: Any) -> None:
     choice = answer["choices"][0]
     assert choice["finish_reason"] == "stop"
     assert choice["message"]["content"].startswith("The get_weather tool returned: Hot, 31 degrees")
+
+
+def test_mistral_chat_tool_calls_round_trip(client: Any) -> None:
+    model = "mistral.mistral-large-2407-v1:0"
+    function = {"name": "get_weather", "parameters": WEATHER["toolSpec"]["inputSchema"]["json"]}
+
+    def body(messages: list[dict[str, Any]]) -> str:
+        tools = [{"type": "function", "function": function}]
+        return json.dumps({"messages": messages, "tools": tools, "tool_choice": "any"})
+
+    first = [{"role": "user", "content": "What is it like in Lima?"}]
+    stream = client.invoke_model_with_response_stream(modelId=model, body=body(first))
+    chunks = [json.loads(e["chunk"]["bytes"]) for e in stream["body"]]
+    choice = chunks[-1]["choices"][0]
+    assert choice["stop_reason"] == "tool_calls"
+    call = choice["message"]["tool_calls"][0]
+    assert len(call["id"]) == 9 and call["function"]["name"] == "get_weather"
+    assert json.loads(call["function"]["arguments"])["unit"] == "celsius"
+    second = [
+        *first,
+        {"role": "assistant", "content": "", "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": call["id"], "name": "get_weather", "content": "Mild"},
+    ]
+    answer = json.loads(client.invoke_model(modelId=model, body=body(second))["body"].read())
+    assert answer["choices"][0]["message"]["content"].startswith(
+        "The get_weather tool returned: Mild"
+    )

@@ -11,10 +11,10 @@ The rule, deterministic so that tests can drive a round trip:
   offered; with ``toolChoice`` ``any`` and no tool mentioned, the first tool is called.
 - The input has the schema's ``required`` properties (others are left out). A property
   ``name=value`` or ``name: value`` in the last user message gives its value (one of its
-  ``enum`` if it has one); else an ``enum``'s first value; a string the longest word of five letters or more of the last user
-  message but the tools' names (the first of equals; ``text`` if none), an integer or number
-  the first number in it (else 1), a boolean ``true``, an array one item, an object its own
-  required properties.
+  ``enum`` if it has one); else an ``enum``'s first value; a string the longest word of five
+  letters or more of the last user message but the tools' names (the first of equals;
+  ``text`` if none), an integer or number the first number in it (else 1), a boolean
+  ``true``, an array one item, an object its own required properties.
 
 The checks (:func:`check_tool_turns`) follow Bedrock's recorded messages where known.
 """

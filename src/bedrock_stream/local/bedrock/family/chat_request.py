@@ -1,7 +1,8 @@
 """An OpenAI-style chat body read into a :class:`~..conversation.Conversation` (no I/O).
 
 ``tools`` (``{"type": "function", "function": {"name", "parameters"}}``), ``tool_choice``
-(``auto``, ``none``, ``required``, or a named function), assistant ``tool_calls`` and
+(``auto``, ``none``, ``required`` or Mistral's ``any``, or a named function), assistant
+``tool_calls`` and
 ``tool`` messages (each answering a ``tool_call_id``; consecutive ones make one turn).
 """
 
@@ -16,7 +17,8 @@ from ..schema import text_of
 
 __all__ = ["chat_conversation"]
 
-_CHOICES = {"auto": "auto", "none": "none", "required": "any"}
+_CHOICES = {"auto": "auto", "none": "none", "required": "any", "any": "any"}
+"""OpenAI's and Mistral's ``tool_choice`` words, in Converse's."""
 
 
 def _message(raw: Mapping[str, Any], index: int) -> Message:
