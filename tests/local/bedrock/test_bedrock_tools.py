@@ -369,3 +369,28 @@ def test_mistral_chat_tool_calls_round_trip(client: Any) -> None:
     assert answer["choices"][0]["message"]["content"].startswith(
         "The get_weather tool returned: Mild"
     )
+
+
+def test_cohere_command_r_tool_calls_and_results(client: Any) -> None:
+    model = "cohere.command-r-plus-v1:0"
+    tool = {
+        "name": "get_weather",
+        "description": "The weather in a city.",
+        "parameter_definitions": {
+            "city": {"type": "str", "required": True},
+            "days": {"type": "int", "required": True},
+            "hourly": {"type": "bool"},
+        },
+    }
+    ask = {"message": "get_weather for Nairobi", "tools": [tool]}
+    stream = client.invoke_model_with_response_stream(modelId=model, body=json.dumps(ask))
+    chunks = [json.loads(e["chunk"]["bytes"]) for e in stream["body"]]
+    calls = next(c for c in chunks if c["event_type"] == "tool-calls-generation")["tool_calls"]
+    assert calls == [{"name": "get_weather", "parameters": {"city": "Nairobi", "days": 1}}]
+    end = chunks[-1]
+    assert end["event_type"] == "stream-end" and end["response"]["tool_calls"] == calls
+    results = [{"call": calls[0], "outputs": [{"sky": "clear"}]}]
+    answer = {"message": "", "tools": [tool], "tool_results": results}
+    body = json.loads(client.invoke_model(modelId=model, body=json.dumps(answer))["body"].read())
+    assert body["text"].startswith('The get_weather tool returned: [{"sky":"clear"}]')
+    assert body["finish_reason"] == "COMPLETE" and "tool_calls" not in body
