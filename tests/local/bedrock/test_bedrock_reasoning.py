@@ -210,3 +210,34 @@ def test_nova_2_invoke_reasons(client: Any) -> None:
     with pytest.raises(ClientError) as caught:
         client.invoke_model(modelId="us.amazon.nova-pro-v1:0", body=json.dumps(body))
     assert "extraneous key [reasoningConfig] is not permitted" in str(caught.value)
+
+
+def test_reasoning_in_a_tool_loop(client: Any) -> None:
+    spec = {"name": "get_time", "inputSchema": {"json": {"type": "object", "properties": {}}}}
+    tools = {"tools": [{"toolSpec": spec}]}
+    first = [user("get_time please")]
+    reply = client.converse(
+        modelId=CLAUDE, messages=first, toolConfig=tools, additionalModelRequestFields=THINKING
+    )
+    content = reply["output"]["message"]["content"]
+    assert [next(iter(b)) for b in content] == ["reasoningContent", "toolUse"]
+    use = content[1]["toolUse"]
+    result = {"toolResult": {"toolUseId": use["toolUseId"], "content": [{"text": "noon"}]}}
+    turns = [*first, reply["output"]["message"], {"role": "user", "content": [result]}]
+    final = client.converse(
+        modelId=CLAUDE, messages=turns, toolConfig=tools, additionalModelRequestFields=THINKING
+    )
+    assert final["stopReason"] == "end_turn"
+    bare = [*first, {"role": "assistant", "content": [content[1]]}, turns[-1]]
+    with pytest.raises(ClientError) as caught:
+        client.converse(
+            modelId=CLAUDE, messages=bare, toolConfig=tools, additionalModelRequestFields=THINKING
+        )
+    expected = "messages.1.content.0.type: Expected `thinking` or `redacted_thinking`, but found"
+    assert f"{expected} `tool_use`" in str(caught.value)
+    forced = {**tools, "toolChoice": {"any": {}}}
+    with pytest.raises(ClientError) as caught:
+        client.converse(
+            modelId=CLAUDE, messages=first, toolConfig=forced, additionalModelRequestFields=THINKING
+        )
+    assert "Thinking may not be enabled when tool_choice forces tool use." in str(caught.value)

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "REDACTED_TRIGGER",
+    "check_anthropic_turns",
     "check_echoed",
     "has_reasoning",
     "redacted_data",
@@ -131,3 +132,37 @@ def check_echoed(conversation: Conversation) -> None:
                 raise invalid(
                     f"{_MODEL_ERROR}{block.path}: Invalid `data` in `redacted_thinking` block"
                 )
+
+
+_DOCS = "https://docs.anthropic.com/en/docs/build-with-claude/extended-thinking"
+
+
+def check_anthropic_turns(conversation: Conversation) -> None:
+    """Refuse what Claude refuses with thinking on: a forced tool, an unthinking tool turn.
+
+    Raises:
+        ServiceError: Anthropic's reported words after Bedrock's prefix, for a ``toolChoice``
+            that forces a tool, and for a tool loop whose last assistant message does not
+            start with its (echoed) reasoning.
+    """
+    if not conversation.reasoning:
+        return
+    if conversation.tool_choice in ("any", "tool"):
+        raise invalid(
+            f"{_MODEL_ERROR}Thinking may not be enabled when tool_choice forces tool use."
+        )
+    last = conversation.last_user
+    if last is None or not any(b.kind == "tool_result" for b in last.blocks):
+        return
+    previous = conversation.messages[-2] if len(conversation.messages) > 1 else None
+    first = previous.blocks[0].kind if previous and previous.blocks else None
+    if previous is not None and first not in ("reasoning", "redacted"):
+        found = {"tool_use": "tool_use", None: "nothing"}.get(first, "text")
+        raise invalid(
+            f"{_MODEL_ERROR}messages.{previous.index}.content.0.type: Expected `thinking` or "
+            f"`redacted_thinking`, but found `{found}`. When `thinking` is enabled, a final "
+            "`assistant` message must start with a thinking block (preceeding the lastmost set "
+            "of `tool_use` and `tool_result` blocks). We recommend you include thinking blocks "
+            "from previous turns. To avoid this requirement, disable `thinking`. Please consult "
+            f"our documentation at {_DOCS}"
+        )

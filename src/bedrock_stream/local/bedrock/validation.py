@@ -128,9 +128,11 @@ def _converse_request(family: Family, model_id: str, body: Mapping[str, Any]) ->
     return ModelRequest("converse", model_id, family, prompt, limit, stops, "", body, conversation)
 
 
-def _check_conversation(conversation: Conversation) -> None:
+def _check_conversation(family: Family, conversation: Conversation) -> None:
     tools.check_tool_turns(conversation)
     reasoning.check_echoed(conversation)
+    if family == "anthropic":
+        reasoning.check_anthropic_turns(conversation)
 
 
 def parse_request(
@@ -175,7 +177,7 @@ def parse_request(
                 ),
             )
             request = replace(request, conversation=options)
-        _check_conversation(request.conversation)
+        _check_conversation(family, request.conversation)
     except (AttributeError, TypeError, KeyError, IndexError):  # a field of the wrong shape
         if operation.startswith("converse"):
             raise ServiceError(400, "SerializationException", "Malformed request body.") from None
