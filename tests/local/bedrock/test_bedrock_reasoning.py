@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from test_bedrock_emulator_streams import key_paths, recorded_shapes
 
 from bedrock_stream.local.bedrock.reasoning import REDACTED_TRIGGER, signature
 
@@ -41,6 +42,9 @@ def test_multi_turn_reasoning_echoed_back(client: Any) -> None:
     )
     text, sig, kinds = reasoning_of(events)
     assert text and sig == signature(text)
+    recorded = recorded_shapes("ConverseStream")
+    for event in events:
+        assert key_paths(event) in recorded, event
     assert kinds[-1] == "signature" and set(kinds[:-1]) == {"text"} and len(kinds) > 2
     answer = "".join(
         e["contentBlockDelta"]["delta"].get("text", "")
@@ -85,6 +89,8 @@ def test_redacted_reasoning_on_anthropics_test_string(client: Any) -> None:
         )["stream"]
     )
     assert reasoning_of(events)[2] == ["redactedContent"]
+    recorded = recorded_shapes("ConverseStream")
+    assert all(key_paths(event) in recorded for event in events)
     assistant = {"role": "assistant", "content": [{"reasoningContent": {"redactedContent": data}}]}
     client.converse(
         modelId=CLAUDE,
@@ -141,8 +147,6 @@ def test_nova_2_reasons(client: Any) -> None:
 
 def test_anthropic_invoke_thinking_round_trip(client: Any) -> None:
     import json
-
-    from test_bedrock_emulator_streams import key_paths, recorded_shapes
 
     def body(messages: list[dict[str, Any]]) -> str:
         return json.dumps(
