@@ -39,20 +39,41 @@ def _tool_id(a: Answer, call: ToolCall) -> str:
     return "toolu_bdrk_01" + a.ident(f"tool{call.index}")
 
 
-def _content(a: Answer) -> list[dict[str, Any]]:
-    """Return the message's content blocks: thinking, text, tool uses."""
-    out: list[dict[str, Any]] = []
+def _citation(a: Answer) -> dict[str, Any]:
+    cited = a.turn.cited
+    assert cited is not None
+    return {
+        "type": "char_location",
+        "cited_text": cited.quote,
+        "document_index": cited.document_index,
+        "document_title": cited.title,
+        "start_char_index": cited.start,
+        "end_char_index": cited.end,
+    }
+
+
+def _blocks(a: Answer) -> list[tuple[dict[str, Any], int, int]]:
+    """Return the message's content blocks (thinking, text, tool uses), with text token ranges.
+
+    A cited opening is a text block of its own, with its ``citations``.
+    """
+    out: list[tuple[dict[str, Any], int, int]] = []
     thought = a.turn.thought
     if thought is not None and thought.redacted is not None:
-        out.append({"type": "redacted_thinking", "data": thought.redacted})
+        out.append(({"type": "redacted_thinking", "data": thought.redacted}, 0, 0))
     elif thought is not None:
-        out.append({"type": "thinking", "thinking": thought.text, "signature": thought.signature})
-    if a.generation.tokens or not a.turn.calls:
-        out.append({"type": "text", "text": a.generation.text})
+        block = {"type": "thinking", "thinking": thought.text, "signature": thought.signature}
+        out.append((block, 0, 0))
+    tokens = a.generation.tokens
+    split = min(len(a.turn.cited.lead_tokens), len(tokens)) if a.turn.cited else 0
+    if split:
+        cited = {"type": "text", "text": "".join(tokens[:split]), "citations": [_citation(a)]}
+        out.append((cited, 0, split))
+    if len(tokens) > split or not (a.turn.calls or split):
+        out.append(({"type": "text", "text": "".join(tokens[split:])}, split, len(tokens)))
     for call in a.turn.calls:
-        out.append(
-            {"type": "tool_use", "id": _tool_id(a, call), "name": call.name, "input": call.input}
-        )
+        use = {"type": "tool_use", "id": _tool_id(a, call), "name": call.name, "input": call.input}
+        out.append((use, 0, 0))
     return out
 
 
@@ -68,17 +89,19 @@ def invoke_body(a: Answer) -> dict[str, Any]:
         "type": "message",
         "role": "assistant",
         "model": model_name(a.request.model_id),
-        "content": _content(a),
+        "content": [block for block, _, _ in _blocks(a)],
         "stop_reason": reason,
         "stop_sequence": g.stop_sequence,
         "usage": _usage(a, a.output_tokens),
     }
 
 
-def _block_chunks(a: Answer, text_pieces: Sequence[Piece]) -> list[Chunk]:
+def _block_chunks(a: Answer) -> list[Chunk]:
     """Return the stream's content blocks: start, deltas and stop of each, from 0."""
     blocks: list[list[Chunk]] = []
-    for index, start in enumerate(_content(a)):
+    content = _blocks(a)
+    first_tool = len(content) - len(a.turn.calls)
+    for index, (start, low, high) in enumerate(content):
         head = {"type": "content_block_start", "index": index}
         kind = start["type"]
         deltas: list[Chunk] = []
@@ -100,13 +123,21 @@ def _block_chunks(a: Answer, text_pieces: Sequence[Piece]) -> list[Chunk]:
             )
             start = {"type": "thinking", "thinking": "", "signature": ""}
         elif kind == "text":
+            tokens = a.generation.tokens[low:high]
             deltas = [
                 _delta(index, {"type": "text_delta", "text": t}, s, e, "")
-                for t, s, e in text_pieces
+                for t, s, e in PROFILE.pieces(tokens, low)
             ]
-            start = {"type": "text", "text": ""}
+            if "citations" in start:
+                citation = {"type": "citations_delta", "citation": start["citations"][0]}
+                deltas.append(_delta(index, citation, 0, 0, "citation"))
+            start = {
+                "type": "text",
+                "text": "",
+                **({"citations": []} if "citations" in start else {}),
+            }
         elif kind == "tool_use":
-            call = a.turn.calls[index - _first_tool(a)]
+            call = a.turn.calls[index - first_tool]
             deltas = [_delta(index, {"type": "input_json_delta", "partial_json": ""}, 0, 0, "")]
             deltas += [
                 _delta(index, {"type": "input_json_delta", "partial_json": t}, s, e, "tool-input")
@@ -117,10 +148,6 @@ def _block_chunks(a: Answer, text_pieces: Sequence[Piece]) -> list[Chunk]:
         stop = Chunk({"type": "content_block_stop", "index": index})
         blocks.append([Chunk({**head, "content_block": start}, kind=head_kind), *deltas, stop])
     return [chunk for block in blocks for chunk in block]
-
-
-def _first_tool(a: Answer) -> int:
-    return int(a.turn.thought is not None) + int(bool(a.generation.tokens))
 
 
 def _delta(index: int, delta: dict[str, Any], start: int, stop: int, kind: str) -> Chunk:
@@ -154,7 +181,7 @@ def invoke_chunks(a: Answer, pieces: Sequence[Piece]) -> list[Chunk]:
     end = {"stop_reason": stop_name(STOPS, g), "stop_sequence": g.stop_sequence}
     return [
         Chunk({"type": "message_start", "message": start}),
-        *_block_chunks(a, pieces),
+        *_block_chunks(a),
         Chunk({"type": "message_delta", "delta": end, "usage": {"output_tokens": a.output_tokens}}),
         Chunk({"type": "message_stop"}),
     ]
