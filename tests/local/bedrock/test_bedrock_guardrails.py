@@ -88,3 +88,37 @@ def test_guardrail_fault_still_works(client: Any) -> None:
         client.meta.events.unregister("before-send.bedrock-runtime.Converse", unique_id="fault")
     assert response["stopReason"] == "guardrail_intervened"
     assert "contentPolicy" in response["trace"]["guardrail"]["outputAssessments"]["emulator"][0]
+
+
+def test_invoke_guardrail_headers(client: Any) -> None:
+    import json
+
+    def body(text: str, mode: str | None = None) -> str:
+        document: dict[str, Any] = {
+            "anthropic_version": "bedrock-2023-05-31",
+            "max_tokens": 100,
+            "messages": [{"role": "user", "content": text}],
+        }
+        if mode:
+            document["amazon-bedrock-guardrailConfig"] = {"streamProcessingMode": mode}
+        return json.dumps(document)
+
+    config = {"guardrailIdentifier": "gr-invoke", "guardrailVersion": "2", "trace": "ENABLED"}
+    stream = client.invoke_model_with_response_stream(
+        modelId=CLAUDE, body=body("Sell me contraband", "ASYNCHRONOUS"), **config
+    )
+    chunks = [json.loads(e["chunk"]["bytes"]) for e in stream["body"]]
+    text = "".join(c["delta"].get("text", "") for c in chunks if c["type"] == "content_block_delta")
+    assert text == BLOCKED_MESSAGE
+    assert chunks[-1]["amazon-bedrock-guardrailAction"] == "INTERVENED"
+    words = chunks[-1]["amazon-bedrock-trace"]["guardrail"]["input"]["gr-invoke"]["wordPolicy"]
+    assert words["customWords"][0]["match"] == "contraband"
+    plain = json.loads(
+        client.invoke_model(modelId=CLAUDE, body=body("Hello"), **config)["body"].read()
+    )
+    assert "amazon-bedrock-guardrailAction" not in plain and plain["stop_reason"] == "end_turn"
+    titan = json.dumps({"inputText": "Where is the contraband?"})
+    answer = client.invoke_model(modelId="amazon.titan-text-express-v1", body=titan, **config)
+    result = json.loads(answer["body"].read())
+    assert result["results"][0]["outputText"] == BLOCKED_MESSAGE
+    assert result["amazon-bedrock-guardrailAction"] == "INTERVENED"

@@ -10,13 +10,14 @@ guardrail, the service tier and the latency mode. The rules that act on it are i
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from .schema import invalid
 
 __all__ = [
+    "GUARDRAIL_BODY_KEY",
     "LATENCIES",
     "SERVICE_TIERS",
     "Block",
@@ -27,6 +28,7 @@ __all__ = [
     "Tool",
     "converse_options",
     "enum_value",
+    "invoke_options",
 ]
 
 BlockKind = Literal[
@@ -151,3 +153,36 @@ def converse_options(body: Mapping[str, Any]) -> tuple[str | None, str | None]:
             LATENCIES,
         ),
     )
+
+
+GUARDRAIL_BODY_KEY = "amazon-bedrock-guardrailConfig"
+"""The InvokeModelWithResponseStream body key of the guardrail's ``streamProcessingMode``."""
+_MODES = {"SYNCHRONOUS": "sync", "ASYNCHRONOUS": "async"}
+
+
+def invoke_options(header: Callable[[str], str | None], body: Mapping[str, Any]) -> dict[str, Any]:
+    """Return InvokeModel's tier, latency and guardrail, from its headers, checked.
+
+    ``X-Amzn-Bedrock-Service-Tier``, ``X-Amzn-Bedrock-PerformanceConfig-Latency``,
+    ``X-Amzn-Bedrock-GuardrailIdentifier`` and ``-GuardrailVersion``, ``X-Amzn-Bedrock-Trace``
+    (``ENABLED``, ``DISABLED``, ``ENABLED_FULL``), and the body's
+    ``amazon-bedrock-guardrailConfig.streamProcessingMode`` (``SYNCHRONOUS``,
+    ``ASYNCHRONOUS``).
+    """
+    tier = enum_value(header("X-Amzn-Bedrock-Service-Tier"), "serviceTier", SERVICE_TIERS)
+    latency = enum_value(
+        header("X-Amzn-Bedrock-PerformanceConfig-Latency"), "performanceConfigLatency", LATENCIES
+    )
+    identifier = header("X-Amzn-Bedrock-GuardrailIdentifier")
+    guardrail = None
+    if identifier:
+        trace = enum_value(
+            header("X-Amzn-Bedrock-Trace") or "DISABLED",
+            "trace",
+            ("ENABLED", "DISABLED", "ENABLED_FULL"),
+        )
+        raw = (body.get(GUARDRAIL_BODY_KEY) or {}).get("streamProcessingMode") or "SYNCHRONOUS"
+        mode = enum_value(raw, "streamProcessingMode", tuple(_MODES))
+        version = header("X-Amzn-Bedrock-GuardrailVersion") or "DRAFT"
+        guardrail = GuardrailConfig(identifier, version, str(trace).lower(), _MODES[str(mode)])
+    return {"service_tier": tier, "latency": latency, "guardrail": guardrail}

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from . import guardrails
 from .family import FAMILIES
 from .family.base import Piece, StopNames, converse_usage, stop_name
 
@@ -65,9 +66,10 @@ def _fault_trace() -> dict[str, Any]:
 
 def trace(a: Answer) -> dict[str, Any] | None:
     """Return the guardrail trace: the request's guardrail's, or the ``guardrail`` fault's."""
-    if a.turn.trace is not None:
-        return a.turn.trace
-    if a.generation.stop == "guardrail_intervened" and a.request.conversation.guardrail is None:
+    guard = a.request.conversation.guardrail
+    if a.turn.blocked is not None and guard is not None:
+        return guardrails.trace(guard, a.turn.blocked)
+    if a.generation.stop == "guardrail_intervened" and guard is None:
         return _fault_trace()
     return None
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from bedrock_stream.bedrock.eventstream import encode_message
 
+from . import guardrails
 from .converse_format import converse_body, converse_events
 from .family import FAMILIES
 from .schema import encode_json
@@ -62,7 +63,7 @@ class Answer:
     created: int
     """Seconds since the epoch (OpenAI-style ``created``)."""
     turn: Turn = field(default_factory=Turn)
-    """Reasoning, tool calls, the citation, cache use and a guardrail's trace."""
+    """Reasoning, tool calls, the citation, cache use and a guardrail's intervention."""
 
     @property
     def input_tokens(self) -> int:
@@ -157,6 +158,13 @@ def _metrics(a: Answer) -> dict[str, int]:
     return metrics
 
 
+def _invoke_trace(a: Answer) -> dict[str, Any] | None:
+    guard = a.request.conversation.guardrail
+    if a.turn.blocked is None or guard is None:
+        return None
+    return guardrails.invoke_trace(guard, a.turn.blocked)
+
+
 def invoke_chunks(a: Answer) -> list[tuple[dict[str, Any], int, str]]:
     """Build the inner chunk JSON objects of an invoke stream, with their token counts.
 
@@ -167,6 +175,9 @@ def invoke_chunks(a: Answer) -> list[tuple[dict[str, Any], int, str]]:
     if build is None:
         raise ValueError(f"{a.request.family} does not stream")
     chunks = build(a, _text_chunks(a))
+    found = _invoke_trace(a)
+    if found is not None:
+        chunks[-1].body["amazon-bedrock-trace"] = found
     chunks[-1].body["amazon-bedrock-invocationMetrics"] = _metrics(a)
     cut = a.generation.intervened_at
     for index, chunk in enumerate(chunks):
@@ -233,6 +244,9 @@ def invoke_body(a: Answer) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     body = family.invoke_body(a)
     if a.generation.stop == "guardrail_intervened":
         body["amazon-bedrock-guardrailAction"] = "INTERVENED"
+    found = _invoke_trace(a)
+    if found is not None:
+        body["amazon-bedrock-trace"] = found
     headers = [
         ("X-Amzn-Bedrock-Invocation-Latency", str(a.latency_ms)),
         ("X-Amzn-Bedrock-Output-Token-Count", str(a.output_tokens)),

@@ -11,7 +11,10 @@ and once inappropriate content is found the rest is blocked:
 https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-streaming.html). Either way
 the stop reason is ``guardrail_intervened``, and with ``trace`` ``enabled`` or
 ``enabled_full`` the metadata carries the assessment, in botocore's
-``GuardrailTraceAssessment`` shape.
+``GuardrailTraceAssessment`` shape. On InvokeModel(WithResponseStream) the guardrail comes
+from the ``X-Amzn-Bedrock-Guardrail*`` and ``X-Amzn-Bedrock-Trace`` headers: chunks after the
+intervention carry ``amazon-bedrock-guardrailAction`` ``INTERVENED`` and the last one the
+``amazon-bedrock-trace``, as recorded.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .conversation import GuardrailConfig
 
-__all__ = ["BLOCKED_MESSAGE", "BLOCKED_WORD", "blocked_at", "trace"]
+__all__ = ["BLOCKED_MESSAGE", "BLOCKED_WORD", "blocked_at", "invoke_trace", "trace"]
 
 BLOCKED_WORD = "contraband"
 BLOCKED_MESSAGE = "Sorry, the model cannot answer this question."
@@ -36,12 +39,28 @@ def blocked_at(text: str) -> int | None:
     return match.end() if match else None
 
 
+def _assessment() -> dict[str, Any]:
+    word = {"match": BLOCKED_WORD, "action": "BLOCKED", "detected": True}
+    return {"wordPolicy": {"customWords": [word], "managedWordLists": []}}
+
+
+def invoke_trace(config: GuardrailConfig, where: str) -> dict[str, Any] | None:
+    """Return InvokeModel's ``amazon-bedrock-trace`` of an intervention (None: trace off).
+
+    The recorded keys: ``guardrail.input`` (by guardrail id) or ``guardrail.outputs``.
+    """
+    if config.trace == "disabled":
+        return None
+    if where == "input":
+        return {"guardrail": {"input": {config.identifier: _assessment()}}}
+    return {"guardrail": {"outputs": [{config.identifier: _assessment()}]}}
+
+
 def trace(config: GuardrailConfig, where: str) -> dict[str, Any] | None:
     """Return the ``trace`` of an ``input`` or ``output`` intervention (None: trace off)."""
     if config.trace == "disabled":
         return None
-    word = {"match": BLOCKED_WORD, "action": "BLOCKED", "detected": True}
-    assessment = {"wordPolicy": {"customWords": [word], "managedWordLists": []}}
+    assessment = _assessment()
     guardrail: dict[str, Any]
     if where == "input":
         guardrail = {"inputAssessment": {config.identifier: assessment}}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from . import guardrails, tools
 from .citations import Cited, cite
@@ -71,8 +71,8 @@ class Turn:
     """Whether the request had a cache point (usage then carries the cache counts)."""
     cache_read: int = 0
     cache_write: int = 0
-    trace: dict[str, Any] | None = None
-    """A guardrail's trace, when the request's guardrail intervened with trace on."""
+    blocked: Literal["input", "output"] | None = None
+    """What the request's guardrail blocked, if it intervened."""
 
     @property
     def output_tokens(self) -> int:
@@ -116,11 +116,10 @@ def compose(
     read, write = cache.use(point, now) if point and cache else (0, 0)
     base = Turn(cached=point is not None, cache_read=read, cache_write=write)
     guard = c.guardrail
-    if guard and guardrails.blocked_at(c.last_user_text) is not None:
+    asked = c.last_user_text if c.messages else request.prompt  # a family without messages
+    if guard and guardrails.blocked_at(asked) is not None:
         blocked = Generation(tuple(tokenize(guardrails.BLOCKED_MESSAGE)), "guardrail_intervened")
-        return replace(blocked, intervened_at=0), replace(
-            base, trace=guardrails.trace(guard, "input")
-        )
+        return replace(blocked, intervened_at=0), replace(base, blocked="input")
     calls = tuple(ToolCall(t.name, value, i) for i, (t, value) in enumerate(tools.calls(c)))
     cited = None if calls else cite(c)
     turn = replace(base, thought=_thought(request, seed) if c.reasoning else None)
@@ -138,5 +137,5 @@ def compose(
     if guard and end is not None:
         cut = _async_cut(generation, end, profile) if guard.mode == "async" else 0
         generation = intervene(generation, cut, guardrails.BLOCKED_MESSAGE)
-        turn = replace(turn, trace=guardrails.trace(guard, "output"))
+        turn = replace(turn, blocked="output")
     return generation, replace(turn, cited=cited)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from . import reasoning, tools
-from .conversation import LATENCIES, SERVICE_TIERS, Conversation, enum_value
+from .conversation import GUARDRAIL_BODY_KEY, Conversation, invoke_options
 from .converse_request import converse_conversation
 from .family import FAMILIES
 from .model import count_tokens
@@ -81,8 +81,12 @@ class ModelRequest:
 
 
 def _invoke_request(family: Family, model_id: str, body: Mapping[str, Any]) -> ModelRequest:
-    """Validate an InvokeModel body of ``family`` (the model-native schema)."""
-    fields = FAMILIES[family].validate(model_id, body)
+    """Validate an InvokeModel body of ``family`` (the model-native schema).
+
+    Bedrock takes its own guardrail key out of the body before the model sees it.
+    """
+    model_body = {k: v for k, v in body.items() if k != GUARDRAIL_BODY_KEY}
+    fields = FAMILIES[family].validate(model_id, model_body)
     return ModelRequest(
         "invoke",
         model_id,
@@ -91,7 +95,7 @@ def _invoke_request(family: Family, model_id: str, body: Mapping[str, Any]) -> M
         fields.max_tokens,
         fields.stop_sequences,
         fields.variant,
-        body,
+        model_body,
         fields.conversation,
     )
 
@@ -165,17 +169,7 @@ def parse_request(
             request = _converse_request(family, model_id, body)
         else:
             request = _invoke_request(family, model_id, body)
-            options = replace(
-                request.conversation,
-                service_tier=enum_value(
-                    header("X-Amzn-Bedrock-Service-Tier"), "serviceTier", SERVICE_TIERS
-                ),
-                latency=enum_value(
-                    header("X-Amzn-Bedrock-PerformanceConfig-Latency"),
-                    "performanceConfigLatency",
-                    LATENCIES,
-                ),
-            )
+            options = replace(request.conversation, **invoke_options(header, body))
             request = replace(request, conversation=options)
         _check_conversation(family, request.conversation)
     except (AttributeError, TypeError, KeyError, IndexError):  # a field of the wrong shape
