@@ -6,7 +6,11 @@ Examples:
 
 Modules: :mod:`.model` (deterministic text and tokens), :mod:`.family` (one module per model
 family: its chunks, bodies, validation and timing), :mod:`.formats` (responses and frames),
-:mod:`.validation` (requests), :mod:`.faults` (fault rules), :mod:`.record` (the requests
+:mod:`.converse_format` (Converse's events and body), :mod:`.validation` (requests),
+:mod:`.conversation` and :mod:`.converse_request` (what a request asks beyond text),
+:mod:`.turn` (the whole answer) with the rules of :mod:`.tools`, :mod:`.reasoning`,
+:mod:`.citations`, :mod:`.prompt_cache` and :mod:`.guardrails`, :mod:`.faults` and
+:mod:`.fault_events` (fault rules and when they fire), :mod:`.record` (the requests
 received), :mod:`.server` (the HTTP server).
 Needs the ``local`` extra (h11); never imports boto3.
 """

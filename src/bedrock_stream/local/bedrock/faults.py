@@ -6,7 +6,9 @@ request header ``X-Bedrock-Stream-Fault`` (a spec string, see :func:`parse_fault
 The header wins over the rules. No I/O here: the server carries the faults out.
 
 Faults (``after_tokens`` counts output tokens already sent; the fault fires at the
-first chunk boundary at or past it, and at the latest just before the stop events):
+first chunk boundary at or past it, and at the latest just before the stop events; or, with
+``event``, right after the ``nth`` event of that kind, one of :data:`EVENT_KINDS`, see
+:func:`fires`):
 
 - :class:`ErrorResponse`: an HTTP error before the stream, e.g. :func:`throttling` (429).
 - :class:`StreamFault`: an exception frame mid-stream, then the stream ends.
@@ -32,7 +34,13 @@ import threading
 from dataclasses import dataclass
 from typing import Literal
 
+from .fault_events import EVENT_KINDS as EVENT_KINDS
+from .fault_events import fires as fires
+from .fault_events import stop_events as stop_events
+from .fault_events import trigger
+
 __all__ = [
+    "EVENT_KINDS",
     "STREAM_EXCEPTIONS",
     "Disconnect",
     "ErrorResponse",
@@ -40,12 +48,14 @@ __all__ = [
     "Faults",
     "Guardrail",
     "InjectedFault",
+    "MidStreamFault",
     "Rule",
     "Stall",
     "StreamException",
     "StreamFault",
     "Truncate",
     "access_denied",
+    "fires",
     "parse_fault",
     "resource_not_found",
     "service_unavailable",
@@ -72,6 +82,9 @@ class StreamFault:
     code: str = "modelStreamErrorException"
     after_tokens: int = 0
     message: str | None = None
+    event: str | None = None
+    """Fire after the ``nth`` event of this kind instead (one of :data:`EVENT_KINDS`)."""
+    nth: int = 1
 
     @property
     def text(self) -> str:
@@ -89,6 +102,9 @@ class Stall:
 
     after_tokens: int = 0
     seconds: float | None = None
+    event: str | None = None
+    """Fire after the ``nth`` event of this kind instead (one of :data:`EVENT_KINDS`)."""
+    nth: int = 1
 
 
 @dataclass(frozen=True)
@@ -104,6 +120,9 @@ class Truncate:
     """End the response body cleanly after ``after_tokens`` tokens, without the stop events."""
 
     after_tokens: int = 0
+    event: str | None = None
+    """Fire after the ``nth`` event of this kind instead (one of :data:`EVENT_KINDS`)."""
+    nth: int = 1
 
 
 @dataclass(frozen=True)
@@ -111,10 +130,15 @@ class Disconnect:
     """Close the connection after ``after_tokens`` tokens (no terminating HTTP chunk)."""
 
     after_tokens: int = 0
+    event: str | None = None
+    """Fire after the ``nth`` event of this kind instead (one of :data:`EVENT_KINDS`)."""
+    nth: int = 1
 
 
 InjectedFault = ErrorResponse | StreamFault | Stall | Guardrail | Truncate | Disconnect
 """Any fault the emulator can inject (a type, not an exception)."""
+MidStreamFault = StreamFault | Stall | Truncate | Disconnect
+"""A fault that fires at a point of the stream."""
 Fault = InjectedFault
 """The old name of :data:`InjectedFault`, apart from the runtime's exception ``Fault``."""
 
@@ -233,7 +257,11 @@ def parse_fault(spec: str) -> InjectedFault:
     (option ``message``); ``error`` (``status``, ``code``, ``message``);
     ``exception`` (``code``, ``after``, ``message``); ``stall`` (``after``, ``seconds``);
     ``guardrail`` (``after``, ``message``); ``truncate`` and ``disconnect`` (``after``).
-    Example: ``exception; code=throttlingException; after=5``.
+    The mid-stream kinds (``exception``, ``stall``, ``truncate``, ``disconnect``) take
+    ``event=KIND`` and ``nth=N`` (default 1) instead of ``after``: after the Nth event of
+    that kind (:data:`EVENT_KINDS`).
+    Examples: ``exception; code=throttlingException; after=5``,
+    ``exception; code=throttlingException; event=tool-input``.
 
     Raises:
         ValueError: the spec is not one of these.
@@ -246,6 +274,7 @@ def parse_fault(spec: str) -> InjectedFault:
             raise ValueError(f"fault option {item!r} is not key=value")
         options[key.strip()] = value.strip()
     try:
+        when = trigger(options, kind)
         after = int(options.pop("after", "0"))
         message = options.pop("message", None)
         fault: InjectedFault
@@ -256,19 +285,19 @@ def parse_fault(spec: str) -> InjectedFault:
             fault = ErrorResponse(int(options.pop("status", "500")), code, message or code)
         elif kind == "exception":
             code = options.pop("code", "modelStreamErrorException")
-            fault = StreamFault(code[:1].lower() + code[1:], after, message)
+            fault = StreamFault(code[:1].lower() + code[1:], after, message, *when)
             refusal = stream_refusal(fault, None)
             if refusal is not None:
                 raise ValueError(refusal)
         elif kind == "stall":
             seconds = options.pop("seconds", None)
-            fault = Stall(after, None if seconds is None else float(seconds))
+            fault = Stall(after, None if seconds is None else float(seconds), *when)
         elif kind == "guardrail":
             fault = Guardrail(after, message) if message else Guardrail(after)
         elif kind == "truncate":
-            fault = Truncate(after)
+            fault = Truncate(after, *when)
         elif kind == "disconnect":
-            fault = Disconnect(after)
+            fault = Disconnect(after, *when)
         else:
             raise ValueError(f"unknown fault kind {kind!r}")
     except (TypeError, ValueError) as exc:

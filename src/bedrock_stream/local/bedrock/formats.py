@@ -12,17 +12,21 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bedrock_stream.bedrock.eventstream import encode_message
 
+from . import guardrails
+from .converse_format import converse_body, converse_events
 from .family import FAMILIES
-from .family.base import Piece, StopNames, converse_usage, stop_name
-from .model import Generation, generate
 from .schema import encode_json
+from .turn import Turn, compose
 
 if TYPE_CHECKING:
+    from .family.base import Piece
+    from .model import Generation
+    from .prompt_cache import PromptCache
     from .validation import ModelRequest
 
 __all__ = [
@@ -34,6 +38,7 @@ __all__ = [
     "converse_body",
     "converse_events",
     "converse_stream",
+    "echo_headers",
     "event_frame",
     "exception_frame",
     "invoke_body",
@@ -57,16 +62,19 @@ class Answer:
     seed: bytes
     created: int
     """Seconds since the epoch (OpenAI-style ``created``)."""
+    turn: Turn = field(default_factory=Turn)
+    """Reasoning, tool calls, the citation, cache use and a guardrail's intervention."""
 
     @property
     def input_tokens(self) -> int:
-        """Input tokens."""
-        return self.request.input_tokens
+        """Input tokens not read from or written to the prompt cache."""
+        cached = self.turn.cache_read + self.turn.cache_write
+        return max(self.request.input_tokens - cached, 0)
 
     @property
     def output_tokens(self) -> int:
-        """Output tokens."""
-        return self.generation.output_tokens
+        """Output tokens: the text's, the reasoning's and the tool inputs'."""
+        return self.generation.output_tokens + self.turn.output_tokens
 
     def ident(self, label: str, size: int = 22) -> str:
         """Return a deterministic base-62 identifier derived from the answer's seed."""
@@ -88,28 +96,32 @@ class Answer:
         return _PAD[: 2 + digest[0] % 60]
 
 
-def answer(request: ModelRequest, *, now: float, generation: Generation | None = None) -> Answer:
-    """Generate the deterministic answer to ``request`` (or wrap ``generation``)."""
+def answer(
+    request: ModelRequest,
+    *,
+    now: float,
+    generation: Generation | None = None,
+    turn: Turn | None = None,
+    cache: PromptCache | None = None,
+) -> Answer:
+    """Generate the deterministic answer to ``request`` (or wrap ``generation`` and ``turn``).
+
+    ``cache`` is the emulator's prompt cache (None: cache points read and write nothing).
+    """
     family = FAMILIES[request.family]
-    if generation is None:
-        generation = generate(
-            request.prompt,
-            max_tokens=request.max_tokens,
-            stop_sequences=request.stop_sequences,
-            reasoning=family.reasoning and request.operation.startswith("invoke"),
-        )
-    first, latency = family.profile.latency_ms(generation.output_tokens)
     seed = hashlib.sha256(f"{request.model_id}\n{request.prompt}".encode()).digest()
-    return Answer(request, generation, first, latency, seed, int(now))
-
-
-_CONVERSE_STOPS: StopNames = ("end_turn", "max_tokens", "stop_sequence")
-
-
-def _converse_stop(generation: Generation) -> str:
-    if generation.stop == "guardrail_intervened":  # Converse says so; invoke keeps the model's
-        return "guardrail_intervened"
-    return stop_name(_CONVERSE_STOPS, generation)
+    if generation is None:
+        generation, turn = compose(
+            request,
+            now=now,
+            seed=seed,
+            profile=family.profile,
+            reasoning_text=family.reasoning and request.operation.startswith("invoke"),
+            cache=cache,
+        )
+    turn = turn or Turn()
+    first, latency = family.profile.latency_ms(generation.output_tokens + turn.output_tokens)
+    return Answer(request, generation, first, latency, seed, int(now), turn)
 
 
 # -- invoke streams -----------------------------------------------------------------------
@@ -121,6 +133,8 @@ class Part:
 
     frame: bytes
     tokens: int = 0
+    kind: str = ""
+    """The event's kind, for faults that fire after the Nth event of a kind."""
 
 
 def _text_chunks(a: Answer) -> list[Piece]:
@@ -136,12 +150,22 @@ def _metrics(a: Answer) -> dict[str, int]:
         "invocationLatency": a.latency_ms,
         "firstByteLatency": a.first_byte_ms,
     }
-    if FAMILIES[a.request.family].cache_counts:
-        metrics.update(cacheReadInputTokenCount=0, cacheWriteInputTokenCount=0)
+    if FAMILIES[a.request.family].cache_counts or a.turn.cached:
+        metrics.update(
+            cacheReadInputTokenCount=a.turn.cache_read,
+            cacheWriteInputTokenCount=a.turn.cache_write,
+        )
     return metrics
 
 
-def invoke_chunks(a: Answer) -> list[tuple[dict[str, Any], int]]:
+def _invoke_trace(a: Answer) -> dict[str, Any] | None:
+    guard = a.request.conversation.guardrail
+    if a.turn.blocked is None or guard is None:
+        return None
+    return guardrails.invoke_trace(guard, a.turn.blocked)
+
+
+def invoke_chunks(a: Answer) -> list[tuple[dict[str, Any], int, str]]:
     """Build the inner chunk JSON objects of an invoke stream, with their token counts.
 
     Bedrock's ``amazon-bedrock-invocationMetrics`` is the last key of the last chunk;
@@ -151,12 +175,16 @@ def invoke_chunks(a: Answer) -> list[tuple[dict[str, Any], int]]:
     if build is None:
         raise ValueError(f"{a.request.family} does not stream")
     chunks = build(a, _text_chunks(a))
+    found = _invoke_trace(a)
+    if found is not None:
+        chunks[-1].body["amazon-bedrock-trace"] = found
     chunks[-1].body["amazon-bedrock-invocationMetrics"] = _metrics(a)
     cut = a.generation.intervened_at
     for index, chunk in enumerate(chunks):
-        if cut is not None and ((chunk.tokens and chunk.stop > cut) or index == len(chunks) - 1):
+        text = chunk.tokens and not chunk.kind and chunk.stop > cut if cut is not None else False
+        if cut is not None and (text or index == len(chunks) - 1):
             chunk.body["amazon-bedrock-guardrailAction"] = "INTERVENED"
-    return [(c.body, c.tokens) for c in chunks]
+    return [(c.body, c.tokens, c.kind or ("text" if c.tokens else "")) for c in chunks]
 
 
 def chunk_frame(inner: Mapping[str, Any], padding: str) -> bytes:
@@ -191,59 +219,20 @@ def _event_headers(event_type: str) -> list[tuple[str, str | bool | int]]:
 def invoke_stream(a: Answer) -> list[Part]:
     """Build the frames of an InvokeModelWithResponseStream answer."""
     return [
-        Part(chunk_frame(body, a.padding(i)), tokens)
-        for i, (body, tokens) in enumerate(invoke_chunks(a))
+        Part(chunk_frame(body, a.padding(i)), tokens, kind)
+        for i, (body, tokens, kind) in enumerate(invoke_chunks(a))
     ]
 
 
 # -- converse ----------------------------------------------------------------------------------
 
 
-def _guardrail_trace() -> dict[str, Any]:
-    blocked = {"action": "BLOCKED", "confidence": "HIGH", "type": "MISCONDUCT", "detected": True}
-    return {
-        "guardrail": {
-            "outputAssessments": {"emulator": [{"contentPolicy": {"filters": [blocked]}}]}
-        }
-    }
-
-
-def converse_events(a: Answer) -> list[tuple[str, dict[str, Any], int]]:
-    """Build ConverseStream events ``(name, payload, tokens)``; text gets no block start."""
-    out: list[tuple[str, dict[str, Any], int]] = [("messageStart", {"role": "assistant"}, 0)]
-    pieces = _text_chunks(a)
-    if FAMILIES[a.request.family].trailing_empty_delta:
-        pieces.append(("", 0, 0))
-    for text, s, e in pieces:
-        out.append(("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": text}}, e - s))
-    out.append(("contentBlockStop", {"contentBlockIndex": 0}, 0))
-    out.append(("messageStop", {"stopReason": _converse_stop(a.generation)}, 0))
-    metadata: dict[str, Any] = {"metrics": {"latencyMs": a.latency_ms}, "usage": converse_usage(a)}
-    if a.generation.stop == "guardrail_intervened":
-        metadata["trace"] = _guardrail_trace()
-    out.append(("metadata", metadata, 0))
-    return out
-
-
 def converse_stream(a: Answer) -> list[Part]:
     """Build the frames of a ConverseStream answer."""
     return [
-        Part(event_frame(name, payload, a.padding(i)), tokens)
-        for i, (name, payload, tokens) in enumerate(converse_events(a))
+        Part(event_frame(e.name, e.payload, a.padding(i)), e.tokens, e.kind)
+        for i, e in enumerate(converse_events(a))
     ]
-
-
-def converse_body(a: Answer) -> dict[str, Any]:
-    """Build a Converse response body."""
-    body: dict[str, Any] = {
-        "metrics": {"latencyMs": a.latency_ms},
-        "output": {"message": {"content": [{"text": a.generation.text}], "role": "assistant"}},
-        "stopReason": _converse_stop(a.generation),
-        "usage": converse_usage(a),
-    }
-    if a.generation.stop == "guardrail_intervened":
-        body["trace"] = _guardrail_trace()
-    return body
 
 
 # -- InvokeModel ------------------------------------------------------------------------------
@@ -255,14 +244,28 @@ def invoke_body(a: Answer) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     body = family.invoke_body(a)
     if a.generation.stop == "guardrail_intervened":
         body["amazon-bedrock-guardrailAction"] = "INTERVENED"
+    found = _invoke_trace(a)
+    if found is not None:
+        body["amazon-bedrock-trace"] = found
     headers = [
         ("X-Amzn-Bedrock-Invocation-Latency", str(a.latency_ms)),
         ("X-Amzn-Bedrock-Output-Token-Count", str(a.output_tokens)),
         ("X-Amzn-Bedrock-Input-Token-Count", str(a.input_tokens)),
     ]
-    if family.cache_counts:
+    if family.cache_counts or a.turn.cached:
         headers += [
-            ("X-Amzn-Bedrock-Cache-Read-Input-Token-Count", "0"),
-            ("X-Amzn-Bedrock-Cache-Write-Input-Token-Count", "0"),
+            ("X-Amzn-Bedrock-Cache-Read-Input-Token-Count", str(a.turn.cache_read)),
+            ("X-Amzn-Bedrock-Cache-Write-Input-Token-Count", str(a.turn.cache_write)),
         ]
-    return body, headers
+    return body, headers + echo_headers(a)
+
+
+def echo_headers(a: Answer) -> list[tuple[str, str]]:
+    """InvokeModel's ``X-Amzn-Bedrock-Service-Tier`` and ``-PerformanceConfig-Latency``."""
+    conversation = a.request.conversation
+    out = []
+    if conversation.service_tier is not None:
+        out.append(("X-Amzn-Bedrock-Service-Tier", conversation.service_tier))
+    if conversation.latency is not None:
+        out.append(("X-Amzn-Bedrock-PerformanceConfig-Latency", conversation.latency))
+    return out

@@ -31,10 +31,11 @@ __all__ = [
     "count_tokens",
     "generate",
     "intervene",
+    "thought",
     "tokenize",
 ]
 
-StopReason = Literal["end_turn", "max_tokens", "stop_sequence", "guardrail_intervened"]
+StopReason = Literal["end_turn", "max_tokens", "stop_sequence", "tool_use", "guardrail_intervened"]
 """Why the emulated model stopped, in Converse's words."""
 Stop = StopReason
 """The old name of :data:`StopReason`, apart from the client's event ``bedrock.events.Stop``."""
@@ -140,6 +141,15 @@ def _topic(prompt: str, draw: _Draw) -> str:
     return "your question"
 
 
+def thought(prompt: str) -> str:
+    """Return the reasoning that opens an answer to ``prompt``: two sentences of its own draw."""
+    draw = _Draw(hashlib.sha256(b"reasoning\n" + prompt.encode("utf-8", "surrogatepass")).digest())
+    topic = _topic(prompt, draw)
+    first = _REASONING[draw.below(len(_REASONING))].format(topic=topic)
+    rest = [r for r in _REASONING if r.format(topic=topic) != first]
+    return f"{first} {rest[draw.below(len(rest))].format(topic=topic)}"
+
+
 def _compose(prompt: str, *, reasoning: bool) -> str:
     draw = _Draw(hashlib.sha256(prompt.encode("utf-8", "surrogatepass")).digest())
     topic = _topic(prompt, draw)
@@ -183,13 +193,15 @@ def generate(
     max_tokens: int,
     stop_sequences: Sequence[str] = (),
     reasoning: bool = False,
+    lead: str = "",
 ) -> Generation:
     """Answer ``prompt`` in at most ``max_tokens`` tokens, cut at the first stop sequence.
 
     With ``reasoning`` the answer starts with a short thought closed by ``</think>``
-    (DeepSeek-R1 style); those tokens count as output.
+    (DeepSeek-R1 style); those tokens count as output. ``lead`` opens the answer (a quoted
+    tool result or document).
     """
-    text = _compose(prompt, reasoning=reasoning)
+    text = lead + _compose(prompt, reasoning=reasoning)
     stop: StopReason = "end_turn"
     matched: str | None = None
     hits = [(text.find(s), s) for s in stop_sequences if s and s in text]

@@ -7,19 +7,17 @@ on the same port.
 Formats are :mod:`.formats`, the model :mod:`.model`, faults :mod:`.faults`, the record of
 requests :mod:`.record`; this module only routes requests, waits and writes frames.
 
-Admin endpoints, for tests in another process: ``POST /_emulator/faults`` with
-``{"fault": spec, "operation"?, "model"?, "prompt"?, "times"?}`` adds a rule,
-``DELETE /_emulator/faults`` clears them, ``GET /_emulator/requests`` lists requests.
-They refuse browsers (any ``Origin``, a ``Sec-Fetch-Site`` but ``none``: 403), and a POST body
-that is not ``Content-Type: application/json`` (415): no web page can drive them.
+Admin endpoints, for tests in another process (``/_emulator/faults`` with
+``{"fault": spec, "operation"?, "model"?, "prompt"?, "times"?}``, ``/_emulator/requests``),
+are :mod:`.admin`'s; no web page can drive them.
 """
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterable
 from email.utils import formatdate
 from urllib.parse import unquote, urlsplit
@@ -27,11 +25,11 @@ from urllib.parse import unquote, urlsplit
 from bedrock_stream.bedrock.errors import UnknownModelError
 from bedrock_stream.bedrock.families import resolve_family
 
-from .. import head_rules
 from ..http_exchange import BodyTooLarge, ClientGone, Exchange
 from ..http_server import HTTPServer
 from ..tls import LoopbackCertificate
 from . import formats, validation
+from .admin import serve_admin
 from .auth import Access
 from .family import FAMILIES
 from .faults import (
@@ -41,14 +39,18 @@ from .faults import (
     Faults,
     Guardrail,
     InjectedFault,
+    MidStreamFault,
     Stall,
     StreamFault,
     Truncate,
+    fires,
     parse_fault,
+    stop_events,
     stream_refusal,
 )
 from .formats import EVENTSTREAM, Answer, Part
 from .model import intervene
+from .prompt_cache import PromptCache
 from .record import KEEP_BODY_BYTES, KEEP_REQUESTS, RecordedRequest, RequestLog
 from .schema import ServiceError, encode_json
 from .validation import OPERATIONS
@@ -94,6 +96,8 @@ class BedrockEmulator:
             raise ValueError("speed must be >= 0")
         self.speed = speed
         self.faults = Faults()
+        self.prompt_cache = PromptCache()
+        """The prompt cache every request shares (cache points write and read it)."""
         self.log = RequestLog(keep_requests, keep_body_bytes)
         self.access = Access(api_keys)
         self._closing = threading.Event()
@@ -161,7 +165,7 @@ class BedrockEmulator:
     def _handle(self, exchange: Exchange) -> None:
         path = urlsplit(exchange.target).path
         if path.startswith("/_emulator/"):
-            self._admin(exchange, path)
+            serve_admin(exchange, path, self.faults, self.log)
             return
         record = RecordedRequest(
             exchange.method,
@@ -203,18 +207,19 @@ class BedrockEmulator:
             raise ServiceError(
                 400, "ValidationException", "The provided model identifier is invalid."
             ) from None
-        request = validation.parse_request(operation, family, model_id, raw)
+        request = validation.parse_request(operation, family, model_id, raw, exchange.header)
         fault = self._fault(exchange, request)
         record.fault = fault
         if isinstance(fault, ErrorResponse):
             raise ServiceError(fault.status, fault.code, fault.message)
-        answer = formats.answer(request, now=time.time())
+        answer = formats.answer(request, now=time.time(), cache=self.prompt_cache)
         if isinstance(fault, Guardrail):
             generation = intervene(answer.generation, fault.after_tokens, fault.message)
-            answer = formats.answer(request, now=time.time(), generation=generation)
+            turn = answer.turn
+            answer = formats.answer(request, now=time.time(), generation=generation, turn=turn)
         g = answer.generation
         record.text, record.stop = g.text, g.stop
-        record.input_tokens, record.output_tokens = answer.input_tokens, g.output_tokens
+        record.input_tokens, record.output_tokens = answer.input_tokens, answer.output_tokens
         if request.streaming:
             self._stream(exchange, record, answer, fault)
         else:
@@ -268,27 +273,31 @@ class BedrockEmulator:
         if request.operation == "invoke-stream":
             parts = formats.invoke_stream(answer)
             headers.append(("X-Amzn-Bedrock-Content-Type", "application/json"))
+            headers += formats.echo_headers(answer)
         else:
             parts = formats.converse_stream(answer)
         exchange.start(200, headers)
         record.status = 200
         profile = FAMILIES[request.family].profile
-        pending = None if isinstance(fault, Guardrail) else fault
-        last_text = max((i for i, p in enumerate(parts) if p.tokens), default=-1)
-        sent = 0
-        for index, part in enumerate(parts):
-            after = getattr(pending, "after_tokens", None)
-            # At the first text chunk at or past ``after`` tokens, else before the stop events.
-            if after is not None and (index > last_text or (part.tokens and sent >= after)):
-                assert pending is not None
+        pending = fault if isinstance(fault, MidStreamFault) else None
+        stops = stop_events([(p.tokens, p.kind) for p in parts])
+        sent, seen = 0, Counter[str]()
+        for index, part in enumerate([*parts, Part(b"")]):  # the last one: after every frame
+            at_end, done = index >= stops, not part.frame
+            if pending and fires(
+                pending, sent=sent, seen=seen, tokens=part.tokens, at_end=at_end, done=done
+            ):
                 if self._fire(exchange, record, pending):
                     return
                 pending = None
+            if done:
+                break
             if not self._sleep(profile.delay_ms(index, part.tokens)):
                 exchange.abort()
                 return
             exchange.send(part.frame)
             sent += part.tokens
+            seen[part.kind] += 1
         record.outcome = "ok"  # before the last write: a client may look as soon as it ends
         exchange.end()
 
@@ -346,55 +355,3 @@ class BedrockEmulator:
             return
         record.outcome = "ok"
         exchange.respond(200, headers, body)
-
-    # -- admin -----------------------------------------------------------------------------
-
-    def _admin(self, exchange: Exchange, path: str) -> None:
-        refusal = _admin_refusal(exchange)
-        if refusal is not None:
-            exchange.respond_json(*refusal)
-        elif path == "/_emulator/faults" and exchange.method == "POST":
-            try:
-                spec = json.loads(exchange.read_body(64 * 1024))
-                self.faults.add(
-                    str(spec["fault"]),
-                    operation=spec.get("operation"),
-                    model=spec.get("model"),
-                    prompt=spec.get("prompt"),
-                    times=spec.get("times", 1),
-                )
-            except (ValueError, KeyError, TypeError, RecursionError, BodyTooLarge) as exc:
-                exchange.respond_json(400, {"message": f"bad fault rule: {exc}"})
-                return
-            exchange.respond_json(200, {"rules": len(self.faults.rules)})
-        elif path == "/_emulator/faults" and exchange.method == "DELETE":
-            self.faults.clear()
-            exchange.respond_json(200, {"rules": 0})
-        elif path == "/_emulator/requests" and exchange.method == "GET":
-            exchange.respond_json(200, self.log.summaries())
-        else:
-            exchange.respond_json(404, {"message": "not found"})
-
-
-_JSON = "application/json"
-
-
-def _admin_refusal(exchange: Exchange) -> tuple[int, dict[str, str]] | None:
-    """Return the answer refusing a browser's or a non-JSON admin request; None to serve it."""
-    if head_rules.from_browser(exchange.headers):
-        return 403, {"message": "admin endpoints refuse browser requests (Origin, Sec-Fetch-Site)"}
-    if exchange.method == "POST" and _has_body(exchange) and _media_type(exchange) != _JSON:
-        return 415, {"message": f"an admin request body must be Content-Type: {_JSON}"}
-    return None
-
-
-def _has_body(exchange: Exchange) -> bool:
-    """Say whether the request announces a body."""
-    length = exchange.header("Content-Length")
-    chunked = exchange.header("Transfer-Encoding") is not None
-    return chunked or (length is not None and length.strip() != "0")
-
-
-def _media_type(exchange: Exchange) -> str:
-    """Return the request's media type, lowercase and without parameters ("" if none)."""
-    return (exchange.header("Content-Type") or "").partition(";")[0].strip().lower()

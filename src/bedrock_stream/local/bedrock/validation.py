@@ -9,10 +9,13 @@ emulator's documentation.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
+from . import reasoning, tools
+from .conversation import GUARDRAIL_BODY_KEY, Conversation, invoke_options
+from .converse_request import converse_conversation
 from .family import FAMILIES
 from .model import count_tokens
 from .schema import ERROR_TYPE_SUFFIX as ERROR_TYPE_SUFFIX
@@ -63,6 +66,8 @@ class ModelRequest:
     """A family's sub-format: ``text-completions`` (Claude v2), ``chat`` (Mistral),
     ``buffered`` (Cohere Command without ``stream``), ``usage`` (OpenAI include_usage)."""
     body: Mapping[str, Any] = field(default_factory=dict)
+    conversation: Conversation = field(default_factory=Conversation)
+    """Tools, reasoning, documents, cache points, guardrail, tier and latency."""
 
     @property
     def streaming(self) -> bool:
@@ -76,8 +81,12 @@ class ModelRequest:
 
 
 def _invoke_request(family: Family, model_id: str, body: Mapping[str, Any]) -> ModelRequest:
-    """Validate an InvokeModel body of ``family`` (the model-native schema)."""
-    fields = FAMILIES[family].validate(model_id, body)
+    """Validate an InvokeModel body of ``family`` (the model-native schema).
+
+    Bedrock takes its own guardrail key out of the body before the model sees it.
+    """
+    model_body = {k: v for k, v in body.items() if k != GUARDRAIL_BODY_KEY}
+    fields = FAMILIES[family].validate(model_id, model_body)
     return ModelRequest(
         "invoke",
         model_id,
@@ -86,7 +95,8 @@ def _invoke_request(family: Family, model_id: str, body: Mapping[str, Any]) -> M
         fields.max_tokens,
         fields.stop_sequences,
         fields.variant,
-        body,
+        model_body,
+        fields.conversation,
     )
 
 
@@ -116,11 +126,30 @@ def _converse_request(family: Family, model_id: str, body: Mapping[str, Any]) ->
     limit = int(config.get("maxTokens") or FAMILIES[family].converse_max_tokens)
     stops = tuple(config.get("stopSequences") or ())
     prompt = chat_prompt(body.get("system"), messages)
-    return ModelRequest("converse", model_id, family, prompt, limit, stops, "", body)
+    fields = body.get("additionalModelRequestFields") or {}
+    thinking = reasoning.requested(model_id, fields, anthropic=family == "anthropic")
+    conversation = converse_conversation(body, reasoning=thinking)
+    return ModelRequest("converse", model_id, family, prompt, limit, stops, "", body, conversation)
 
 
-def parse_request(operation: Operation, family: Family, model_id: str, raw: bytes) -> ModelRequest:
+def _check_conversation(family: Family, conversation: Conversation) -> None:
+    tools.check_tool_turns(conversation)
+    reasoning.check_echoed(conversation)
+    if family == "anthropic":
+        reasoning.check_anthropic_turns(conversation)
+
+
+def parse_request(
+    operation: Operation,
+    family: Family,
+    model_id: str,
+    raw: bytes,
+    header: Callable[[str], str | None] = lambda name: None,
+) -> ModelRequest:
     """Validate a request body as Bedrock does for ``operation`` and ``family``.
+
+    ``header`` reads a request header: InvokeModel's ``X-Amzn-Bedrock-Service-Tier`` and
+    ``X-Amzn-Bedrock-PerformanceConfig-Latency`` (Converse has them in its body).
 
     Raises:
         ServiceError: a ``ValidationException`` in Bedrock's words.
@@ -140,6 +169,9 @@ def parse_request(operation: Operation, family: Family, model_id: str, raw: byte
             request = _converse_request(family, model_id, body)
         else:
             request = _invoke_request(family, model_id, body)
+            options = replace(request.conversation, **invoke_options(header, body))
+            request = replace(request, conversation=options)
+        _check_conversation(family, request.conversation)
     except (AttributeError, TypeError, KeyError, IndexError):  # a field of the wrong shape
         if operation.startswith("converse"):
             raise ServiceError(400, "SerializationException", "Malformed request body.") from None

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from .. import reasoning
+from ..converse_request import converse_conversation
 from ..schema import chat_prompt, check_keys, malformed, number, stop_list
 from .base import (
     Chunk,
@@ -19,36 +21,98 @@ from .base import (
 
 if TYPE_CHECKING:
     from ..formats import Answer
+    from ..turn import ToolCall
 
 STOPS: StopNames = ("end_turn", "max_tokens", "end_turn")
 
 
+def _usage(a: Answer) -> dict[str, int]:
+    return {
+        "inputTokens": a.input_tokens,
+        "outputTokens": a.output_tokens,
+        "cacheReadInputTokenCount": a.turn.cache_read,
+        "cacheWriteInputTokenCount": a.turn.cache_write,
+    }
+
+
+def _tool_use_id(a: Answer, call: ToolCall) -> str:
+    return a.uuid(f"tool{call.index}")  # as recorded: a UUID
+
+
+def _reasoning_block(a: Answer) -> dict[str, Any] | None:
+    thought = a.turn.thought
+    if thought is None:
+        return None
+    if thought.redacted is not None:
+        return {"reasoningContent": {"redactedContent": thought.redacted}}
+    text = {"text": thought.text, "signature": thought.signature}
+    return {"reasoningContent": {"reasoningText": text}}
+
+
 def invoke_body(a: Answer) -> dict[str, Any]:
-    """Build the Converse-shaped body, with zero cache token counts in the usage."""
-    usage = {**converse_usage(a), "cacheReadInputTokenCount": 0, "cacheWriteInputTokenCount": 0}
-    message = {"role": "assistant", "content": [{"text": a.generation.text}]}
+    """Build the Converse-shaped body, with the cache token counts in the usage."""
+    usage = {**_usage(a), "totalTokens": converse_usage(a)["totalTokens"]}
+    content = [b for b in (_reasoning_block(a),) if b is not None]
+    if a.generation.tokens or not a.turn.calls:
+        content.append({"text": a.generation.text})
+    for call in a.turn.calls:
+        use = {"toolUseId": _tool_use_id(a, call), "name": call.name, "input": call.input}
+        content.append({"toolUse": use})
+    message = {"role": "assistant", "content": content}
     reason = stop_name(STOPS, a.generation)
     return {"output": {"message": message}, "stopReason": reason, "usage": usage}
 
 
+def _delta(index: int, delta: dict[str, Any], start: int, stop: int, kind: str = "") -> Chunk:
+    return Chunk(
+        {"contentBlockDelta": {"delta": delta, "contentBlockIndex": index}}, start, stop, kind
+    )
+
+
+def _stop(index: int) -> Chunk:
+    return Chunk({"contentBlockStop": {"contentBlockIndex": index}})
+
+
 def invoke_chunks(a: Answer, pieces: Sequence[Piece]) -> list[Chunk]:
-    """Build one content block per piece, the last one empty, then stop and metadata."""
+    """Build the reasoning block, one text block per piece (the last one empty), tool uses."""
     out = [Chunk({"messageStart": {"role": "assistant"}})]
-    end = a.output_tokens
-    for index, (text, s, e) in enumerate([*pieces, ("", end, end)]):  # ends with ""
-        delta = {"delta": {"text": text}, "contentBlockIndex": index}
-        out.append(Chunk({"contentBlockDelta": delta}, s, e))
-        out.append(Chunk({"contentBlockStop": {"contentBlockIndex": index}}))
-    usage = {
-        "inputTokens": a.input_tokens,
-        "outputTokens": a.output_tokens,
-        "cacheReadInputTokenCount": 0,
-        "cacheWriteInputTokenCount": 0,
-    }
+    index = 0
+    thought = a.turn.thought
+    if thought is not None:
+        if thought.redacted is not None:
+            out.append(
+                _delta(
+                    0,
+                    {"reasoningContent": {"redactedContent": thought.redacted}},
+                    0,
+                    0,
+                    "reasoning",
+                )
+            )
+        else:
+            for text, s, e in PROFILE.pieces(thought.tokens):
+                out.append(_delta(0, {"reasoningContent": {"text": text}}, s, e, "reasoning"))
+            sig = {"reasoningContent": {"signature": thought.signature}}
+            out.append(_delta(0, sig, 0, 0, "signature"))
+        out.append(_stop(0))
+        index = 1
+    end = a.generation.output_tokens
+    texts = [*pieces, ("", end, end)] if a.generation.tokens or not a.turn.calls else []
+    for text, s, e in texts:  # ends with ""
+        out += [_delta(index, {"text": text}, s, e), _stop(index)]
+        index += 1
+    for call in a.turn.calls:
+        start = {"toolUse": {"toolUseId": _tool_use_id(a, call), "name": call.name}}
+        head = {"contentBlockStart": {"start": start, "contentBlockIndex": index}}
+        out.append(Chunk(head, kind="tool-start"))
+        for text, s, e in PROFILE.pieces(call.tokens):
+            out.append(_delta(index, {"toolUse": {"input": text}}, s, e, "tool-input"))
+        out.append(_stop(index))
+        index += 1
     return [
         *out,
         Chunk({"messageStop": {"stopReason": stop_name(STOPS, a.generation)}}),
-        Chunk({"metadata": {"usage": usage, "metrics": {}, "trace": {}}}),
+        Chunk({"metadata": {"usage": _usage(a), "metrics": {}, "trace": {}}}),
     ]
 
 
@@ -57,8 +121,10 @@ _BLOCKS = ("text", "image", "video", "document", "reasoningContent", "cachePoint
 
 def validate(model_id: str, body: Mapping[str, Any]) -> InvokeFields:
     """Validate a Converse-shaped body: known keys and content blocks."""
-    allowed = ("schemaVersion", "system", "inferenceConfig", "toolConfig")
+    allowed = ("schemaVersion", "system", "inferenceConfig", "toolConfig", "reasoningConfig")
     check_keys(body, "#", ("messages",), allowed)
+    fields = {"reasoningConfig": body["reasoningConfig"]} if "reasoningConfig" in body else {}
+    thinking = reasoning.requested(model_id, fields, anthropic=False)
     messages = body["messages"]
     if not isinstance(messages, list) or not messages:
         raise malformed("#/messages: expected minimum item count: 1, found: 0")
@@ -75,7 +141,8 @@ def validate(model_id: str, body: Mapping[str, Any]) -> InvokeFields:
     key = "max_new_tokens" if "max_new_tokens" in config else "maxTokens"
     limit = number(config, key, "#/inferenceConfig", 5000)
     stops = stop_list(config.get("stopSequences"), "#/inferenceConfig/stopSequences")
-    return InvokeFields(chat_prompt(body.get("system"), messages), limit, stops)
+    conversation = converse_conversation(body, reasoning=thinking)
+    return InvokeFields(chat_prompt(body.get("system"), messages), limit, stops, "", conversation)
 
 
 # Medians of the recordings' firstByteLatency and (outputTokens - 1) /

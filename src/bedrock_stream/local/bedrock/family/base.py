@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias
+
+from ..conversation import Conversation
 
 if TYPE_CHECKING:
     from ..formats import Answer
@@ -38,6 +40,8 @@ class Chunk:
     body: dict[str, Any]
     start: int = 0
     stop: int = 0
+    kind: str = ""
+    """The event's kind for fault triggers (``tool-input``, ...; text chunks need none)."""
 
     @property
     def tokens(self) -> int:
@@ -61,6 +65,8 @@ class InvokeFields:
     stop_sequences: tuple[str, ...] = ()
     variant: str = ""
     """The family's sub-format (see ``ModelRequest.variant``)."""
+    conversation: Conversation = field(default_factory=Conversation)
+    """Tools, reasoning, documents and cache points, for the families that read them."""
 
 
 ValidateFn: TypeAlias = Callable[[str, Mapping[str, Any]], InvokeFields]
@@ -83,6 +89,10 @@ class Profile:
         size = max(self.tokens_per_chunk, 1)
         for start in range(0, count, size):
             yield start, min(start + size, count)
+
+    def pieces(self, tokens: Sequence[str], start: int = 0) -> list[Piece]:
+        """Split ``tokens`` into stream chunks: ``(text, start, stop)``, offset by ``start``."""
+        return [("".join(tokens[s:e]), start + s, start + e) for s, e in self.chunks(len(tokens))]
 
     def delay_ms(self, index: int, tokens: int) -> float:
         """Milliseconds before the chunk ``index`` holding ``tokens`` tokens is sent."""
@@ -127,16 +137,23 @@ def stop_name(names: StopNames, generation: Generation) -> str:
 
     After a guardrail intervention the model's own reason is its natural end: invoke
     responses flag the intervention with ``amazon-bedrock-guardrailAction`` instead.
+    A tool call is ``tool_use``, the word of every family that calls tools here.
     """
     if generation.stop == "guardrail_intervened":
         return names[0]
+    if generation.stop == "tool_use":
+        return "tool_use"
     return names[_STOP_INDEX[generation.stop]]
 
 
 def converse_usage(a: Answer) -> dict[str, int]:
-    """Return the Converse-shaped ``usage`` of an answer."""
-    return {
+    """Return the Converse-shaped ``usage`` of an answer (cache counts after a cache point)."""
+    turn = a.turn
+    usage = {
         "inputTokens": a.input_tokens,
         "outputTokens": a.output_tokens,
-        "totalTokens": a.input_tokens + a.output_tokens,
+        "totalTokens": a.input_tokens + a.output_tokens + turn.cache_read + turn.cache_write,
     }
+    if turn.cached:
+        usage.update(cacheReadInputTokens=turn.cache_read, cacheWriteInputTokens=turn.cache_write)
+    return usage

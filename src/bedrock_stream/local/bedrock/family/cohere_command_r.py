@@ -1,10 +1,16 @@
-"""Cohere Command R on the emulator: ``text-generation`` events and a ``stream-end`` response."""
+"""Cohere Command R on the emulator: ``text-generation`` events and a ``stream-end`` response.
+
+Tools (``parameter_definitions``) are called in one ``tool-calls-generation`` event and the
+response's ``tool_calls``; ``tool_results`` answer them (by name: Cohere's calls have no id).
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..conversation import Block, Conversation, Message, Tool
 from ..schema import check_keys, number, stop_list
 from .base import Chunk, EmulatedFamily, InvokeFields, Piece, Profile, StopNames, stop_name
 
@@ -22,13 +28,21 @@ def invoke_body(a: Answer) -> dict[str, Any]:
         {"role": "USER", "message": body.get("message")},
         {"role": "CHATBOT", "message": a.generation.text},
     ]
-    return {
+    out = {
         "response_id": a.uuid("response"),
         "text": a.generation.text,
         "generation_id": a.uuid("gen"),
         "chat_history": history,
         "finish_reason": stop_name(STOPS, a.generation),
     }
+    if a.turn.calls:  # Cohere's calls have no ids; a turn that calls tools is COMPLETE
+        out["tool_calls"] = _tool_calls(a)
+        out["finish_reason"] = STOPS[0]
+    return out
+
+
+def _tool_calls(a: Answer) -> list[dict[str, Any]]:
+    return [{"name": call.name, "parameters": call.input} for call in a.turn.calls]
 
 
 def invoke_chunks(a: Answer, pieces: Sequence[Piece]) -> list[Chunk]:
@@ -37,6 +51,10 @@ def invoke_chunks(a: Answer, pieces: Sequence[Piece]) -> list[Chunk]:
         Chunk({"is_finished": False, "event_type": "text-generation", "text": t}, s, e)
         for t, s, e in pieces
     ]
+    if a.turn.calls:  # one event with every call, whole
+        calls = {"is_finished": False, "event_type": "tool-calls-generation", "text": ""}
+        size = sum(len(c.tokens) for c in a.turn.calls)
+        out.append(Chunk({**calls, "tool_calls": _tool_calls(a)}, 0, size, "tool-input"))
     response = invoke_body(a)
     tokens = {"input_tokens": a.input_tokens, "output_tokens": a.output_tokens}
     response["meta"] = {"api_version": {"version": "1"}, "billed_units": tokens, "tokens": tokens}
@@ -49,6 +67,46 @@ def invoke_chunks(a: Answer, pieces: Sequence[Piece]) -> list[Chunk]:
     return [*out, Chunk(end)]
 
 
+_TYPES = {"str": "string", "int": "integer", "float": "number", "bool": "boolean", "dict": "object"}
+"""Cohere's parameter types (Python's names) in JSON schema's words; ``list...``: array."""
+
+
+def _tool(raw: Mapping[str, Any]) -> Tool:
+    definitions = raw.get("parameter_definitions") or {}
+    properties = {
+        name: {
+            "type": "array"
+            if str(d.get("type")).lower().startswith("list")
+            else _TYPES.get(str(d.get("type")), "string")
+        }
+        for name, d in definitions.items()
+    }
+    required = [name for name, d in definitions.items() if d.get("required")]
+    schema = {"type": "object", "properties": properties, "required": required}
+    return Tool(str(raw["name"]), schema, str(raw.get("description", "")))
+
+
+def _conversation(body: Mapping[str, Any]) -> Conversation:
+    """Return the tools and, after ``tool_results``, a turn of calls and one of their results."""
+    ask = Message("user", (Block("text", text=str(body["message"])),))
+    results = body.get("tool_results") or ()
+    uses = [
+        Block("tool_use", ident=f"call{i}", name=str(r["call"]["name"]))
+        for i, r in enumerate(results)
+    ]
+    outputs = [
+        Block(
+            "tool_result",
+            ident=f"call{i}",
+            text=json.dumps(r.get("outputs"), separators=(",", ":")),
+        )
+        for i, r in enumerate(results)
+    ]
+    turns = (ask, Message("assistant", tuple(uses), 1), Message("user", tuple(outputs), 2))
+    tools = tuple(_tool(t) for t in body.get("tools") or ())
+    return Conversation(messages=turns if results else (ask,), tools=tools)
+
+
 def validate(model_id: str, body: Mapping[str, Any]) -> InvokeFields:
     """Validate a chat ``message`` body; the prompt is preamble, history and message."""
     check_keys(body, "#", ("message",), None)
@@ -57,7 +115,8 @@ def validate(model_id: str, body: Mapping[str, Any]) -> InvokeFields:
     ]
     prompt = "\n".join([str(body.get("preamble") or ""), *map(str, history), str(body["message"])])
     limit = number(body, "max_tokens", "#", 4000)
-    return InvokeFields(prompt, limit, stop_list(body.get("stop_sequences"), "#/stop_sequences"))
+    stops = stop_list(body.get("stop_sequences"), "#/stop_sequences")
+    return InvokeFields(prompt, limit, stops, "", _conversation(body))
 
 
 # Medians of the recordings' firstByteLatency and (outputTokens - 1) /

@@ -7,9 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 from ..schema import chat_prompt, check_keys, malformed, number, stop_list
 from .base import Chunk, EmulatedFamily, InvokeFields, Piece, Profile, StopNames, stop_name
+from .chat_request import chat_conversation
 
 if TYPE_CHECKING:
     from ..formats import Answer
+    from ..turn import ToolCall
 
 STOPS: StopNames = ("stop", "length", "stop")
 
@@ -30,10 +32,33 @@ def usage(a: Answer, *, details: bool = False) -> dict[str, Any]:
     return out
 
 
+def finish_reason(a: Answer) -> str:
+    """Return the ``finish_reason``: ``tool_calls`` after a tool call, else the family's word."""
+    return "tool_calls" if a.turn.calls else stop_name(STOPS, a.generation)
+
+
+def _call_id(a: Answer, call: ToolCall) -> str:
+    return "call_" + a.ident(f"tool{call.index}", 24)
+
+
+def tool_calls(a: Answer) -> list[dict[str, Any]]:
+    """Return the message's ``tool_calls`` (the arguments as a JSON string)."""
+    return [
+        {
+            "id": _call_id(a, call),
+            "type": "function",
+            "function": {"name": call.name, "arguments": call.json},
+        }
+        for call in a.turn.calls
+    ]
+
+
 def invoke_body(a: Answer) -> dict[str, Any]:
-    """Build the ``chat.completion`` body."""
-    message = {"role": "assistant", "content": a.generation.text}
-    reason = stop_name(STOPS, a.generation)
+    """Build the ``chat.completion`` body (``tool_calls`` and no content after a tool call)."""
+    message: dict[str, Any] = {"role": "assistant", "content": a.generation.text}
+    if a.turn.calls:
+        message = {"role": "assistant", "content": None, "tool_calls": tool_calls(a)}
+    reason = finish_reason(a)
     return {
         "id": "chatcmpl-" + a.ident("chat", 40).lower(),
         "object": "chat.completion",
@@ -66,7 +91,18 @@ def invoke_chunks(a: Answer, pieces: Sequence[Piece]) -> list[Chunk]:
     for i, (text, s, e) in enumerate(pieces, 1):
         choice = {"delta": {"content": text}, "finish_reason": None, "index": 0}
         out.append(Chunk(chunk([choice], i), s, e))
-    reason = stop_name(STOPS, a.generation)
+    for n, call in enumerate(a.turn.calls):
+        head = {"index": n, "id": _call_id(a, call), "type": "function"}
+        start = {**head, "function": {"name": call.name, "arguments": ""}}
+        deltas: list[tuple[dict[str, Any], int, int, str]] = [(start, 0, 0, "tool-start")]
+        deltas += [
+            ({"index": n, "function": {"arguments": t}}, s, e, "tool-input")
+            for t, s, e in PROFILE.pieces(call.tokens, 0)
+        ]
+        for delta, s, e, kind in deltas:
+            step: dict[str, Any] = {"delta": {"tool_calls": [delta]}, "finish_reason": None}
+            out.append(Chunk(chunk([{**step, "index": 0}], len(out)), s, e, kind))
+    reason = finish_reason(a)
     totals = usage(a, details=True) if a.request.variant == "usage" else None
     done = {"delta": {}, "finish_reason": reason, "index": 0}
     out.append(Chunk(chunk([done], len(out), usage=totals)))
@@ -85,7 +121,7 @@ def validate(model_id: str, body: Mapping[str, Any]) -> InvokeFields:
     limit = number(body, key, "#", 4096)
     stops = stop_list(body.get("stop"), "#/stop")
     variant = "usage" if (body.get("stream_options") or {}).get("include_usage") else ""
-    return InvokeFields(prompt, limit, stops, variant)
+    return InvokeFields(prompt, limit, stops, variant, chat_conversation(body))
 
 
 # No streaming recording: an educated guess.
