@@ -399,11 +399,11 @@ def test_the_exception_codes_map_as_documented() -> None:
 
 def test_the_rule_header_and_admin_api_are_documented() -> None:
     pytest.importorskip("h11", reason="the emulator needs the local extra")
-    from bedrock_stream.local.bedrock import faults, server
+    from bedrock_stream.local.bedrock import admin, faults, server
 
     text = section(page("local-bedrock.md"), "## Faults")
     assert f"`{server.FAULT_HEADER}: <spec>`" in text
-    source = inspect.getsource(server.BedrockEmulator)
+    source = inspect.getsource(admin.serve_admin)
     for method, path in re.findall(r"`(POST|GET|DELETE) (/_emulator/\w+)`", text):
         assert f'path == "{path}" and exchange.method == "{method}"' in source
     assert len(re.findall(r"`(POST|GET|DELETE) /_emulator/", text)) == 3
