@@ -127,6 +127,12 @@ def test_redacted_reasoning_on_anthropics_test_string(client: Any) -> None:
             "The model returned the following errors: thinking.enabled.budget_tokens: Input "
             "should be greater than or equal to 1024",
         ),
+        (
+            CLAUDE,
+            {"thinking": {"type": "enabled", "budget_tokens": 8000}},
+            "The model returned the following errors: `max_tokens` must be greater than "
+            "`thinking.budget_tokens`.",
+        ),
     ],
 )
 def test_reasoning_refused(client: Any, model: str, fields: dict[str, Any], message: str) -> None:

@@ -57,11 +57,14 @@ def has_reasoning(model_id: str) -> bool:
     return bool(_MODELS.match(base_model_id(model_id)))
 
 
-def requested(model_id: str, fields: Mapping[str, Any], *, anthropic: bool) -> bool:
+def requested(
+    model_id: str, fields: Mapping[str, Any], *, anthropic: bool, max_tokens: int | None = None
+) -> bool:
     """Whether ``fields`` (the model's own request fields) switch reasoning on.
 
     Raises:
-        ServiceError: reasoning asked of a model that has none, or a budget below 1024 tokens.
+        ServiceError: reasoning asked of a model that has none, a budget below 1024 tokens,
+            or one not below ``max_tokens`` (Anthropic's reported words).
             Anthropic models answer in Anthropic's words ("Extra inputs are not permitted"),
             the others in the JSON-schema words of their invoke bodies; the emulator's wording
             for this case (no recording).
@@ -83,6 +86,10 @@ def requested(model_id: str, fields: Mapping[str, Any], *, anthropic: bool) -> b
                 raise invalid(
                     f"{_MODEL_ERROR}thinking.enabled.budget_tokens: Input should be greater "
                     "than or equal to 1024"
+                )
+            if max_tokens is not None and max_tokens <= budget:
+                raise invalid(
+                    f"{_MODEL_ERROR}`max_tokens` must be greater than `thinking.budget_tokens`."
                 )
         on = on or enabled
     return on

@@ -127,7 +127,8 @@ def _converse_request(family: Family, model_id: str, body: Mapping[str, Any]) ->
     stops = tuple(config.get("stopSequences") or ())
     prompt = chat_prompt(body.get("system"), messages)
     fields = body.get("additionalModelRequestFields") or {}
-    thinking = reasoning.requested(model_id, fields, anthropic=family == "anthropic")
+    anthropic = family == "anthropic"
+    thinking = reasoning.requested(model_id, fields, anthropic=anthropic, max_tokens=limit)
     conversation = converse_conversation(body, reasoning=thinking)
     return ModelRequest("converse", model_id, family, prompt, limit, stops, "", body, conversation)
 

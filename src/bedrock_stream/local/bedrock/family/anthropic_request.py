@@ -86,5 +86,7 @@ def anthropic_conversation(model_id: str, body: Mapping[str, Any]) -> Conversati
         tools=_tools(body),
         tool_choice=str(choice.get("type", "auto")),
         chosen_tool=choice.get("name"),
-        reasoning=reasoning.requested(model_id, thinking, anthropic=True),
+        reasoning=reasoning.requested(
+            model_id, thinking, anthropic=True, max_tokens=body.get("max_tokens")
+        ),
     )
