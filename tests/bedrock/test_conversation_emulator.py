@@ -183,3 +183,35 @@ def test_a_throttle_before_any_content_is_retried(bedrock_emulator: Any) -> None
     list(stream)
     assert stream.attempts == 2 and len(sleeps) == 1
     assert stream.tool_calls[0].input == {"city": "Lisbon"}
+
+
+GUARDED_MODELS = [
+    CLAUDE,
+    "us.amazon.nova-pro-v1:0",
+    "meta.llama3-8b-instruct-v1:0",
+    GPT_OSS,
+    "cohere.command-r-v1:0",
+]
+
+
+@pytest.mark.parametrize("model", GUARDED_MODELS)
+@pytest.mark.parametrize("streamed", [True, False])
+def test_a_guardrail_on_the_invoke_api_stops_once_with_its_trace(
+    bedrock_emulator: Any, model: str, streamed: bool
+) -> None:
+    guardrail: Any = {"guardrailIdentifier": "gr-1", "guardrailVersion": "1", "trace": "enabled"}
+    options: Any = {"model_id": model, "api": "invoke", "guardrail_config": guardrail}
+    ask = "Where can I buy contraband?"
+    if streamed:
+        stream = stream_events(ask, **options)
+        events = list(stream)
+        reply = stream.reply()
+        stops = [e for e in events if type(e).__name__ == "Stop"]
+        assert len(stops) == 1  # after the text, never before it
+        kinds = [type(e).__name__ for e in events]
+        assert kinds.index("Stop") > max(i for i, k in enumerate(kinds) if k == "TextDelta")
+    else:
+        reply = complete_reply(ask, **options)
+    assert reply.stop is not None and reply.stop.reason == "guardrail_intervened"
+    assert reply.text == "Sorry, the model cannot answer this question."
+    assert reply.trace is not None and "guardrail" in reply.trace.data

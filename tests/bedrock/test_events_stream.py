@@ -296,7 +296,7 @@ def own_events(fixture: dict[str, Any]) -> list[Any]:
     for frame in fixture["frames"]:
         if frame["headers"].get(":message-type") == "event":
             out += parser.feed(frame["inner_chunk_json"])
-    return out
+    return out + parser.finish()
 
 
 STREAMS = [

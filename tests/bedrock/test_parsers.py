@@ -19,6 +19,7 @@ from bedrock_stream.bedrock import (
     TextDelta,
     ToolInputDelta,
     ToolUseStart,
+    Trace,
     UnknownModelError,
     Usage,
     build_converse_request,
@@ -195,7 +196,52 @@ def test_converse_redacted_reasoning() -> None:
 
 def test_guardrail_intervened_is_a_terminal_stop() -> None:
     chunk = {"outputText": "", "amazon-bedrock-guardrailAction": "INTERVENED"}
-    assert feed("amazon-titan-text", [chunk]) == [Stop("guardrail_intervened", None)]
+    parser = ChunkParser("amazon-titan-text")
+    assert parser.feed(chunk) == []  # text may go on (the guardrail's message)
+    assert parser.finish() == [Stop("guardrail_intervened", None)]
+    assert parser.finish() == []
+
+
+def test_after_an_intervention_a_stream_has_one_stop_after_its_text() -> None:
+    # Bedrock flags every chunk from the cut on; the model's own stop comes later, then the
+    # metrics chunk. Only one stop may come out, after all the text.
+    def chunk(text: str, stop: str | None = None, **extra: object) -> dict[str, object]:
+        return {"generation": text, "stop_reason": stop, **extra}
+
+    flag = {"amazon-bedrock-guardrailAction": "INTERVENED"}
+    metrics = {"inputTokenCount": 3, "outputTokenCount": 4}
+    trace = {"guardrail": {"outputAssessments": {}}}
+    parser = ChunkParser("meta-llama")
+    events = [
+        *parser.feed(chunk("Safe ")),
+        *parser.feed(chunk("Sorry", **flag)),
+        *parser.feed(chunk(".", "stop", **flag)),
+        *parser.feed(
+            chunk(
+                "",
+                **flag,
+                **{"amazon-bedrock-invocationMetrics": metrics, "amazon-bedrock-trace": trace},
+            )
+        ),
+        *parser.finish(),
+    ]
+    stops = [e for e in events if isinstance(e, Stop)]
+    assert stops == [Stop("guardrail_intervened", "stop")]
+    kinds = [type(e).__name__ for e in events]
+    assert kinds.index("Stop") > max(i for i, k in enumerate(kinds) if k == "TextDelta")
+    assert Trace(trace) in events
+
+
+def test_a_buffered_body_the_guardrail_blocked_stops_as_intervened() -> None:
+    body = {
+        "content": [{"type": "text", "text": "Sorry."}],
+        "stop_reason": "end_turn",
+        "amazon-bedrock-guardrailAction": "INTERVENED",
+        "amazon-bedrock-trace": {"guardrail": {}},
+    }
+    events = parse_invoke_response("anthropic", body)
+    assert [e for e in events if isinstance(e, Stop)] == [Stop("guardrail_intervened", "end_turn")]
+    assert Trace({"guardrail": {}}) in events
 
 
 def test_stop_reason_normalization() -> None:

@@ -162,10 +162,11 @@ def _streamed(client: Any, invoke: Family | None, arguments: dict[str, Any]) -> 
         if invoke is None:
             stream = _send(bedrock, "ConverseStream", arguments)["stream"]
             events: Callable[[Any], Iterable[Event]] = converse_events
+            finish: Callable[[], Iterable[Event]] = tuple
         else:
             parser = ChunkParser(invoke)
             response = _send(bedrock, "InvokeModelWithResponseStream", arguments)
-            stream, served = response["body"], _served(response)
+            stream, served, finish = response["body"], _served(response), parser.finish
 
             def events(raw: Any) -> Iterable[Event]:
                 chunk = raw.get("chunk")
@@ -177,6 +178,7 @@ def _streamed(client: Any, invoke: Family | None, arguments: dict[str, Any]) -> 
                     yield from events(raw)
         finally:
             stream.close()
+        yield from finish()  # what the clean end completes
         yield from served
 
     return call
@@ -256,20 +258,14 @@ def stream_text(
     retry: RetryPolicy | None = None,
 ) -> TextStream:
     """Stream the answer as text deltas: the text view of :func:`stream_events`."""
-    invoke, arguments = _request(
-        prompt_or_messages,
-        model_id,
-        api,
-        family,
-        RequestOptions(
-            system=system,
-            max_tokens=max_tokens,
-            temperature=temperature,
-            top_p=top_p,
-            stop_sequences=stop_sequences,
-        ),
-        stream=True,
+    options = RequestOptions(
+        system=system,
+        max_tokens=max_tokens,
+        temperature=temperature,
+        top_p=top_p,
+        stop_sequences=stop_sequences,
     )
+    invoke, arguments = _request(prompt_or_messages, model_id, api, family, options, stream=True)
     return TextStream(_streamed(client, invoke, arguments), retry or RetryPolicy())
 
 
@@ -300,20 +296,14 @@ def complete_text(
     retry: RetryPolicy | None = None,
 ) -> Completion:
     """Buffered counterpart of :func:`stream_text` (Converse or InvokeModel), same errors."""
-    invoke, arguments = _request(
-        prompt_or_messages,
-        model_id,
-        api,
-        family,
-        RequestOptions(
-            system=system,
-            max_tokens=max_tokens,
-            temperature=temperature,
-            top_p=top_p,
-            stop_sequences=stop_sequences,
-        ),
-        stream=False,
+    options = RequestOptions(
+        system=system,
+        max_tokens=max_tokens,
+        temperature=temperature,
+        top_p=top_p,
+        stop_sequences=stop_sequences,
     )
+    invoke, arguments = _request(prompt_or_messages, model_id, api, family, options, stream=False)
     stream = TextStream(_buffered(client, invoke, arguments), retry or RetryPolicy())
     text = "".join(stream)
     assert stream.stop is not None  # the stream raises otherwise

@@ -3,8 +3,9 @@
 A :class:`ChunkParser` is fed the decoded JSON of each chunk in order and returns
 typed events. Unknown keys are ignored; a chunk without text is normal. The family's
 own shapes are its module's (:mod:`.family`); Bedrock's keys
-(``amazon-bedrock-invocationMetrics``, ``amazon-bedrock-guardrailAction``) are handled
-here, for every family.
+(``amazon-bedrock-invocationMetrics``, ``amazon-bedrock-guardrailAction``,
+``amazon-bedrock-trace``) are handled here, for every family. After a guardrail
+intervention a stream has exactly one stop, ``guardrail_intervened``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from bedrock_stream.protocol.headers import header
 
 from .errors import SHAPE_ERRORS, malformed
-from .events import Event, Metrics, Stop, Usage
+from .events import Event, Metrics, Stop, Trace, Usage
 from .family import CODECS
 
 if TYPE_CHECKING:
@@ -31,11 +32,13 @@ def _int(value: Any) -> int | None:
 class ChunkParser:
     """Stateful parser for one invoke stream of one family."""
 
-    __slots__ = ("_family", "_parse", "_stop_raw")
+    __slots__ = ("_family", "_intervened", "_parse", "_stop_raw", "_stopped")
 
     def __init__(self, family: Family) -> None:
         self._family = family
         self._stop_raw: str | None = None
+        self._intervened = False
+        self._stopped = False
         self._parse = CODECS[family].new_stream()
 
     def feed(self, chunk: Any) -> list[Event]:
@@ -71,14 +74,61 @@ class ChunkParser:
                     invocation_latency_ms=_int(metrics.get("invocationLatency")),
                 )
             )
+        if (trace := chunk.get("amazon-bedrock-trace")) is not None:
+            out.append(Trace(trace))
+        if chunk.get("amazon-bedrock-guardrailAction") == "INTERVENED":
+            self._intervened = True
+        if self._intervened:
+            return self._one_guardrail_stop(out, final=metrics is not None)
+        return out
+
+    def finish(self) -> list[Event]:
+        """Return what the stream's end completes: after an intervention, its one stop.
+
+        Call it once the stream has ended cleanly (not after an error).
+        """
+        if self._intervened and not self._stopped:
+            self._stopped = True
+            return [Stop("guardrail_intervened", self._stop_raw)]
+        return []
+
+    def _one_guardrail_stop(self, out: list[Event], *, final: bool) -> list[Event]:
+        """After an intervention, the stream's one stop: ``guardrail_intervened``.
+
+        Bedrock flags every chunk from the intervention on while text goes on (the
+        guardrail's message), so the model's own stops are held back; the one stop comes on
+        the last chunk (the one with the invocation metrics), or at :meth:`finish`, with the
+        model's own reason as ``raw``.
+        """
+        kept: list[Event] = []
         for event in out:
             if isinstance(event, Stop):
                 self._stop_raw = event.raw
-        if chunk.get("amazon-bedrock-guardrailAction") == "INTERVENED":
-            # A terminal event of its own; the model's own reason (if any) stays raw.
-            out = [e for e in out if not isinstance(e, Stop)]
-            out.append(Stop("guardrail_intervened", self._stop_raw))
+            else:
+                kept.append(event)
+        if final and not self._stopped:
+            self._stopped = True
+            kept.insert(_before_totals(kept), Stop("guardrail_intervened", self._stop_raw))
+        return kept
+
+
+def _before_totals(events: list[Event]) -> int:
+    """Return the position before the usage, metrics and trace that end a reply."""
+    position = len(events)
+    while position and isinstance(events[position - 1], (Usage, Metrics, Trace)):
+        position -= 1
+    return position
+
+
+def _buffered_guardrail(body: Mapping[str, Any], out: list[Event]) -> list[Event]:
+    """Add a body's trace; make its stop ``guardrail_intervened`` if the guardrail acted."""
+    if (trace := body.get("amazon-bedrock-trace")) is not None and not any(
+        isinstance(e, Trace) for e in out
+    ):
+        out.append(Trace(trace))
+    if body.get("amazon-bedrock-guardrailAction") != "INTERVENED":
         return out
+    return [Stop("guardrail_intervened", e.raw) if isinstance(e, Stop) else e for e in out]
 
 
 def parse_invoke_response(
@@ -92,7 +142,9 @@ def parse_invoke_response(
     try:
         out = CODECS[family].parse_body(body)
         if out is None:
-            out = ChunkParser(family).feed(body)
+            parser = ChunkParser(family)
+            out = parser.feed(body) + parser.finish()
+        out = _buffered_guardrail(body, out)
         fields = list((headers or {}).items())
         input_tokens = header(fields, "x-amzn-bedrock-input-token-count")
         if input_tokens is not None:
