@@ -74,6 +74,7 @@ class ResponseDriver:
         self.sink: ResponseSink = sink
         self.head = ResponseHead(options.status_code)
         self.state = ResponseState.PENDING
+        self.error_event: Callable[[Exception], bytes] | None = None
 
     # -- entry point ------------------------------------------------------------
 
@@ -110,6 +111,7 @@ class ResponseDriver:
             result = _aio.run(result)
         response = result if isinstance(result, StreamingResponse) else None
         self.head = self.options.head(response)
+        self.error_event = response.error_event if response is not None else None
         self.head.to_prelude(self.version or "1.0")  # validate per-request metadata now
         body: Any = response.body if response is not None else result
         if hasattr(body, "__aiter__"):
@@ -228,7 +230,7 @@ class ResponseDriver:
         delivered = self.state is ResponseState.STREAMING and self.buffer is None
         outcome = _failure.outcome(delivered=delivered, http=self.version is not None)
         if outcome is _failure.Outcome.MID_STREAM:
-            event = _failure.in_band_error(exc, self.head, self.request_id)
+            event = _failure.in_band_error(exc, self.head, self.request_id, self.error_event)
             if event:
                 self.sink.write(event)
             self._move(ResponseState.ENDED)

@@ -13,8 +13,9 @@ before the first byte, raw invocation  nothing: the exception propagates (there 
                                        no HTTP status to use)
 after the first byte                   the partial body, ended by error trailers:
                                        :class:`~bedrock_stream.errors.MidStreamError`
-                                       wraps the exception; a Server-Sent Events
-                                       body first gets an in-band ``event: error``
+                                       wraps the exception; first the response's
+                                       ``error_event`` frame (a client protocol's),
+                                       else for Server-Sent Events ``event: error``
 =====================================  ==========================================
 
 A buffered answer has sent nothing before it returns, so every failure is
@@ -25,6 +26,7 @@ gone) are no part of this policy: they propagate unchanged.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from typing import Any
 
 from bedrock_stream import sse
@@ -62,17 +64,33 @@ def error_response(
     return ResponseHead(status, headers), _error_json(exc, request_id).encode()
 
 
-def in_band_error(exc: Exception, head: ResponseHead, request_id: str) -> bytes:
-    """Return the in-band error event for a Server-Sent Events body, else ``b""``."""
+def in_band_error(
+    exc: Exception,
+    head: ResponseHead,
+    request_id: str,
+    error_event: Callable[[Exception], bytes] | None = None,
+) -> bytes:
+    """Return the in-band error frame of a failed body: the response's own, else SSE's.
+
+    ``error_event`` is a :class:`StreamingResponse`'s (a client protocol's error frame);
+    without one, a Server-Sent Events body gets ``event: error`` and any other ``b""``.
+    """
+    if error_event is not None:
+        return error_event(exc)
     if not (head.content_type() or "").startswith("text/event-stream"):
         return b""
     return sse.encode_event(_error_json(exc, request_id), event="error")
 
 
 def _error_json(exc: Exception, request_id: str) -> str:
-    """Return the client-facing error body: an HTTPError's message, never exception text."""
+    """Return the client-facing error body: an HTTPError's message, never exception text.
+
+    An HTTPError with a ``body`` of its own (a client protocol's error shape) is sent as is.
+    """
     import json
 
+    if isinstance(exc, HTTPError) and exc.body is not None:
+        return json.dumps(exc.body, ensure_ascii=False, separators=(",", ":"))
     if isinstance(exc, HTTPError):
         body: dict[str, Any] = {"message": exc.message}
     else:

@@ -45,6 +45,7 @@ from __future__ import annotations
 TYPE_CHECKING = False  # not typing's: this module imports nothing
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from typing import Any
 
 __all__ = [
     "BedrockStreamError",
@@ -89,6 +90,9 @@ class HTTPError(BedrockStreamError):
 
         raise HTTPError(400, "message must be a non-empty string")
 
+    A client protocol with its own error shape (OpenAI's ``{"error": {...}}``) passes
+    ``body``, a JSON-serializable mapping sent as the whole response body instead.
+
     Raised after the first chunk, the status line has already gone out; the
     stream is then reported as failed like any other mid-stream error.
     """
@@ -99,6 +103,7 @@ class HTTPError(BedrockStreamError):
         message: str,
         *,
         headers: Mapping[str, str] | None = None,
+        body: Mapping[str, Any] | None = None,
     ) -> None:
         if isinstance(status_code, bool) or not isinstance(status_code, int):
             raise TypeError(f"status_code must be an int, not {type(status_code).__name__}")
@@ -108,6 +113,7 @@ class HTTPError(BedrockStreamError):
         self.status_code = status_code
         self.message = message
         self.headers: dict[str, str] = dict(headers or {})
+        self.body: Mapping[str, Any] | None = body
 
     def __str__(self) -> str:
         return f"{self.status_code}: {self.message}"

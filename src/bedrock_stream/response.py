@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 from bedrock_stream.http_integration import Prelude
@@ -84,9 +84,14 @@ class StreamingResponse:
             if not authorized(event):
                 raise HTTPError(403, "forbidden")
             return StreamingResponse(body=generate(event), status_code=201)
+
+    ``error_event`` speaks a client protocol's failure: when the body raises after its
+    first byte, ``error_event(exc)`` is written as the last bytes (e.g. OpenAI's
+    ``data: {"error": ...}``) instead of the Server-Sent Events default ``event: error``,
+    and the stream still ends as failed. It must not put the exception's text in the frame.
     """
 
-    __slots__ = ("body", "content_type", "cookies", "headers", "status_code")
+    __slots__ = ("body", "content_type", "cookies", "error_event", "headers", "status_code")
 
     def __init__(
         self,
@@ -96,18 +101,20 @@ class StreamingResponse:
         headers: Headers | None = None,
         cookies: Sequence[str] | None = None,
         content_type: str | None = None,
+        error_event: Callable[[Exception], bytes] | None = None,
     ) -> None:
         self.body = body
         self.status_code = status_code
         self.headers = headers
         self.cookies = cookies
         self.content_type = content_type
+        self.error_event = error_event
 
     def __repr__(self) -> str:
         return (
             f"StreamingResponse(body={self.body!r}, status_code={self.status_code!r}, "
             f"headers={self.headers!r}, cookies={self.cookies!r}, "
-            f"content_type={self.content_type!r})"
+            f"content_type={self.content_type!r}, error_event={self.error_event!r})"
         )
 
 

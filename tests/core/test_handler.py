@@ -162,6 +162,21 @@ def test_http_error_before_the_first_chunk(rest_event: dict[str, Any]) -> None:
     assert json.loads(buffered["body"])["message"] == "slow down"
 
 
+def test_http_error_with_a_body_of_its_own_sends_that_body(rest_event: dict[str, Any]) -> None:
+    shape = {"error": {"message": "no such model", "type": "invalid_request_error"}}
+
+    @streaming_handler
+    def handler(event: Any, context: Any) -> Iterator[str]:
+        raise HTTPError(404, "no such model", body=shape)
+        yield "never"
+
+    streamed = invoke_streaming(handler, rest_event)
+    assert streamed.prelude is not None and streamed.prelude.status_code == 404
+    assert json.loads(streamed.body) == shape
+    buffered = handler(rest_event, LambdaContextStub())
+    assert (buffered["statusCode"], json.loads(buffered["body"])) == (404, shape)
+
+
 def test_other_errors_are_a_generic_500_without_exception_text(
     rest_event: dict[str, Any], caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -250,6 +265,31 @@ def test_sse_mid_stream_error_is_also_sent_in_band(rest_event: dict[str, Any]) -
         + b'"}\n\n'
     )
     assert b"secret" not in result.body
+
+
+@pytest.mark.parametrize("content_type", ["text/event-stream", "application/x-ndjson"])
+def test_a_responses_error_event_replaces_the_default_in_band_error(
+    rest_event: dict[str, Any], content_type: str
+) -> None:
+    seen: list[Exception] = []
+
+    def error_event(exc: Exception) -> bytes:
+        seen.append(exc)
+        return b'data: {"error":{"message":"the stream failed"}}\n\n'
+
+    def body() -> Iterator[str]:
+        yield "data: token\n\n"
+        raise RuntimeError("secret detail")
+
+    @streaming_handler
+    def handler(event: Any, context: Any) -> StreamingResponse:
+        return StreamingResponse(body(), content_type=content_type, error_event=error_event)
+
+    result = invoke_streaming(handler, rest_event)
+    assert isinstance(result.error, RuntimeError) and seen == [result.error]
+    assert result.body == b'data: token\n\ndata: {"error":{"message":"the stream failed"}}\n\n'
+    buffered = handler(rest_event, LambdaContextStub())  # nothing was sent: an error response
+    assert buffered["statusCode"] == 500 and "token" not in buffered["body"]
 
 
 # -- sink failures: the generator is closed --------------------------------------------
