@@ -387,3 +387,31 @@ def test_botocore_errors_say_what_went_wrong_but_never_quote_the_prompt(
     assert "invalid request parameters" in str(info.value)
     assert str(secret) not in str(info.value)
     assert server.requests == []
+
+
+def test_a_server_tool_round_trips_in_the_reply_message(server: Server, client: Any) -> None:
+    """Nova's code interpreter (recorded): its use and result are echoed as Bedrock sent them."""
+    import botocore.session
+    from botocore.validate import validate_parameters
+
+    from bedrock_stream.bedrock.requests import build_converse_request
+
+    fixture = load_recording("pydantic-ai-bedrock-model-code-execution-tool-stream.json")
+    server.replies.append(reply_for(fixture))
+    stream = stream_events("What is 1234 * 5678?", model_id=fixture["model_id"], client=client)
+    list(stream)
+    content = stream.reply().message["content"]
+    server_use = next(b["toolUse"] for b in content if b.get("toolUse", {}).get("type"))
+    result = next(b["toolResult"] for b in content if "toolResult" in b)
+    assert server_use["type"] == "server_tool_use"
+    assert result["toolUseId"] == server_use["toolUseId"]
+    assert result["type"] == "nova_code_interpreter_result"
+    assert result["content"] and all(set(piece) <= {"text", "json"} for piece in result["content"])
+    history = [
+        {"role": "user", "content": [{"text": "What is 1234 * 5678?"}]},
+        stream.reply().message,
+        {"role": "user", "content": [{"text": "And doubled?"}]},
+    ]
+    request = build_converse_request(fixture["model_id"], history, max_tokens=100)
+    model = botocore.session.get_session().get_service_model("bedrock-runtime")
+    validate_parameters(request, model.operation_model("ConverseStream").input_shape)

@@ -207,7 +207,9 @@ EXPECTED: dict[str, list[Event]] = {
         ),
         TextDelta(text="I'll search for tools to help with the weather information."),
         BlockStop(index=0),
-        ToolUseStart(id="srvtoolu_01ABC123", name="tool_search_tool_regex", index=1),
+        ToolUseStart(
+            id="srvtoolu_01ABC123", name="tool_search_tool_regex", index=1, type="server_tool_use"
+        ),
         ToolInputDelta(json='{"query": "weather"}', index=1),
         BlockStop(index=1),
         ToolResultStart(tool_use_id="srvtoolu_01ABC123", index=2, type="tool_search_tool_result"),
@@ -263,7 +265,7 @@ EXPECTED: dict[str, list[Event]] = {
     "anthropic-stream-server-tool.json": [
         MessageStart(),
         BlockStart(index=0, kind="text", data={"type": "text", "text": ""}),
-        ToolUseStart(id="srvtoolu_xyz789", name="web_fetch", index=1),
+        ToolUseStart(id="srvtoolu_xyz789", name="web_fetch", index=1, type="server_tool_use"),
         ToolInputDelta(json='{"url":"https://example.com/article"}', index=1),
         ToolResultStart(tool_use_id="srvtoolu_xyz789", index=2, type="web_fetch_tool_result"),
         ToolResultDelta(

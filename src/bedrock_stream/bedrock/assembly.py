@@ -57,13 +57,32 @@ class ToolResult:
     type: str | None = None
     status: str | None = None
 
+    def as_block(self) -> dict[str, Any]:
+        """Return the Converse ``toolResult`` content block, to echo in the next turn.
+
+        Adjacent text pieces, as the stream split them, are joined into one text block.
+        """
+        content: list[dict[str, Any]] = []
+        for piece in self.content:
+            if "text" in piece and content and set(content[-1]) == {"text"}:
+                content[-1] = {"text": content[-1]["text"] + str(piece["text"])}
+            else:
+                content.append(dict(piece))
+        block: dict[str, Any] = {"toolUseId": self.tool_use_id, "content": content}
+        if self.status is not None:
+            block["status"] = self.status
+        if self.type is not None:
+            block["type"] = self.type
+        return {"toolResult": block}
+
 
 @dataclass(frozen=True)
 class Reply:
     """Everything one model reply carried, folded: the aggregates of its events.
 
     ``message`` is the reply as a Converse assistant turn (text, reasoning with its
-    signature, tool uses, in block order): append it to the history for the next turn,
+    signature, tool uses, server tool results, in block order): append it to the
+    history for the next turn,
     as multi-turn reasoning and tool use require. ``time_to_first_token`` (seconds, from
     the first request to the first content, retries included) and
     ``output_tokens_per_second`` (output tokens over the time from the first content to
@@ -167,7 +186,9 @@ class ReplyAssembler:
 
     def reply(self) -> Reply:
         """Return a :class:`Reply` of everything folded so far."""
-        content = [c for _, b in sorted(self._blocks.items()) if (c := b.content()) is not None]
+        blocks = {i: c for i, b in self._blocks.items() if (c := b.content()) is not None}
+        blocks.update((i, result.as_block()) for i, result in self._results.items())
+        content = [blocks[i] for i in sorted(blocks)]
         return Reply(
             text=self.text,
             reasoning_text=self.reasoning_text,
@@ -238,7 +259,7 @@ class ReplyAssembler:
                 name=tool.name,
                 input_json=raw,
             ) from None
-        block.call = ToolCall(tool.id, tool.name, value, tool.index)
+        block.call = ToolCall(tool.id, tool.name, value, tool.index, tool.type)
         self._calls.append(block.call)
         return block.call
 

@@ -88,7 +88,7 @@ _DELTAS: dict[str, Callable[[int, Any], Event | None]] = {
 """Members of ``contentBlockDelta.delta``; a mapper may return None for an empty text delta."""
 
 _STARTS: dict[str, Callable[[int, Any], Event]] = {
-    "toolUse": lambda i, tool: ToolUseStart(str(tool.get("toolUseId")), str(tool.get("name")), i),
+    "toolUse": lambda i, tool: _tool_use_start(i, tool),
     "toolResult": lambda i, result: ToolResultStart(
         str(result.get("toolUseId")), i, result.get("type"), result.get("status")
     ),
@@ -196,9 +196,12 @@ def _reasoning_block(i: int, reasoning: Payload) -> list[Event]:
     return [ReasoningDelta(str(text.get("text") or ""), text.get("signature"), index=i)]
 
 
+def _tool_use_start(i: int, tool: Payload) -> ToolUseStart:
+    return ToolUseStart(str(tool.get("toolUseId")), str(tool.get("name")), i, tool.get("type"))
+
+
 def _tool_use_block(i: int, tool: Payload) -> list[Event]:
-    start = ToolUseStart(str(tool.get("toolUseId")), str(tool.get("name")), i)
-    return [start, ToolInputDelta(json.dumps(tool.get("input") or {}), i)]
+    return [_tool_use_start(i, tool), ToolInputDelta(json.dumps(tool.get("input") or {}), i)]
 
 
 def _tool_result_block(i: int, result: Payload) -> list[Event]:

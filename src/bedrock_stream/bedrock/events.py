@@ -130,11 +130,16 @@ class ReasoningDelta:
 
 @dataclass(frozen=True, slots=True)
 class ToolUseStart:
-    """The start of a tool-use block: the model calls tool ``name``."""
+    """The start of a tool-use block: the model calls tool ``name``.
+
+    ``type`` is ``"server_tool_use"`` for a tool Bedrock runs on the server side (its
+    result follows as a :class:`ToolResultStart`); None for a tool the caller runs.
+    """
 
     id: str
     name: str
     index: int = 0
+    type: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,10 +158,15 @@ class ToolCall:
     name: str
     input: Any
     index: int = 0
+    type: str | None = None
+    """``"server_tool_use"`` for a tool Bedrock runs (see :class:`ToolUseStart`)."""
 
     def as_block(self) -> dict[str, Any]:
         """Return the Converse ``toolUse`` content block of this call, for the next turn."""
-        return {"toolUse": {"toolUseId": self.id, "name": self.name, "input": self.input}}
+        block = {"toolUseId": self.id, "name": self.name, "input": self.input}
+        if self.type is not None:
+            block["type"] = self.type
+        return {"toolUse": block}
 
 
 @dataclass(frozen=True, slots=True)

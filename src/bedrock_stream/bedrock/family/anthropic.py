@@ -197,7 +197,8 @@ def _block(index: int, block: Mapping[str, Any], whole: bool) -> list[Event] | N
     kind = block.get("type")
     out: list[Event]
     if kind in _TOOL_USES:
-        out = [ToolUseStart(str(block.get("id")), str(block.get("name")), index)]
+        server = "server_tool_use" if kind == "server_tool_use" else None
+        out = [ToolUseStart(str(block.get("id")), str(block.get("name")), index, server)]
         if whole:
             out.append(ToolInputDelta(json.dumps(block.get("input") or {}), index))
         return out
