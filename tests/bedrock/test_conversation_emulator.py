@@ -103,6 +103,25 @@ def test_multi_turn_reasoning_echoes_the_signature(
         complete_reply(history, **options)
 
 
+@pytest.mark.parametrize("streamed", [True, False])
+def test_gpt_oss_reasons_on_the_invoke_api(bedrock_emulator: Any, streamed: bool) -> None:
+    options: Any = {"model_id": GPT_OSS, "api": "invoke", "reasoning": {"effort": "low"}}
+    ask = "Why do rivers meander?"
+    if streamed:
+        stream = stream_events(ask, **options)
+        events = list(stream)
+        reply = stream.reply()
+        kinds = [type(e).__name__ for e in events]
+        assert kinds.index("ReasoningDelta") < kinds.index("TextDelta")
+    else:
+        reply = complete_reply(ask, **options)
+    assert reply.reasoning_text and reply.text
+    assert "<reasoning>" not in reply.text
+    assert reply.message["content"][0]["reasoningContent"]["reasoningText"]["text"] == (
+        reply.reasoning_text
+    )
+
+
 @pytest.mark.parametrize("api", ["converse", "invoke"])
 def test_cache_points_write_then_read(bedrock_emulator: Any, api: Any) -> None:
     from bedrock_stream.bedrock import cache_point, text_block

@@ -2,7 +2,9 @@
 
 The choices (text, ``reasoning_content``/``reasoning``, ``tool_calls``) are
 :mod:`.chat_completions`'; this module adds the chunks' own ``usage``. Writer's last chunk,
-``"[DONE]"``, is no object and gives nothing.
+``"[DONE]"``, is no object and gives nothing. An InvokeModel body of gpt-oss puts its
+reasoning before the text of ``message.content``, in ``<reasoning>`` tags (AWS's OpenAI models
+page): it is parsed as reasoning, the rest as text.
 """
 
 from __future__ import annotations
@@ -131,11 +133,28 @@ def new_stream() -> ChunkFn:
     return _Stream().feed
 
 
+_OPEN, _CLOSE = "<reasoning>", "</reasoning>"
+
+
+def _tagged(choice: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Return ``choice`` with a leading ``<reasoning>...</reasoning>`` as its reasoning."""
+    message = choice.get("message")
+    if not isinstance(message, Mapping):
+        return choice
+    content = message.get("content")
+    if not isinstance(content, str) or not content.startswith(_OPEN) or _CLOSE not in content:
+        return choice
+    thought, _, text = content[len(_OPEN) :].partition(_CLOSE)
+    return {**choice, "message": {**message, "reasoning_content": thought, "content": text}}
+
+
 def parse_body(body: Mapping[str, Any]) -> list[Event]:
     """Return the events of a chat completion body (``choices[].message``)."""
     reply = ChatReply()
     return [
-        event for choice in body.get("choices") or () for event in reply.choice(choice, whole=True)
+        event
+        for choice in body.get("choices") or ()
+        for event in reply.choice(_tagged(choice), whole=True)
     ]
 
 
