@@ -324,6 +324,22 @@ def test_cohere_command_r_tools_and_the_last_turns_tool_results() -> None:
     assert built["message"] == ""
 
 
+@given(
+    documents=st.lists(st.tuples(texts, texts, st.booleans()), min_size=1, max_size=3),
+    ask=texts,
+)
+def test_cohere_command_r_sends_documents_as_documents(
+    documents: list[tuple[str, str, bool]], ask: str
+) -> None:
+    blocks = [
+        document_block(text.encode() if as_bytes else text, "txt", name)
+        for text, name, as_bytes in documents
+    ]
+    built = body("cohere-command-r", [{"role": "user", "content": [*blocks, text_block(ask)]}])
+    assert built["documents"] == [{"title": name, "snippet": text} for text, name, _ in documents]
+    assert built["message"] == ask
+
+
 def test_cohere_command_r_refuses_what_its_chat_body_cannot_say() -> None:
     with pytest.raises(UnsupportedOptionError, match=r"cohere-command-r.*tool_choice"):
         body("cohere-command-r", tools=[WEATHER], tool_choice="auto")
@@ -337,6 +353,9 @@ def test_cohere_command_r_refuses_what_its_chat_body_cannot_say() -> None:
     ]
     with pytest.raises(UnsupportedOptionError, match=r"cohere-command-r.*toolUse"):
         body("cohere-command-r", deeper)
+    pdf = [{"role": "user", "content": [document_block(b"%PDF", "pdf", "report")]}]
+    with pytest.raises(UnsupportedOptionError, match=r"cohere-command-r.*format 'pdf'"):
+        body("cohere-command-r", pdf)
     nested = tool("f", {"type": "object", "properties": {"x": {"anyOf": [{"type": "string"}]}}})
     with pytest.raises(UnsupportedOptionError, match=r"cohere-command-r.*JSON type None.*'x'"):
         body("cohere-command-r", tools=[nested])
