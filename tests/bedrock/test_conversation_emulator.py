@@ -26,6 +26,7 @@ pytest.importorskip("h11", reason="the emulator needs the local extra")
 CLAUDE = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
 NOVA2 = "us.amazon.nova-2-lite-v1:0"
 GPT_OSS = "openai.gpt-oss-120b-1:0"
+MISTRAL_LARGE = "mistral.mistral-large-2407-v1:0"
 WEATHER = tool(
     "get_weather",
     {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
@@ -42,6 +43,7 @@ ASK = "Use get_weather for city=Lisbon"
         ("converse", NOVA2),
         ("invoke", NOVA2),
         ("invoke", GPT_OSS),
+        ("invoke", MISTRAL_LARGE),
     ],
 )
 @pytest.mark.parametrize("streamed", [True, False])

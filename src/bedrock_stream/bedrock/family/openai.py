@@ -9,16 +9,14 @@ page): it is parsed as reasoning, the rest as text.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..events import Event, Usage
-from ..invoke_views import result_text, system_text, unsupported
-from ..request_blocks import block_kind
 from ..request_options import reasoning_setting
 from .base import ChunkFn, FamilyCodec, InvokeRequest, put
 from .chat_completions import ChatReply
+from .chat_request import chat_messages, chat_tools
 
 if TYPE_CHECKING:
     from ..request_options import Reasoning, ToolChoice
@@ -26,47 +24,6 @@ if TYPE_CHECKING:
 __all__ = ["CODEC"]
 
 _ABSENT = object()
-
-
-def _turn(r: InvokeRequest, role: str, blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Return the chat messages of one Converse turn: tool results first, as ``tool``."""
-    out: list[dict[str, Any]] = []
-    text: list[str] = []
-    calls: list[dict[str, Any]] = []
-    for block in blocks:
-        kind = block_kind(block)
-        if kind == "text":
-            text.append(str(block["text"]))
-        elif kind == "toolUse" and role == "assistant":
-            use = block[kind]
-            function = {"name": use["name"], "arguments": json.dumps(use["input"])}
-            calls.append({"id": use["toolUseId"], "type": "function", "function": function})
-        elif kind == "toolResult" and role == "user":
-            result = block[kind]
-            answer = "".join(result_text(r, part) for part in result["content"])
-            out.append({"role": "tool", "tool_call_id": result["toolUseId"], "content": answer})
-        else:
-            raise unsupported(r, f"{kind} blocks in {role} messages")
-    if text or calls or not out:
-        message: dict[str, Any] = {"role": role}
-        if text or not calls:
-            message["content"] = "".join(text)
-        put(message, tool_calls=calls)
-        out.append(message)
-    return out
-
-
-def _tools(r: InvokeRequest) -> list[dict[str, Any]]:
-    out = []
-    for entry in r.tools:
-        kind = block_kind(entry)
-        if kind != "toolSpec":
-            raise unsupported(r, f"{kind} entries in tools")
-        spec = entry[kind]
-        function = {"name": spec["name"], "parameters": spec["inputSchema"]["json"]}
-        put(function, description=spec.get("description"), strict=spec.get("strict"))
-        out.append({"type": "function", "function": function})
-    return out
 
 
 def _tool_choice(choice: ToolChoice) -> Any:
@@ -83,14 +40,10 @@ def build_body(r: InvokeRequest) -> dict[str, Any]:
     The system prompt comes first; tool calls and results are ``tool_calls`` and ``tool``
     messages; tools are functions.
     """
-    system = system_text(r)
-    chat = [{"role": "system", "content": system}] if system is not None else []
-    for message in r.messages:
-        chat += _turn(r, message["role"], message["content"])
-    body: dict[str, Any] = {"messages": chat, "max_tokens": r.max_tokens}
+    body: dict[str, Any] = {"messages": chat_messages(r), "max_tokens": r.max_tokens}
     put(body, temperature=r.temperature, top_p=r.top_p, stop=r.stop_sequences)
     if r.tools:
-        body["tools"] = _tools(r)
+        body["tools"] = chat_tools(r)
     if r.tool_choice is not None:
         body["tool_choice"] = _tool_choice(r.tool_choice)
     body.update(r.reasoning)
