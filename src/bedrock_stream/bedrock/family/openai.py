@@ -2,9 +2,11 @@
 
 The choices (text, ``reasoning_content``/``reasoning``, ``tool_calls``) are
 :mod:`.chat_completions`'; this module adds the chunks' own ``usage``. Writer's last chunk,
-``"[DONE]"``, is no object and gives nothing. An InvokeModel body of gpt-oss puts its
-reasoning before the text of ``message.content``, in ``<reasoning>`` tags (AWS's OpenAI models
-page): it is parsed as reasoning, the rest as text.
+``"[DONE]"``, is no object and gives nothing. A chunk's ``usage`` (before Bedrock's metrics)
+gives ``prompt_tokens_details.cached_tokens``, OpenAI's count of prompt tokens read from
+its cache, as ``Usage.cache_read_tokens``; the format has no count of tokens written. An
+InvokeModel body of gpt-oss puts its reasoning before the text of ``message.content``, in
+``<reasoning>`` tags (AWS's OpenAI models page): it is parsed as reasoning, the rest as text.
 """
 
 from __future__ import annotations
@@ -55,6 +57,17 @@ def reasoning_fields(reasoning: Reasoning, family: str) -> dict[str, Any]:
     return {"reasoning_effort": reasoning_setting(reasoning, family, "effort", "reasoning_effort")}
 
 
+def _usage(usage: Mapping[str, Any]) -> Usage:
+    """Return a chunk's ``usage``, with ``prompt_tokens_details.cached_tokens`` where sent."""
+    details = usage.get("prompt_tokens_details")
+    cached = details.get("cached_tokens") if isinstance(details, Mapping) else None
+    return Usage(
+        int(usage["prompt_tokens"]),
+        int(usage.get("completion_tokens") or 0),
+        cache_read_tokens=int(cached) if isinstance(cached, int) else None,
+    )
+
+
 class _Stream:
     """One stream: the chunks' own ``usage`` counts only until Bedrock's metrics came."""
 
@@ -75,9 +88,7 @@ class _Stream:
         elif not self._saw_metrics:
             usage = chunk.get("usage")
             if isinstance(usage, Mapping) and usage.get("prompt_tokens") is not None:
-                out.append(
-                    Usage(int(usage["prompt_tokens"]), int(usage.get("completion_tokens") or 0))
-                )
+                out.append(_usage(usage))
         return out
 
 
