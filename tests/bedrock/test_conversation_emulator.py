@@ -295,3 +295,22 @@ def test_a_guardrail_on_the_invoke_api_stops_once_with_its_trace(
     assert reply.stop is not None and reply.stop.reason == "guardrail_intervened"
     assert reply.text == "Sorry, the model cannot answer this question."
     assert reply.trace is not None and "guardrail" in reply.trace.data
+
+
+@pytest.mark.parametrize(
+    ("model", "chat"),
+    [
+        (MISTRAL_LARGE, True),
+        ("us.mistral.pixtral-large-2502-v1:0", True),
+        ("mistral.mistral-large-2402-v1:0", False),
+        ("mistral.mistral-7b-instruct-v0:2", False),
+    ],
+)
+def test_mistral_chat_models_get_the_chat_body(
+    bedrock_emulator: Any, model: str, chat: bool
+) -> None:
+    """AWS documents only the chat API for Mistral Large 2 (24.07) and Pixtral Large."""
+    reply = complete_reply("Why do rivers meander?", model_id=model, api="invoke")
+    assert reply.text
+    body = bedrock_emulator.requests[-1].body
+    assert ("messages" in body, "prompt" in body) == (chat, not chat)

@@ -1,7 +1,9 @@
 """Mistral: text completions (``outputs``) and chat (``choices``).
 
 The body is the text-completion one (``prompt`` in Mistral's instruction template) unless the
-request has tools, a tool choice or tool use or result blocks: then it is the chat body of
+model takes chat only (Mistral Large 2 (24.07), Pixtral Large (25.02): AWS documents only the
+chat API for them) or the request has tools, a tool choice or tool use or result blocks: then
+it is the chat body of
 AWS's Mistral AI chat completion page (``messages`` with ``system``, ``user``, ``assistant``
 with ``tool_calls`` and ``tool`` roles, ``tools``, ``tool_choice`` ``auto`` or ``any``).
 Chat choices (text and ``tool_calls``, each call whole in one chunk) are parsed as
@@ -10,6 +12,7 @@ Chat choices (text and ``tool_calls``, each call whole in one chunk) are parsed 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,10 +26,14 @@ from .chat_request import chat_messages, chat_tools
 __all__ = ["CODEC"]
 
 _TOOL_BLOCKS = frozenset({"toolUse", "toolResult"})
+_CHAT_MODELS = re.compile(r"(?:^|[./])mistral\.(?:mistral-large-2407|pixtral-large)")
+"""The models AWS documents the chat API alone for (in a base id, profile id or ARN)."""
 
 
 def _chat(r: InvokeRequest) -> bool:
-    """Whether the request needs the chat body: tools, a tool choice, tool turns."""
+    """Whether the request needs the chat body: a chat model, tools, a tool choice, tool turns."""
+    if _CHAT_MODELS.search(r.model_id):
+        return True
     blocks = (block_kind(b) for m in r.messages for b in m["content"])
     return bool(r.tools) or r.tool_choice is not None or any(k in _TOOL_BLOCKS for k in blocks)
 
