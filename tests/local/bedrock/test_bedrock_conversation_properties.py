@@ -161,3 +161,25 @@ def test_nova_citations_follow_the_cited_opening(text: str, title: str) -> None:
     where = next(i for i, d in enumerate(deltas) if "citation" in d)
     assert "".join(texts[:where]) == lead and "".join(texts) == a.generation.text
     assert deltas[where]["citation"] == cited["citationsContent"]["citations"][0]
+
+
+@settings(max_examples=60)
+@given(st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), min_size=1, max_size=60))
+def test_gpt_oss_streams_the_reasoning_its_body_tags(ask: str) -> None:
+    from bedrock_stream.local.bedrock import formats
+    from bedrock_stream.local.bedrock.validation import parse_request
+
+    raw = json.dumps({"messages": [{"role": "user", "content": ask}], "reasoning_effort": "low"})
+    request = parse_request("invoke-stream", "openai", "openai.gpt-oss-20b-1:0", raw.encode())
+    a = formats.answer(request, now=0.0)
+    body, _ = formats.invoke_body(a)
+    deltas = [c["choices"][0]["delta"] for c, _, _ in formats.invoke_chunks(a) if c["choices"]]
+    reasoning = "".join(d.get("reasoning_content", "") for d in deltas)
+    text = "".join(d.get("content") or "" for d in deltas)
+    assert reasoning and body["choices"][0]["message"]["content"] == (
+        f"<reasoning>{reasoning}</reasoning>{text}"
+    )
+    kinds = [
+        "reasoning_content" in d for d in deltas if d.get("reasoning_content") or d.get("content")
+    ]
+    assert kinds == sorted(kinds, reverse=True)  # all the reasoning, then the text
