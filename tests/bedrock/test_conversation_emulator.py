@@ -122,6 +122,9 @@ def test_gpt_oss_reasons_on_the_invoke_api(bedrock_emulator: Any, streamed: bool
     assert reply.message["content"][0]["reasoningContent"]["reasoningText"]["text"] == (
         reply.reasoning_text
     )
+    # the reply goes back as history as it is: the chat format leaves earlier reasoning out
+    history = [{"role": "user", "content": ask}, reply.message, {"role": "user", "content": "Why?"}]
+    assert complete_reply(history, **options).text
 
 
 @pytest.mark.parametrize("api", ["converse", "invoke"])

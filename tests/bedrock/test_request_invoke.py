@@ -251,11 +251,12 @@ def test_openai_tool_calls_and_results_are_chat_messages() -> None:
     assert named["tool_choice"] == {"type": "function", "function": {"name": "get_weather"}}
 
 
-def test_openai_refuses_media_cache_points_and_echoed_reasoning() -> None:
+def test_openai_refuses_media_and_cache_points_and_leaves_echoed_reasoning_out() -> None:
     with pytest.raises(UnsupportedOptionError, match=r"openai.*image"):
         body("openai", [{"role": "user", "content": [image_block(b"x", "png")]}])
-    with pytest.raises(UnsupportedOptionError, match=r"openai.*reasoningContent"):
-        body("openai", HISTORY)
+    assistant = body("openai", HISTORY)["messages"][1]
+    assert assistant["content"] == "Let me look." and "Call the tool." not in json.dumps(assistant)
+    assert assistant["tool_calls"][0]["function"]["name"] == "get_weather"
     with pytest.raises(UnsupportedOptionError, match=r"openai.*cachePoint"):
         body("openai", tools=[WEATHER, cache_point()])
     with pytest.raises(UnsupportedOptionError, match=r"openai.*cachePoint"):

@@ -4,6 +4,11 @@ A Converse turn becomes chat messages: its tool results first, each a ``tool`` m
 answering a ``tool_call_id``, then one message with its text and, for the assistant, its
 ``tool_calls`` (the input as a JSON string). Tools are ``function`` entries. Each family
 keeps its own ``tool_choice`` words.
+
+An assistant turn's reasoning blocks are left out: the chat format has no field for earlier
+reasoning, and OpenAI's guide to gpt-oss's format says to drop the earlier turns' chain of
+thought (https://cookbook.openai.com/articles/openai-harmony). So a ``Reply.message`` with
+reasoning goes back as the next turn's history unchanged.
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ def _turn(r: InvokeRequest, role: str, blocks: list[dict[str, Any]]) -> list[dic
             use = block[kind]
             function = {"name": use["name"], "arguments": json.dumps(use["input"])}
             calls.append({"id": use["toolUseId"], "type": "function", "function": function})
+        elif kind == "reasoningContent" and role == "assistant":
+            continue  # earlier reasoning has no place in the chat format (see above)
         elif kind == "toolResult" and role == "user":
             result = block[kind]
             answer = "".join(result_text(r, part) for part in result["content"])
