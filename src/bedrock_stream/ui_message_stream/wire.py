@@ -2,7 +2,8 @@
 
 The AI SDK's ``DefaultChatTransport`` reads ``data: {json}`` events and validates each against
 ``uiMessageChunkSchema``; ``data: [DONE]`` ends a stream that completed. ``HEADERS`` are the
-``ai`` package's ``UI_MESSAGE_STREAM_HEADERS`` (release 7.0.173).
+``ai`` package's ``UI_MESSAGE_STREAM_HEADERS`` (release 7.0.173) but ``connection``, a
+hop-by-hop header that Lambda's front doors set themselves.
 """
 
 from __future__ import annotations
