@@ -1,8 +1,10 @@
 """Run the ``ai`` package's own Chat over our bytes: one Node.js process for many cases.
 
-Each case is ``{"stream": str, "messages"?: [...], "body"?: {...}, "text"?: str, "files"?: [...]}``;
-each result is ``{"sent": <the body DefaultChatTransport posted>, "status", "error",
-"onError", "message": <the chat's last message>}`` (see ``read_chat.mjs``).
+Each case is ``{"stream": str}`` with optional ``messages`` (the history), ``body`` (the
+transport's extra fields), ``text`` and ``files`` (the user message sent); each result is
+``{"sent": <the body DefaultChatTransport posted>, "status", "error", "onError",
+"finish": {"finishReason", "isError"}, "message": <the chat's last message>}``
+(see ``read_chat.mjs``).
 """
 
 from __future__ import annotations

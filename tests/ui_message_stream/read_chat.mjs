@@ -2,7 +2,8 @@
 // CASES.json: a JSON file of cases [{"stream": "<our SSE bytes as text>", "messages": [...]?}].
 // For each case an AbstractChat over DefaultChatTransport (whose custom fetch returns the bytes)
 // sends one user message; prints one JSON line per case: the body the transport sent, the
-// chat's status, its error (if any), onError's message and the last message.
+// chat's status, its error (if any), onError's message, onFinish's finishReason and isError,
+// and the last message.
 // node read_chat.mjs AI_PACKAGE_DIR CASES.json
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -34,6 +35,7 @@ class Chat extends AbstractChat {
 async function run(item) {
   let sent;
   let onError = null;
+  let finish = null;
   const transport = new DefaultChatTransport({
     api: "http://localhost/chat",
     body: item.body,
@@ -45,10 +47,12 @@ async function run(item) {
       });
     },
   });
-  const chat = new Chat({ id: "chat-1", messages: item.messages ?? [], transport, onError: (e) => { onError = e.message; } });
+  const chat = new Chat({ id: "chat-1", messages: item.messages ?? [], transport, onError: (e) => { onError = e.message; },
+    onFinish: ({ finishReason, isError }) => { finish = { finishReason: finishReason ?? null, isError }; },
+  });
   await chat.sendMessage(item.files ? { text: item.text ?? "hi", files: item.files } : { text: item.text ?? "hi" });
   const last = chat.messages[chat.messages.length - 1];
-  return { sent, status: chat.status, error: chat.error ? chat.error.message : null, onError, message: last };
+  return { sent, status: chat.status, error: chat.error ? chat.error.message : null, onError, finish, message: last };
 }
 
 const cases = JSON.parse(readFileSync(casesFile, "utf8"));

@@ -67,6 +67,7 @@ def agent_loop() -> bytes:
 def test_an_agent_loop_is_one_message_of_two_steps_and_goes_back_as_converse() -> None:
     (first,) = run_chats([{"stream": as_text(agent_loop())}])
     assert first["status"] == "ready" and first["error"] is None
+    assert first["finish"] == {"finishReason": "stop", "isError": False}
     message = first["message"]
     assert message["id"] == "msg-1" and message["role"] == "assistant"
     kinds = [part["type"] for part in message["parts"]]
@@ -153,6 +154,7 @@ def test_a_failure_is_an_error_chunk_that_fails_the_chat() -> None:
     results = run_chats(
         [{"stream": as_text(internal)}, {"stream": as_text(failing(HTTPError(429, "slow down")))}]
     )
+    assert all(r["finish"]["isError"] for r in results)
     assert [(r["status"], r["error"], r["onError"]) for r in results] == [
         ("error", "The response failed.", "The response failed."),
         ("error", "slow down", "slow down"),
@@ -173,19 +175,36 @@ _block = st.one_of(
     st.tuples(st.just("reasoning"), st.lists(_words, min_size=1, max_size=4), st.none() | _words),
     st.tuples(st.just("tool"), st.text("abc_", min_size=1, max_size=6), _inputs, st.integers(1, 4)),
 )
-_steps = st.lists(st.lists(_block, min_size=1, max_size=4), min_size=1, max_size=3)
+# The finish reasons docs/ui-message-stream.md gives for each stop reason.
+_FINISH = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "max_tokens": "length",
+    "tool_use": "tool-calls",
+    "guardrail_intervened": "content-filter",
+    "content_filtered": "content-filter",
+    "other": "other",
+}
+_reasons = st.sampled_from(sorted(_FINISH))
+_steps = st.lists(
+    st.tuples(st.lists(_block, min_size=1, max_size=4), _reasons, st.booleans()),
+    min_size=1,
+    max_size=3,
+)
 
 
-def _events_and_expected(steps: list[list[Any]]) -> tuple[list[Any], list[list[Any]]]:
+def _events_and_expected(steps: list[Any]) -> tuple[list[Any], list[list[Any]]]:
+    """Events of some model calls (``as_str``: block 0's text as plain ``str`` chunks)."""
     events: list[Any] = []
     expected: list[list[Any]] = []
     calls = 0
-    for blocks in steps:
+    for blocks, reason, as_str in steps:
         events.append(MessageStart())
         want: list[Any] = []
         for index, block in enumerate(blocks):
             if block[0] == "text":
-                events += [TextDelta(t, index=index) for t in block[1]]
+                plain = as_str and index == 0
+                events += [t if plain else TextDelta(t, index=index) for t in block[1]]
                 want.append(["text", "".join(block[1])])
             elif block[0] == "reasoning":
                 events += [ReasoningDelta(t, index=index) for t in block[1]]
@@ -203,7 +222,7 @@ def _events_and_expected(steps: list[list[Any]]) -> tuple[list[Any], list[list[A
                 events.append(ToolCall(call_id, block[1], block[2], index=index))
                 want.append(["tool", call_id, block[1], block[2]])
             events.append(BlockStop(index))
-        events.append(Stop("end_turn", None))
+        events += [Stop(reason, reason), Usage(3, 4)]
         expected.append(want)
     return events, expected
 
@@ -222,17 +241,54 @@ def _decoded(message: dict[str, Any]) -> list[list[Any]]:
 
 
 def test_any_events_decode_to_the_same_text_reasoning_and_tool_calls() -> None:
-    cases: list[tuple[list[list[Any]], str]] = []
+    cases: list[tuple[list[list[Any]], str, str]] = []
 
     @settings(max_examples=150, database=None, deadline=None)
     @given(_steps)
-    def collect(steps: list[list[Any]]) -> None:
+    def collect(steps: list[Any]) -> None:
         events, expected = _events_and_expected(steps)
-        cases.append((expected, as_text(b"".join(encode(events)))))
+        cases.append((expected, _FINISH[steps[-1][1]], as_text(b"".join(encode(events)))))
 
     collect()
-    results = run_chats([{"stream": stream} for _, stream in cases])
+    results = run_chats([{"stream": stream} for *_, stream in cases])
     assert len(results) == len(cases)
-    for (expected, stream), result in zip(cases, results, strict=True):
+    for (expected, finish, stream), result in zip(cases, results, strict=True):
         assert result["status"] == "ready", (result, stream)
         assert _decoded(result["message"]) == expected, stream
+        assert result["finish"] == {"finishReason": finish, "isError": False}, stream
+
+
+def test_a_failed_tool_and_redacted_reasoning_reach_the_chat_and_go_back() -> None:
+    encoder = UIMessageStreamEncoder()
+    out = encoder.event(ReasoningDelta(redacted=b"\x00\x01", index=0))
+    out += encoder.event(BlockStop(0))
+    out += encoder.event(ToolCall("c1", "calc", {"x": 0}, index=1))
+    out += encoder.event(Stop("tool_use", "tool_use"))
+    out += encoder.tool_error("c1", "division by zero") + encoder.end()
+    (result,) = run_chats([{"stream": as_text(out)}])
+    assert result["finish"]["finishReason"] == "tool-calls"
+    reasoning, call = result["message"]["parts"][1:]
+    assert reasoning["providerMetadata"] == {"bedrock": {"redactedData": "AAE="}}
+    assert (call["state"], call["errorText"]) == ("output-error", "division by zero")
+    request = parse_request({"messages": [*result["sent"]["messages"], result["message"]]})
+    assert request.messages[1:] == [
+        {
+            "role": "assistant",
+            "content": [
+                {"reasoningContent": {"redactedContent": b"\x00\x01"}},
+                {"toolUse": {"toolUseId": "c1", "name": "calc", "input": {"x": 0}}},
+            ],
+        },
+        {
+            "role": "user",
+            "content": [
+                {
+                    "toolResult": {
+                        "toolUseId": "c1",
+                        "content": [{"text": "division by zero"}],
+                        "status": "error",
+                    }
+                }
+            ],
+        },
+    ]
