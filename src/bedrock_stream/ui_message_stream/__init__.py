@@ -2,7 +2,8 @@
 
 Sans-I/O: :func:`parse_request` turns the body ``DefaultChatTransport`` posts into Converse
 messages, :class:`UIMessageStreamEncoder` / :func:`encode` turn events (or plain ``str``
-text) into the stream's server-sent events. Checked against npm ``ai`` 7.0.173.
+text) into the stream's server-sent events; :func:`reply_events` / :func:`encode_reply` do the
+same for a buffered call's reply. Checked against npm ``ai`` 7.0.173.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from .encoder import GENERIC_ERROR as GENERIC_ERROR
 from .encoder import UIMessageStreamEncoder as UIMessageStreamEncoder
 from .encoder import encode as encode
 from .encoder import error_frame as error_frame
+from .reply import encode_reply as encode_reply
+from .reply import reply_events as reply_events
 from .request import UIChatRequest as UIChatRequest
 from .request import parse_request as parse_request
 from .wire import CONTENT_TYPE as CONTENT_TYPE
@@ -26,7 +29,9 @@ __all__ = [
     "UIChatRequest",
     "UIMessageStreamEncoder",
     "encode",
+    "encode_reply",
     "error_frame",
     "frame",
     "parse_request",
+    "reply_events",
 ]
