@@ -73,10 +73,14 @@ def in_band_error(
     """Return the in-band error frame of a failed body: the response's own, else SSE's.
 
     ``error_event`` is a :class:`StreamingResponse`'s (a client protocol's error frame);
-    without one, a Server-Sent Events body gets ``event: error`` and any other ``b""``.
+    without one, or if it fails (logged), a Server-Sent Events body gets ``event: error``
+    and any other ``b""``.
     """
     if error_event is not None:
-        return error_event(exc)
+        try:
+            return error_event(exc)
+        except Exception as failure:  # a broken frame must not hide the stream's failure
+            _log_frame_failure(failure, request_id)
     if not (head.content_type() or "").startswith("text/event-stream"):
         return b""
     return sse.encode_event(_error_json(exc, request_id), event="error")
@@ -90,7 +94,10 @@ def _error_json(exc: Exception, request_id: str) -> str:
     import json
 
     if isinstance(exc, HTTPError) and exc.body is not None:
-        return json.dumps(exc.body, ensure_ascii=False, separators=(",", ":"))
+        try:
+            return json.dumps(exc.body, ensure_ascii=False, separators=(",", ":"))
+        except (TypeError, ValueError) as failure:  # not JSON: the default shape instead
+            _log_frame_failure(failure, request_id)
     if isinstance(exc, HTTPError):
         body: dict[str, Any] = {"message": exc.message}
     else:
@@ -98,6 +105,16 @@ def _error_json(exc: Exception, request_id: str) -> str:
     if request_id:
         body["requestId"] = request_id
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+
+def _log_frame_failure(failure: Exception, request_id: str) -> None:
+    import logging
+
+    logging.getLogger("bedrock_stream").error(
+        "request %s: the error body or frame could not be made; the default is sent",
+        request_id,
+        exc_info=failure,
+    )
 
 
 def _log(exc: Exception, request_id: str) -> None:

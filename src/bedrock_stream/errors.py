@@ -113,7 +113,7 @@ class HTTPError(BedrockStreamError):
         self.status_code = status_code
         self.message = message
         self.headers: dict[str, str] = dict(headers or {})
-        self.body: Mapping[str, Any] | None = body
+        self.body: dict[str, Any] | None = None if body is None else dict(body)
 
     def __str__(self) -> str:
         return f"{self.status_code}: {self.message}"

@@ -290,3 +290,16 @@ def test_a_gpt_oss_body_gives_its_tagged_reasoning_as_reasoning(thought: str, te
     assert reasoning == thought.replace("</reasoning>", "")
     assert "".join(e.text for e in events if isinstance(e, TextDelta)) == text
     assert events[-1] == Stop("end_turn", "stop")
+
+
+@given(thought=st.text(max_size=30))
+def test_a_gpt_oss_body_cut_inside_its_reasoning_has_no_text(thought: str) -> None:
+    """A body cut by max_tokens before ``</reasoning>``: all of it is reasoning, no text."""
+    content = f"<reasoning>{thought.replace('</reasoning>', '')}"
+    message = {"role": "assistant", "content": content}
+    body = {"choices": [{"index": 0, "message": message, "finish_reason": "length"}]}
+    events = parse_invoke_response("openai", body, {})
+    reasoning = "".join(e.text for e in events if isinstance(e, ReasoningDelta))
+    assert reasoning == thought.replace("</reasoning>", "")
+    assert not any(isinstance(e, TextDelta) for e in events)
+    assert events[-1] == Stop("max_tokens", "length")

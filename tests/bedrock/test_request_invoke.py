@@ -263,6 +263,32 @@ def test_openai_refuses_media_and_cache_points_and_leaves_echoed_reasoning_out()
         body("openai", system=[text_block("a"), cache_point()])
 
 
+def test_anthropic_echoes_a_server_tool_as_it_was_sent() -> None:
+    """The documented web fetch stream, folded, goes back as server tool blocks, not tool_use."""
+    from test_parsers_documented import EXPECTED
+
+    from bedrock_stream.bedrock.assembly import ReplyAssembler
+    from bedrock_stream.bedrock.events import BlockStop, Stop
+
+    assembler = ReplyAssembler()
+    events = [*EXPECTED["anthropic-stream-server-tool.json"], BlockStop(1), BlockStop(2)]
+    for event in [*events, Stop("end_turn", "end_turn")]:
+        assembler.feed(event)
+    fetched = EXPECTED["anthropic-stream-server-tool.json"][5].content[0]["json"]
+    history = [{"role": "user", "content": [text_block("Fetch it")]}, assembler.reply().message]
+    assistant = body("anthropic", [*history, {"role": "user", "content": "Summarize"}])
+    blocks = assistant["messages"][1]["content"]
+    assert blocks == [
+        {
+            "type": "server_tool_use",
+            "id": "srvtoolu_xyz789",
+            "name": "web_fetch",
+            "input": {"url": "https://example.com/article"},
+        },
+        {"type": "web_fetch_tool_result", "tool_use_id": "srvtoolu_xyz789", "content": fetched},
+    ]
+
+
 def test_jamba_has_openai_tools_but_no_reasoning() -> None:
     assert body("ai21-jamba", tools=[WEATHER])["tools"][0]["function"]["name"] == "get_weather"
     with pytest.raises(UnsupportedOptionError, match=r"ai21-jamba.*reasoning"):
@@ -558,3 +584,19 @@ def test_mistral_sends_its_chat_body_for_tools_and_tool_turns() -> None:
     assert "prompt" in body("mistral", "hi")  # text alone: the text completion body
     with pytest.raises(UnsupportedOptionError, match=r"mistral.*named tool_choice"):
         body("mistral", tools=[WEATHER], tool_choice=named_tool("get_weather"))
+    with pytest.raises(UnsupportedOptionError, match=r"mistral.*stop_sequences"):
+        body("mistral", tools=[WEATHER], stop_sequences=["END"])  # AWS's chat body has no stop
+    assert body("mistral", "hi", stop_sequences=["END"])["stop"] == ["END"]  # text completion
+
+
+def test_an_invoke_body_needs_max_tokens() -> None:
+    with pytest.raises(UnsupportedOptionError, match=r"need max_tokens"):
+        build_invoke_body("anthropic", "hi", max_tokens=None)
+
+
+def test_a_prompt_arn_on_the_invoke_api_keeps_the_default_max_tokens() -> None:
+    from bedrock_stream.bedrock.client import DEFAULT_MAX_TOKENS, _request
+
+    arn = "arn:aws:bedrock:us-east-1:123456789012:prompt/PROMPT12345:1"
+    _, call = _request("hi", arn, "invoke", "anthropic", {}, stream=True)
+    assert json.loads(call["body"])["max_tokens"] == DEFAULT_MAX_TOKENS

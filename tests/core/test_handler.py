@@ -292,6 +292,40 @@ def test_a_responses_error_event_replaces_the_default_in_band_error(
     assert buffered["statusCode"] == 500 and "token" not in buffered["body"]
 
 
+def test_a_failing_error_event_still_ends_the_stream_as_failed(
+    rest_event: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    def error_event(exc: Exception) -> bytes:
+        raise KeyError("frame bug")
+
+    def body() -> Iterator[str]:
+        yield "data: token\n\n"
+        raise RuntimeError("model failed")
+
+    @streaming_handler
+    def handler(event: Any, context: Any) -> StreamingResponse:
+        return StreamingResponse(body(), content_type="text/event-stream", error_event=error_event)
+
+    with caplog.at_level(logging.ERROR, logger="bedrock_stream"):
+        result = invoke_streaming(handler, rest_event)
+    assert isinstance(result.error, RuntimeError)  # the stream's own failure, not the frame's
+    assert b'event: error\ndata: {"message":"Internal server error"' in result.body
+    assert "frame bug" in caplog.text
+
+
+def test_an_http_error_body_that_is_not_json_falls_back_to_the_message(
+    rest_event: dict[str, Any],
+) -> None:
+    @streaming_handler
+    def handler(event: Any, context: Any) -> Iterator[str]:
+        raise HTTPError(400, "bad request", body={"error": object()})
+        yield "never"
+
+    response = handler(rest_event, LambdaContextStub())
+    assert response["statusCode"] == 400
+    assert json.loads(response["body"])["message"] == "bad request"
+
+
 # -- sink failures: the generator is closed --------------------------------------------
 
 

@@ -122,10 +122,10 @@ def _request(
 ) -> tuple[Family | None, dict[str, Any]]:
     """Return the invoke API's model family (None for Converse) and the call's arguments.
 
-    ``max_tokens`` defaults to :data:`DEFAULT_MAX_TOKENS`, and to none for a prompt ARN,
-    whose prompt sets it.
+    ``max_tokens`` defaults to :data:`DEFAULT_MAX_TOKENS`, and on Converse to none for a
+    prompt ARN, whose prompt sets it.
     """
-    default = None if is_prompt_arn(model_id) else DEFAULT_MAX_TOKENS
+    default = None if api == "converse" and is_prompt_arn(model_id) else DEFAULT_MAX_TOKENS
     options = {"max_tokens": default, **options}
     if api == "invoke":
         resolved = resolve_family(model_id, family)
@@ -226,7 +226,7 @@ def stream_events(
     """Stream the reply as typed events (ConverseStream or InvokeModelWithResponseStream).
 
     ``options`` are the request's (:class:`~.requests.RequestOptions`); ``max_tokens``
-    defaults to 1024, and to none for a prompt ARN (its prompt sets it). See
+    defaults to 1024, and on Converse to none for a prompt ARN (its prompt sets it). See
     :class:`~.streams.ReplyStream` for what it yields and raises.
     """
     invoke, arguments = _request(prompt_or_messages, model_id, api, family, options, stream=True)

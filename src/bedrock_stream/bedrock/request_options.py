@@ -94,7 +94,8 @@ class RequestOptions(TypedDict, total=False):
     system: str | Sequence[SystemBlock] | None
     """A string, or system blocks (text, cache points, guard content)."""
     max_tokens: int | None
-    """Defaults to 1024, or to none for a prompt ARN; None sends none (the model's own)."""
+    """Defaults to 1024 (none for a prompt ARN). None sends none, the model's own default,
+    on Converse only: the InvokeModel bodies refuse it."""
     temperature: float | None
     top_p: float | None
     stop_sequences: Sequence[str] | None

@@ -155,7 +155,7 @@ def build_invoke_body(
     family: Family,
     prompt_or_messages: str | Messages,
     *,
-    max_tokens: int,
+    max_tokens: int | None,
     system: str | Sequence[SystemBlock] | None = None,
     temperature: float | None = None,
     top_p: float | None = None,
@@ -174,10 +174,15 @@ def build_invoke_body(
     one per model (Mistral's chat-only models).
 
     Raises:
-        UnsupportedOptionError: an option the family's format cannot express, or one that
+        UnsupportedOptionError: an option the family's format cannot express, one that
             is a parameter of the call rather than of its body (use
-            :func:`build_invoke_request` for those).
+            :func:`build_invoke_request` for those), or ``max_tokens=None``: every
+            family's body takes a number (a prompt ARN is for Converse only).
     """
+    if max_tokens is None:
+        raise UnsupportedOptionError(
+            "the InvokeModel bodies need max_tokens; only Converse can leave it to the model"
+        )
     for name in call_options:
         if name in _CALL_OPTIONS:
             raise UnsupportedOptionError(

@@ -103,8 +103,11 @@ def _request_block(r: InvokeRequest, kind: str, value: Any) -> dict[str, Any]:
         put(block, context=value.get("context"), citations=value.get("citations"))
         return block
     if kind == "toolUse":
-        use = {"type": "tool_use", "id": value["toolUseId"], "name": value["name"]}
-        return use | {"input": value["input"]}
+        # A server tool's use keeps its type (``server_tool_use``), as Anthropic sent it.
+        use = {"type": value.get("type") or "tool_use", "id": value["toolUseId"]}
+        return use | {"name": value["name"], "input": value["input"]}
+    if kind == "toolResult" and value.get("type"):
+        return _server_tool_result(r, value)
     if kind == "toolResult":
         content = _result_content(r, value["content"])
         block = {"type": "tool_result", "tool_use_id": value["toolUseId"], "content": content}
@@ -118,6 +121,18 @@ def _request_block(r: InvokeRequest, kind: str, value: Any) -> dict[str, Any]:
     if kind == "reasoningContent" and "redactedContent" in value:
         return {"type": "redacted_thinking", "data": _redacted(r, value["redactedContent"])}
     raise unsupported(r, f"{kind} blocks")
+
+
+def _server_tool_result(r: InvokeRequest, value: Mapping[str, Any]) -> dict[str, Any]:
+    """Return a server tool's result block (``web_fetch_tool_result`` ...) as it was sent.
+
+    The parser keeps its ``content`` as one ``{"json": ...}`` piece; anything else is not
+    a block Anthropic sent.
+    """
+    pieces = value["content"]
+    if len(pieces) != 1 or set(pieces[0]) != {"json"}:
+        raise unsupported(r, f"{value['type']} blocks other than the one Anthropic sent")
+    return {"type": value["type"], "tool_use_id": value["toolUseId"], "content": pieces[0]["json"]}
 
 
 def _blocks(r: InvokeRequest, blocks: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:

@@ -21,9 +21,12 @@ from ..request_blocks import block_kind
 from .base import put
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ..request_options import ToolChoice
     from .base import InvokeRequest
 
-__all__ = ["chat_messages", "chat_tools"]
+__all__ = ["chat_body", "chat_messages", "chat_tools"]
 
 
 def _turn(r: InvokeRequest, role: str, blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -77,3 +80,17 @@ def chat_tools(r: InvokeRequest) -> list[dict[str, Any]]:
         put(function, description=spec.get("description"), strict=spec.get("strict"))
         out.append({"type": "function", "function": function})
     return out
+
+
+def chat_body(r: InvokeRequest, tool_choice: Callable[[ToolChoice], Any]) -> dict[str, Any]:
+    """Return the chat body: messages, ``max_tokens``, sampling, tools and tool choice.
+
+    ``tool_choice`` maps the request's choice to the family's words.
+    """
+    body: dict[str, Any] = {"messages": chat_messages(r), "max_tokens": r.max_tokens}
+    put(body, temperature=r.temperature, top_p=r.top_p, stop=r.stop_sequences)
+    if r.tools:
+        body["tools"] = chat_tools(r)
+    if r.tool_choice is not None:
+        body["tool_choice"] = tool_choice(r.tool_choice)
+    return body

@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..events import Event, TextDelta
 from ..invoke_views import text_only, unsupported
 from ..request_blocks import block_kind
 from .base import ChunkFn, FamilyCodec, InvokeRequest, as_chunk, put, stop, text_prompt
 from .chat_completions import ChatReply
-from .chat_request import chat_messages, chat_tools
+from .chat_request import chat_body
+
+if TYPE_CHECKING:
+    from ..request_options import ToolChoice
 
 __all__ = ["CODEC"]
 
@@ -39,15 +42,16 @@ def _chat(r: InvokeRequest) -> bool:
 
 
 def _chat_body(r: InvokeRequest) -> dict[str, Any]:
-    body: dict[str, Any] = {"messages": chat_messages(r), "max_tokens": r.max_tokens}
-    put(body, temperature=r.temperature, top_p=r.top_p, stop=r.stop_sequences)
-    if r.tools:
-        body["tools"] = chat_tools(r)
-    if r.tool_choice in ("auto", "any"):
-        body["tool_choice"] = r.tool_choice
-    elif r.tool_choice is not None:  # AWS's page: "auto", "any" or "none"
+    """Return Mistral's chat body; AWS's page lists no ``stop`` and tool choices by word only."""
+    if r.stop_sequences:
+        raise unsupported(r, "stop_sequences with the chat body (AWS documents no stop field)")
+
+    def tool_choice(choice: ToolChoice) -> str:
+        if choice in ("auto", "any"):  # AWS's page: "auto", "any" or "none"
+            return choice
         raise unsupported(r, "a named tool_choice")
-    return body
+
+    return chat_body(r, tool_choice)
 
 
 def build_body(r: InvokeRequest) -> dict[str, Any]:

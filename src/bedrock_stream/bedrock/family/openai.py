@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from ..events import Event, Usage
 from ..request_options import reasoning_setting
-from .base import ChunkFn, FamilyCodec, InvokeRequest, put
+from .base import ChunkFn, FamilyCodec, InvokeRequest
 from .chat_completions import ChatReply
-from .chat_request import chat_messages, chat_tools
+from .chat_request import chat_body
 
 if TYPE_CHECKING:
     from ..request_options import Reasoning, ToolChoice
@@ -42,12 +42,7 @@ def build_body(r: InvokeRequest) -> dict[str, Any]:
     The system prompt comes first; tool calls and results are ``tool_calls`` and ``tool``
     messages; tools are functions.
     """
-    body: dict[str, Any] = {"messages": chat_messages(r), "max_tokens": r.max_tokens}
-    put(body, temperature=r.temperature, top_p=r.top_p, stop=r.stop_sequences)
-    if r.tools:
-        body["tools"] = chat_tools(r)
-    if r.tool_choice is not None:
-        body["tool_choice"] = _tool_choice(r.tool_choice)
+    body = chat_body(r, _tool_choice)
     body.update(r.reasoning)
     return body
 
@@ -101,12 +96,16 @@ _OPEN, _CLOSE = "<reasoning>", "</reasoning>"
 
 
 def _tagged(choice: Mapping[str, Any]) -> Mapping[str, Any]:
-    """Return ``choice`` with a leading ``<reasoning>...</reasoning>`` as its reasoning."""
+    """Return ``choice`` with a leading ``<reasoning>...</reasoning>`` as its reasoning.
+
+    A body cut by ``max_tokens`` inside its reasoning has no closing tag: all of it is
+    reasoning, and the text is empty.
+    """
     message = choice.get("message")
     if not isinstance(message, Mapping):
         return choice
     content = message.get("content")
-    if not isinstance(content, str) or not content.startswith(_OPEN) or _CLOSE not in content:
+    if not isinstance(content, str) or not content.startswith(_OPEN):
         return choice
     thought, _, text = content[len(_OPEN) :].partition(_CLOSE)
     return {**choice, "message": {**message, "reasoning_content": thought, "content": text}}
