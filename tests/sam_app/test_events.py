@@ -6,7 +6,6 @@ runtime behind the buffered API does (no sink), with the Bedrock emulator answer
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import logging
 from pathlib import Path
@@ -14,6 +13,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from app_loader import load_app
 
 from bedrock_stream.local.bedrock.server import BedrockEmulator
 from bedrock_stream.testing import LambdaContextStub, invoke_streaming
@@ -24,13 +24,7 @@ EVENTS = SAM_APP / "events"
 
 @pytest.fixture
 def app(bedrock_emulator: BedrockEmulator) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "reference_app_events", SAM_APP / "src" / "app.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_app("reference_app_events")
 
 
 def _event(name: str) -> dict[str, Any]:
