@@ -66,8 +66,14 @@ log.setLevel(logging.INFO)
 
 @streaming_handler(cors=CROSS_ORIGIN)
 def handler(event: Mapping[str, Any], context: Any) -> StreamingResponse:
-    method = str(event.get("httpMethod") or "").upper()
-    route = ROUTES.get((method, str(event.get("resource") or event.get("path") or "")))
+    route = ROUTES.get(route_key(event))
     if route is None:
         raise HTTPError(404, "no such route")
     return route(event, Model(SETTINGS, BEDROCK, RETRY, streaming=current_sink() is not None))
+
+
+def route_key(event: Mapping[str, Any]) -> tuple[str, str]:
+    """The request's method and route: API Gateway's ``resource``, a function URL's path."""
+    http = (event.get("requestContext") or {}).get("http") or {}  # a function URL's event
+    method = str(event.get("httpMethod") or http.get("method") or "").upper()
+    return method, str(event.get("resource") or event.get("rawPath") or event.get("path") or "")
