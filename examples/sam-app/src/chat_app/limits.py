@@ -26,8 +26,14 @@ def check(
         raise refuse(400, "the conversation has no messages")
     if len(messages) > settings.max_messages:
         raise refuse(400, f"the conversation has more than {settings.max_messages} messages")
+    if messages[-1].get("role") != "user":
+        raise refuse(400, "the last message must be the user's")
     for message in messages:
-        if message.get("role") == "user" and _text_chars(message) > settings.max_message_chars:
+        if message.get("role") != "user":
+            continue
+        if _blank(message):
+            raise refuse(400, "a user message is empty")
+        if _text_chars(message) > settings.max_message_chars:
             raise refuse(
                 400, f"a user message is longer than {settings.max_message_chars} characters"
             )
@@ -35,6 +41,12 @@ def check(
         raise refuse(
             400, f"the conversation is longer than {settings.max_conversation_chars} characters"
         )
+
+
+def _blank(message: Mapping[str, Any]) -> bool:
+    """No content, or only text blocks of white space (which Bedrock refuses)."""
+    blocks = message.get("content") or ()
+    return all(set(block) == {"text"} and not str(block["text"]).strip() for block in blocks)
 
 
 def _text_chars(message: Mapping[str, Any]) -> int:
