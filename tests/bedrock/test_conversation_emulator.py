@@ -191,6 +191,7 @@ GUARDED_MODELS = [
     "meta.llama3-8b-instruct-v1:0",
     GPT_OSS,
     "cohere.command-r-v1:0",
+    "us.deepseek.r1-v1:0",
 ]
 
 

@@ -415,3 +415,21 @@ def test_a_server_tool_round_trips_in_the_reply_message(server: Server, client: 
     request = build_converse_request(fixture["model_id"], history, max_tokens=100)
     model = botocore.session.get_session().get_service_model("bedrock-runtime")
     validate_parameters(request, model.operation_model("ConverseStream").input_shape)
+
+
+PROMPT_ARN = "arn:aws:bedrock:us-east-1:123456789012:prompt/PROMPT12345:1"
+
+
+@pytest.mark.parametrize("call", ["stream_events", "stream_text"])
+def test_a_prompt_arn_sends_no_max_tokens_by_default(
+    call: str, server: Server, client: Any
+) -> None:
+    server.replies.append(stream_reply(*frames(("messageStart", {"role": "assistant"}))))
+    stream_call = stream_events if call == "stream_events" else stream_text
+    stream = stream_call([], model_id=PROMPT_ARN, client=client, retry=NO_RETRY)
+    with pytest.raises(IncompleteStreamError):
+        list(stream)
+    path, body = server.requests[-1]
+    assert "inferenceConfig" not in body and "converse-stream" in path
+    with pytest.raises(UnsupportedOptionError, match="inferenceConfig"):
+        stream_events([], model_id=PROMPT_ARN, client=client, max_tokens=10)

@@ -21,7 +21,13 @@ from .events import Event, PerformanceConfig, ServiceTier
 from .families import Family, resolve_family
 from .parsers import ChunkParser, parse_invoke_response
 from .request_floor import check_request_fields
-from .requests import Messages, RequestOptions, build_converse_request, build_invoke_request
+from .requests import (
+    Messages,
+    RequestOptions,
+    build_converse_request,
+    build_invoke_request,
+    is_prompt_arn,
+)
 from .retry import RetryPolicy as RetryPolicy
 from .streams import Call, ReplyStream, TextStream
 
@@ -114,8 +120,13 @@ def _request(
     *,
     stream: bool,
 ) -> tuple[Family | None, dict[str, Any]]:
-    """Return the invoke API's model family (None for Converse) and the call's arguments."""
-    options = {"max_tokens": DEFAULT_MAX_TOKENS, **options}
+    """Return the invoke API's model family (None for Converse) and the call's arguments.
+
+    ``max_tokens`` defaults to :data:`DEFAULT_MAX_TOKENS`, and to none for a prompt ARN,
+    whose prompt sets it.
+    """
+    default = None if is_prompt_arn(model_id) else DEFAULT_MAX_TOKENS
+    options = {"max_tokens": default, **options}
     if api == "invoke":
         resolved = resolve_family(model_id, family)
         return resolved, build_invoke_request(
@@ -215,7 +226,8 @@ def stream_events(
     """Stream the reply as typed events (ConverseStream or InvokeModelWithResponseStream).
 
     ``options`` are the request's (:class:`~.requests.RequestOptions`); ``max_tokens``
-    defaults to 1024. See :class:`~.streams.ReplyStream` for what it yields and raises.
+    defaults to 1024, and to none for a prompt ARN (its prompt sets it). See
+    :class:`~.streams.ReplyStream` for what it yields and raises.
     """
     invoke, arguments = _request(prompt_or_messages, model_id, api, family, options, stream=True)
     return ReplyStream(_streamed(client, invoke, arguments), retry or RetryPolicy())
@@ -243,6 +255,22 @@ def complete_reply(
     return replace(stream.reply(), time_to_first_token=None, output_tokens_per_second=None)
 
 
+def _text_options(
+    system: str | None,
+    max_tokens: int | None,
+    temperature: float | None,
+    top_p: float | None,
+    stop_sequences: Sequence[str] | None,
+) -> RequestOptions:
+    """Return the text calls' options; ``max_tokens=None`` leaves :func:`_request`'s default."""
+    options = RequestOptions(
+        system=system, temperature=temperature, top_p=top_p, stop_sequences=stop_sequences
+    )
+    if max_tokens is not None:
+        options["max_tokens"] = max_tokens
+    return options
+
+
 def stream_text(
     prompt_or_messages: str | Messages,
     *,
@@ -250,21 +278,18 @@ def stream_text(
     api: Api = "converse",
     client: Any = None,
     system: str | None = None,
-    max_tokens: int = DEFAULT_MAX_TOKENS,
+    max_tokens: int | None = None,
     temperature: float | None = None,
     top_p: float | None = None,
     stop_sequences: Sequence[str] | None = None,
     family: str | None = None,
     retry: RetryPolicy | None = None,
 ) -> TextStream:
-    """Stream the answer as text deltas: the text view of :func:`stream_events`."""
-    options = RequestOptions(
-        system=system,
-        max_tokens=max_tokens,
-        temperature=temperature,
-        top_p=top_p,
-        stop_sequences=stop_sequences,
-    )
+    """Stream the answer as text deltas: the text view of :func:`stream_events`.
+
+    ``max_tokens=None`` is the default: 1024, or none for a prompt ARN.
+    """
+    options = _text_options(system, max_tokens, temperature, top_p, stop_sequences)
     invoke, arguments = _request(prompt_or_messages, model_id, api, family, options, stream=True)
     return TextStream(_streamed(client, invoke, arguments), retry or RetryPolicy())
 
@@ -288,7 +313,7 @@ def complete_text(
     api: Api = "converse",
     client: Any = None,
     system: str | None = None,
-    max_tokens: int = DEFAULT_MAX_TOKENS,
+    max_tokens: int | None = None,
     temperature: float | None = None,
     top_p: float | None = None,
     stop_sequences: Sequence[str] | None = None,
@@ -296,13 +321,7 @@ def complete_text(
     retry: RetryPolicy | None = None,
 ) -> Completion:
     """Buffered counterpart of :func:`stream_text` (Converse or InvokeModel), same errors."""
-    options = RequestOptions(
-        system=system,
-        max_tokens=max_tokens,
-        temperature=temperature,
-        top_p=top_p,
-        stop_sequences=stop_sequences,
-    )
+    options = _text_options(system, max_tokens, temperature, top_p, stop_sequences)
     invoke, arguments = _request(prompt_or_messages, model_id, api, family, options, stream=False)
     stream = TextStream(_buffered(client, invoke, arguments), retry or RetryPolicy())
     text = "".join(stream)

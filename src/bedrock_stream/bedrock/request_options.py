@@ -93,7 +93,8 @@ class RequestOptions(TypedDict, total=False):
 
     system: str | Sequence[SystemBlock] | None
     """A string, or system blocks (text, cache points, guard content)."""
-    max_tokens: int
+    max_tokens: int | None
+    """Defaults to 1024, or to none for a prompt ARN; None sends none (the model's own)."""
     temperature: float | None
     top_p: float | None
     stop_sequences: Sequence[str] | None

@@ -1,7 +1,9 @@
 """DeepSeek-R1: a raw prompt in its chat template; the reasoning comes before ``</think>``.
 
 The wire numbers no blocks: the reasoning is block 0 and the answer's text the next
-(:mod:`.blocks`), as ConverseStream numbers R1's blocks.
+(:mod:`.blocks`), as ConverseStream numbers R1's blocks. A chunk a guardrail flagged
+(``amazon-bedrock-guardrailAction``) carries the guardrail's message, which has no
+``</think>``: its text is the answer's, and the reasoning ends there.
 """
 
 from __future__ import annotations
@@ -56,6 +58,9 @@ class _Stream:
 
     def feed(self, chunk: Mapping[str, Any]) -> list[Event]:
         out: list[Event] = []
+        if self._in_think and chunk.get("amazon-bedrock-guardrailAction") == "INTERVENED":
+            out.extend(self._flush_think())
+            self._in_think = False
         for choice in chunk.get("choices") or ():
             if choice.get("text"):
                 out.extend(self._split_think(str(choice["text"])))
