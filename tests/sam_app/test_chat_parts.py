@@ -19,20 +19,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bedrock_stream import HTTPError
-from bedrock_stream.bedrock.events import (
-    Stop,
-    TextDelta,
-    ToolCall,
-    ToolResultDelta,
-    ToolResultStart,
-)
+from bedrock_stream.bedrock.events import MessageStart, Stop, TextDelta, ToolCall
 from bedrock_stream.local.bedrock.server import BedrockEmulator
 
 sys.path.insert(0, str(SRC))  # as in Lambda: the app's directory holds its chat_app package
 from chat_app import calculator, limits
 from chat_app.model import Model
 from chat_app.settings import Settings
-from chat_app.steps import steps
+from chat_app.steps import ToolOutput, steps
 
 SETTINGS = Settings.from_environ({})
 
@@ -149,19 +143,18 @@ def test_a_conversation_within_the_bounds_passes() -> None:
 
 
 @pytest.mark.parametrize("streaming", [True, False])
-def test_a_tool_round_trip_in_one_turn(
-    bedrock_emulator: BedrockEmulator, streaming: bool
-) -> None:
+def test_a_tool_round_trip_in_one_turn(bedrock_emulator: BedrockEmulator, streaming: bool) -> None:
     model = Model(SETTINGS, client=None, retry=None, streaming=streaming)
     ask = [_user("Use the calculator: expression=6*7")]
     events = list(steps(model, ask, SETTINGS.model_id, {"max_tokens": 200}))
 
     (call,) = [e for e in events if isinstance(e, ToolCall)]
     assert (call.name, call.input) == ("calculator", {"expression": "6*7"})
-    (result,) = [e for e in events if isinstance(e, ToolResultStart)]
-    assert (result.tool_use_id, result.status) == (call.id, "success")
-    (output,) = [e for e in events if isinstance(e, ToolResultDelta)]
-    assert output.content == ({"text": "42"},)
+    (output,) = [e for e in events if isinstance(e, ToolOutput)]
+    assert output == ToolOutput(call.id, "42", ok=True)
+    stop = next(i for i, e in enumerate(events) if isinstance(e, Stop))
+    second = [i for i, e in enumerate(events) if isinstance(e, MessageStart)][1]
+    assert stop < events.index(output) < second, "between the two model calls"
     stops = [e.reason for e in events if isinstance(e, Stop)]
     assert stops == ["tool_use", "end_turn"]
     answer = "".join(e.text for e in events if isinstance(e, TextDelta))
@@ -181,8 +174,8 @@ def test_a_refused_expression_goes_back_to_the_model_as_an_error(
     model = Model(SETTINGS, client=None, retry=None, streaming=True)
     ask = [_user("Use the calculator: expression=1/0")]
     events = list(steps(model, ask, SETTINGS.model_id, {"max_tokens": 200}))
-    (result,) = [e for e in events if isinstance(e, ToolResultStart)]
-    assert result.status == "error"
+    (output,) = [e for e in events if isinstance(e, ToolOutput)]
+    assert (output.text, output.ok) == ("division by zero", False)
     answer = "".join(e.text for e in events if isinstance(e, TextDelta))
     assert answer.startswith("The calculator tool returned: division by zero")
 
@@ -194,5 +187,5 @@ def test_the_step_limit_ends_the_turn_without_running_the_last_calls_tools(
     ask = [_user("Use the calculator: expression=6*7")]
     events = list(steps(model, ask, SETTINGS.model_id, {"max_tokens": 200}))
     assert [e.reason for e in events if isinstance(e, Stop)] == ["tool_use"]
-    assert not [e for e in events if isinstance(e, ToolResultStart)]
+    assert not [e for e in events if isinstance(e, ToolOutput)]
     assert len(bedrock_emulator.requests) == 1

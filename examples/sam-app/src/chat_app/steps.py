@@ -2,24 +2,18 @@
 
 While the model asks for the calculator, the app runs it and calls the model again with the
 result, up to ``max_steps`` model calls; the last call's tool requests are not run. Every
-event goes out as it happens: each reply's events, then each tool's output as the
-:class:`~bedrock_stream.bedrock.events.ToolResultStart` / ``ToolResultDelta`` / ``BlockStop``
-of a tool the server ran (``status`` ``error`` when it refused its input).
+event goes out as it happens: each reply's events, then a :class:`ToolOutput` for each tool
+the app ran.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from bedrock_stream.bedrock import RequestOptions, tool_result_block
-from bedrock_stream.bedrock.events import (
-    BlockStop,
-    Event,
-    ToolCall,
-    ToolResultDelta,
-    ToolResultStart,
-)
+from bedrock_stream.bedrock.events import Event, ToolCall
 
 from . import calculator
 from .model import Model
@@ -28,9 +22,18 @@ TOOLS = {calculator.NAME: calculator.run}
 """The tools the app runs itself, by name."""
 
 
+@dataclass(frozen=True)
+class ToolOutput:
+    """What a tool the app ran answered a call: its output, or why it refused (``ok`` False)."""
+
+    call_id: str
+    text: str
+    ok: bool
+
+
 def steps(
     model: Model, messages: Sequence[Any], model_id: str, options: RequestOptions
-) -> Iterator[Event]:
+) -> Iterator[Event | ToolOutput]:
     """Yield every event of the conversation's next turn, tool round trips included."""
     history = list(messages)
     options = RequestOptions(**options, tools=[calculator.SPEC])
@@ -46,22 +49,21 @@ def steps(
             return
         results = []
         for tool_call in reply.tool_calls:
-            text, status = run_tool(tool_call)
-            yield ToolResultStart(tool_call.id, tool_call.index, status=status)
-            yield ToolResultDelta(({"text": text},), tool_call.index)
-            yield BlockStop(tool_call.index)
-            results.append(tool_result_block(tool_call.id, text, status=status))
+            output = run_tool(tool_call)
+            yield output
+            status = "success" if output.ok else "error"
+            results.append(tool_result_block(tool_call.id, output.text, status=status))
         history += [reply.message, {"role": "user", "content": results}]
 
 
-def run_tool(call: ToolCall) -> tuple[str, Any]:
-    """Run one tool call: its output text and ``"success"``, or the refusal and ``"error"``."""
+def run_tool(call: ToolCall) -> ToolOutput:
+    """Run one tool call; a refusal (an unknown tool, input it does not take) is an output too."""
     run = TOOLS.get(call.name)
     if run is None:
-        return f"no tool named {call.name!r}", "error"
+        return ToolOutput(call.id, f"no tool named {call.name!r}", ok=False)
     if not isinstance(call.input, dict):
-        return "the tool's input must be a JSON object", "error"
+        return ToolOutput(call.id, "the tool's input must be a JSON object", ok=False)
     try:
-        return run(call.input), "success"
+        return ToolOutput(call.id, run(call.input), ok=True)
     except calculator.CalculatorError as exc:
-        return str(exc), "error"
+        return ToolOutput(call.id, str(exc), ok=False)
