@@ -89,11 +89,13 @@ class Replayed:
         """Nothing to release: the response was read whole."""
 
 
-def until_first_byte(chunks: Iterator[T], refuse: Refuse) -> Iterator[T]:
+def until_first_byte(chunks: Iterator[T], refuse: Refuse, *, in_band: bool = False) -> Iterator[T]:
     """Relay ``chunks``; a Bedrock failure before the first byte becomes an HTTP error.
 
     After the first chunk the status line is gone: the failure is re-raised, and the response
-    ends as failed (its protocol's in-band error frame, then error trailers).
+    ends as failed (its protocol's in-band error frame, then error trailers). With
+    ``in_band`` it is re-raised as the HTTP error it would have been, so that the frame
+    names it in the same words ("the model is busy ...") instead of a generic failure.
     """
     started = False
     try:
@@ -101,7 +103,7 @@ def until_first_byte(chunks: Iterator[T], refuse: Refuse) -> Iterator[T]:
             started = started or bool(chunk)
             yield chunk
     except BedrockError as exc:
-        if started:
+        if started and not in_band:
             raise
         raise refused(exc, refuse) from exc
 

@@ -32,6 +32,9 @@ class Settings:
     system messages and the tools it defines."""
     max_steps: int
     """The most model calls of one chat request (each tool round trip takes one more)."""
+    reasoning_budget: int
+    """Reasoning tokens of each chat model call (``/chat``); 0: no reasoning. Reasoning
+    tokens are output tokens: the budget must stay below ``max_tokens``."""
     allowed_origin: str
 
     @property
@@ -50,5 +53,6 @@ class Settings:
             max_messages=int(environ.get("MAX_MESSAGES", "40")),
             max_conversation_chars=int(environ.get("MAX_CONVERSATION_CHARS", "4000")),
             max_steps=int(environ.get("MAX_STEPS", "2")),
+            reasoning_budget=int(environ.get("REASONING_BUDGET", "0")),
             allowed_origin=environ.get("ALLOWED_ORIGIN", ""),
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from bedrock_stream.bedrock import RequestOptions, tool_result_block
 from bedrock_stream.bedrock.events import Event, ToolCall
@@ -51,7 +51,7 @@ def steps(
         for tool_call in reply.tool_calls:
             output = run_tool(tool_call)
             yield output
-            status = "success" if output.ok else "error"
+            status: Literal["success", "error"] = "success" if output.ok else "error"
             results.append(tool_result_block(tool_call.id, output.text, status=status))
         history += [reply.message, {"role": "user", "content": results}]
 
