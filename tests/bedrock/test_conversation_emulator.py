@@ -26,6 +26,7 @@ pytest.importorskip("h11", reason="the emulator needs the local extra")
 CLAUDE = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
 NOVA2 = "us.amazon.nova-2-lite-v1:0"
 GPT_OSS = "openai.gpt-oss-120b-1:0"
+MISTRAL_LARGE = "mistral.mistral-large-2407-v1:0"
 WEATHER = tool(
     "get_weather",
     {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
@@ -42,6 +43,7 @@ ASK = "Use get_weather for city=Lisbon"
         ("converse", NOVA2),
         ("invoke", NOVA2),
         ("invoke", GPT_OSS),
+        ("invoke", MISTRAL_LARGE),
     ],
 )
 @pytest.mark.parametrize("streamed", [True, False])
@@ -103,6 +105,28 @@ def test_multi_turn_reasoning_echoes_the_signature(
         complete_reply(history, **options)
 
 
+@pytest.mark.parametrize("streamed", [True, False])
+def test_gpt_oss_reasons_on_the_invoke_api(bedrock_emulator: Any, streamed: bool) -> None:
+    options: Any = {"model_id": GPT_OSS, "api": "invoke", "reasoning": {"effort": "low"}}
+    ask = "Why do rivers meander?"
+    if streamed:
+        stream = stream_events(ask, **options)
+        events = list(stream)
+        reply = stream.reply()
+        kinds = [type(e).__name__ for e in events]
+        assert kinds.index("ReasoningDelta") < kinds.index("TextDelta")
+    else:
+        reply = complete_reply(ask, **options)
+    assert reply.reasoning_text and reply.text
+    assert "<reasoning>" not in reply.text
+    assert reply.message["content"][0]["reasoningContent"]["reasoningText"]["text"] == (
+        reply.reasoning_text
+    )
+    # the reply goes back as history as it is: the chat format leaves earlier reasoning out
+    history = [{"role": "user", "content": ask}, reply.message, {"role": "user", "content": "Why?"}]
+    assert complete_reply(history, **options).text
+
+
 @pytest.mark.parametrize("api", ["converse", "invoke"])
 def test_cache_points_write_then_read(bedrock_emulator: Any, api: Any) -> None:
     from bedrock_stream.bedrock import cache_point, text_block
@@ -115,6 +139,65 @@ def test_cache_points_write_then_read(bedrock_emulator: Any, api: Any) -> None:
     second = stream.reply()
     assert first.usage.cache_write_tokens and not first.usage.cache_read_tokens
     assert second.usage.cache_read_tokens == first.usage.cache_write_tokens
+
+
+SOURCE = "Rivers meander where their banks erode unevenly. The outer bank wears away."
+QUOTE = "Rivers meander where their banks erode unevenly."
+
+
+@pytest.mark.parametrize("model", [CLAUDE, "cohere.command-r-plus-v1:0"])
+@pytest.mark.parametrize("streamed", [True, False])
+def test_a_cited_document_gives_its_citation_on_the_invoke_api(
+    bedrock_emulator: Any, model: str, streamed: bool
+) -> None:
+    from bedrock_stream.bedrock import document_block
+
+    source = document_block(SOURCE, "txt", "rivers", citations=True)
+    message = {"role": "user", "content": [source, {"text": "Why do rivers meander?"}]}
+    options: Any = {"model_id": model, "api": "invoke", "max_tokens": 300}
+    if streamed:
+        stream = stream_events([message], **options)
+        list(stream)
+        reply = stream.reply()
+    else:
+        reply = complete_reply([message], **options)
+    assert reply.text.startswith(f"The document rivers says: {QUOTE}")
+    (citation,) = reply.citations
+    assert QUOTE in (citation.text or str(citation.location))
+
+
+@pytest.mark.parametrize("streamed", [True, False])
+def test_nova_cites_a_document_on_the_invoke_wire(bedrock_emulator: Any, streamed: bool) -> None:
+    """Nova's invoke API takes no documents on Bedrock (its user guide); the emulator's does."""
+    import json
+
+    import boto3
+
+    from bedrock_stream.bedrock import ChunkParser, Citation, parse_invoke_response
+
+    document = {
+        "format": "txt",
+        "name": "rivers",
+        "source": {"text": SOURCE},
+        "citations": {"enabled": True},
+    }
+    content = [{"document": document}, {"text": "Why do rivers meander?"}]
+    body = json.dumps({"messages": [{"role": "user", "content": content}]})
+    client = boto3.client("bedrock-runtime")
+    if streamed:
+        response = client.invoke_model_with_response_stream(modelId=NOVA2, body=body)
+        parser = ChunkParser("amazon-nova")
+        events = [
+            e for item in response["body"] for e in parser.feed(json.loads(item["chunk"]["bytes"]))
+        ]
+    else:
+        response = client.invoke_model(modelId=NOVA2, body=body)
+        events = parse_invoke_response("amazon-nova", json.loads(response["body"].read()))
+    (citation,) = [e for e in events if isinstance(e, Citation)]
+    assert (citation.title, citation.text) == ("rivers", QUOTE)
+    assert citation.location == {
+        "documentChar": {"documentIndex": 0, "start": 0, "end": len(QUOTE)}
+    }
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])
@@ -216,3 +299,22 @@ def test_a_guardrail_on_the_invoke_api_stops_once_with_its_trace(
     assert reply.stop is not None and reply.stop.reason == "guardrail_intervened"
     assert reply.text == "Sorry, the model cannot answer this question."
     assert reply.trace is not None and "guardrail" in reply.trace.data
+
+
+@pytest.mark.parametrize(
+    ("model", "chat"),
+    [
+        (MISTRAL_LARGE, True),
+        ("us.mistral.pixtral-large-2502-v1:0", True),
+        ("mistral.mistral-large-2402-v1:0", False),
+        ("mistral.mistral-7b-instruct-v0:2", False),
+    ],
+)
+def test_mistral_chat_models_get_the_chat_body(
+    bedrock_emulator: Any, model: str, chat: bool
+) -> None:
+    """AWS documents only the chat API for Mistral Large 2 (24.07) and Pixtral Large."""
+    reply = complete_reply("Why do rivers meander?", model_id=model, api="invoke")
+    assert reply.text
+    body = bedrock_emulator.requests[-1].body
+    assert ("messages" in body, "prompt" in body) == (chat, not chat)

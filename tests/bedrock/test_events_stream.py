@@ -198,6 +198,42 @@ def test_events_before_the_first_content_are_held_so_a_throttle_retries(
     assert stream.reply().time_to_first_token == stream.time_to_first_token
 
 
+def test_an_empty_blocks_stop_and_a_raw_event_are_held_too_so_a_throttle_retries(
+    server: Server, client: Any
+) -> None:
+    server.replies += [
+        stream_reply(
+            *frames(
+                ("messageStart", {"role": "assistant"}),
+                ("contentBlockStop", {"contentBlockIndex": 0}),
+                ("somethingNew", {"detail": 1}),
+            ),
+            exception_frame("throttlingException"),
+        ),
+        stream_reply(*frames(*WHOLE_TURN)),
+    ]
+    sleeps: list[float] = []
+    retry = RetryPolicy(sleep=sleeps.append, rand=lambda: 1.0)
+    stream = stream_events("weather?", model_id=MODEL, client=client, retry=retry)
+    events = list(stream)
+    assert stream.attempts == 2 and sleeps == [0.25]
+    assert events.count(MessageStart("assistant")) == 1
+    assert not any(isinstance(e, RawEvent) for e in events)  # the failed attempt's
+
+
+def test_held_events_are_released_by_a_stop_without_content(server: Server, client: Any) -> None:
+    server.replies.append(
+        stream_reply(
+            *frames(
+                ("messageStart", {"role": "assistant"}),
+                ("messageStop", {"stopReason": "end_turn"}),
+            )
+        )
+    )
+    events = list(stream_events("hi", model_id=MODEL, client=client, retry=NO_RETRY))
+    assert [type(e) for e in events] == [MessageStart, Stop]
+
+
 def test_no_retry_once_a_tool_input_delta_was_delivered(server: Server, client: Any) -> None:
     server.replies.append(
         stream_reply(*frames(*WHOLE_TURN[:10]), exception_frame("throttlingException"))

@@ -139,6 +139,22 @@ def test_jamba_usage_without_invocation_metrics() -> None:
     assert feed("ai21-jamba", [chunk])[-1] == Usage(5, 1)
 
 
+@given(
+    prompt=st.integers(min_value=0, max_value=10**6),
+    completion=st.integers(min_value=0, max_value=10**6),
+    cached=st.none() | st.integers(min_value=0, max_value=10**6),
+)
+def test_openai_usage_reads_its_cached_prompt_tokens(
+    prompt: int, completion: int, cached: int | None
+) -> None:
+    """OpenAI's chat completion usage: ``prompt_tokens_details.cached_tokens``."""
+    usage: dict[str, Any] = {"prompt_tokens": prompt, "completion_tokens": completion}
+    if cached is not None:
+        usage["prompt_tokens_details"] = {"cached_tokens": cached, "audio_tokens": 0}
+    events = feed("openai", [{"choices": [], "usage": usage}])
+    assert events == [Usage(prompt, completion, cache_read_tokens=cached)]
+
+
 def test_anthropic_thinking_tool_use_and_stop() -> None:
     chunks = [
         {"type": "message_start", "message": {"usage": {"input_tokens": 3}}},

@@ -277,3 +277,16 @@ def test_an_openai_style_body_gives_reasoning_then_text_in_their_own_blocks() ->
         BlockStop(1),
         Stop("end_turn", "stop"),
     ]
+
+
+@given(thought=st.text(max_size=30), text=st.text(max_size=30))
+def test_a_gpt_oss_body_gives_its_tagged_reasoning_as_reasoning(thought: str, text: str) -> None:
+    """InvokeModel puts gpt-oss's reasoning in <reasoning> tags before the text (AWS's page)."""
+    content = f"<reasoning>{thought.replace('</reasoning>', '')}</reasoning>{text}"
+    message = {"role": "assistant", "content": content}
+    body = {"choices": [{"index": 0, "message": message, "finish_reason": "stop"}]}
+    events = parse_invoke_response("openai", body, {})
+    reasoning = "".join(e.text for e in events if isinstance(e, ReasoningDelta))
+    assert reasoning == thought.replace("</reasoning>", "")
+    assert "".join(e.text for e in events if isinstance(e, TextDelta)) == text
+    assert events[-1] == Stop("end_turn", "stop")

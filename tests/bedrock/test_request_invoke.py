@@ -251,11 +251,12 @@ def test_openai_tool_calls_and_results_are_chat_messages() -> None:
     assert named["tool_choice"] == {"type": "function", "function": {"name": "get_weather"}}
 
 
-def test_openai_refuses_media_cache_points_and_echoed_reasoning() -> None:
+def test_openai_refuses_media_and_cache_points_and_leaves_echoed_reasoning_out() -> None:
     with pytest.raises(UnsupportedOptionError, match=r"openai.*image"):
         body("openai", [{"role": "user", "content": [image_block(b"x", "png")]}])
-    with pytest.raises(UnsupportedOptionError, match=r"openai.*reasoningContent"):
-        body("openai", HISTORY)
+    assistant = body("openai", HISTORY)["messages"][1]
+    assert assistant["content"] == "Let me look." and "Call the tool." not in json.dumps(assistant)
+    assert assistant["tool_calls"][0]["function"]["name"] == "get_weather"
     with pytest.raises(UnsupportedOptionError, match=r"openai.*cachePoint"):
         body("openai", tools=[WEATHER, cache_point()])
     with pytest.raises(UnsupportedOptionError, match=r"openai.*cachePoint"):
@@ -273,13 +274,14 @@ def test_jamba_has_openai_tools_but_no_reasoning() -> None:
 
 @pytest.mark.parametrize("family", TEXT_FAMILIES)
 def test_text_families_refuse_non_text_blocks_by_name(family: Family) -> None:
-    if family != "cohere-command-r":  # Command R's chat body has tools
+    if family not in ("cohere-command-r", "mistral"):  # their chat bodies have tools
         with pytest.raises(UnsupportedOptionError, match=rf"{family}.*tools"):
             body(family, tools=[WEATHER])
     with pytest.raises(UnsupportedOptionError, match=rf"{family}.*image"):
         body(family, [{"role": "user", "content": [image_block(b"x", "png")]}])
-    with pytest.raises(UnsupportedOptionError, match=rf"{family}.*toolUse"):
-        body(family, [{"role": "assistant", "content": [tool_use_block("t", "f", {})]}])
+    if family != "mistral":  # Mistral's chat body has the assistant's tool_calls
+        with pytest.raises(UnsupportedOptionError, match=rf"{family}.*toolUse"):
+            body(family, [{"role": "assistant", "content": [tool_use_block("t", "f", {})]}])
     with pytest.raises(UnsupportedOptionError, match=rf"{family}.*cachePoint.*system"):
         body(family, system=[text_block("a"), cache_point()])
 
@@ -324,6 +326,22 @@ def test_cohere_command_r_tools_and_the_last_turns_tool_results() -> None:
     assert built["message"] == ""
 
 
+@given(
+    documents=st.lists(st.tuples(texts, texts, st.booleans()), min_size=1, max_size=3),
+    ask=texts,
+)
+def test_cohere_command_r_sends_documents_as_documents(
+    documents: list[tuple[str, str, bool]], ask: str
+) -> None:
+    blocks = [
+        document_block(text.encode() if as_bytes else text, "txt", name)
+        for text, name, as_bytes in documents
+    ]
+    built = body("cohere-command-r", [{"role": "user", "content": [*blocks, text_block(ask)]}])
+    assert built["documents"] == [{"title": name, "snippet": text} for text, name, _ in documents]
+    assert built["message"] == ask
+
+
 def test_cohere_command_r_refuses_what_its_chat_body_cannot_say() -> None:
     with pytest.raises(UnsupportedOptionError, match=r"cohere-command-r.*tool_choice"):
         body("cohere-command-r", tools=[WEATHER], tool_choice="auto")
@@ -337,6 +355,9 @@ def test_cohere_command_r_refuses_what_its_chat_body_cannot_say() -> None:
     ]
     with pytest.raises(UnsupportedOptionError, match=r"cohere-command-r.*toolUse"):
         body("cohere-command-r", deeper)
+    pdf = [{"role": "user", "content": [document_block(b"%PDF", "pdf", "report")]}]
+    with pytest.raises(UnsupportedOptionError, match=r"cohere-command-r.*format 'pdf'"):
+        body("cohere-command-r", pdf)
     nested = tool("f", {"type": "object", "properties": {"x": {"anyOf": [{"type": "string"}]}}})
     with pytest.raises(UnsupportedOptionError, match=r"cohere-command-r.*JSON type None.*'x'"):
         body("cohere-command-r", tools=[nested])
@@ -433,6 +454,7 @@ FULL = {
     "amazon-nova": conversations(user=[text_blocks, image_blocks, tool_results]),
     "openai": conversations([text_blocks, tool_results], [text_blocks, tool_uses], cache=False),
     "ai21-jamba": conversations([text_blocks, tool_results], [text_blocks, tool_uses], cache=False),
+    "mistral": conversations([text_blocks, tool_results], [text_blocks, tool_uses], cache=False),
 }
 TOOL_NAMES = {
     "anthropic": lambda sent: [t["name"] for t in sent["tools"]],
@@ -441,6 +463,7 @@ TOOL_NAMES = {
     ],
     "openai": lambda sent: [t["function"]["name"] for t in sent["tools"]],
     "ai21-jamba": lambda sent: [t["function"]["name"] for t in sent["tools"]],
+    "mistral": lambda sent: [t["function"]["name"] for t in sent["tools"]],
 }
 
 
@@ -460,6 +483,8 @@ def in_order(expected: list[str], got: list[str]) -> bool:
 def full_cases(draw: st.DrawFn) -> tuple[Family, list[dict[str, Any]], list[dict[str, Any]]]:
     family = draw(st.sampled_from(sorted(FULL)))
     tools = draw(tool_lists(cache=family in ("anthropic", "amazon-nova")))
+    if family == "mistral":  # tools make Mistral's body the chat one
+        tools = draw(tool_lists(cache=False).filter(bool))
     return family, draw(FULL[family]), tools  # type: ignore[return-value]
 
 
@@ -475,7 +500,7 @@ def test_full_families_carry_every_turn_and_every_tool_in_order(
     check_request_fields(SERVICE_MODEL, "InvokeModelWithResponseStream", call)
     sent = json.loads(call["body"])
     assert TOOL_NAMES[family](sent) == [t["toolSpec"]["name"] for t in tools if "toolSpec" in t]
-    joined = family in ("openai", "ai21-jamba")  # a chat message's content is one string
+    joined = family in ("openai", "ai21-jamba", "mistral")  # a chat message's content: a string
     expected = [
         text
         for m in messages
@@ -515,3 +540,21 @@ def test_text_families_carry_every_turn_in_order(
 @pytest.mark.parametrize("family", ALL_FAMILIES)
 def test_every_family_builds_todays_simple_request(family: Family) -> None:
     body(family, [{"role": "user", "content": "hi"}], system="be brief", temperature=0.5)
+
+
+def test_mistral_sends_its_chat_body_for_tools_and_tool_turns() -> None:
+    built = body("mistral", HISTORY[:1], tools=[WEATHER], tool_choice="any")
+    assert built["messages"] == [{"role": "user", "content": "Weather in Paris?"}]
+    assert built["tools"][0]["function"]["name"] == "get_weather"
+    assert built["tool_choice"] == "any" and "prompt" not in built
+    turns = [
+        HISTORY[0],
+        {"role": "assistant", "content": [tool_use_block("t1", "get_weather", {"city": "Paris"})]},
+        HISTORY[2],
+    ]
+    built = body("mistral", turns, system="Be brief.")
+    assert [m["role"] for m in built["messages"]] == ["system", "user", "assistant", "tool"]
+    assert built["messages"][3] == {"role": "tool", "tool_call_id": "t1", "content": '{"c": 21}'}
+    assert "prompt" in body("mistral", "hi")  # text alone: the text completion body
+    with pytest.raises(UnsupportedOptionError, match=r"mistral.*named tool_choice"):
+        body("mistral", tools=[WEATHER], tool_choice=named_tool("get_weather"))

@@ -164,11 +164,14 @@ def build_invoke_body(
     tool_choice: ToolChoice | None = None,
     reasoning: Reasoning | None = None,
     additional_model_request_fields: Mapping[str, Any] | None = None,
+    model_id: str | None = None,
     **call_options: Any,
 ) -> dict[str, Any]:
     """Build the JSON body for ``invoke_model(_with_response_stream)`` of ``family``.
 
     ``additional_model_request_fields`` are native fields of the family, merged last.
+    ``model_id`` (:func:`build_invoke_request` passes it) picks the body where a family has
+    one per model (Mistral's chat-only models).
 
     Raises:
         UnsupportedOptionError: an option the family's format cannot express, or one that
@@ -188,6 +191,7 @@ def build_invoke_body(
         raise UnsupportedOptionError("tool_choice needs tools")
     request = InvokeRequest(
         family=family,
+        model_id=model_id or "",
         messages=to_messages(prompt_or_messages),
         system=_system_blocks(system),
         max_tokens=max_tokens,
@@ -224,7 +228,7 @@ def build_invoke_request(
     goes into the body as ``amazon-bedrock-guardrailConfig`` (streaming only);
     ``request_metadata`` is sent as the JSON object the call's header carries.
     """
-    body = build_invoke_body(family, prompt_or_messages, **options)
+    body = build_invoke_body(family, prompt_or_messages, model_id=model_id, **options)
     call: dict[str, Any] = {"modelId": model_id}
     if guardrail_config is not None:
         call["guardrailIdentifier"] = guardrail_config["guardrailIdentifier"]

@@ -2,10 +2,11 @@
 
 Invariants:
 
-- nothing is retried once content has reached the caller: events that come before the
-  first content (:class:`~.events.MessageStart`, :class:`~.events.BlockStart`) are held
-  back until it arrives, so a failure before any content is retried and the caller never
-  sees an event twice;
+- nothing is retried once content has reached the caller: every event that comes before
+  the first content (:class:`~.events.MessageStart`, :class:`~.events.BlockStart`, an
+  empty block's :class:`~.events.BlockStop`, a raw event ...) is held back until the
+  first content or the :class:`~.events.Stop` arrives, so a failure before any content
+  is retried and the caller never sees an event twice;
 - a stream that ends without its :class:`~.events.Stop` raises
   :class:`~.errors.IncompleteStreamError`: a truncated reply never passes for a whole one;
 - closing the stream (or leaving a ``yield from`` early) closes the HTTP response.
@@ -20,10 +21,8 @@ from typing import TYPE_CHECKING, Any
 from .assembly import Reply, ReplyAssembler
 from .errors import BedrockError, IncompleteStreamError
 from .events import (
-    BlockStart,
     Citation,
     Event,
-    MessageStart,
     Metrics,
     ReasoningDelta,
     Stop,
@@ -45,8 +44,6 @@ __all__ = ["ReplyStream", "TextStream"]
 Call = Callable[[], Generator[Event, None, None]]
 """One attempt: open the response and generate its events; closing it closes the response."""
 
-_HELD = (MessageStart, BlockStart)
-"""Events held back until the first content, so that a failure before it can be retried."""
 _CONTENT = (
     TextDelta,
     ReasoningDelta,
@@ -57,6 +54,8 @@ _CONTENT = (
     Citation,
 )
 """The events whose first arrival is the first token (``time_to_first_token``)."""
+_RELEASE = (*_CONTENT, Stop)
+"""The events that release the held ones: what came before them can no longer be retried."""
 
 
 class ReplyStream:
@@ -170,7 +169,7 @@ class ReplyStream:
                     elif type(event) is Stop:
                         self._stopped = clock()
                     if held is not None:
-                        if isinstance(event, _HELD):
+                        if not isinstance(event, _RELEASE):
                             held += out
                             continue
                         out, held = held + out, None

@@ -102,3 +102,84 @@ def test_a_citation_quotes_its_document(text: str, name: str) -> None:
 def test_event_specs_parse(kind: str, event: str, nth: int) -> None:
     fault = parse_fault(f"{kind}; event={event}; nth={nth}")
     assert (fault.event, fault.nth) == (event, nth)  # type: ignore[union-attr]
+
+
+documents = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=60).filter(
+    str.strip
+)
+
+
+@settings(max_examples=60)
+@given(documents, names)
+def test_cohere_r_citations_span_the_cited_opening(text: str, title: str) -> None:
+    from bedrock_stream.local.bedrock import formats
+    from bedrock_stream.local.bedrock.validation import parse_request
+
+    raw = json.dumps({"message": "Why?", "documents": [{"title": title, "snippet": text}]})
+    for operation in ("invoke", "invoke-stream"):
+        request = parse_request(
+            operation, "cohere-command-r", "cohere.command-r-v1:0", raw.encode()
+        )
+        a = formats.answer(request, now=0.0)
+        body, _ = formats.invoke_body(a)
+        (cited,) = body["citations"]
+        assert body["text"][cited["start"] : cited["end"]] == cited["text"]
+        assert cited["document_ids"] == ["doc_0"] and body["documents"][0]["id"] == "doc_0"
+        chunks = [c for c, _, _ in formats.invoke_chunks(a)]
+        events = [c for c in chunks if c["event_type"] == "citation-generation"]
+        assert [e["citations"] for e in events] == [body["citations"]]
+        streamed = "".join(c["text"] for c in chunks if c["event_type"] == "text-generation")
+        assert streamed == body["text"]
+
+
+@settings(max_examples=60)
+@given(documents, names)
+def test_nova_citations_follow_the_cited_opening(text: str, title: str) -> None:
+    from bedrock_stream.local.bedrock import formats
+    from bedrock_stream.local.bedrock.validation import parse_request
+
+    document = {
+        "format": "txt",
+        "name": title,
+        "source": {"text": text},
+        "citations": {"enabled": True},
+    }
+    content = [{"document": document}, {"text": "Why?"}]
+    raw = json.dumps({"messages": [{"role": "user", "content": content}]}).encode()
+    request = parse_request("invoke-stream", "amazon-nova", "amazon.nova-pro-v1:0", raw)
+    a = formats.answer(request, now=0.0)
+    body, _ = formats.invoke_body(a)
+    cited, *rest = body["output"]["message"]["content"]
+    lead = cited["citationsContent"]["content"][0]["text"]
+    assert lead + "".join(b["text"] for b in rest) == a.generation.text
+    deltas = [
+        c["contentBlockDelta"]["delta"]
+        for c, _, _ in formats.invoke_chunks(a)
+        if "contentBlockDelta" in c
+    ]
+    texts = [d.get("text", "") for d in deltas]
+    where = next(i for i, d in enumerate(deltas) if "citation" in d)
+    assert "".join(texts[:where]) == lead and "".join(texts) == a.generation.text
+    assert deltas[where]["citation"] == cited["citationsContent"]["citations"][0]
+
+
+@settings(max_examples=60)
+@given(st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), min_size=1, max_size=60))
+def test_gpt_oss_streams_the_reasoning_its_body_tags(ask: str) -> None:
+    from bedrock_stream.local.bedrock import formats
+    from bedrock_stream.local.bedrock.validation import parse_request
+
+    raw = json.dumps({"messages": [{"role": "user", "content": ask}], "reasoning_effort": "low"})
+    request = parse_request("invoke-stream", "openai", "openai.gpt-oss-20b-1:0", raw.encode())
+    a = formats.answer(request, now=0.0)
+    body, _ = formats.invoke_body(a)
+    deltas = [c["choices"][0]["delta"] for c, _, _ in formats.invoke_chunks(a) if c["choices"]]
+    reasoning = "".join(d.get("reasoning_content", "") for d in deltas)
+    text = "".join(d.get("content") or "" for d in deltas)
+    assert reasoning and body["choices"][0]["message"]["content"] == (
+        f"<reasoning>{reasoning}</reasoning>{text}"
+    )
+    kinds = [
+        "reasoning_content" in d for d in deltas if d.get("reasoning_content") or d.get("content")
+    ]
+    assert kinds == sorted(kinds, reverse=True)  # all the reasoning, then the text

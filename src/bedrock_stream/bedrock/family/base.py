@@ -50,6 +50,8 @@ class InvokeRequest:
     tool_choice: ToolChoice | None = None
     reasoning: dict[str, Any] = field(default_factory=dict)
     """The family's native fields that switch reasoning on (its ``reasoning_fields``)."""
+    model_id: str = ""
+    """The model id, for a family whose body depends on the model; empty: not known."""
 
 
 def no_reasoning(reasoning: Reasoning, family: str) -> dict[str, Any]:

@@ -103,15 +103,48 @@ def _tool_results(r: InvokeRequest) -> tuple[list[dict[str, Any]], list[dict[str
     return history, out
 
 
+_TEXT_FORMATS = frozenset({"txt", "md", "html", "csv"})
+
+
+def _documents(r: InvokeRequest) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Take the document blocks out of the messages, as Cohere's ``documents``.
+
+    A document is ``{"title": name, "snippet": text}``: its text, or its bytes as UTF-8 text
+    for the text formats. Command R cites the documents it is given.
+    """
+    documents: list[dict[str, Any]] = []
+    messages = []
+    for message in r.messages:
+        for block in message["content"]:
+            if block_kind(block) == "document":
+                documents.append(_document(r, block["document"]))
+        messages.append(_without(message, "document"))
+    return messages, documents
+
+
+def _document(r: InvokeRequest, document: Mapping[str, Any]) -> dict[str, Any]:
+    source = document["source"]
+    if "text" in source:
+        text = str(source["text"])
+    elif "bytes" in source and document["format"] in _TEXT_FORMATS:
+        raw = source["bytes"]
+        text = raw if isinstance(raw, str) else bytes(raw).decode("utf-8", "replace")
+    else:
+        raise unsupported(r, f"document blocks of format {document['format']!r}")
+    return {"title": str(document["name"]), "snippet": text}
+
+
 def build_body(r: InvokeRequest) -> dict[str, Any]:
     """Build a chat body: the last turn is ``message``, the earlier ones ``chat_history``.
 
     Tools are ``tools``; the last turn's tool results are ``tool_results``, with the calls of
-    the turn before. The format has no tool choice, and no tool calls deeper in the history.
+    the turn before; documents are ``documents``. The format has no tool choice, and no tool
+    calls deeper in the history.
     """
     if r.tool_choice is not None:
         raise unsupported(r, "tool_choice")
-    messages, results = _tool_results(r)
+    stripped, documents = _documents(r)
+    messages, results = _tool_results(replace(r, messages=stripped))
     system, turns = text_only(replace(r, messages=messages, tools=[]))
     history = [
         {"role": "USER" if role == "user" else "CHATBOT", "message": text}
@@ -119,7 +152,7 @@ def build_body(r: InvokeRequest) -> dict[str, Any]:
     ]
     body: dict[str, Any] = {"message": turns[-1][1], "max_tokens": r.max_tokens}
     put(body, chat_history=history, preamble=system, temperature=r.temperature, p=r.top_p)
-    put(body, stop_sequences=r.stop_sequences, tool_results=results)
+    put(body, stop_sequences=r.stop_sequences, tool_results=results, documents=documents)
     put(body, tools=[_tool(r, entry) for entry in r.tools])
     return body
 

@@ -2,21 +2,23 @@
 
 The choices (text, ``reasoning_content``/``reasoning``, ``tool_calls``) are
 :mod:`.chat_completions`'; this module adds the chunks' own ``usage``. Writer's last chunk,
-``"[DONE]"``, is no object and gives nothing.
+``"[DONE]"``, is no object and gives nothing. A chunk's ``usage`` (before Bedrock's metrics)
+gives ``prompt_tokens_details.cached_tokens``, OpenAI's count of prompt tokens read from
+its cache, as ``Usage.cache_read_tokens``; the format has no count of tokens written. An
+InvokeModel body of gpt-oss puts its reasoning before the text of ``message.content``, in
+``<reasoning>`` tags (AWS's OpenAI models page): it is parsed as reasoning, the rest as text.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..events import Event, Usage
-from ..invoke_views import result_text, system_text, unsupported
-from ..request_blocks import block_kind
 from ..request_options import reasoning_setting
 from .base import ChunkFn, FamilyCodec, InvokeRequest, put
 from .chat_completions import ChatReply
+from .chat_request import chat_messages, chat_tools
 
 if TYPE_CHECKING:
     from ..request_options import Reasoning, ToolChoice
@@ -24,47 +26,6 @@ if TYPE_CHECKING:
 __all__ = ["CODEC"]
 
 _ABSENT = object()
-
-
-def _turn(r: InvokeRequest, role: str, blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Return the chat messages of one Converse turn: tool results first, as ``tool``."""
-    out: list[dict[str, Any]] = []
-    text: list[str] = []
-    calls: list[dict[str, Any]] = []
-    for block in blocks:
-        kind = block_kind(block)
-        if kind == "text":
-            text.append(str(block["text"]))
-        elif kind == "toolUse" and role == "assistant":
-            use = block[kind]
-            function = {"name": use["name"], "arguments": json.dumps(use["input"])}
-            calls.append({"id": use["toolUseId"], "type": "function", "function": function})
-        elif kind == "toolResult" and role == "user":
-            result = block[kind]
-            answer = "".join(result_text(r, part) for part in result["content"])
-            out.append({"role": "tool", "tool_call_id": result["toolUseId"], "content": answer})
-        else:
-            raise unsupported(r, f"{kind} blocks in {role} messages")
-    if text or calls or not out:
-        message: dict[str, Any] = {"role": role}
-        if text or not calls:
-            message["content"] = "".join(text)
-        put(message, tool_calls=calls)
-        out.append(message)
-    return out
-
-
-def _tools(r: InvokeRequest) -> list[dict[str, Any]]:
-    out = []
-    for entry in r.tools:
-        kind = block_kind(entry)
-        if kind != "toolSpec":
-            raise unsupported(r, f"{kind} entries in tools")
-        spec = entry[kind]
-        function = {"name": spec["name"], "parameters": spec["inputSchema"]["json"]}
-        put(function, description=spec.get("description"), strict=spec.get("strict"))
-        out.append({"type": "function", "function": function})
-    return out
 
 
 def _tool_choice(choice: ToolChoice) -> Any:
@@ -81,14 +42,10 @@ def build_body(r: InvokeRequest) -> dict[str, Any]:
     The system prompt comes first; tool calls and results are ``tool_calls`` and ``tool``
     messages; tools are functions.
     """
-    system = system_text(r)
-    chat = [{"role": "system", "content": system}] if system is not None else []
-    for message in r.messages:
-        chat += _turn(r, message["role"], message["content"])
-    body: dict[str, Any] = {"messages": chat, "max_tokens": r.max_tokens}
+    body: dict[str, Any] = {"messages": chat_messages(r), "max_tokens": r.max_tokens}
     put(body, temperature=r.temperature, top_p=r.top_p, stop=r.stop_sequences)
     if r.tools:
-        body["tools"] = _tools(r)
+        body["tools"] = chat_tools(r)
     if r.tool_choice is not None:
         body["tool_choice"] = _tool_choice(r.tool_choice)
     body.update(r.reasoning)
@@ -98,6 +55,17 @@ def build_body(r: InvokeRequest) -> dict[str, Any]:
 def reasoning_fields(reasoning: Reasoning, family: str) -> dict[str, Any]:
     """Return ``reasoning_effort``: gpt-oss reasons by an effort level only."""
     return {"reasoning_effort": reasoning_setting(reasoning, family, "effort", "reasoning_effort")}
+
+
+def _usage(usage: Mapping[str, Any]) -> Usage:
+    """Return a chunk's ``usage``, with ``prompt_tokens_details.cached_tokens`` where sent."""
+    details = usage.get("prompt_tokens_details")
+    cached = details.get("cached_tokens") if isinstance(details, Mapping) else None
+    return Usage(
+        int(usage["prompt_tokens"]),
+        int(usage.get("completion_tokens") or 0),
+        cache_read_tokens=int(cached) if isinstance(cached, int) else None,
+    )
 
 
 class _Stream:
@@ -120,9 +88,7 @@ class _Stream:
         elif not self._saw_metrics:
             usage = chunk.get("usage")
             if isinstance(usage, Mapping) and usage.get("prompt_tokens") is not None:
-                out.append(
-                    Usage(int(usage["prompt_tokens"]), int(usage.get("completion_tokens") or 0))
-                )
+                out.append(_usage(usage))
         return out
 
 
@@ -131,11 +97,28 @@ def new_stream() -> ChunkFn:
     return _Stream().feed
 
 
+_OPEN, _CLOSE = "<reasoning>", "</reasoning>"
+
+
+def _tagged(choice: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Return ``choice`` with a leading ``<reasoning>...</reasoning>`` as its reasoning."""
+    message = choice.get("message")
+    if not isinstance(message, Mapping):
+        return choice
+    content = message.get("content")
+    if not isinstance(content, str) or not content.startswith(_OPEN) or _CLOSE not in content:
+        return choice
+    thought, _, text = content[len(_OPEN) :].partition(_CLOSE)
+    return {**choice, "message": {**message, "reasoning_content": thought, "content": text}}
+
+
 def parse_body(body: Mapping[str, Any]) -> list[Event]:
     """Return the events of a chat completion body (``choices[].message``)."""
     reply = ChatReply()
     return [
-        event for choice in body.get("choices") or () for event in reply.choice(choice, whole=True)
+        event
+        for choice in body.get("choices") or ()
+        for event in reply.choice(_tagged(choice), whole=True)
     ]
 
 

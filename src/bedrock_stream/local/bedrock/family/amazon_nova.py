@@ -1,4 +1,10 @@
-"""Amazon Nova on the emulator: Converse-shaped invoke chunks and body."""
+"""Amazon Nova on the emulator: Converse-shaped invoke chunks and body.
+
+A cited document's opening (:mod:`..citations`) is followed by a ``citation`` delta in the
+stream and is a ``citationsContent`` block of the body, Converse's shapes. Nova's invoke API
+on Bedrock takes no documents (its user guide); the emulator takes them so that the
+citation shapes, which Nova's web grounding sends, can be driven by the same rule.
+"""
 
 from __future__ import annotations
 
@@ -53,8 +59,14 @@ def invoke_body(a: Answer) -> dict[str, Any]:
     """Build the Converse-shaped body, with the cache token counts in the usage."""
     usage = {**_usage(a), "totalTokens": converse_usage(a)["totalTokens"]}
     content = [b for b in (_reasoning_block(a),) if b is not None]
-    if a.generation.tokens or not a.turn.calls:
-        content.append({"text": a.generation.text})
+    tokens, cited = a.generation.tokens, a.turn.cited
+    if cited is not None:
+        split = min(len(cited.lead_tokens), len(tokens))
+        lead = {"content": [{"text": "".join(tokens[:split])}], "citations": [cited.citation()]}
+        content.append({"citationsContent": lead})
+        tokens = tokens[split:]
+    if tokens or not (a.turn.calls or cited):
+        content.append({"text": "".join(tokens)})
     for call in a.turn.calls:
         use = {"toolUseId": _tool_use_id(a, call), "name": call.name, "input": call.input}
         content.append({"toolUse": use})
@@ -96,10 +108,16 @@ def invoke_chunks(a: Answer, pieces: Sequence[Piece]) -> list[Chunk]:
             out.append(_delta(0, sig, 0, 0, "signature"))
         out.append(_stop(0))
         index = 1
-    end = a.generation.output_tokens
-    texts = [*pieces, ("", end, end)] if a.generation.tokens or not a.turn.calls else []
+    end, tokens, cited = a.generation.output_tokens, a.generation.tokens, a.turn.cited
+    split = min(len(cited.lead_tokens), len(tokens)) if cited else 0
+    if split:  # the opening's pieces, then the rest's
+        pieces = [*PROFILE.pieces(tokens[:split]), *PROFILE.pieces(tokens[split:], split)]
+    texts = [*pieces, ("", end, end)] if tokens or not a.turn.calls else []
     for text, s, e in texts:  # ends with ""
-        out += [_delta(index, {"text": text}, s, e), _stop(index)]
+        out.append(_delta(index, {"text": text}, s, e))
+        if cited is not None and e == split and s < split:  # the opening's last piece
+            out.append(_delta(index, {"citation": cited.citation()}, 0, 0, "citation"))
+        out.append(_stop(index))
         index += 1
     for call in a.turn.calls:
         start = {"toolUse": {"toolUseId": _tool_use_id(a, call), "name": call.name}}

@@ -2,6 +2,10 @@
 
 Tools (``parameter_definitions``) are called in one ``tool-calls-generation`` event and the
 response's ``tool_calls``; ``tool_results`` answer them (by name: Cohere's calls have no id).
+``documents`` (``title``, ``snippet``; ids ``doc_0``, ``doc_1`` ...) are cited by the rule of
+:mod:`..citations`: a ``citation-generation`` event after the cited opening, and the
+response's ``citations`` (``start``, ``end``, ``text``: the cited span of the answer;
+``document_ids``) and ``documents``, Cohere's v1 chat shapes.
 """
 
 from __future__ import annotations
@@ -38,7 +42,26 @@ def invoke_body(a: Answer) -> dict[str, Any]:
     if a.turn.calls:  # Cohere's calls have no ids; a turn that calls tools is COMPLETE
         out["tool_calls"] = _tool_calls(a)
         out["finish_reason"] = STOPS[0]
+    if a.turn.cited is not None:
+        out["citations"] = _citations(a)
+        documents = body.get("documents") or ()
+        out["documents"] = [{"id": _doc_id(documents, i), **d} for i, d in enumerate(documents)]
     return out
+
+
+def _citations(a: Answer) -> list[dict[str, Any]]:
+    """Cohere's ``citations``: the cited span of the answer and the document's id."""
+    cited = a.turn.cited
+    assert cited is not None
+    end = len(cited.lead)
+    span = {"start": end - len(cited.quote), "end": end, "text": cited.quote}
+    documents = a.request.body.get("documents") or ()
+    return [{**span, "document_ids": [_doc_id(documents, cited.document_index)]}]
+
+
+def _doc_id(documents: Sequence[Mapping[str, Any]], index: int) -> str:
+    """Return a document's ``id``: its own, else ``doc_<index>``."""
+    return str(documents[index].get("id") or f"doc_{index}")
 
 
 def _tool_calls(a: Answer) -> list[dict[str, Any]]:
@@ -47,10 +70,13 @@ def _tool_calls(a: Answer) -> list[dict[str, Any]]:
 
 def invoke_chunks(a: Answer, pieces: Sequence[Piece]) -> list[Chunk]:
     """Build ``text-generation`` chunks, then ``stream-end`` with the response and its meta."""
-    out = [
-        Chunk({"is_finished": False, "event_type": "text-generation", "text": t}, s, e)
-        for t, s, e in pieces
-    ]
+    out = []
+    split = len(a.turn.cited.lead_tokens) if a.turn.cited else 0
+    for t, s, e in pieces:
+        out.append(Chunk({"is_finished": False, "event_type": "text-generation", "text": t}, s, e))
+        if split and s < split <= e:  # after the cited opening
+            cited = {"is_finished": False, "event_type": "citation-generation"}
+            out.append(Chunk({**cited, "citations": _citations(a)}, kind="citation"))
     if a.turn.calls:  # one event with every call, whole
         calls = {"is_finished": False, "event_type": "tool-calls-generation", "text": ""}
         size = sum(len(c.tokens) for c in a.turn.calls)
@@ -86,9 +112,22 @@ def _tool(raw: Mapping[str, Any]) -> Tool:
     return Tool(str(raw["name"]), schema, str(raw.get("description", "")))
 
 
+def _documents(body: Mapping[str, Any]) -> tuple[Block, ...]:
+    """Return ``documents`` as cited document blocks (Cohere cites every document given)."""
+    return tuple(
+        Block(
+            "document",
+            text=str(d.get("snippet") or d.get("text") or ""),
+            name=str(d.get("title") or f"doc_{i}"),
+            cited=True,
+        )
+        for i, d in enumerate(body.get("documents") or ())
+    )
+
+
 def _conversation(body: Mapping[str, Any]) -> Conversation:
     """Return the tools and, after ``tool_results``, a turn of calls and one of their results."""
-    ask = Message("user", (Block("text", text=str(body["message"])),))
+    ask = Message("user", (*_documents(body), Block("text", text=str(body["message"]))))
     results = body.get("tool_results") or ()
     uses = [
         Block("tool_use", ident=f"call{i}", name=str(r["call"]["name"]))

@@ -1,9 +1,19 @@
-"""OpenAI gpt-oss on the emulator: chat completion chunks and body (AI21 Jamba shares them)."""
+"""OpenAI gpt-oss on the emulator: chat completion chunks and body (AI21 Jamba shares them).
+
+``reasoning_effort`` (``low``, ``medium``, ``high``) switches gpt-oss's reasoning on: the
+stream sends it in ``delta.reasoning_content`` pieces before the text, and the InvokeModel
+body puts it before the text of ``message.content`` in ``<reasoning>`` tags, as AWS's
+OpenAI models page says InvokeModel does.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
+
+from bedrock_stream.bedrock.families import base_model_id
 
 from ..schema import chat_prompt, check_keys, malformed, number, stop_list
 from .base import Chunk, EmulatedFamily, InvokeFields, Piece, Profile, StopNames, stop_name
@@ -20,9 +30,10 @@ def usage(a: Answer, *, details: bool = False) -> dict[str, Any]:
     """Build ``usage``; ``details``: with the token details recorded on the stream."""
     out: dict[str, Any] = {"completion_tokens": a.output_tokens}
     if details:
+        thought = a.turn.thought
         out["completion_tokens_details"] = dict.fromkeys(
-            ("accepted_prediction_tokens", "audio_tokens", "reasoning_tokens"), 0
-        ) | {"rejected_prediction_tokens": 0}
+            ("accepted_prediction_tokens", "audio_tokens", "rejected_prediction_tokens"), 0
+        ) | {"reasoning_tokens": len(thought.tokens) if thought else 0}
     out["prompt_tokens"] = a.input_tokens
     if details:
         out["prompt_tokens_details"] = dict.fromkeys(
@@ -55,7 +66,9 @@ def tool_calls(a: Answer) -> list[dict[str, Any]]:
 
 def invoke_body(a: Answer) -> dict[str, Any]:
     """Build the ``chat.completion`` body (``tool_calls`` and no content after a tool call)."""
-    message: dict[str, Any] = {"role": "assistant", "content": a.generation.text}
+    thought = a.turn.thought
+    reasoning = f"<reasoning>{thought.text}</reasoning>" if thought else ""
+    message: dict[str, Any] = {"role": "assistant", "content": reasoning + a.generation.text}
     if a.turn.calls:
         message = {"role": "assistant", "content": None, "tool_calls": tool_calls(a)}
     reason = finish_reason(a)
@@ -88,9 +101,13 @@ def invoke_chunks(a: Answer, pieces: Sequence[Piece]) -> list[Chunk]:
 
     first = {"content": "", "role": "assistant", "refusal": None}
     out = [Chunk(chunk([{"delta": first, "finish_reason": None, "index": 0}], 0))]
-    for i, (text, s, e) in enumerate(pieces, 1):
+    thought = a.turn.thought
+    for text, s, e in PROFILE.pieces(thought.tokens) if thought else ():
+        choice = {"delta": {"reasoning_content": text}, "finish_reason": None, "index": 0}
+        out.append(Chunk(chunk([choice], len(out)), s, e, "reasoning"))
+    for text, s, e in pieces:
         choice = {"delta": {"content": text}, "finish_reason": None, "index": 0}
-        out.append(Chunk(chunk([choice], i), s, e))
+        out.append(Chunk(chunk([choice], len(out)), s, e))
     for n, call in enumerate(a.turn.calls):
         head = {"index": n, "id": _call_id(a, call), "type": "function"}
         start = {**head, "function": {"name": call.name, "arguments": ""}}
@@ -121,7 +138,30 @@ def validate(model_id: str, body: Mapping[str, Any]) -> InvokeFields:
     limit = number(body, key, "#", 4096)
     stops = stop_list(body.get("stop"), "#/stop")
     variant = "usage" if (body.get("stream_options") or {}).get("include_usage") else ""
-    return InvokeFields(prompt, limit, stops, variant, chat_conversation(body))
+    conversation = replace(chat_conversation(body), reasoning=_reasoning(model_id, body))
+    return InvokeFields(prompt, limit, stops, variant, conversation)
+
+
+_EFFORTS = ("low", "medium", "high")
+_REASONERS = re.compile(r"^openai\.gpt-oss-")
+"""The models of this format that reason (gpt-oss)."""
+
+
+def _reasoning(model_id: str, body: Mapping[str, Any]) -> bool:
+    """Whether ``reasoning_effort`` switches reasoning on (gpt-oss only; checked).
+
+    Raises:
+        ServiceError: ``reasoning_effort`` for a model without reasoning, or not one of
+            ``low``, ``medium``, ``high`` (the emulator's wording, in the schema's words).
+    """
+    effort = body.get("reasoning_effort")
+    if effort is None:
+        return False
+    if not _REASONERS.match(base_model_id(model_id)):
+        raise malformed("#: extraneous key [reasoning_effort] is not permitted")
+    if effort not in _EFFORTS:
+        raise malformed(f"#/reasoning_effort: {effort} is not a valid enum value")
+    return True
 
 
 # No streaming recording: an educated guess.
