@@ -127,6 +127,12 @@ def test_every_route_is_on_both_apis_as_ask_is() -> None:
             ]
 
 
+def test_the_handler_serves_exactly_the_templates_routes() -> None:
+    source = (ROOT / "examples" / "sam-app" / "src" / "app.py").read_text()
+    routes = {(m.lower(), p) for m, p in re.findall(r'\("(GET|POST)", "(/[^"]*)"\)', source)}
+    assert routes == {(m, p) for p, m in ROUTES}
+
+
 def test_api_gateway_may_invoke_each_function_for_its_own_routes_only() -> None:
     deployed = Deployed()
     sources = {

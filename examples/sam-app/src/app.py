@@ -26,7 +26,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from chat_app import ask, chat, models
+from chat_app import ask, chat, completions, models
 from chat_app.model import Model
 from chat_app.settings import Settings
 
@@ -57,6 +57,7 @@ Route = Callable[[Mapping[str, Any], Model], StreamingResponse]
 ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/ask"): ask.answer,
     ("POST", "/chat"): chat.answer,
+    ("POST", "/v1/chat/completions"): completions.answer,
     ("GET", "/v1/models"): models.answer,
 }
 """Each route by method and resource path, as the template declares them."""

@@ -10,30 +10,25 @@ cap, and the conversation's size. ``stream: true`` answers ``chat.completion.chu
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from bedrock_stream import HTTPError, StreamingResponse, chat_completions
-from bedrock_stream.bedrock import BedrockError, RequestOptions
+from bedrock_stream.bedrock import BedrockError, Reasoning, RequestOptions, resolve_family
+from bedrock_stream.bedrock.assembly import Reply
 
 from . import limits
-from .model import Model, refused, until_first_byte
+from .model import Call, Model, refused, until_first_byte
 from .request_body import json_text
 
-_TYPES = {400: "invalid_request_error", 404: "invalid_request_error", 415: "invalid_request_error"}
+BUDGETS = {"low": 1024, "medium": 2048, "high": 4096}
+"""Claude's thinking budget for each ``reasoning_effort`` (1024 is its smallest)."""
 
 
-def refuse(
-    status: int, message: str, code: str | None = None, param: str | None = None
-) -> HTTPError:
+def refuse(status: int, message: str) -> HTTPError:
     """An error response in OpenAI's shape: ``{"error": {"message", "type", "param", "code"}}``."""
-    error = {
-        "message": message,
-        "type": _TYPES.get(status, "rate_limit_error" if status == 429 else "server_error"),
-        "param": param,
-        "code": code,
-    }
-    return HTTPError(status, message, body={"error": error})
+    return chat_completions.http_error(HTTPError(status, message))
 
 
 def answer(event: Mapping[str, Any], model: Model) -> StreamingResponse:
@@ -41,32 +36,35 @@ def answer(event: Mapping[str, Any], model: Model) -> StreamingResponse:
     request = chat_completions.parse_request(json_text(event, refuse))
     settings = model.settings
     if request.model not in settings.models:
-        raise refuse(
-            404,
-            f"The model `{request.model}` does not exist or you do not have access to it.",
-            "model_not_found",
-            "model",
-        )
+        raise chat_completions.model_not_found(request.model)
     options = RequestOptions(**request.options)
     asked = options.get("max_tokens")
     if asked is not None and asked > settings.max_tokens:
-        raise refuse(
-            400,
+        raise chat_completions.invalid_request(
             f"max_tokens is too large: {asked}. This deployment supports at most "
             f"{settings.max_tokens} completion tokens.",
-            "invalid_value",
             "max_tokens",
+            "invalid_value",
         )
-    options["max_tokens"] = asked or settings.max_tokens
+    max_tokens = options["max_tokens"] = asked or settings.max_tokens
     limits.check(request.messages, options, settings, refuse)
-    call = model.call(request.messages, request.model, options)
+    reasoning = options.get("reasoning")
+    if reasoning and "effort" in reasoning and resolve_family(request.model) == "anthropic":
+        # Claude reasons by a token budget: each effort is a budget below max_tokens.
+        budget = min(BUDGETS[reasoning["effort"]], max_tokens - 1)
+        options["reasoning"] = Reasoning(budget_tokens=budget)
+    try:
+        call = model.call(request.messages, request.model, options)
+    except BedrockError as exc:  # the request was refused before it was sent
+        raise chat_completions.http_error(exc) from exc
     if not request.stream:
         return StreamingResponse(
-            body=[json.dumps(chat_completions.completion(whole(call), request))],
+            body=[json.dumps(completion(whole(call), request.model))],
             content_type="application/json",
         )
-    encoder = chat_completions.ChunkEncoder.for_request(request)
-    chunks = until_first_byte(chat_completions.encode(call, encoder), refuse, in_band=True)
+    encoder = chat_completions.ChunkEncoder(request.model, include_usage=request.include_usage)
+    events = chat_completions.encode(call, request.model, encoder=encoder)
+    chunks = until_first_byte(events, refuse, in_band=True)
     body: Iterator[bytes] | list[bytes] = chunks if model.streaming else [b"".join(chunks)]
     return StreamingResponse(
         body=body,
@@ -76,7 +74,12 @@ def answer(event: Mapping[str, Any], model: Model) -> StreamingResponse:
     )
 
 
-def whole(call: Any) -> Any:
+def completion(reply: Reply, model: str) -> dict[str, Any]:
+    """The ``chat.completion`` object of a whole reply."""
+    return chat_completions.completion(reply, model, created=int(time.time()))
+
+
+def whole(call: Call) -> Reply:
     """Read the call to its end and return its reply; a failure is an HTTP error (none sent)."""
     try:
         for _ in call:

@@ -8,7 +8,7 @@ is one Converse request whose reply is replayed as the events a stream of it car
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -51,7 +51,7 @@ class Model:
         kwargs: dict[str, Any] = {"model_id": model_id, "client": self.client, "retry": self.retry}
         if self.streaming:
             return stream_events(messages, **kwargs, **options)
-        return Replayed(complete_reply(messages, **kwargs, **options))
+        return Replayed(lambda: complete_reply(messages, **kwargs, **options))
 
 
 class Call(Protocol):
@@ -63,13 +63,18 @@ class Call(Protocol):
 
 
 class Replayed:
-    """A buffered reply, iterated as the events a stream of it carries (tool calls included)."""
+    """A buffered reply, iterated as the events a stream of it carries (tool calls included).
 
-    def __init__(self, reply: Reply) -> None:
-        self._reply = reply
+    Like a stream, it calls Bedrock when first iterated, so that its failures arise where a
+    stream's do.
+    """
+
+    def __init__(self, complete: Callable[[], Reply]) -> None:
+        self._complete = complete
+        self._reply: Reply | None = None
 
     def __iter__(self) -> Iterator[Event]:
-        reply = self._reply
+        reply = self._reply = self._complete()
         response: dict[str, Any] = {"output": {"message": reply.message}}
         if reply.stop is not None:
             response["stopReason"] = reply.stop.raw or reply.stop.reason
@@ -83,6 +88,7 @@ class Replayed:
             yield from assembler.feed(event)
 
     def reply(self) -> Reply:
+        assert self._reply is not None, "iterate the call first"
         return self._reply
 
     def close(self) -> None:

@@ -11,20 +11,12 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from bedrock_stream import StreamingResponse
+from bedrock_stream import StreamingResponse, chat_completions
 
 from .model import Model
-
-OWNER = "amazon-bedrock"
 
 
 def answer(event: Mapping[str, Any], model: Model) -> StreamingResponse:
     """List the served models: ``{"object": "list", "data": [{"id", "object": "model", ...}]}``."""
-    listing = {
-        "object": "list",
-        "data": [
-            {"id": model_id, "object": "model", "created": 0, "owned_by": OWNER}
-            for model_id in model.settings.models
-        ],
-    }
+    listing = chat_completions.models_list(model.settings.models)
     return StreamingResponse(body=[json.dumps(listing)], content_type="application/json")
