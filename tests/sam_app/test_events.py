@@ -99,9 +99,14 @@ def test_prompts_are_not_logged(
 
 def _both(app: ModuleType, name: str) -> Iterator[tuple[int, dict[str, str], bytes]]:
     """The event's answer from the streaming runtime, then from the managed one."""
-    streamed = invoke_streaming(app.handler, _event(name))
+    return _answers(app, _event(name))
+
+
+def _answers(app: ModuleType, event: dict[str, Any]) -> Iterator[tuple[int, dict[str, str], bytes]]:
+    """The answer to ``event`` from the streaming runtime, then from the managed one."""
+    streamed = invoke_streaming(app.handler, event)
     yield streamed.status, {k.lower(): v for k, v in streamed.headers.items()}, streamed.body
-    buffered = app.handler(_event(name), LambdaContextStub())
+    buffered = app.handler(event, LambdaContextStub())
     headers = {k.lower(): v for k, v in buffered["headers"].items()}
     yield buffered["statusCode"], headers, buffered["body"].encode()
 
@@ -163,3 +168,21 @@ def test_a_chat_turn_runs_the_calculator_within_the_response(
         text = "".join(c["delta"] for c in parsed if c["type"] == "text-delta")
         assert text == bedrock_emulator.requests[-1].text
         assert text.startswith("The calculator tool returned: 42")
+
+
+@pytest.mark.parametrize("stream", [True, False])
+def test_an_option_the_model_cannot_take_is_openais_400_in_both_modes(
+    bedrock_emulator: BedrockEmulator, monkeypatch: pytest.MonkeyPatch, stream: bool
+) -> None:
+    model = "us.meta.llama3-2-3b-instruct-v1:0"  # reasons by neither budget nor effort
+    monkeypatch.setenv("EXTRA_MODEL_IDS", model)
+    app = load_app("reference_app_events")
+    event = _event("chat-completions.json")
+    body = {**json.loads(event["body"]), "model": model, "reasoning_effort": "low"}
+    event["body"] = json.dumps({**body, "stream": stream})
+    for status, _, answer in _answers(app, event):
+        assert status == 400, answer
+        error = json.loads(answer)["error"]
+        assert error["message"] == "the model cannot take an option of this request"
+        assert error["type"] == "invalid_request_error"
+    assert bedrock_emulator.requests == []

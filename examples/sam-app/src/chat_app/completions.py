@@ -15,7 +15,12 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from bedrock_stream import HTTPError, StreamingResponse, chat_completions
-from bedrock_stream.bedrock import BedrockError, Reasoning, RequestOptions, resolve_family
+from bedrock_stream.bedrock import (
+    BedrockError,
+    Reasoning,
+    RequestOptions,
+    resolve_family,
+)
 from bedrock_stream.bedrock.assembly import Reply
 
 from . import limits
@@ -55,8 +60,8 @@ def answer(event: Mapping[str, Any], model: Model) -> StreamingResponse:
         options["reasoning"] = Reasoning(budget_tokens=budget)
     try:
         call = model.call(request.messages, request.model, options)
-    except BedrockError as exc:  # the request was refused before it was sent
-        raise chat_completions.http_error(exc) from exc
+    except BedrockError as exc:
+        raise refused(exc, refuse) from exc
     if not request.stream:
         return StreamingResponse(
             body=[json.dumps(completion(whole(call), request.model))],

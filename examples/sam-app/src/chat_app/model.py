@@ -12,11 +12,13 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from bedrock_stream import HTTPError
 from bedrock_stream.bedrock import (
     BedrockError,
     RequestOptions,
     RetryPolicy,
     ThrottlingError,
+    UnsupportedOptionError,
     complete_reply,
     converse_response_events,
     stream_events,
@@ -32,6 +34,7 @@ T = TypeVar("T", str, bytes)
 
 BUSY = "the model is busy; try again shortly"
 FAILED = "the model could not answer; try again later"
+UNSUPPORTED = "the model cannot take an option of this request"
 
 
 @dataclass(frozen=True)
@@ -114,9 +117,12 @@ def until_first_byte(chunks: Iterator[T], refuse: Refuse, *, in_band: bool = Fal
         raise refused(exc, refuse) from exc
 
 
-def refused(exc: BedrockError, refuse: Refuse) -> Exception:
-    """The HTTP error a Bedrock failure before the first byte answers: 429 or 502, no internals."""
+def refused(exc: BedrockError, refuse: Refuse) -> HTTPError:
+    """The HTTP error a Bedrock failure before the first byte answers: 400 for an option the
+    model cannot take, 429 when throttled, else 502; no internals."""
     log.warning("bedrock failed before the first token: %s (%s)", type(exc).__name__, exc.code)
+    if isinstance(exc, UnsupportedOptionError):  # found before the request was sent
+        return refuse(400, UNSUPPORTED)
     if isinstance(exc, ThrottlingError):
         error = refuse(429, BUSY)
         error.headers["Retry-After"] = "2"
