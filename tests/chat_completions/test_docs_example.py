@@ -126,3 +126,24 @@ def test_page_snippets_are_the_example_files() -> None:
     for path, code in found:
         assert (ROOT / path).read_text() == code
     assert json.dumps(found)
+
+
+def test_an_option_the_model_cannot_take_is_a_400(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(client_module, "default_client", lambda: None)
+    client = client_for(_respond(True))
+    with pytest.raises(openai.BadRequestError):  # Claude takes a budget, not an effort
+        client.chat.completions.create(model=MODEL, messages=MESSAGES, reasoning_effort="low")
+
+
+def test_mid_stream_failure_is_an_error_frame_without_done(bedrock: dict[str, Any]) -> None:
+    bedrock["fail"], bedrock["at"] = ModelStreamError("secret boom"), 2
+    event = {
+        "httpMethod": "POST",
+        "requestContext": {},
+        "body": json.dumps({"model": MODEL, "messages": MESSAGES, "stream": True}),
+    }
+    result = invoke_streaming(_handler(), event)
+    assert isinstance(result.error, ModelStreamError)
+    last = result.body.strip().split(b"\n\n")[-1]
+    assert json.loads(last.removeprefix(b"data: "))["error"]["type"] == "server_error"
+    assert b"[DONE]" not in result.body and b"secret" not in result.body

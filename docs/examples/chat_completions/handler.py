@@ -11,6 +11,7 @@ from bedrock_stream.chat_completions import (
     ChunkEncoder,
     completion,
     encode,
+    http_error,
     model_not_found,
     models_list,
     parse_request,
@@ -27,7 +28,10 @@ def handler(event: Any, context: Any) -> StreamingResponse:
     request = parse_request(event.get("body") or "")  # a 400 in OpenAI's shape if bad
     if request.model not in MODELS:
         raise model_not_found(request.model)
-    stream = stream_events(request.messages, model_id=request.model, **request.options)
+    try:  # an option the model cannot take is a 400 here
+        stream = stream_events(request.messages, model_id=request.model, **request.options)
+    except Exception as exc:
+        raise http_error(exc) from exc
     if not request.stream:  # one chat.completion object
         return StreamingResponse(with_http_errors(_buffered(stream, request.model)))
     encoder = ChunkEncoder(request.model, include_usage=request.include_usage)
