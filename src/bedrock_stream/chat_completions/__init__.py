@@ -13,7 +13,7 @@ Importing it imports no botocore.
 from __future__ import annotations
 
 from .buffered import completion
-from .errors import error_body, http_error, invalid_request, model_not_found
+from .errors import error_body, http_error, invalid_request, model_not_found, with_http_errors
 from .models import models_list
 from .request import ChatCompletionRequest, parse_request
 from .stream import CONTENT_TYPE, DONE, FINISH_REASONS, HEADERS, ChunkEncoder, encode
@@ -33,4 +33,5 @@ __all__ = [
     "model_not_found",
     "models_list",
     "parse_request",
+    "with_http_errors",
 ]

@@ -8,7 +8,8 @@ status OpenAI's API would answer with. Messages never carry an exception's text,
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from collections.abc import Iterable, Iterator
+from typing import Any, NamedTuple, TypeVar
 
 from bedrock_stream.bedrock.errors import (
     BedrockError,
@@ -23,7 +24,15 @@ from bedrock_stream.bedrock.errors import (
 )
 from bedrock_stream.errors import HTTPError
 
-__all__ = ["error_body", "http_error", "invalid_request", "model_not_found"]
+__all__ = [
+    "error_body",
+    "http_error",
+    "invalid_request",
+    "model_not_found",
+    "with_http_errors",
+]
+
+T = TypeVar("T")
 
 RETRY_AFTER = "1"
 """Seconds a throttled client is told to wait (``Retry-After``)."""
@@ -108,3 +117,19 @@ def frame_error(exc: BaseException) -> dict[str, Any]:
     error = http_error(exc).body
     assert error is not None
     return {"error": dict(error["error"])}
+
+
+def with_http_errors(chunks: Iterable[T]) -> Iterator[T]:
+    """Yield ``chunks``; a failure before the first one is re-raised as :func:`http_error`.
+
+    A failure after it propagates as it is (the handler's ``error_event`` reports it).
+    """
+    sent = False
+    try:
+        for chunk in chunks:
+            sent = True
+            yield chunk
+    except Exception as exc:
+        if sent:
+            raise
+        raise http_error(exc) from exc
