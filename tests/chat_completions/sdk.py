@@ -8,12 +8,14 @@ import httpx2 as httpx
 import openai
 
 
-def client_for(respond: Callable[[httpx.Request], httpx.Response]) -> openai.OpenAI:
+def client_for(
+    respond: Callable[[httpx.Request], httpx.Response], base_url: str = "http://test/v1"
+) -> openai.OpenAI:
     """Return an ``openai.OpenAI`` whose every request is answered by ``respond``."""
     transport = httpx.MockTransport(respond)
     return openai.OpenAI(
         api_key="test",
-        base_url="http://test/v1",
+        base_url=base_url,
         max_retries=0,
         http_client=httpx.Client(transport=transport),
     )

@@ -17,6 +17,7 @@ from bedrock_stream.errors import HTTPError
 
 INPUT = botocore.session.get_session().get_service_model("bedrock-runtime")
 SHAPE = INPUT.operation_model("ConverseStream").input_shape
+MESSAGES = [{"role": "user", "content": "x"}]
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n").decode()
 
 FULL = {
@@ -130,3 +131,13 @@ def test_importing_the_package_imports_no_botocore() -> None:
     code = "import sys, bedrock_stream.chat_completions; print('botocore' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_an_empty_system_message_sends_no_system_block() -> None:
+    body = {"model": "m", "messages": [{"role": "system", "content": ""}, *MESSAGES]}
+    request = parse_request(body)
+    assert "system" not in request.options
+    built = build_converse_request(
+        request.model, request.messages, max_tokens=10, **request.options
+    )
+    validate_parameters(built, SHAPE)

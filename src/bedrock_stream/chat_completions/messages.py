@@ -1,6 +1,7 @@
 """Chat Completions ``messages`` → a Converse conversation (system blocks and turns).
 
-``system`` and ``developer`` messages become system blocks; ``user`` text and image parts
+``system`` and ``developer`` messages become system blocks (an empty one none: Converse
+takes no empty system text); ``user`` text and image parts
 (``data:`` URLs only: Bedrock takes the image's bytes) become text and image blocks;
 ``assistant`` content and ``tool_calls`` become text and ``toolUse`` blocks; ``tool``
 messages become ``toolResult`` blocks of one user turn (consecutive ones merged). Turns of
@@ -116,7 +117,8 @@ Turn = tuple[str, list[dict[str, Any]]]
 
 
 def _system(message: Mapping[str, Any], param: str) -> Turn:
-    return "system", [{"text": _text(message.get("content"), f"{param}.content")}]
+    text = _text(message.get("content"), f"{param}.content")
+    return "system", [{"text": text}] if text else []  # a system block's text is never empty
 
 
 def _user(message: Mapping[str, Any], param: str) -> Turn:
