@@ -61,8 +61,8 @@ def demo(extra: list[str]) -> int:
         for line in stack.stdout:
             print(line, end="", flush=True)
             found = re.match(r"\s+(\w+)\s+POST (\S+)\s+\((streaming|buffered)\)", line)
-            if found:
-                urls[found[3]] = found[2]
+            if found:  # each API's first route: the reference app's POST /ask
+                urls.setdefault(found[3], found[2])
             found = re.match(r"\s+API key \w+\s+x-api-key: (\S+)$", line)
             if found and not key:
                 key = ["-H", f"x-api-key: {found[1]}"]

@@ -6,13 +6,12 @@ Bedrock is a loopback server replaying recorded responses to a real boto3 client
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
+from app_loader import load_app as import_app
 from bedrock_replay import (
     Server,
     converse_frame,
@@ -26,17 +25,13 @@ from bedrock_replay import (
 from bedrock_stream.bedrock import ModelStreamError, RetryPolicy
 from bedrock_stream.testing import LambdaContextStub, invoke_streaming
 
-APP = Path(__file__).parents[2] / "examples" / "sam-app" / "src" / "app.py"
 STREAM = "openllmetry-nova-converse-stream.json"
 BUFFERED = "openllmetry-nova-converse.json"
 
 
 def load_app(bedrock_client: Any) -> ModuleType:
     """Import the app afresh (it reads its settings from the environment at import)."""
-    spec = importlib.util.spec_from_file_location("reference_app", APP)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = import_app()
     module.BEDROCK = bedrock_client  # a real boto3 client, pointed at the replay server
     module.RETRY = RetryPolicy(max_attempts=1)
     return module

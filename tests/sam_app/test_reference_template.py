@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import itertools
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -30,6 +31,13 @@ PSEUDO = {
 }
 MODES = ("API_KEY", "IAM", "NONE")
 FUNCTIONS = ("StreamingFunction", "BufferedFunction", "KeyAuthorizerFunction")
+ROUTES = (
+    ("/ask", "post"),
+    ("/chat", "post"),
+    ("/v1/chat/completions", "post"),
+    ("/v1/models", "get"),
+)
+"""Every route of both APIs: the app's handler serves the same routes (app.ROUTES)."""
 
 
 def _placeholder(name: str, argument: Any) -> str:
@@ -79,11 +87,12 @@ class Deployed:
     def of_type(self, kind: str) -> dict[str, dict[str, Any]]:
         return {n: r.get("Properties", {}) for n, r in self.resources.items() if r["Type"] == kind}
 
-    def operation(self, api: str, method: str = "post") -> dict[str, Any]:
-        return self.properties(api)["Body"]["paths"]["/ask"][method]  # type: ignore[no-any-return]
+    def operation(self, api: str, path: str = "/ask", method: str = "post") -> dict[str, Any]:
+        return self.properties(api)["Body"]["paths"][path][method]  # type: ignore[no-any-return]
 
-    def integration(self, api: str) -> dict[str, Any]:
-        return self.operation(api)["x-amazon-apigateway-integration"]  # type: ignore[no-any-return]
+    def integration(self, api: str, path: str = "/ask", method: str = "post") -> dict[str, Any]:
+        operation = self.operation(api, path, method)
+        return operation["x-amazon-apigateway-integration"]  # type: ignore[no-any-return]
 
 
 def test_cfn_lint_passes() -> None:
@@ -103,6 +112,43 @@ def test_streaming_route_streams_and_buffered_route_does_not() -> None:
     assert "responseTransferMode" not in buffered
     assert buffered["uri"].endswith("/2015-03-31/functions/<BufferedFunction.Arn>/invocations")
     assert buffered["timeoutInMillis"] == 29000
+
+
+def test_every_route_is_on_both_apis_as_ask_is() -> None:
+    deployed = Deployed()
+    for api in ("StreamingApi", "NonStreamingApi"):
+        paths = deployed.properties(api)["Body"]["paths"]
+        assert {(p, m) for p, operations in paths.items() for m in operations} == set(ROUTES)
+        for path, method in ROUTES:
+            assert deployed.integration(api, path, method) == deployed.integration(api)
+            assert deployed.operation(api, path, method)["security"] == [
+                {"key_authorizer": []},
+                {"api_key": []},
+            ]
+
+
+def test_the_handler_serves_exactly_the_templates_routes() -> None:
+    source = (ROOT / "examples" / "sam-app" / "src" / "app.py").read_text()
+    routes = {(m.lower(), p) for m, p in re.findall(r'\("(GET|POST)", "(/[^"]*)"\)', source)}
+    assert routes == {(m, p) for p, m in ROUTES}
+
+
+def test_api_gateway_may_invoke_each_function_for_its_own_routes_only() -> None:
+    deployed = Deployed()
+    sources = {
+        (p["FunctionName"], p["SourceArn"])
+        for p in deployed.of_type("AWS::Lambda::Permission").values()
+        if p["FunctionName"] != "<KeyAuthorizerFunction>"
+    }
+    arn = "arn:aws:execute-api:us-west-2:111122223333"
+    assert sources == {
+        (f"<{function}>", f"{arn}:<{api}>/Prod/{method.upper()}{path}")
+        for function, api in (
+            ("StreamingFunction", "StreamingApi"),
+            ("BufferedFunction", "NonStreamingApi"),
+        )
+        for path, method in ROUTES
+    }
 
 
 @pytest.mark.parametrize("timeout", ["10", "120", "900"])
@@ -158,7 +204,7 @@ def test_by_default_every_call_needs_the_usage_plans_key_from_either_header() ->
         ("<StreamingApi>", "Prod"),
         ("<NonStreamingApi>", "Prod"),
     }
-    assert plan["Quota"] == {"Limit": "200", "Period": "DAY"}
+    assert plan["Quota"] == {"Limit": "50", "Period": "DAY"}
     assert plan["Throttle"] == {"RateLimit": "1", "BurstLimit": "4"}
     (key,) = deployed.of_type("AWS::ApiGateway::ApiKey").values()
     assert key["Enabled"] is True and "Value" not in key  # generated, read with the CLI
@@ -185,14 +231,14 @@ def test_each_authentication_mode_deploys_only_what_it_needs(mode: str) -> None:
         if mode == "API_KEY"
         else not keyed & deployed.resources.keys()
     )
+    expected = {
+        "API_KEY": [{"key_authorizer": []}, {"api_key": []}],
+        "IAM": [{"sigv4": []}],
+        "NONE": None,
+    }[mode]
     for api in ("StreamingApi", "NonStreamingApi"):
-        security = deployed.operation(api).get("security")
-        expected = {
-            "API_KEY": [{"key_authorizer": []}, {"api_key": []}],
-            "IAM": [{"sigv4": []}],
-            "NONE": None,
-        }[mode]
-        assert security == expected
+        for path, method in ROUTES:
+            assert deployed.operation(api, path, method).get("security") == expected
         if mode == "IAM":
             sigv4 = deployed.properties(api)["Body"]["components"]["securitySchemes"]["sigv4"]
             assert sigv4["x-amazon-apigateway-authtype"] == "awsSigv4"
@@ -235,7 +281,7 @@ def test_no_origin_is_allowed_by_default() -> None:
     deployed = Deployed()
     for api in ("StreamingApi", "NonStreamingApi"):
         body = deployed.properties(api)["Body"]
-        assert "options" not in body["paths"]["/ask"]
+        assert all("options" not in body["paths"][path] for path, _ in ROUTES)
         assert "x-amazon-apigateway-gateway-responses" not in body
     for name in ("StreamingFunction", "BufferedFunction"):
         assert deployed.properties(name)["Environment"]["Variables"]["ALLOWED_ORIGIN"] == ""
@@ -246,14 +292,17 @@ def test_an_allowed_origin_reaches_the_preflight_the_gateways_errors_and_the_fun
     deployed = Deployed(AllowedOrigin=origin)
     for api in ("StreamingApi", "NonStreamingApi"):
         body = deployed.properties(api)["Body"]
-        preflight = body["paths"]["/ask"]["options"]
-        assert "security" not in preflight, "browsers send no credentials on a preflight"
-        integration = preflight["x-amazon-apigateway-integration"]
-        assert integration["type"] == "mock"
-        headers = integration["responses"]["default"]["responseParameters"]
-        assert headers["method.response.header.Access-Control-Allow-Origin"] == f"'{origin}'"
-        allowed = headers["method.response.header.Access-Control-Allow-Headers"]
-        assert {"Authorization", "X-Api-Key"} <= set(allowed.strip("'").split(","))
+        for path, method in ROUTES:
+            preflight = body["paths"][path]["options"]
+            assert "security" not in preflight, "browsers send no credentials on a preflight"
+            integration = preflight["x-amazon-apigateway-integration"]
+            assert integration["type"] == "mock"
+            headers = integration["responses"]["default"]["responseParameters"]
+            assert headers["method.response.header.Access-Control-Allow-Origin"] == f"'{origin}'"
+            allowed = headers["method.response.header.Access-Control-Allow-Headers"]
+            assert {"Authorization", "X-Api-Key"} <= set(allowed.strip("'").split(","))
+            methods = headers["method.response.header.Access-Control-Allow-Methods"]
+            assert methods == f"'{method.upper()},OPTIONS'"
         for kind in ("DEFAULT_4XX", "DEFAULT_5XX"):
             gateway = body["x-amazon-apigateway-gateway-responses"][kind]["responseParameters"]
             assert gateway["gatewayresponse.header.Access-Control-Allow-Origin"] == f"'{origin}'"
@@ -263,8 +312,6 @@ def test_an_allowed_origin_reaches_the_preflight_the_gateways_errors_and_the_fun
 
 @pytest.mark.parametrize("origin", ["*", "https://a.example,https://b.example", "app.example"])
 def test_a_wildcard_or_a_list_of_origins_is_refused(origin: str) -> None:
-    import re
-
     pattern = Deployed().output["Parameters"]["AllowedOrigin"]["AllowedPattern"]
     assert re.fullmatch(pattern, origin) is None
     assert re.fullmatch(pattern, "https://app.example:8443")
@@ -481,3 +528,7 @@ def test_outputs_are_the_full_ask_urls() -> None:
         "https://<StreamingApi>.execute-api.us-west-2.amazonaws.com/Prod/ask"
     )
     assert outputs["NonStreamingApiUrl"]["Value"].endswith("/Prod/ask")
+    assert outputs["StreamingOpenAIBaseUrl"]["Value"].endswith(".amazonaws.com/Prod/v1")
+    assert outputs["StreamingChatUrl"]["Value"].endswith(".amazonaws.com/Prod/chat")
+    assert outputs["NonStreamingOpenAIBaseUrl"]["Value"].endswith("/Prod/v1")
+    assert outputs["NonStreamingChatUrl"]["Value"].endswith("/Prod/chat")

@@ -1,7 +1,8 @@
 """The reference app README's worst-case spend table, recomputed from the template itself.
 
 The bound follows the README's own rules: the template's parameter defaults (caps, timeouts,
-memory, quota, throttles), the app's system prompt, and the prices the README states. A
+memory, quota, throttles, the chat's step limit), the app's system prompt and tool, and the
+prices the README states; one request is the costliest of the app's routes. A
 default that changes without the table changing fails here, and so does a table edited by
 hand.
 """
@@ -9,12 +10,15 @@ hand.
 from __future__ import annotations
 
 import ast
+import json
 import re
+import sys
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from app_loader import SRC
 
 SAM_APP = Path(__file__).parents[2] / "examples" / "sam-app"
 README = SAM_APP / "README.md"
@@ -40,11 +44,38 @@ def _default(template: dict[str, Any], name: str) -> int:
 
 
 def _system_prompt() -> str:
-    tree = ast.parse((SAM_APP / "src" / "app.py").read_text())
+    tree = ast.parse((SRC / "chat_app" / "settings.py").read_text())
     for node in tree.body:
         if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "SYSTEM_PROMPT":
             return str(ast.literal_eval(node.value))
-    raise AssertionError("app.py has no SYSTEM_PROMPT")
+    raise AssertionError("chat_app/settings.py has no SYSTEM_PROMPT")
+
+
+def _tool() -> tuple[int, int]:
+    """The app's tool: its definition's characters, and its longest output's."""
+    sys.path.insert(0, str(SRC))
+    try:
+        from chat_app import calculator
+    finally:
+        sys.path.remove(str(SRC))
+    return len(json.dumps(calculator.SPEC)), calculator.MAX_OUTPUT_CHARS
+
+
+def _tokens(template: dict[str, Any], max_tokens: int) -> tuple[int, int]:
+    """The input and output tokens of the costliest request, over the app's routes."""
+    system = len(_system_prompt())
+    spec, output = _tool()
+    conversation = _default(template, "MaxConversationChars")
+    steps = _default(template, "MaxSteps")
+    ask = TOKENS_PER_CHARACTER * (_default(template, "MaxMessageChars") + system)
+    # An OpenAI client's system messages and tools count in its conversation's bound.
+    completion = TOKENS_PER_CHARACTER * conversation
+    # A chat request calls the model once per step, each time with the steps before it:
+    # the model's output (at most max_tokens) and the tool's output.
+    first = TOKENS_PER_CHARACTER * (conversation + system + spec)
+    step = max_tokens + TOKENS_PER_CHARACTER * output
+    chat = sum(first + FRAMING_TOKENS + k * step for k in range(steps))
+    return max(ask + FRAMING_TOKENS, completion + FRAMING_TOKENS, chat), steps * max_tokens
 
 
 def _lambda(seconds: int, megabytes: int) -> Decimal:
@@ -59,20 +90,18 @@ def _computed() -> dict[str, list[str]]:
     template = _template()
     resources = template["Resources"]
     memory = int(template["Globals"]["Function"]["MemorySize"])
-    input_tokens = (
-        TOKENS_PER_CHARACTER * (_default(template, "MaxMessageChars") + len(_system_prompt()))
-        + FRAMING_TOKENS
-    )
-    prompt = input_tokens * INPUT_PER_TOKEN
+
+    def model(max_tokens: int) -> Decimal:
+        tokens_in, tokens_out = _tokens(template, max_tokens)
+        return tokens_in * INPUT_PER_TOKEN + tokens_out * OUTPUT_PER_TOKEN
+
     streamed = (
-        prompt
-        + _default(template, "StreamingMaxTokens") * OUTPUT_PER_TOKEN
+        model(_default(template, "StreamingMaxTokens"))
         + _lambda(_default(template, "StreamingTimeout"), memory)
         + API_GATEWAY_PER_REQUEST
     )
     buffered = (
-        prompt
-        + _default(template, "BufferedMaxTokens") * OUTPUT_PER_TOKEN
+        model(_default(template, "BufferedMaxTokens"))
         + _lambda(int(resources["BufferedFunction"]["Properties"]["Timeout"]), memory)
         + API_GATEWAY_PER_REQUEST
     )

@@ -186,7 +186,10 @@ def test_the_quick_start_demo_and_its_curl_lines_work_with_the_apps_key(tmp_path
         assert re.search(r"^  API key ApiKey\s+x-api-key: [A-Za-z0-9]{40}$", output, re.M), output
         table = [line for line in lines if re.match(r"http://\S+/Prod/ask\s", line)]
         assert len(table) == 2 and all(" 200 " in row for row in table), output
-        curls = [line.strip() for line in lines if line.startswith("  curl -N ")]
+        curls = [line.strip() for line in lines if line.startswith("  curl -N -X POST ")]
+        curls = [
+            line for line in curls if re.search(r"/Prod/ask ", line)
+        ]  # chat, OpenAI: not {"message"}
         assert len(curls) == 2 and all("-H 'x-api-key: " in line for line in curls)
         for line in curls:
             done = subprocess.run(["sh", "-c", line + " -s -f"], capture_output=True, timeout=60)

@@ -1,54 +1,50 @@
-"""The reference app: one handler behind a streaming and a buffered REST API.
+"""The reference app: one handler behind a streaming and a buffered REST API, four routes.
 
-POST /ask with ``{"message": "..."}`` (``prompt`` is accepted too). The answer streams as
-UTF-8 text, or as Server-Sent Events when the client sends ``Accept: text/event-stream``.
+* ``POST /ask`` with ``{"message": "..."}``: the answer as UTF-8 text, or as Server-Sent
+  Events with ``Accept: text/event-stream`` (the seed's contract, :mod:`chat_app.ask`).
+* ``POST /v1/chat/completions`` and ``GET /v1/models``: OpenAI's Chat Completions, for the
+  ``openai`` SDKs and every tool that takes an OpenAI ``base_url``
+  (:mod:`chat_app.completions`, :mod:`chat_app.models`).
+* ``POST /chat``: the AI SDK's UI message stream, for ``useChat``, with the app's calculator
+  tool run within the request (:mod:`chat_app.chat`).
 
-* Streaming API (bedrock-stream's runtime attaches a sink): ConverseStream, relayed token
-  by token. A Bedrock failure before the first token becomes 429 (throttled) or 502; one
-  after it ends the stream as failed (error trailers, and ``event: error`` for SSE).
-* Buffered API (plain managed runtime, no sink): one Converse call, which needs only
-  ``bedrock:InvokeModel``, returned in one piece with the same status codes.
+Streaming API (bedrock-stream's runtime attaches a sink): ConverseStream, relayed as it
+arrives; a Bedrock failure before the first byte becomes 429 (throttled) or 502, one after it
+ends the stream as failed, in the route's protocol. Buffered API (the plain managed runtime,
+no sink): Converse, which needs only ``bedrock:InvokeModel``, answered in one piece; a
+streamed protocol's whole event stream then arrives at once.
 
-Bad requests get a JSON 400 naming the problem (415 for a body that is not declared
-``application/json``, so that a cross-site "simple" request cannot skip the CORS
-preflight); nothing internal reaches the client. Cross-origin headers name the one origin
-``ALLOWED_ORIGIN`` allows, on answers and errors alike; none when it is empty.
+Bad requests get a 400 naming the problem (415 for a body not declared
+``application/json``, so that a cross-site "simple" request cannot skip the CORS preflight),
+in the route's error shape; nothing internal reaches the client. Cross-origin headers name
+the one origin ``ALLOWED_ORIGIN`` allows, on answers and errors alike; none when it is empty.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import logging
-import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from bedrock_stream import CORS, HTTPError, StreamingResponse, streaming_handler
-from bedrock_stream.bedrock import (
-    BedrockError,
-    RetryPolicy,
-    ThrottlingError,
-    complete_text,
-    stream_text,
-)
-from bedrock_stream.sink import current_sink
-from bedrock_stream.sse import encode_event
+from chat_app import ask, chat, completions, models
+from chat_app.model import Model
+from chat_app.settings import Settings
 
-MODEL_ID = os.environ.get("MODEL_ID", "global.anthropic.claude-sonnet-4-5-20250929-v1:0")
-MAX_TOKENS = int(os.environ.get("MAX_TOKENS", "1024"))
-MAX_MESSAGE_CHARS = int(os.environ.get("MAX_MESSAGE_CHARS", "2000"))
-ALLOWED_ORIGIN = os.environ.get("ALLOWED_ORIGIN", "")
-SYSTEM_PROMPT = "You are a helpful assistant. Answer clearly and concisely."
+from bedrock_stream import CORS, HTTPError, StreamingResponse, streaming_handler
+from bedrock_stream.bedrock import RetryPolicy
+from bedrock_stream.sink import current_sink
+
+SETTINGS = Settings.from_environ()
+MODEL_ID = SETTINGS.model_id
+MAX_TOKENS = SETTINGS.max_tokens
 CROSS_ORIGIN = (
     CORS(
-        allow_origin=ALLOWED_ORIGIN,
-        allow_methods=("POST", "OPTIONS"),
+        allow_origin=SETTINGS.allowed_origin,
+        allow_methods=("GET", "POST", "OPTIONS"),
         allow_headers=("Content-Type", "Accept", "Authorization", "X-Api-Key"),
         max_age=600,
     )
-    if ALLOWED_ORIGIN
+    if SETTINGS.allowed_origin
     else None
 )
 
@@ -57,99 +53,29 @@ BEDROCK: Any = None
 RETRY: RetryPolicy | None = None
 """Retries before the first token; None uses bedrock-stream's default policy."""
 
+Route = Callable[[Mapping[str, Any], Model], StreamingResponse]
+ROUTES: dict[tuple[str, str], Route] = {
+    ("POST", "/ask"): ask.answer,
+    ("POST", "/chat"): chat.answer,
+    ("POST", "/v1/chat/completions"): completions.answer,
+    ("GET", "/v1/models"): models.answer,
+}
+"""Each route by method and resource path, as the template declares them."""
+
 log = logging.getLogger("app")
 log.setLevel(logging.INFO)
 
 
 @streaming_handler(cors=CROSS_ORIGIN)
 def handler(event: Mapping[str, Any], context: Any) -> StreamingResponse:
-    message = read_message(event)
-    sse = "text/event-stream" in header(event, "accept")
-    if current_sink() is None:
-        return StreamingResponse(body=[buffered_answer(message)], content_type=content_type(sse))
-    text = streamed_answer(message)
-    body = (encode_event(token) for token in text) if sse else text
-    return StreamingResponse(body=body, content_type=content_type(sse))
+    route = ROUTES.get(route_key(event))
+    if route is None:
+        raise HTTPError(404, "no such route")
+    return route(event, Model(SETTINGS, BEDROCK, RETRY, streaming=current_sink() is not None))
 
 
-def content_type(sse: bool) -> str:
-    return "text/event-stream; charset=utf-8" if sse else "text/plain; charset=utf-8"
-
-
-def header(event: Mapping[str, Any], name: str) -> str:
-    for key, value in (event.get("headers") or {}).items():
-        if key.lower() == name:
-            return str(value)
-    return ""
-
-
-def read_message(event: Mapping[str, Any]) -> str:
-    """Validate the request body and return the user's message, or raise a 400 or 415."""
-    media_type = header(event, "content-type").split(";", 1)[0].strip().lower()
-    if media_type != "application/json":
-        raise HTTPError(415, "the request body must be sent as Content-Type: application/json")
-    raw = event.get("body") or ""
-    if event.get("isBase64Encoded"):
-        try:
-            raw = base64.b64decode(raw, validate=True).decode("utf-8")
-        except (binascii.Error, ValueError):
-            raise HTTPError(400, "the request body must be UTF-8 JSON") from None
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        raise HTTPError(400, 'the request body must be JSON like {"message": "..."}') from None
-    if not isinstance(body, dict):
-        raise HTTPError(400, 'the request body must be a JSON object like {"message": "..."}')
-    message = body.get("message", body.get("prompt"))
-    if not isinstance(message, str) or not message.strip():
-        raise HTTPError(400, "'message' must be a non-empty string")
-    if len(message) > MAX_MESSAGE_CHARS:
-        raise HTTPError(400, f"'message' is longer than {MAX_MESSAGE_CHARS} characters")
-    return message
-
-
-def model_options() -> dict[str, Any]:
-    """The Bedrock call's options, shared by the streamed and the buffered answer."""
-    return {
-        "model_id": MODEL_ID,
-        "system": SYSTEM_PROMPT,
-        "max_tokens": MAX_TOKENS,
-        "client": BEDROCK,
-        "retry": RETRY,
-    }
-
-
-def streamed_answer(message: str) -> Iterator[str]:
-    """Relay the model's tokens; map a failure before the first one to an HTTP status."""
-    stream = stream_text(message, **model_options())
-    started = False
-    try:
-        for token in stream:
-            started = True
-            yield token
-    except BedrockError as exc:
-        if started:
-            raise  # mid-stream: reported as a failed stream, never as a complete answer
-        raise _as_http_error(exc) from exc
-    finally:
-        stream.close()  # the client went away or the stream failed: release the connection
-    log.info(
-        "answered: stop=%s output_tokens=%s",
-        stream.stop.reason if stream.stop else None,
-        stream.usage.output_tokens if stream.usage else None,
-    )
-
-
-def buffered_answer(message: str) -> str:
-    try:
-        completion = complete_text(message, **model_options())
-    except BedrockError as exc:
-        raise _as_http_error(exc) from exc
-    return completion.text
-
-
-def _as_http_error(exc: BedrockError) -> HTTPError:
-    log.warning("bedrock failed before the first token: %s (%s)", type(exc).__name__, exc.code)
-    if isinstance(exc, ThrottlingError):
-        return HTTPError(429, "the model is busy; try again shortly", headers={"Retry-After": "2"})
-    return HTTPError(502, "the model could not answer; try again later")
+def route_key(event: Mapping[str, Any]) -> tuple[str, str]:
+    """The request's method and route: API Gateway's ``resource``, a function URL's path."""
+    http = (event.get("requestContext") or {}).get("http") or {}  # a function URL's event
+    method = str(event.get("httpMethod") or http.get("method") or "").upper()
+    return method, str(event.get("resource") or event.get("rawPath") or event.get("path") or "")
