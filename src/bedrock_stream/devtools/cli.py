@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from bedrock_stream.devtools.wrapper import WRAPPER_NAME, write_wrapper
 
 if TYPE_CHECKING:
+    from bedrock_stream.local.endpoints import Endpoint
     from bedrock_stream.local.stack import LocalStack
 
 __all__ = ["main"]
@@ -226,10 +227,15 @@ def _banner(stack: LocalStack) -> str:
     if any(option.startswith("--aws-sigv4") for e in stack.endpoints for option in e.credentials):
         access_key, secret_key = IAM_CREDENTIALS
         lines.append(f"  {'IAM credentials':<20} {access_key} / {secret_key} (SigV4, local only)")
-    streaming = [e for e in stack.endpoints if e.kind in ("rest-api", "function-url")]
-    if streaming:
+    # One line per API or function URL: its first route (the others may speak protocols
+    # whose bodies a one-line curl cannot guess).
+    first: dict[str, Endpoint] = {}
+    for endpoint in stack.endpoints:
+        if endpoint.kind in ("rest-api", "function-url"):
+            first.setdefault(endpoint.name, endpoint)
+    if first:
         lines.append("try:")
-        lines.extend(f"  {endpoint.curl()}" for endpoint in streaming)
+        lines.extend(f"  {endpoint.curl()}" for endpoint in first.values())
     lines.append("Ctrl-C stops everything.")
     return "\n".join(lines)
 

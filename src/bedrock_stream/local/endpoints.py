@@ -25,10 +25,16 @@ class Endpoint:
     """``curl`` options that authenticate a call: an API key header, or SigV4 signing."""
 
     def curl(self, message: str = "Tell me about streaming") -> str:
-        """Return a ready-to-paste ``curl -N`` line for this endpoint."""
-        body = '{"message": "' + message.replace('"', "'") + '"}'
+        """Return a ready-to-paste ``curl -N`` line for this endpoint.
+
+        A method that carries a body sends ``{"message": ...}``; ``GET``, ``HEAD`` and
+        ``DELETE`` send none.
+        """
         method = self.method if self.method not in ("", "ANY") else "POST"
         options = "".join(f" {option}" for option in self.credentials)
+        if method in ("GET", "HEAD", "DELETE"):
+            return f"curl -N -X {method} {self.url}{options}"
+        body = '{"message": "' + message.replace('"', "'") + '"}'
         return (
             f"curl -N -X {method} {self.url} -H 'Content-Type: application/json'{options} "
             f"-d '{body}'"
