@@ -56,6 +56,7 @@ from .events import (
 from .eventstream import encode_message
 from .families import Family, resolve_family
 from .parsers import ChunkParser, parse_invoke_response
+from .replay import replay_events
 from .request_blocks import (
     Message,
     cache_point,
@@ -143,6 +144,7 @@ __all__ = [
     "parse_invoke_response",
     "reasoning_block",
     "redacted_reasoning_block",
+    "replay_events",
     "resolve_family",
     "stream_events",
     "stream_text",

@@ -20,11 +20,11 @@ from bedrock_stream.bedrock import (
     ThrottlingError,
     UnsupportedOptionError,
     complete_reply,
-    converse_response_events,
     stream_events,
 )
-from bedrock_stream.bedrock.assembly import Reply, ReplyAssembler
+from bedrock_stream.bedrock.assembly import Reply
 from bedrock_stream.bedrock.events import Event
+from bedrock_stream.bedrock.replay import replay_events
 
 from .request_body import Refuse
 from .settings import Settings
@@ -77,18 +77,8 @@ class Replayed:
         self._reply: Reply | None = None
 
     def __iter__(self) -> Iterator[Event]:
-        reply = self._reply = self._complete()
-        response: dict[str, Any] = {"output": {"message": reply.message}}
-        if reply.stop is not None:
-            response["stopReason"] = reply.stop.raw or reply.stop.reason
-        if reply.usage is not None:
-            response["usage"] = {
-                "inputTokens": reply.usage.input_tokens,
-                "outputTokens": reply.usage.output_tokens,
-            }
-        assembler = ReplyAssembler()
-        for event in converse_response_events(response):
-            yield from assembler.feed(event)
+        self._reply = self._complete()
+        return replay_events(self._reply)
 
     def reply(self) -> Reply:
         assert self._reply is not None, "iterate the call first"
