@@ -194,16 +194,23 @@ def test_reasoning_reaches_the_sdk(handler: Any, streaming: bool, stream: bool) 
     assert got["text"] == want.text
 
 
-def test_a_fault_mid_stream_makes_the_sdk_raise(handler: Any, bedrock_emulator: Any) -> None:
+@BOTH
+def test_a_fault_mid_stream_makes_the_sdk_raise(
+    handler: Any, bedrock_emulator: Any, streaming: bool
+) -> None:
+    """Streamed, the text sent first is followed by the error frame; buffered, it is a 500."""
     spec = "exception; code=modelStreamErrorException; event=text; nth=2"
     bedrock_emulator.faults.add(spec, operation="converse-stream")
-    client = _client(handler, True)
+    client = _client(handler, streaming)
     received: list[Any] = []
-    with pytest.raises(openai.APIError):
+    with pytest.raises(openai.APIError) as caught:
         received.extend(
             client.chat.completions.create(model=CLAUDE, messages=MESSAGES, stream=True)
         )
-    assert any(c.choices and c.choices[0].delta.content for c in received)  # text came first
+    if streaming:
+        assert any(c.choices and c.choices[0].delta.content for c in received)  # text first
+    else:
+        assert isinstance(caught.value, openai.InternalServerError) and received == []
     assert [r.outcome for r in bedrock_emulator.requests] == ["exception"]  # not retried
 
 

@@ -141,3 +141,15 @@ def test_an_empty_system_message_sends_no_system_block() -> None:
         request.model, request.messages, max_tokens=10, **request.options
     )
     validate_parameters(built, SHAPE)
+
+
+def test_tool_choice_none_with_tool_calls_in_the_history_is_a_400() -> None:
+    """Converse needs toolConfig wherever tool blocks are, and its toolChoice has no none."""
+    history = [message for message in FULL["messages"] if message["role"] != "system"]
+    body = {**FULL, "messages": history, "tool_choice": "none"}
+    with pytest.raises(HTTPError) as caught:
+        parse_request(body)
+    assert caught.value.status_code == 400 and caught.value.body is not None
+    assert caught.value.body["error"]["param"] == "tool_choice"
+    alone = {**body, "messages": MESSAGES}
+    assert "tools" not in parse_request(alone).options  # no tool blocks: no tools sent

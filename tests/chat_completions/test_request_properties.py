@@ -162,7 +162,8 @@ def request(draw: st.DrawFn) -> dict[str, Any]:
         tools = tools or [{"type": "function", "function": {"name": "t"}}]
         body["tools"] = tools
         names_ = [t["function"]["name"] for t in tools]
-        choices = st.sampled_from(["auto", "required"]) | st.builds(
+        named = ["auto", "required"] if used else ["auto", "required", "none"]  # none: a 400
+        choices = st.sampled_from(named) | st.builds(
             lambda n: {"type": "function", "function": {"name": n}}, st.sampled_from(names_)
         )
         if draw(st.booleans()):
@@ -183,6 +184,8 @@ def test_any_valid_request_builds_one_botocore_accepts(body: dict[str, Any], str
     assert sum("toolResult" in b for b in blocks) == sum(m["role"] == "tool" for m in sent)
     system = [m for m in sent if m["role"] in ("system", "developer") and _has_text(m["content"])]
     assert len(parsed.options.get("system") or []) == len(system)
+    sends_tools = bool(body.get("tools")) and body.get("tool_choice") != "none"
+    assert bool(parsed.options.get("tools")) == sends_tools
     options = {"max_tokens": 1024, **parsed.options}  # the client's default, as stream_events
     built = build_converse_request(parsed.model, parsed.messages, stream=stream, **options)
     validate_parameters(built, SHAPES[stream])

@@ -20,6 +20,7 @@ from bedrock_stream.bedrock.events import (
     ReasoningDelta,
     Stop,
     TextDelta,
+    ToolCall,
     ToolInputDelta,
     ToolUseStart,
     Usage,
@@ -120,7 +121,7 @@ part = st.one_of(
     st.tuples(st.just("text"), st.text(min_size=1), st.lists(st.integers(0, 50))),
     st.tuples(st.just("reasoning"), st.text(min_size=1), st.lists(st.integers(0, 50))),
     st.tuples(
-        st.just("tool"),
+        st.sampled_from(["tool", "server-tool"]),
         st.dictionaries(st.text(max_size=5), st.integers() | st.text(max_size=5), max_size=3),
         st.lists(st.integers(0, 50)),
     ),
@@ -132,11 +133,14 @@ def test_any_event_sequence_round_trips_through_the_sdk(parts, usage: bool) -> N
     events: list[object] = [MessageStart()]
     want_text, want_reasoning, want_calls = [], [], []
     for index, (kind, value, cuts) in enumerate(parts):
-        if kind == "tool":
+        if kind.endswith("tool"):
             raw = json.dumps(value)
-            events.append(ToolUseStart(f"id{index}", f"tool{index}", index))
+            server = "server_tool_use" if kind == "server-tool" else None
+            events.append(ToolUseStart(f"id{index}", f"tool{index}", index, server))
             events += [ToolInputDelta(p, index) for p in _pieces(raw, cuts)]
-            want_calls.append({"id": f"id{index}", "name": f"tool{index}", "arguments": raw})
+            events.append(ToolCall(f"id{index}", f"tool{index}", value, index, server))
+            if server is None:  # a server tool's call is Bedrock's to run, not the client's
+                want_calls.append({"id": f"id{index}", "name": f"tool{index}", "arguments": raw})
         else:
             cls = TextDelta if kind == "text" else ReasoningDelta
             events += [cls(p, index=index) for p in _pieces(value, cuts)]

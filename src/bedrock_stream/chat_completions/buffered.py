@@ -18,19 +18,21 @@ __all__ = ["completion"]
 def completion(reply: Reply, model: str, *, created: int, id: str | None = None) -> dict[str, Any]:
     """Return the ``chat.completion`` of ``reply``: text, ``reasoning_content``, tool calls.
 
-    Tool call arguments are JSON strings, as OpenAI sends them.
+    Tool call arguments are JSON strings, as OpenAI sends them. A server tool's call
+    (Bedrock ran it) is not the client's to run, and is left out.
     """
     message: dict[str, Any] = {"role": "assistant", "content": reply.text or None}
     if reply.reasoning_text:
         message["reasoning_content"] = reply.reasoning_text
-    if reply.tool_calls:
+    calls = [call for call in reply.tool_calls if call.type is None]  # not the server's
+    if calls:
         message["tool_calls"] = [
             {
                 "id": call.id,
                 "type": "function",
                 "function": {"name": call.name, "arguments": json.dumps(call.input)},
             }
-            for call in reply.tool_calls
+            for call in calls
         ]
     finish = FINISH_REASONS[reply.stop.reason] if reply.stop is not None else "stop"
     return {

@@ -79,11 +79,20 @@ def _tool_choice(value: Any) -> Any:
     raise invalid_request("tool_choice must be auto, none, required or a function", "tool_choice")
 
 
-def _put_tools(body: Mapping[str, Any], options: dict[str, Any]) -> None:
+def _put_tools(
+    body: Mapping[str, Any], options: dict[str, Any], messages: list[dict[str, Any]]
+) -> None:
     tools = body.get("tools")
     choice = body.get("tool_choice")
-    if choice == "none":
-        return  # the model may not call tools: send none
+    if choice == "none":  # the model may not call tools: send none, which Converse then needs
+        if any("toolUse" in b or "toolResult" in b for m in messages for b in m["content"]):
+            raise invalid_request(
+                "tool_choice none is not supported with tool calls in the messages: "
+                "Bedrock needs the tools then, and has no choice of none",
+                "tool_choice",
+                "unsupported_parameter",
+            )
+        return
     if tools is not None:
         if not isinstance(tools, list):
             raise invalid_request("tools must be an array", "tools")
@@ -136,7 +145,7 @@ def parse_request(body: bytes | str | Mapping[str, Any]) -> ChatCompletionReques
             options[key] = value
     if system:
         options["system"] = system
-    _put_tools(body, options)
+    _put_tools(body, options, messages)
     if body.get("reasoning_effort") is not None:
         options["reasoning"] = _reasoning(body["reasoning_effort"])
     user = body.get("user")

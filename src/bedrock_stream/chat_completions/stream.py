@@ -4,7 +4,8 @@
 ``str`` is text) and returns the bytes of the chunks they make: the first carries
 ``delta.role``; text is ``delta.content``; reasoning is ``delta.reasoning_content`` (the
 field OpenAI-compatible servers use; OpenAI's schema has none); a tool call is a
-``tool_calls`` delta with its index, id, type and name, then its argument fragments; the
+``tool_calls`` delta with its index, id, type and name, then its argument fragments (a
+server tool's call, which Bedrock runs, is not sent); the
 stop is a chunk with ``finish_reason``; with ``include_usage`` a last chunk has empty
 ``choices`` and the ``usage``. :meth:`ChunkEncoder.error` is the in-band error frame, after
 which no ``[DONE]`` is sent, so clients raise.
@@ -129,6 +130,8 @@ class ChunkEncoder:
         return self._chunk({"tool_calls": [{"index": index, **call}]})
 
     def _on_tool_start(self, ev: ToolUseStart) -> bytes:
+        if ev.type is not None:
+            return b""  # a server tool Bedrock runs: not the client's to call
         index = self._tools[ev.index] = self._take_tool()
         self._called.add(ev.id)
         call = {"id": ev.id, "type": "function", "function": {"name": ev.name, "arguments": ""}}
@@ -141,8 +144,8 @@ class ChunkEncoder:
         return self._tool_delta(index, {"function": {"arguments": ev.json}})
 
     def _on_tool_call(self, ev: ToolCall) -> bytes:
-        if ev.id in self._called:
-            return b""  # already streamed from its start and input
+        if ev.id in self._called or ev.type is not None:
+            return b""  # already streamed from its start and input, or a server tool's
         self._called.add(ev.id)
         index = self._take_tool()
         arguments = json.dumps(ev.input)
