@@ -20,6 +20,7 @@ import openai
 import pytest
 from sdk import client_for
 
+from bedrock_stream import HTTPError
 from bedrock_stream.bedrock.client import complete_reply
 from bedrock_stream.bedrock.errors import ModelStreamError
 from bedrock_stream.chat_completions import parse_request
@@ -211,6 +212,7 @@ def test_a_fault_mid_stream_makes_the_sdk_raise(
         assert any(c.choices and c.choices[0].delta.content for c in received)  # text first
     else:
         assert isinstance(caught.value, openai.InternalServerError) and received == []
+        assert caught.value.type == "server_error"  # OpenAI's error shape, not {"message"}
     assert [r.outcome for r in bedrock_emulator.requests] == ["exception"]  # not retried
 
 
@@ -222,7 +224,8 @@ def test_a_fault_mid_stream_is_an_error_frame_without_done(
     body = json.dumps({"model": CLAUDE, "messages": MESSAGES, "stream": True}).encode()
     request = httpx.Request("POST", "http://test/Prod/v1/chat/completions", content=body)
     result = invoke_streaming(handler, _event(request))
-    assert isinstance(result.error, ModelStreamError)
+    assert isinstance(result.error, HTTPError)  # OpenAI-shaped, the model's error its cause
+    assert isinstance(result.error.__cause__, ModelStreamError)
     last = result.body.strip().split(b"\n\n")[-1]
     assert json.loads(last.removeprefix(b"data: "))["error"]["type"] == "server_error"
     assert b"[DONE]" not in result.body and b"secret" not in result.body

@@ -120,16 +120,14 @@ def frame_error(exc: BaseException) -> dict[str, Any]:
 
 
 def with_http_errors(chunks: Iterable[T]) -> Iterator[T]:
-    """Yield ``chunks``; a failure before the first one is re-raised as :func:`http_error`.
+    """Yield ``chunks``; a failure is re-raised as :func:`http_error`, OpenAI-shaped.
 
-    A failure after it propagates as it is (the handler's ``error_event`` reports it).
+    Before the first chunk reaches the client, it is the error response. After it, on the
+    streaming API, the handler's ``error_event`` turns it into the error frame (the same
+    object); behind the buffered API nothing was sent yet, so it is the error response
+    there too, in OpenAI's shape rather than the default ``{"message": ...}``.
     """
-    sent = False
     try:
-        for chunk in chunks:
-            sent = True
-            yield chunk
+        yield from chunks
     except Exception as exc:
-        if sent:
-            raise
         raise http_error(exc) from exc
