@@ -50,17 +50,25 @@ def stack() -> Iterator[LocalStack]:
         yield running
 
 
+OPENED: list[Any] = []
+"""The clients a test made; closed after it, so that no connection outlives its test."""
+
+
 @pytest.fixture(autouse=True)
-def no_faults_left(stack: LocalStack) -> Iterator[None]:
+def no_faults_or_clients_left(stack: LocalStack) -> Iterator[None]:
     yield
     stack.bedrock.faults.clear()
+    while OPENED:
+        OPENED.pop().close()
 
 
-def _client(stack: LocalStack, api: str, **options: Any) -> Any:
+def _client(stack: LocalStack, api: str, *, key: str | None = None, **options: Any) -> Any:
     """An OpenAI client whose base_url is the API's stage URL plus ``/v1``."""
     stage = stack.endpoint(api).url.rsplit("/ask", 1)[0]
-    key = stack.api_keys["ApiKey"]
-    return openai.OpenAI(base_url=f"{stage}/v1", api_key=key, max_retries=0, **options)
+    key = stack.api_keys["ApiKey"] if key is None else key
+    client = openai.OpenAI(base_url=f"{stage}/v1", api_key=key, max_retries=0, **options)
+    OPENED.append(client)
+    return client
 
 
 @pytest.fixture(params=["StreamingApi", "NonStreamingApi"])
@@ -227,7 +235,23 @@ def test_more_output_tokens_than_the_app_allows_is_a_400(stack: LocalStack) -> N
 
 
 def test_a_key_not_in_the_usage_plan_is_refused(stack: LocalStack) -> None:
-    stage = stack.endpoint("StreamingApi").url.rsplit("/ask", 1)[0]
-    stranger = openai.OpenAI(base_url=f"{stage}/v1", api_key="not-a-key-" * 3, max_retries=0)
+    stranger = _client(stack, "StreamingApi", key="not-a-key-" * 3)
     with pytest.raises(openai.PermissionDeniedError):
         stranger.chat.completions.create(model=MODEL, messages=_ask("hi"))
+
+
+def test_the_docs_openai_client_sample_streams_an_answer(stack: LocalStack) -> None:
+    """docs/examples/reference_app/openai_client.py, run as a user runs it, against the stack."""
+    import subprocess
+    import sys
+
+    sample = Path(__file__).parents[2] / "docs" / "examples" / "reference_app" / "openai_client.py"
+    stage = stack.endpoint("StreamingApi").url.rsplit("/ask", 1)[0]
+    env = {**os.environ, "STREAMING_OPENAI_BASE_URL": f"{stage}/v1"}
+    env["API_KEY"] = stack.api_keys["ApiKey"]
+    done = subprocess.run(
+        [sys.executable, str(sample)], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    record = _record(stack, "Explain response streaming in three sentences")
+    assert done.stdout == record.text
