@@ -153,3 +153,45 @@ def test_tool_choice_none_with_tool_calls_in_the_history_is_a_400() -> None:
     assert caught.value.body["error"]["param"] == "tool_choice"
     alone = {**body, "messages": MESSAGES}
     assert "tools" not in parse_request(alone).options  # no tool blocks: no tools sent
+
+
+USER = [{"role": "user", "content": "x"}]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("tools", ["x"]),
+        ("tools", [1]),
+        ("stop", ""),
+        ("stop", ["a", ""]),
+        ("stop", ["a", "b", "c", "d", "e"]),
+        ("user", "x" * 257),
+        ("user", "tab\tok but not <this>"),
+    ],
+)
+def test_values_botocore_or_bedrock_would_refuse_are_a_400_naming_the_field(
+    field: str, value: object
+) -> None:
+    with pytest.raises(HTTPError) as caught:
+        parse_request({"model": "m", "messages": USER, field: value})
+    assert caught.value.status_code == 400 and caught.value.body is not None
+    assert caught.value.body["error"]["param"].split("[")[0] == field
+
+
+def test_blank_assistant_text_before_tool_calls_is_left_out() -> None:
+    call = {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+    history = [
+        *USER,
+        {"role": "assistant", "content": "\n\n", "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": "c1", "content": "done"},
+    ]
+    tools = [{"type": "function", "function": {"name": "f"}}]
+    request = parse_request({"model": "m", "messages": history, "tools": tools})
+    assert request.messages[1]["content"] == [
+        {"toolUse": {"toolUseId": "c1", "name": "f", "input": {}}}
+    ]
+    built = build_converse_request(
+        request.model, request.messages, max_tokens=10, **request.options
+    )
+    validate_parameters(built, SHAPE)

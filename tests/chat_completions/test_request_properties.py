@@ -137,7 +137,7 @@ OPTIONS: dict[str, st.SearchStrategy[Any]] = {
     | st.text(min_size=1, max_size=5)
     | st.lists(st.text(min_size=1, max_size=5), max_size=4),
     "reasoning_effort": st.none() | st.sampled_from(["low", "medium", "high"]),
-    "user": st.none() | st.text(min_size=1, max_size=10),
+    "user": st.none() | st.from_regex(r"[a-zA-Z0-9 :_@$#=/+,.-]{1,20}", fullmatch=True),
     "stream": st.none() | st.booleans(),
     "stream_options": st.none()
     | st.fixed_dictionaries({}, optional={"include_usage": st.booleans()}),

@@ -154,3 +154,11 @@ def test_any_event_sequence_round_trips_through_the_sdk(parts, usage: bool) -> N
     assert reasoning == "".join(want_reasoning)
     assert calls == want_calls
     assert finish == "stop"
+
+
+def test_a_tool_call_streamed_without_input_has_the_arguments_of_an_empty_object() -> None:
+    assembler = ReplyAssembler()
+    raw = [MessageStart(), ToolUseStart("t1", "now", index=0), BlockStop(0), Stop("tool_use", "")]
+    events = [out for event in raw for out in assembler.feed(event)]
+    _, _, calls, _ = _fold(_read(b"".join(encode(events, "m"))))
+    assert calls == [{"id": "t1", "name": "now", "arguments": "{}"}]  # json.loads("") fails

@@ -26,7 +26,7 @@ sys.path.insert(0, str(SRC))  # as in Lambda: the app's directory holds its chat
 from chat_app import calculator, limits
 from chat_app.model import Model
 from chat_app.settings import Settings
-from chat_app.steps import ToolOutput, steps
+from chat_app.steps import STEP_LIMIT, ToolOutput, steps
 
 SETTINGS = Settings.from_environ({})
 
@@ -187,5 +187,10 @@ def test_the_step_limit_ends_the_turn_without_running_the_last_calls_tools(
     ask = [_user("Use the calculator: expression=6*7")]
     events = list(steps(model, ask, SETTINGS.model_id, {"max_tokens": 200}))
     assert [e.reason for e in events if isinstance(e, Stop)] == ["tool_use"]
-    assert not [e for e in events if isinstance(e, ToolOutput)]
-    assert len(bedrock_emulator.requests) == 1
+    calls = [e for e in events if isinstance(e, ToolCall)]
+    outputs = [e for e in events if isinstance(e, ToolOutput)]
+    # answered as not run, so the client's next request holds a call with an output
+    assert [(o.call_id, o.text, o.ok) for o in outputs] == [
+        (c.id, STEP_LIMIT, False) for c in calls
+    ]
+    assert calls and len(bedrock_emulator.requests) == 1

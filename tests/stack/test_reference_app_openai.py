@@ -255,3 +255,29 @@ def test_the_docs_openai_client_sample_streams_an_answer(stack: LocalStack) -> N
     assert done.returncode == 0, done.stderr
     record = _record(stack, "Explain response streaming in three sentences")
     assert done.stdout == record.text
+
+
+def test_reasoning_without_room_for_claudes_smallest_budget_is_a_400(
+    client: Any, stack: LocalStack
+) -> None:
+    calls = len(stack.bedrock.requests)
+    with pytest.raises(openai.BadRequestError) as raised:
+        client.chat.completions.create(
+            model=MODEL, messages=_ask("hi"), reasoning_effort="low", max_tokens=800
+        )
+    assert raised.value.param == "reasoning_effort"
+    assert len(stack.bedrock.requests) == calls  # refused before any call
+
+
+def test_a_request_bedrock_refuses_as_invalid_is_a_400_not_a_retryable_5xx(
+    client: Any, stack: LocalStack
+) -> None:
+    orphan = [  # a tool result that answers no tool call: Bedrock's ValidationException
+        {"role": "user", "content": "hi"},
+        {"role": "assistant", "content": "Hello"},
+        {"role": "tool", "tool_call_id": "call_nowhere", "content": "42"},
+    ]
+    with pytest.raises(openai.BadRequestError) as raised:
+        client.chat.completions.create(model=MODEL, messages=orphan)
+    assert raised.value.status_code == 400
+    assert "call_nowhere" not in str(raised.value)  # Bedrock's own words stay in the log

@@ -250,6 +250,7 @@ class Pane {
       }
       case "text-start":
         this.textPart(chunk.id);
+        if (this.text.length) this.text.push("\n\n"); // text parts stay apart in the history
         break;
       case "reasoning-start":
         this.reasoningPart(chunk.id);
@@ -363,7 +364,13 @@ async function run(pane, url, messages, apiKey, signal) {
     pane.setState("error", `${statusLine(response)}: ${errorMessage(chunks)}`);
     return null;
   }
-  if (!cut) pane.events(`${buffer}${decoder.decode()}\n\n`);
+  if (!cut) {
+    try {
+      pane.events(`${buffer}${decoder.decode()}\n\n`);
+    } catch {
+      cut = true; // a malformed last frame: the answer is incomplete, never "receiving"
+    }
+  }
   if (pane.errorText !== null) {
     pane.setState("failed", `${statusLine(response)}: ${pane.errorText} (the answer is incomplete)`);
   } else if (signal.aborted) {

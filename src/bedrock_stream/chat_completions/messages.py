@@ -127,7 +127,8 @@ def _user(message: Mapping[str, Any], param: str) -> Turn:
 
 def _assistant(message: Mapping[str, Any], param: str) -> Turn:
     text = _text(message.get("content"), f"{param}.content")
-    blocks: list[dict[str, Any]] = [{"text": text}] if text else []
+    # Blank text (the "\n\n" some models write before a tool call) Converse refuses: left out.
+    blocks: list[dict[str, Any]] = [{"text": text}] if text.strip() else []
     calls = message.get("tool_calls") or []
     if not isinstance(calls, list):
         raise invalid_request("tool_calls must be an array", f"{param}.tool_calls")

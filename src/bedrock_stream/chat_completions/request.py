@@ -8,6 +8,7 @@ The options are :class:`~bedrock_stream.bedrock.request_options.RequestOptions`,
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
@@ -48,16 +49,24 @@ def _tokens(value: Any, param: str) -> int:
     return value
 
 
+_METADATA_VALUE = re.compile(r"[a-zA-Z0-9\s:_@$#=/+,\-.]{0,256}")
+"""What Bedrock's ``requestMetadata`` takes as a value (the service model's pattern)."""
+
+
 def _stop(value: Any) -> list[str]:
     stops = [value] if isinstance(value, str) else value
-    if not isinstance(stops, list) or not all(isinstance(s, str) for s in stops):
-        raise invalid_request("stop must be a string or an array of strings", "stop")
+    if (
+        not isinstance(stops, list)
+        or len(stops) > 4
+        or not all(isinstance(s, str) and s for s in stops)
+    ):
+        raise invalid_request("stop must be a non-empty string or up to 4 of them", "stop")
     return stops
 
 
 def _tool(entry: Any, param: str) -> dict[str, Any]:
     function = entry.get("function") if isinstance(entry, Mapping) else None
-    if entry.get("type") != "function" or not isinstance(function, Mapping):
+    if not isinstance(function, Mapping) or entry.get("type") != "function":
         raise invalid_request("only function tools are supported", param)
     name = function.get("name")
     if not isinstance(name, str) or not name:
@@ -150,7 +159,13 @@ def parse_request(body: bytes | str | Mapping[str, Any]) -> ChatCompletionReques
         options["reasoning"] = _reasoning(body["reasoning_effort"])
     user = body.get("user")
     if user is not None:
-        options["request_metadata"] = {"user": _text_field(user, "user")}
+        if not isinstance(user, str) or not _METADATA_VALUE.fullmatch(user):
+            raise invalid_request(
+                "user must be at most 256 letters, digits, spaces or :_@$#=/+,-. characters"
+                " (Bedrock's request metadata)",
+                "user",
+            )
+        options["request_metadata"] = {"user": user}
     stream = body.get("stream") or False
     if not isinstance(stream, bool):
         raise invalid_request("stream must be a boolean", "stream")
@@ -168,9 +183,3 @@ def parse_request(body: bytes | str | Mapping[str, Any]) -> ChatCompletionReques
         include_usage=include_usage,
         user=user,
     )
-
-
-def _text_field(value: Any, param: str) -> str:
-    if not isinstance(value, str):
-        raise invalid_request(f"{param} must be a string", param)
-    return value

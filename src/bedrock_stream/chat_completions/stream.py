@@ -83,6 +83,7 @@ class ChunkEncoder:
         self._tools: dict[int, int] = {}  # block index → tool_calls index
         self._next_tool = 0
         self._called: set[str] = set()
+        self._argued: set[int] = set()  # tool_calls indexes that got an arguments fragment
         self._usage: Usage | None = None
         self._finished = False
 
@@ -141,11 +142,19 @@ class ChunkEncoder:
         index = self._tools.get(ev.index)
         if index is None or not ev.json:
             return b""
+        self._argued.add(index)
         return self._tool_delta(index, {"function": {"arguments": ev.json}})
 
     def _on_tool_call(self, ev: ToolCall) -> bytes:
-        if ev.id in self._called or ev.type is not None:
-            return b""  # already streamed from its start and input, or a server tool's
+        if ev.type is not None:
+            return b""  # a server tool's
+        index = self._tools.get(ev.index)
+        if ev.id in self._called and index is not None and index not in self._argued:
+            # A call streamed with no input at all: its arguments are "{}", never "".
+            self._argued.add(index)
+            return self._tool_delta(index, {"function": {"arguments": json.dumps(ev.input)}})
+        if ev.id in self._called:
+            return b""  # already streamed from its start and input
         self._called.add(ev.id)
         index = self._take_tool()
         arguments = json.dumps(ev.input)

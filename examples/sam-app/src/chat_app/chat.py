@@ -40,7 +40,7 @@ def answer(event: Mapping[str, Any], model: Model) -> StreamingResponse:
         options["reasoning"] = Reasoning(budget_tokens=settings.reasoning_budget)
     encoder = ui_message_stream.UIMessageStreamEncoder()
     events = steps(model, request.messages, settings.model_id, options)
-    chunks = until_first_byte(encoded(events, encoder), refuse, in_band=True)
+    chunks = until_first_byte(encoded(events, encoder), refuse, in_band=True, invalid=400)
     body: Iterator[bytes] | list[bytes] = chunks if model.streaming else [b"".join(chunks)]
     return StreamingResponse(
         body=body,

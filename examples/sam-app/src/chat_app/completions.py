@@ -29,6 +29,7 @@ from .request_body import json_text
 
 BUDGETS = {"low": 1024, "medium": 2048, "high": 4096}
 """Claude's thinking budget for each ``reasoning_effort`` (1024 is its smallest)."""
+MIN_BUDGET = BUDGETS["low"]
 
 
 def refuse(status: int, message: str) -> HTTPError:
@@ -57,11 +58,17 @@ def answer(event: Mapping[str, Any], model: Model) -> StreamingResponse:
     if reasoning and "effort" in reasoning and resolve_family(request.model) == "anthropic":
         # Claude reasons by a token budget: each effort is a budget below max_tokens.
         budget = min(BUDGETS[reasoning["effort"]], max_tokens - 1)
+        if budget < MIN_BUDGET:
+            raise chat_completions.invalid_request(
+                f"reasoning_effort needs max_tokens above {MIN_BUDGET} on this model",
+                "reasoning_effort",
+                "unsupported_value",
+            )
         options["reasoning"] = Reasoning(budget_tokens=budget)
     try:
         call = model.call(request.messages, request.model, options)
     except BedrockError as exc:
-        raise refused(exc, refuse) from exc
+        raise refused(exc, refuse, invalid=400) from exc
     if not request.stream:
         return StreamingResponse(
             body=[json.dumps(completion(whole(call), request.model))],
@@ -69,7 +76,7 @@ def answer(event: Mapping[str, Any], model: Model) -> StreamingResponse:
         )
     encoder = chat_completions.ChunkEncoder(request.model, include_usage=request.include_usage)
     events = chat_completions.encode(call, request.model, encoder=encoder)
-    chunks = until_first_byte(events, refuse, in_band=True)
+    chunks = until_first_byte(events, refuse, in_band=True, invalid=400)
     body: Iterator[bytes] | list[bytes] = chunks if model.streaming else [b"".join(chunks)]
     return StreamingResponse(
         body=body,
@@ -90,7 +97,7 @@ def whole(call: Call) -> Reply:
         for _ in call:
             pass
     except BedrockError as exc:
-        raise refused(exc, refuse) from exc
+        raise refused(exc, refuse, invalid=400) from exc
     finally:
         call.close()
     return call.reply()

@@ -19,6 +19,7 @@ from bedrock_stream.bedrock import (
     RetryPolicy,
     ThrottlingError,
     UnsupportedOptionError,
+    ValidationError,
     complete_reply,
     stream_events,
 )
@@ -35,6 +36,7 @@ T = TypeVar("T", str, bytes)
 BUSY = "the model is busy; try again shortly"
 FAILED = "the model could not answer; try again later"
 UNSUPPORTED = "the model cannot take an option of this request"
+INVALID = "the model refused this request as invalid"
 
 
 @dataclass(frozen=True)
@@ -88,13 +90,16 @@ class Replayed:
         """Nothing to release: the response was read whole."""
 
 
-def until_first_byte(chunks: Iterator[T], refuse: Refuse, *, in_band: bool = False) -> Iterator[T]:
+def until_first_byte(
+    chunks: Iterator[T], refuse: Refuse, *, in_band: bool = False, invalid: int = 502
+) -> Iterator[T]:
     """Relay ``chunks``; a Bedrock failure before the first byte becomes an HTTP error.
 
     After the first chunk the status line is gone: the failure is re-raised, and the response
     ends as failed (its protocol's in-band error frame, then error trailers). With
     ``in_band`` it is re-raised as the HTTP error it would have been, so that the frame
     names it in the same words ("the model is busy ...") instead of a generic failure.
+    ``invalid`` is the status of a request Bedrock refuses as invalid (see :func:`refused`).
     """
     started = False
     try:
@@ -104,15 +109,22 @@ def until_first_byte(chunks: Iterator[T], refuse: Refuse, *, in_band: bool = Fal
     except BedrockError as exc:
         if started and not in_band:
             raise
-        raise refused(exc, refuse) from exc
+        raise refused(exc, refuse, invalid=invalid) from exc
 
 
-def refused(exc: BedrockError, refuse: Refuse) -> HTTPError:
+def refused(exc: BedrockError, refuse: Refuse, *, invalid: int = 502) -> HTTPError:
     """The HTTP error a Bedrock failure before the first byte answers: 400 for an option the
-    model cannot take, 429 when throttled, else 502; no internals."""
+    model cannot take, 429 when throttled, else 502; no internals.
+
+    A request Bedrock refuses as invalid (``ValidationError``) gets ``invalid``: the chat
+    routes pass 400, since their clients choose the history and options, and a 5xx would
+    make an SDK retry a request that cannot succeed; ``/ask`` keeps its 502.
+    """
     log.warning("bedrock failed before the first token: %s (%s)", type(exc).__name__, exc.code)
     if isinstance(exc, UnsupportedOptionError):  # found before the request was sent
         return refuse(400, UNSUPPORTED)
+    if isinstance(exc, ValidationError) and invalid < 500:
+        return refuse(invalid, INVALID)
     if isinstance(exc, ThrottlingError):
         error = refuse(429, BUSY)
         error.headers["Retry-After"] = "2"

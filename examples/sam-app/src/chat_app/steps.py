@@ -1,7 +1,8 @@
 """The chat route's agent loop: model call, the app's tool, model call again, in one request.
 
 While the model asks for the calculator, the app runs it and calls the model again with the
-result, up to ``max_steps`` model calls; the last call's tool requests are not run. Every
+result, up to ``max_steps`` model calls; the last call's tool requests are answered as
+not run (an error output), so the conversation stays valid for its next request. Every
 event goes out as it happens: each reply's events, then a :class:`ToolOutput` for each tool
 the app ran.
 """
@@ -19,6 +20,7 @@ from . import calculator
 from .model import Model
 
 TOOLS = {calculator.NAME: calculator.run}
+STEP_LIMIT = "not run: the step limit was reached"
 """The tools the app runs itself, by name."""
 
 
@@ -44,11 +46,16 @@ def steps(
         finally:
             call.close()
         reply = call.reply()
-        last = step == model.settings.max_steps - 1
-        if last or not reply.tool_calls or reply.stop is None or reply.stop.reason != "tool_use":
+        calls = [c for c in reply.tool_calls if c.type is None]  # Bedrock runs server tools
+        if not calls or reply.stop is None or reply.stop.reason != "tool_use":
+            return
+        if step == model.settings.max_steps - 1:
+            # Not run, but answered: a client echoes every call back, and one with no
+            # output would make the conversation's next request invalid.
+            yield from (ToolOutput(c.id, STEP_LIMIT, ok=False) for c in calls)
             return
         results = []
-        for tool_call in reply.tool_calls:
+        for tool_call in calls:
             output = run_tool(tool_call)
             yield output
             status: Literal["success", "error"] = "success" if output.ok else "error"
