@@ -425,7 +425,9 @@ def test_botocore_errors_say_what_went_wrong_but_never_quote_the_prompt(
     assert server.requests == []
 
 
-def test_a_server_tool_round_trips_in_the_reply_message(server: Server, client: Any) -> None:
+def test_a_server_tool_round_trips_in_the_reply_message(
+    server: Server, client: Any, bedrock_emulator: Any
+) -> None:
     """Nova's code interpreter (recorded): its use and result are echoed as Bedrock sent them."""
     import botocore.session
     from botocore.validate import validate_parameters
@@ -448,9 +450,13 @@ def test_a_server_tool_round_trips_in_the_reply_message(server: Server, client: 
         stream.reply().message,
         {"role": "user", "content": [{"text": "And doubled?"}]},
     ]
-    request = build_converse_request(fixture["model_id"], history, max_tokens=100)
+    tools = {"toolConfig": fixture["request_body"]["toolConfig"]}
+    request = build_converse_request(fixture["model_id"], history, max_tokens=100, extra=tools)
     model = botocore.session.get_session().get_service_model("bedrock-runtime")
     validate_parameters(request, model.operation_model("ConverseStream").input_shape)
+    # and the emulator takes the history back, as Bedrock does
+    answer = complete_reply(history, model_id=fixture["model_id"], extra=tools)  # its client
+    assert answer.stop is not None  # answered (toolChoice any: with a call), not refused
 
 
 PROMPT_ARN = "arn:aws:bedrock:us-east-1:123456789012:prompt/PROMPT12345:1"

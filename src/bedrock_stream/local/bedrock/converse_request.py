@@ -51,6 +51,15 @@ def _document_text(source: Mapping[str, Any]) -> str:
 
 
 def _block(raw: Mapping[str, Any], path: str) -> Block | None:
+    """Return the neutral block of ``raw``; None for one the conversation rules skip.
+
+    A server tool's use and result (``type`` set, e.g. ``server_tool_use`` and
+    ``nova_code_interpreter_result``, both in the assistant turn) are what Bedrock ran: no
+    caller tool turn to match, as Bedrock takes them back in a history.
+    """
+    for member in ("toolUse", "toolResult"):
+        if isinstance(raw.get(member), Mapping) and raw[member].get("type"):
+            return None
     if "text" in raw:
         return Block("text", text=str(raw["text"]), path=path)
     if "toolUse" in raw:
