@@ -31,13 +31,13 @@ from bedrock_stream.bedrock.events import (
     Usage,
 )
 
+from .._json_sse import DONE, json_event
 from .errors import frame_error
 
 __all__ = ["CONTENT_TYPE", "DONE", "FINISH_REASONS", "HEADERS", "ChunkEncoder", "encode"]
 
 CONTENT_TYPE = "text/event-stream; charset=utf-8"
 HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-DONE = b"data: [DONE]\n\n"
 
 FINISH_REASONS: dict[StopReason, str] = {
     "end_turn": "stop",
@@ -65,10 +65,6 @@ def usage_object(usage: Usage) -> dict[str, Any]:
         "total_tokens": prompt + usage.output_tokens,
         "prompt_tokens_details": {"cached_tokens": usage.cache_read_tokens or 0},
     }
-
-
-def _frame(obj: Any) -> bytes:
-    return b"data: " + json.dumps(obj, separators=(",", ":")).encode() + b"\n\n"
 
 
 class ChunkEncoder:
@@ -107,15 +103,18 @@ class ChunkEncoder:
 
     def _plain(self, delta: dict[str, Any], finish: str | None) -> bytes:
         choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
-        return _frame(
-            {
-                "id": self.id,
-                "object": "chat.completion.chunk",
-                "created": self.created,
-                "model": self.model,
-                "choices": [choice],
-            }
-        )
+        return self._envelope([choice])
+
+    def _envelope(self, choices: list[dict[str, Any]], **extra: Any) -> bytes:
+        """One ``chat.completion.chunk`` event: the completion's id, time and model."""
+        chunk = {
+            "id": self.id,
+            "object": "chat.completion.chunk",
+            "created": self.created,
+            "model": self.model,
+            "choices": choices,
+        }
+        return json_event({**chunk, **extra})
 
     def _on_text(self, ev: TextDelta) -> bytes:
         return self._chunk({"content": ev.text}) if ev.text else b""
@@ -171,23 +170,13 @@ class ChunkEncoder:
 
     def error(self, exc: BaseException) -> bytes:
         """Return the in-band ``data: {"error": {...}}`` frame (no exception text in it)."""
-        return _frame(frame_error(exc))
+        return json_event(frame_error(exc))
 
     def end(self) -> bytes:
         """Return the last bytes: a finish chunk if none came, the usage chunk, ``[DONE]``."""
         out = b"" if self._finished else self._chunk({}, "stop")
         if self.include_usage:
-            usage = usage_object(self._usage or Usage(0, 0))
-            out += _frame(
-                {
-                    "id": self.id,
-                    "object": "chat.completion.chunk",
-                    "created": self.created,
-                    "model": self.model,
-                    "choices": [],
-                    "usage": usage,
-                }
-            )
+            out += self._envelope([], usage=usage_object(self._usage or Usage(0, 0)))
         return out + DONE
 
 

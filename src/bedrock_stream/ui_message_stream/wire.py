@@ -8,9 +8,10 @@ hop-by-hop header that Lambda's front doors set themselves.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from typing import Any
+
+from .._json_sse import DONE as DONE
+from .._json_sse import json_event as frame
 
 __all__ = ["CONTENT_TYPE", "DONE", "HEADERS", "frame"]
 
@@ -21,11 +22,3 @@ HEADERS: Mapping[str, str] = {
     "x-vercel-ai-ui-message-stream": "v1",
     "x-accel-buffering": "no",
 }
-DONE = b"data: [DONE]\n\n"
-
-
-def frame(chunk: Mapping[str, Any]) -> bytes:
-    """Return one chunk as a server-sent event: ``data: {json}`` and a blank line."""
-    return (
-        b"data: " + json.dumps(chunk, ensure_ascii=False, separators=(",", ":")).encode() + b"\n\n"
-    )
