@@ -1,0 +1,159 @@
+"""What the ASGI and WSGI conformance matrices share: servers, a plain client, comparisons.
+
+The same app is served two ways: by a reference server on loopback (uvicorn for ASGI,
+Werkzeug's for WSGI) and as a Lambda function behind the local stack's front doors (a REST
+API with ``STREAM`` transfer and a function URL with ``RESPONSE_STREAM``). Both are called
+with :func:`call`, a plain ``http.client`` request with the same ``Host`` header, and their
+answers compared with :func:`assert_same`. Importable from every test module: pytest puts
+``tests/`` on ``sys.path`` for the root ``conftest.py``.
+
+Streaming is shown with a gate, never a stopwatch (:func:`read_through_gate`): the app sends
+its first chunk, then waits for the file ``release`` in a directory the request names; the
+test creates it only after the first chunk reached it. An app that waited in vain writes
+``timed-out`` there and goes on, so a buffering server fails an assertion, not a hang.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+__all__ = [
+    "FRONT_DOOR_HEADERS",
+    "HOST",
+    "Reply",
+    "assert_same",
+    "call",
+    "comparable",
+    "open_stream",
+    "read_through_gate",
+]
+
+HOST = "localhost"
+"""The ``Host`` every request carries, so URLs an app builds are the same on every side
+(a loopback name: the local stack refuses any other, against DNS rebinding)."""
+
+FRONT_DOOR_HEADERS = frozenset(
+    {
+        "x-amzn-requestid",  # API Gateway and the function URL: the request's id
+        "x-amz-apigw-id",  # API Gateway: the extended request id
+        "x-amzn-trace-id",  # API Gateway and the function URL: the X-Ray trace header
+        "apigw-requestid",  # API Gateway (HTTP APIs): the request's id
+    }
+)
+"""Response headers the front doors add of their own, on every answer: not the app's."""
+
+_FRAMING = frozenset({"date", "server", "connection", "content-length", "transfer-encoding"})
+"""Headers of each server's own choosing: when it answered, its name, how it frames the body
+(``Content-Length`` or chunked: a streamed body has no length up front) and keep-alive."""
+
+IGNORED = FRONT_DOOR_HEADERS | _FRAMING
+"""Every response header :func:`comparable` leaves out."""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One response as the client read it."""
+
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    complete: bool
+    """Whether the body ended cleanly (its framing said so); False if it was cut short."""
+
+    def header(self, name: str) -> str | None:
+        """The last value of header ``name`` (any case), or None."""
+        found = [value for key, value in self.headers if key.lower() == name.lower()]
+        return found[-1] if found else None
+
+
+def comparable(reply: Reply) -> dict[str, list[str]]:
+    """The reply's headers by lower-case name, values in order, without :data:`IGNORED`."""
+    fields: dict[str, list[str]] = {}
+    for name, value in reply.headers:
+        if name.lower() not in IGNORED:
+            fields.setdefault(name.lower(), []).append(value)
+    return fields
+
+
+def assert_same(expected: Reply, got: Reply) -> None:
+    """Assert status, headers (:func:`comparable`), body and clean end are the same."""
+    assert (got.status, comparable(got)) == (expected.status, comparable(expected))
+    assert got.body == expected.body
+    assert got.complete == expected.complete
+
+
+def _connection(base: str) -> tuple[http.client.HTTPConnection, str]:
+    parts = urlsplit(base)
+    return http.client.HTTPConnection(parts.netloc, timeout=30), parts.path.rstrip("/")
+
+
+@contextlib.contextmanager
+def open_stream(
+    base: str,
+    target: str,
+    *,
+    method: str = "GET",
+    body: bytes | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Iterator[http.client.HTTPResponse]:
+    """Send ``method target`` to the server at ``base`` (a URL, maybe with a path prefix)."""
+    connection, prefix = _connection(base)
+    try:
+        connection.request(
+            method, prefix + target, body=body, headers={"Host": HOST, **(headers or {})}
+        )
+        yield connection.getresponse()
+    finally:
+        connection.close()
+
+
+def _read(response: http.client.HTTPResponse, head: bytes = b"") -> Reply:
+    """Read the rest of ``response``; a cut-short body makes the reply incomplete."""
+    body, complete = bytearray(head), True
+    try:
+        while chunk := response.read(65536):
+            body += chunk
+    except (TimeoutError, http.client.IncompleteRead, ConnectionError) as exc:
+        if isinstance(exc, http.client.IncompleteRead):
+            body += exc.partial
+        complete = False
+    return Reply(response.status, tuple(response.getheaders()), bytes(body), complete)
+
+
+def call(base: str, target: str, **kwargs: Any) -> Reply:
+    """Send one request (see :func:`open_stream`) and read its whole answer."""
+    with open_stream(base, target, **kwargs) as response:
+        return _read(response)
+
+
+def read_through_gate(
+    base: str, target: str, gate: Path, first: bytes, **kwargs: Any
+) -> tuple[Reply, bytes]:
+    """Read the first ``len(first)`` bytes, then open ``gate``; return the reply and them.
+
+    The app behind ``target`` sends ``first``, then waits for ``gate / "release"``: had any
+    layer held the first bytes back, they would arrive only once the app gave up waiting,
+    which the assertion on ``timed-out`` reports.
+    """
+    gate.mkdir(parents=True, exist_ok=True)
+    with open_stream(base, target, **kwargs) as response:
+        head = bytearray()
+        while len(head) < len(first):
+            chunk = response.read1(len(first) - len(head))
+            if not chunk:
+                break
+            head += chunk
+        assert not (gate / "timed-out").exists(), (
+            f"the first {len(first)} bytes arrived only after the app stopped waiting at "
+            "its gate: the response was held back"
+        )
+        (gate / "release").touch()
+        reply = _read(response, bytes(head))
+    assert not (gate / "timed-out").exists(), "the app stopped waiting at its gate"
+    return reply, bytes(head)
