@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bedrock_stream._encoders import FORMATS
 from bedrock_stream.asgi.cycle import ASGIApp, RequestCycle
@@ -22,7 +22,9 @@ from bedrock_stream.asgi.lifespan import Lifespan, LifespanMode
 from bedrock_stream.asgi.scope import http_scope
 from bedrock_stream.handler import HandlerOptions, handler_of
 from bedrock_stream.proxy_request import http_request
-from bedrock_stream.response import ResponseHead, StreamingResponse
+
+if TYPE_CHECKING:
+    from bedrock_stream.response import StreamingResponse
 
 __all__ = ["asgi_handler"]
 
@@ -69,18 +71,13 @@ def asgi_handler(app: ASGIApp, *, lifespan: LifespanMode = "auto") -> Any:
     async def respond(event: Any, context: Any) -> StreamingResponse:
         request = http_request(event)
         cycle = RequestCycle(app, http_scope(request, span.state), request.body)
-        start = await cycle.started()
+        head = await cycle.started()
         try:
-            ResponseHead(start.status, start.headers, start.cookies).to_prelude("1.0")
+            head.check()
         except ValueError:
             await cycle.abandon()  # the driver answers 500; nothing of the app runs on
             raise
-        headers: dict[str, list[str]] = {}
-        for name, value in start.headers:
-            headers.setdefault(name, []).append(value)
-        return StreamingResponse(
-            cycle.body(), status_code=start.status, headers=headers, cookies=start.cookies
-        )
+        return head.response(cycle.body())
 
     return handler_of(respond, _OPTIONS)
 

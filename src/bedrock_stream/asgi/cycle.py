@@ -25,7 +25,8 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from typing import Any
 
-from bedrock_stream.asgi.messages import ASGIProtocolError, ResponseMessages, ResponseStart, Stage
+from bedrock_stream.app_head import AppHead
+from bedrock_stream.asgi.messages import ASGIProtocolError, ResponseMessages, Stage
 
 __all__ = ["HIGH_WATER", "ASGIApp", "RequestCycle"]
 
@@ -62,7 +63,7 @@ class RequestCycle:
         self._ready: asyncio.Future[None] | None = None  # the writer waits on it
         self._drained: asyncio.Future[None] | None = None  # the app waits on it
         self._gone = False
-        self._start: ResponseStart | None = None
+        self._start: AppHead | None = None
         call = app(scope, self.receive, self.send)
         self.task: asyncio.Future[None] = asyncio.ensure_future(call, loop=self._loop)
         self.task.add_done_callback(self._wake)
@@ -82,7 +83,7 @@ class RequestCycle:
         if self._gone:
             return
         part = self._messages.send(message)
-        if isinstance(part, ResponseStart):
+        if isinstance(part, AppHead):
             self._start = part
         elif part:
             self._chunks.append(part)
@@ -96,7 +97,7 @@ class RequestCycle:
 
     # -- the writer's side ------------------------------------------------------------
 
-    async def started(self) -> ResponseStart:
+    async def started(self) -> AppHead:
         """Wait for ``http.response.start``.
 
         Raises:
