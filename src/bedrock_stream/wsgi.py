@@ -7,6 +7,7 @@ the first non-empty item (or the end of the iterable), so ``start_response`` may
 called again with ``exc_info`` until then, and an exception before it is a 500 with a
 generic JSON body; after it, a failed stream. The iterable's ``close()`` is always called.
 Data given to ``start_response``'s legacy ``write`` callable goes out before the next item.
+The environ also holds the invocation's ``aws.event`` and ``aws.context``.
 """
 
 from __future__ import annotations
@@ -62,7 +63,9 @@ def wsgi_handler(app: WSGIApp) -> Any:
     """
 
     def respond(event: Any, context: Any) -> StreamingResponse:
-        return _Call(app, http_request(event)).response()
+        environ = wsgi_environ(http_request(event))
+        environ["aws.event"], environ["aws.context"] = event, context
+        return _Call(app, environ).response()
 
     return handler_of(respond, _OPTIONS)
 
@@ -115,11 +118,11 @@ def _decoded(path: str) -> str:
 class _Call:
     """One call of the app: ``start_response``, ``write`` and the iterable it returned."""
 
-    def __init__(self, app: WSGIApp, request: HTTPRequest) -> None:
+    def __init__(self, app: WSGIApp, environ: dict[str, Any]) -> None:
         self._head: AppHead | None = None
         self._sent = False
         self._written: list[bytes] = []
-        self._result = app(wsgi_environ(request), self._start_response)
+        self._result = app(environ, self._start_response)
 
     def _start_response(
         self, status: str, headers: list[tuple[str, str]], exc_info: Any = None

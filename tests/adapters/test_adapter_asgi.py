@@ -103,6 +103,7 @@ def test_the_scope_is_uvicorns_shape_and_receive_gives_the_body_then_a_late_disc
     assert scope["type"] == "http" and scope["asgi"] == {"version": "3.0", "spec_version": "2.3"}
     assert (scope["path"], scope["raw_path"], scope["query_string"]) == ("/x", b"/x", b"a=1")
     assert (b"host", b"127.0.0.1:3001") in scope["headers"]
+    assert scope["aws.event"] is EVENT and scope["aws.context"] is not None
     assert request == {"type": "http.request", "body": b"", "more_body": False}
     assert seen[2:] == ["final body", "http.disconnect"]
     assert result.body == b"done"

@@ -53,6 +53,8 @@ def test_the_environ_is_pep_3333s_with_the_stage_as_script_name() -> None:
     assert seen["read"] == b"hello"
     assert seen["wsgi.url_scheme"] == "http" and seen["wsgi.errors"] is sys.stderr
     assert seen["SERVER_PROTOCOL"] == "HTTP/1.1" and seen["wsgi.version"] == (1, 0)
+    assert seen["aws.event"]["requestContext"]["stage"] == "Prod"
+    assert seen["aws.context"].aws_request_id == LambdaContextStub().aws_request_id
 
 
 def test_a_non_latin1_path_is_its_utf8_bytes_as_latin1_as_pep_3333_says() -> None:

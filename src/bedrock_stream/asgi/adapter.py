@@ -6,7 +6,8 @@ the same driver as a ``@streaming_handler``'s: streamed through an attached sink
 head sent as soon as the app sends ``http.response.start``, or buffered into a proxy
 response without one. What a failure becomes is the driver's policy: before the response
 started, a 500 with a generic JSON body (the traceback goes to the log); after it, a failed
-stream, never one that looks complete.
+stream, never one that looks complete. The scope also holds the invocation's ``aws.event``
+and ``aws.context``, under the names Mangum gives them.
 """
 
 from __future__ import annotations
@@ -70,7 +71,9 @@ def asgi_handler(app: ASGIApp, *, lifespan: LifespanMode = "auto") -> Any:
 
     async def respond(event: Any, context: Any) -> StreamingResponse:
         request = http_request(event)
-        cycle = RequestCycle(app, http_scope(request, span.state), request.body)
+        scope = http_scope(request, span.state)
+        scope["aws.event"], scope["aws.context"] = event, context  # Mangum's names
+        cycle = RequestCycle(app, scope, request.body)
         head = await cycle.started()
         try:
             head.check()
