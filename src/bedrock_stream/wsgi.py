@@ -18,10 +18,9 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_to_bytes
 
-from bedrock_stream._encoders import FORMATS
-from bedrock_stream.app_head import AppHead, app_head
+from bedrock_stream.app_head import AppHead, adapter_options, app_head
 from bedrock_stream.errors import AppAdapterError
-from bedrock_stream.handler import HandlerOptions, handler_of
+from bedrock_stream.handler import handler_of
 from bedrock_stream.proxy_request import HTTPRequest, http_request
 
 if TYPE_CHECKING:
@@ -32,25 +31,15 @@ __all__ = ["WSGIApp", "WSGIError", "wsgi_environ", "wsgi_handler"]
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 """A PEP 3333 application: ``app(environ, start_response)`` returns an iterable of bytes."""
 
-_OPTIONS = HandlerOptions(
-    status_code=200,
-    content_type="application/octet-stream",
-    headers=[],
-    cookies=[],
-    cors=None,
-    encode=FORMATS[None].encode,  # never called: the body is bytes
-    http=None,
-    heartbeat=0.0,
-    verbatim=True,
-)
-"""The app sets its own head; it goes out with the first non-empty item, as PEP 3333 asks."""
+_OPTIONS = adapter_options(eager_head=False)
+"""The head goes out with the first non-empty item, as PEP 3333 asks."""
 
 
 class WSGIError(AppAdapterError, RuntimeError):
     """A WSGI app broke PEP 3333: no ``start_response``, a malformed status, a non-bytes item."""
 
 
-def wsgi_handler(app: WSGIApp) -> Any:
+def wsgi_handler(app: WSGIApp) -> Callable[[Any, Any], Any]:
     """Return a Lambda handler that serves API Gateway and function URL requests with ``app``.
 
     ::

@@ -15,13 +15,14 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from bedrock_stream._encoders import FORMATS
+from bedrock_stream.app_head import adapter_options
 from bedrock_stream.asgi.cycle import ASGIApp, RequestCycle
 from bedrock_stream.asgi.lifespan import Lifespan, LifespanMode
 from bedrock_stream.asgi.scope import http_scope
-from bedrock_stream.handler import HandlerOptions, handler_of
+from bedrock_stream.handler import handler_of
 from bedrock_stream.proxy_request import http_request
 
 if TYPE_CHECKING:
@@ -29,22 +30,11 @@ if TYPE_CHECKING:
 
 __all__ = ["asgi_handler"]
 
-_OPTIONS = HandlerOptions(
-    status_code=200,
-    content_type="application/octet-stream",
-    headers=[],
-    cookies=[],
-    cors=None,
-    encode=FORMATS[None].encode,  # never called: the body is bytes
-    http=None,
-    heartbeat=0.0,
-    verbatim=True,
-    eager_head=True,
-)
-"""The app sets its own head; it goes out when the app starts its response."""
+_OPTIONS = adapter_options(eager_head=True)
+"""The head goes out when the app starts its response."""
 
 
-def asgi_handler(app: ASGIApp, *, lifespan: LifespanMode = "auto") -> Any:
+def asgi_handler(app: ASGIApp, *, lifespan: LifespanMode = "auto") -> Callable[[Any, Any], Any]:
     """Return a Lambda handler that serves API Gateway and function URL requests with ``app``.
 
     Call it at module level, so the app's lifespan startup runs during the function's init
