@@ -55,6 +55,11 @@ _FRAMING = frozenset({"date", "server", "connection", "content-length", "transfe
 IGNORED = FRONT_DOOR_HEADERS | _FRAMING
 """Every response header :func:`comparable` leaves out."""
 
+UNORDERED = frozenset({"allow"})
+"""Headers compared as sets of their comma-separated items: ``Allow``'s order means nothing
+(RFC 9110, 10.2.1), and Werkzeug builds it from a set, whose order changes from one process
+to the next with string hash randomization."""
+
 
 @dataclass(frozen=True)
 class Reply:
@@ -73,11 +78,17 @@ class Reply:
 
 
 def comparable(reply: Reply) -> dict[str, list[str]]:
-    """The reply's headers by lower-case name, values in order, without :data:`IGNORED`."""
+    """The reply's headers by lower-case name, values in order, without :data:`IGNORED`.
+
+    The items of an :data:`UNORDERED` header are sorted.
+    """
     fields: dict[str, list[str]] = {}
     for name, value in reply.headers:
-        if name.lower() not in IGNORED:
-            fields.setdefault(name.lower(), []).append(value)
+        key = name.lower()
+        if key in UNORDERED:
+            value = ", ".join(sorted(item.strip() for item in value.split(",")))
+        if key not in IGNORED:
+            fields.setdefault(key, []).append(value)
     return fields
 
 

@@ -24,6 +24,7 @@ APPS = Path(__file__).parent / "apps"
 TEMPLATE = Path(__file__).parent / "template.yaml"
 
 sys.path.insert(0, str(APPS))
+pytest.register_assert_rewrite("app_matrix")  # its comparisons explain their failures
 
 
 class Uvicorn:

@@ -1,0 +1,156 @@
+"""The WSGI conformance matrix's app: one Flask app, served by Werkzeug and as a Lambda.
+
+Each route shows one thing a web app does (see ``tests/wsgi/test_wsgi_matrix.py``). The
+streamed route takes ``?gate=<dir>``: it yields its first chunk, then waits for the file
+``<dir>/release`` (see ``tests/app_matrix.py``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from flask import (
+    Flask,
+    Response,
+    abort,
+    jsonify,
+    redirect,
+    request,
+    stream_with_context,
+    url_for,
+)
+
+GATE_TIMEOUT = 10.0
+"""Seconds the gated route waits for ``release`` before it writes ``timed-out`` and goes on."""
+
+SECRET = "the-secret-detail-4711"
+"""Text of the exceptions routes raise: it must never reach a client."""
+
+LARGE_PATTERN = bytes(range(251))
+"""Repeated for the large response (a prime length, so no chunk boundary lines up)."""
+
+app = Flask(__name__)
+
+
+def wait_at_gate(gate: str | None) -> None:
+    """Wait for ``<gate>/release``; after :data:`GATE_TIMEOUT`, write ``timed-out``."""
+    if gate is None:
+        return
+    release = Path(gate) / "release"
+    for _ in range(int(GATE_TIMEOUT / 0.01)):
+        if release.exists():
+            return
+        time.sleep(0.01)
+    (Path(gate) / "timed-out").touch()
+
+
+@app.get("/json")
+def get_json() -> Response:
+    """A JSON body and a header of the app's own."""
+    response = jsonify(hello="wörld", numbers=[1, 2, 3])
+    response.headers["X-Matrix"] = "json"
+    return response
+
+
+@app.get("/stream")
+def stream() -> Response:
+    """A streamed generator, one line per item, the first before the gate."""
+    gate = request.args.get("gate")
+
+    @stream_with_context
+    def lines() -> Iterator[str]:
+        yield "first line\n"
+        wait_at_gate(gate)
+        for n in range(3):
+            yield f"line {n} of {request.path}: ünïcödé\n"
+
+    return Response(lines(), mimetype="text/plain")
+
+
+@app.get("/items/<int:item_id>")
+def item(item_id: int) -> Response:
+    """Item 1 exists; the others are ``abort(404)`` with a description."""
+    if item_id != 1:
+        abort(404, description=f"no item {item_id}")
+    return jsonify(item=item_id)
+
+
+@app.get("/redirect")
+def relative_redirect() -> Response:
+    """A relative redirect."""
+    return redirect("/json?from=redirect", code=307)
+
+
+@app.get("/redirect/absolute")
+def absolute_redirect() -> Response:
+    """A redirect to a URL the app builds, stage prefix (``SCRIPT_NAME``) included."""
+    return redirect(url_for("get_json", _external=True), code=303)
+
+
+@app.get("/cookies")
+def cookies() -> Response:
+    """Several ``Set-Cookie`` headers on one response."""
+    response = jsonify(cookies=3)
+    response.set_cookie("session", "abc123", httponly=True, samesite="Strict")
+    response.set_cookie("theme", "dark", max_age=3600)
+    response.delete_cookie("old")
+    return response
+
+
+@app.get("/query")
+def query() -> Response:
+    """The query as the app parses it: repeated keys kept, in order."""
+    return jsonify(items=list(request.args.items(multi=True)), a=request.args.getlist("a"))
+
+
+@app.get("/where/<name>")
+def where(name: str) -> Response:
+    """Where the app thinks it is: paths, script root and the URLs it builds."""
+    return jsonify(
+        path=request.path,
+        script_root=request.script_root,
+        script_name=request.environ["SCRIPT_NAME"],
+        path_info=request.environ["PATH_INFO"],
+        url=request.url,
+        base_url=request.base_url,
+        url_for=url_for("where", name="other", _external=True),
+        name=name,
+    )
+
+
+@app.post("/echo")
+def echo() -> Response:
+    """The request body back, with its length and SHA-256."""
+    body = request.get_data()
+    response = Response(body, mimetype="application/octet-stream")
+    response.headers["X-Length"] = str(len(body))
+    response.headers["X-SHA256"] = hashlib.sha256(body).hexdigest()
+    return response
+
+
+@app.get("/large")
+def large() -> Response:
+    """``mib`` MiB of :data:`LARGE_PATTERN`."""
+    size = int(request.args.get("mib", "2")) * 1024 * 1024
+    body = (LARGE_PATTERN * (size // len(LARGE_PATTERN) + 1))[:size]
+    return Response(body, mimetype="application/octet-stream")
+
+
+@app.get("/boom")
+def boom() -> Response:
+    """Raise before any response: Flask answers its own 500."""
+    raise RuntimeError(SECRET)
+
+
+@app.get("/stream/fail")
+def stream_fail() -> Response:
+    """A generator that raises after its first item: the stream must not look complete."""
+
+    def chunks() -> Iterator[str]:
+        yield "first\n"
+        raise RuntimeError(SECRET)
+
+    return Response(chunks(), mimetype="text/plain")

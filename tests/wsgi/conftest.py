@@ -1,0 +1,73 @@
+"""The WSGI matrix's servers: Werkzeug's in a thread, and the local stack with the app as a Lambda.
+
+The reference is Werkzeug's threaded server rather than ``wsgiref``: it speaks HTTP/1.1 and
+frames a body of unknown length as chunked, so a stream cut short shows (``wsgiref`` speaks
+HTTP/1.0, where the end of a body is the close of the connection, cut short or not). It
+serves the app twice: at ``/`` and, as a proxy mounting it under a prefix would, at
+``/Prod`` (``SCRIPT_NAME`` ``/Prod``, as behind the REST API's stage). ``apps/`` goes on
+``sys.path`` so that the test process imports the very module the function imports.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+from werkzeug.serving import make_server
+
+from bedrock_stream.local.stack import LocalStack
+
+APPS = Path(__file__).parent / "apps"
+TEMPLATE = Path(__file__).parent / "template.yaml"
+
+sys.path.insert(0, str(APPS))
+pytest.register_assert_rewrite("app_matrix")  # its comparisons explain their failures
+
+
+@pytest.fixture(scope="session")
+def werkzeug_bases() -> Iterator[dict[str, str]]:
+    """Base URLs of Werkzeug serving the Flask app: ``plain``, and ``staged`` under ``/Prod``."""
+    from flask_app import app
+
+    server = make_server("127.0.0.1", 0, DispatcherMiddleware(app, {"/Prod": app}), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    try:
+        yield {"plain": base, "staged": f"{base}/Prod"}
+    finally:
+        server.shutdown()
+        thread.join(30)
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def wsgi_stack() -> Iterator[LocalStack]:
+    """The local stack running ``template.yaml``."""
+    if os.name != "posix":
+        pytest.skip("the local Lambda service is POSIX")
+    with LocalStack(TEMPLATE, port=0, speed=0, concurrency=2) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def flask_lambda_bases(wsgi_stack: LocalStack) -> dict[str, str]:
+    """Base URLs of the Flask function: ``rest`` (with ``/Prod``) and ``url``."""
+    rest = wsgi_stack.endpoint("MatrixApi", "rest-api").url.removesuffix("/{proxy+}")
+    return {"rest": rest, "url": wsgi_stack.endpoint("FlaskFunction", "function-url").url}
+
+
+@pytest.fixture(params=["rest", "url"])
+def flask_sides(
+    request: pytest.FixtureRequest,
+    werkzeug_bases: dict[str, str],
+    flask_lambda_bases: dict[str, str],
+) -> tuple[str, str]:
+    """(Werkzeug's base URL, the Lambda's) for one front door: REST (staged) or function URL."""
+    reference = werkzeug_bases["staged" if request.param == "rest" else "plain"]
+    return reference, flask_lambda_bases[request.param].rstrip("/")

@@ -1,0 +1,95 @@
+"""A Flask app that streams under a WSGI server streams unchanged as a Lambda.
+
+The app of ``apps/flask_app.py`` is served by Werkzeug's server on loopback and, wrapped by
+``wsgi_handler``, as a Lambda function on the local stack, behind a REST API with ``STREAM``
+transfer (payload 1.0: ``SCRIPT_NAME`` is the stage, ``/Prod``, so Werkzeug mounts the app
+there too to compare) and a function URL in ``RESPONSE_STREAM`` mode (payload 2.0: no
+prefix). Every route's answer must be the same on both sides: status, headers (but those
+in ``app_matrix.IGNORED``), body, and whether it ended cleanly.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from flask_app import SECRET
+
+from app_matrix import assert_same, call, read_through_gate
+
+ROUTES = {
+    "json": ("GET", "/json"),
+    "path-parameter": ("GET", "/items/1"),
+    "abort-404": ("GET", "/items/7"),
+    "unknown-route-404": ("GET", "/nowhere"),
+    "wrong-method-405": ("POST", "/json"),
+    "redirect": ("GET", "/redirect"),
+    "redirect-url-for": ("GET", "/redirect/absolute"),
+    "cookies": ("GET", "/cookies"),
+    "repeated-query-keys": ("GET", "/query?a=1&a=2&a=3&b=x%20y&c="),
+    "script-root": ("GET", "/where/here%20now?k=v"),
+    "large-response": ("GET", "/large?mib=2"),
+    "exception-in-view": ("GET", "/boom"),
+    "stream-ungated": ("GET", "/stream"),
+}
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_route_answers_the_same(flask_sides: tuple[str, str], route: str) -> None:
+    method, target = ROUTES[route]
+    reference, function = flask_sides
+    expected = call(reference, target, method=method)
+    assert expected.complete
+    assert_same(expected, call(function, target, method=method))
+
+
+def test_the_stage_prefix_is_the_script_root(flask_lambda_bases: dict[str, str]) -> None:
+    """What the app sees behind the REST API: the stage as ``SCRIPT_NAME``."""
+    seen = json.loads(call(flask_lambda_bases["rest"], "/where/x").body)
+    assert (seen["script_name"], seen["path_info"]) == ("/Prod", "/where/x")
+    assert (seen["script_root"], seen["path"]) == ("/Prod", "/where/x")
+    assert seen["url_for"] == "http://localhost/Prod/where/other"
+    unprefixed = json.loads(call(flask_lambda_bases["url"], "/where/x").body)
+    assert (unprefixed["script_name"], unprefixed["path_info"]) == ("", "/where/x")
+
+
+def test_a_large_request_body_is_echoed(flask_sides: tuple[str, str]) -> None:
+    body = random.Random(19).randbytes(1024 * 1024)  # not UTF-8: it travels base64
+    reference, function = flask_sides
+    kwargs: dict[str, Any] = {
+        "method": "POST",
+        "body": body,
+        "headers": {"Content-Type": "application/octet-stream"},
+    }
+    expected = call(reference, "/echo", **kwargs)
+    assert expected.body == body
+    assert_same(expected, call(function, "/echo", **kwargs))
+
+
+def test_the_first_chunk_arrives_before_the_view_finishes(
+    flask_sides: tuple[str, str], tmp_path: Path
+) -> None:
+    replies = []
+    for side, base in zip(("werkzeug", "lambda"), flask_sides, strict=True):
+        gate = tmp_path / side
+        reply, head = read_through_gate(
+            base, f"/stream?gate={quote(str(gate))}", gate, b"first line\n"
+        )
+        assert head == b"first line\n"
+        replies.append(reply)
+    assert replies[0].complete
+    assert_same(*replies)
+
+
+def test_a_generator_that_fails_does_not_end_cleanly(flask_sides: tuple[str, str]) -> None:
+    reference, function = flask_sides
+    expected, got = call(reference, "/stream/fail"), call(function, "/stream/fail")
+    assert (expected.status, expected.complete) == (200, False)
+    assert (got.status, got.complete) == (200, False)
+    for reply in (expected, got):
+        assert reply.body.startswith(b"first\n")
+        assert SECRET.encode() not in reply.body
