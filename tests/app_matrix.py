@@ -7,6 +7,9 @@ with :func:`call`, a plain ``http.client`` request with the same ``Host`` header
 answers compared with :func:`assert_same`. Importable from every test module: pytest puts
 ``tests/`` on ``sys.path`` for the root ``conftest.py``.
 
+For the tests without a network, :func:`rest_event` and :func:`url_request_event` build the
+events the front doors would send, with the local stack's own builders.
+
 Streaming is shown with a gate, never a stopwatch (:func:`read_through_gate`): the app sends
 its first chunk, then waits for the file ``release`` in a directory the request names; the
 test creates it only after the first chunk reached it. An app that waited in vain writes
@@ -23,6 +26,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from bedrock_stream.local.deployment import RestApi, Route
+from bedrock_stream.local.function_url import url_event
+from bedrock_stream.local.messages import Request
+from bedrock_stream.local.rest_api import Router, proxy_event
+
 __all__ = [
     "FRONT_DOOR_HEADERS",
     "HOST",
@@ -32,6 +40,8 @@ __all__ = [
     "comparable",
     "open_stream",
     "read_through_gate",
+    "rest_event",
+    "url_request_event",
 ]
 
 HOST = "localhost"
@@ -168,3 +178,32 @@ def read_through_gate(
         reply = _read(response, bytes(head))
     assert not (gate / "timed-out").exists(), "the app stopped waiting at its gate"
     return reply, bytes(head)
+
+
+_ROUTER = Router([RestApi("Api", "Prod", (Route("ANY", "/{proxy+}", "Fn", streaming=True),))])
+
+EVENT_HEADERS = (
+    ("Host", "localhost:3000"),
+    ("Content-Type", "text/plain"),
+    ("X-Multi", "a"),
+    ("X-Multi", "b"),
+    ("Cookie", "s=1; t=2"),
+)
+"""The headers of a hand-built event's request, unless it says otherwise."""
+
+
+def rest_event(
+    target: str, body: bytes = b"", headers: tuple[tuple[str, str], ...] = EVENT_HEADERS
+) -> dict[str, Any]:
+    """The REST API event (payload 1.0) for ``POST /Prod<target>`` on a ``/{proxy+}`` route."""
+    request = Request("POST", f"/Prod{target}", headers, body)
+    match = _ROUTER.match(request.method, request.target)
+    assert match is not None
+    return proxy_event(request, match)
+
+
+def url_request_event(
+    target: str, body: bytes = b"", headers: tuple[tuple[str, str], ...] = EVENT_HEADERS
+) -> dict[str, Any]:
+    """The function URL event (payload 2.0) for ``POST <target>``."""
+    return url_event(Request("POST", target, headers, body))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import MutableMapping
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 import pytest
 from hypothesis import given, settings
@@ -19,37 +19,11 @@ from hypothesis import strategies as st
 from startup_fails import MESSAGE
 from startup_fails import app as failing_app
 
+from app_matrix import rest_event, url_request_event
 from bedrock_stream.asgi import LifespanError, asgi_handler
-from bedrock_stream.local.deployment import RestApi, Route
-from bedrock_stream.local.function_url import url_event
-from bedrock_stream.local.messages import Request
-from bedrock_stream.local.rest_api import Router, proxy_event
 from bedrock_stream.testing import LambdaContextStub, invoke_streaming
 
-ROUTER = Router([RestApi("Api", "Prod", (Route("ANY", "/{proxy+}", "Fn", streaming=True),))])
-
 SECRET = "the-secret-detail-4711"
-
-HEADERS = (
-    ("Host", "localhost:3000"),
-    ("Content-Type", "text/plain"),
-    ("X-Multi", "a"),
-    ("X-Multi", "b"),
-    ("Cookie", "s=1; t=2"),
-)
-
-
-def rest(target: str, body: bytes = b"", headers: tuple[tuple[str, str], ...] = HEADERS) -> Any:
-    """The REST API event (payload 1.0) for ``POST /Prod<target>``."""
-    request = Request("POST", f"/Prod{target}", headers, body)
-    match = ROUTER.match(request.method, request.target)
-    assert match is not None
-    return proxy_event(request, match)
-
-
-def url(target: str, body: bytes = b"", headers: tuple[tuple[str, str], ...] = HEADERS) -> Any:
-    """The function URL event (payload 2.0) for ``POST <target>``."""
-    return url_event(Request("POST", target, headers, body))
 
 
 class Recorder:
@@ -81,7 +55,7 @@ def serve(app: Any, event: Any) -> Any:
 
 
 def test_a_rest_event_gives_the_stage_as_root_path(recorder: Recorder) -> None:
-    serve(recorder, rest("/items/a%20b?q=1&q=2&r=", b"hello"))
+    serve(recorder, rest_event("/items/a%20b?q=1&q=2&r=", b"hello"))
     (scope,) = recorder.scopes
     assert scope["type"] == "http" and scope["method"] == "POST"
     assert (scope["root_path"], scope["path"]) == ("/Prod", "/Prod/items/a b")
@@ -97,7 +71,7 @@ def test_a_rest_event_gives_the_stage_as_root_path(recorder: Recorder) -> None:
 
 
 def test_a_function_url_event_has_no_root_path(recorder: Recorder) -> None:
-    serve(recorder, url("/items/a%20b?x=1&x=2&y=", b"hello"))
+    serve(recorder, url_request_event("/items/a%20b?x=1&x=2&y=", b"hello"))
     (scope,) = recorder.scopes
     assert (scope["root_path"], scope["path"]) == ("", "/items/a b")
     assert scope["raw_path"] == b"/items/a%20b"
@@ -109,7 +83,7 @@ def test_a_function_url_event_has_no_root_path(recorder: Recorder) -> None:
     assert recorder.bodies == [b"hello"]
 
 
-@pytest.mark.parametrize("build", [rest, url])
+@pytest.mark.parametrize("build", [rest_event, url_request_event])
 def test_a_binary_body_arrives_decoded_from_base64(build: Any, recorder: Recorder) -> None:
     headers = (("Host", "localhost"), ("Content-Type", "application/octet-stream"))
     event = build("/upload", b"\xff\x00\x80", headers)
@@ -118,7 +92,7 @@ def test_a_binary_body_arrives_decoded_from_base64(build: Any, recorder: Recorde
     assert recorder.bodies == [b"\xff\x00\x80"]
 
 
-@pytest.mark.parametrize("build", [rest, url])
+@pytest.mark.parametrize("build", [rest_event, url_request_event])
 def test_the_response_streams_with_its_headers_and_cookies(build: Any, recorder: Recorder) -> None:
     result = serve(recorder, build("/x"))
     assert result.error is None
@@ -139,7 +113,7 @@ BUFFERED = {
 }
 
 
-@pytest.mark.parametrize(("build", "version"), [(rest, "1.0"), (url, "2.0")])
+@pytest.mark.parametrize(("build", "version"), [(rest_event, "1.0"), (url_request_event, "2.0")])
 def test_without_a_sink_the_answer_is_buffered(
     build: Any, version: str, recorder: Recorder
 ) -> None:
@@ -162,7 +136,7 @@ async def crash_after_first_chunk(scope: Any, receive: Any, send: Any) -> None:
     raise RuntimeError(SECRET)
 
 
-@pytest.mark.parametrize("build", [rest, url])
+@pytest.mark.parametrize("build", [rest_event, url_request_event])
 def test_an_exception_before_the_response_is_a_generic_500(build: Any) -> None:
     result = serve(crash_before_start, build("/x"))
     assert result.status == 500 and result.error is None
@@ -173,7 +147,7 @@ def test_an_exception_before_the_response_is_a_generic_500(build: Any) -> None:
     assert json.loads(buffered["body"])["message"] == "Internal server error"
 
 
-@pytest.mark.parametrize("build", [rest, url])
+@pytest.mark.parametrize("build", [rest_event, url_request_event])
 def test_an_exception_after_the_first_chunk_fails_the_stream(build: Any) -> None:
     result = serve(crash_after_first_chunk, build("/x"))
     assert result.status == 200 and result.body.startswith(b"first")
@@ -201,7 +175,7 @@ def _query_seen(event: Any) -> list[tuple[str, str]]:
 @settings(max_examples=50, deadline=None)
 @given(_PAIRS)
 def test_a_function_url_query_reaches_the_app_as_sent(pairs: list[tuple[str, str]]) -> None:
-    assert _query_seen(url("/q?" + urlencode(pairs))) == pairs
+    assert _query_seen(url_request_event("/q?" + urlencode(pairs))) == pairs
 
 
 @settings(max_examples=50, deadline=None)
@@ -211,7 +185,7 @@ def test_a_rest_query_reaches_the_app_grouped_by_key(pairs: list[tuple[str, str]
     for key, value in pairs:
         grouped.setdefault(key, []).append(value)
     expected = [(key, value) for key, values in grouped.items() for value in values]
-    assert _query_seen(rest("/q?" + urlencode(pairs))) == expected
+    assert _query_seen(rest_event("/q?" + urlencode(pairs))) == expected
 
 
 _TOKEN = st.text("abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=10)
@@ -238,7 +212,7 @@ def _by_name(headers: list[tuple[str, str]]) -> dict[str, list[str]]:
 @settings(max_examples=50, deadline=None)
 @given(_HEADERS)
 def test_rest_headers_reach_the_app_with_every_value(headers: list[tuple[str, str]]) -> None:
-    seen = _headers_seen(rest("/h", headers=(("Host", "localhost"), *headers)))
+    seen = _headers_seen(rest_event("/h", headers=(("Host", "localhost"), *headers)))
     for name, values in _by_name(headers).items():
         assert seen[name] == values
 
@@ -246,6 +220,23 @@ def test_rest_headers_reach_the_app_with_every_value(headers: list[tuple[str, st
 @settings(max_examples=50, deadline=None)
 @given(_HEADERS)
 def test_function_url_headers_reach_the_app_comma_joined(headers: list[tuple[str, str]]) -> None:
-    seen = _headers_seen(url("/h", headers=(("Host", "localhost"), *headers)))
+    seen = _headers_seen(url_request_event("/h", headers=(("Host", "localhost"), *headers)))
     for name, values in _by_name(headers).items():
         assert seen[name] == [",".join(values)]
+
+
+_SEGMENT = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=8)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(_SEGMENT, min_size=1, max_size=4))
+def test_the_path_reaches_the_app_decoded_and_raw(segments: list[str]) -> None:
+    """``path`` is the decoded path, ``raw_path`` its bytes as sent, the root path in both."""
+    path = "/" + "/".join(segments)
+    raw = quote(path, safe="/")
+    for event, root in ((rest_event(raw), "/Prod"), (url_request_event(raw), "")):
+        recorder = Recorder()
+        serve(recorder, event)
+        (scope,) = recorder.scopes
+        assert (scope["root_path"], scope["path"]) == (root, root + path)
+        assert scope["raw_path"] == (root + raw).encode("ascii")
