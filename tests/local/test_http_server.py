@@ -154,6 +154,27 @@ def test_a_stream_is_sent_chunk_by_chunk_and_an_abort_truncates_it() -> None:
                 connection.close()
 
 
+def test_a_streamed_answer_without_a_body_is_framed_as_one() -> None:
+    """A 204 or 304 says nothing of chunks (RFC 9112 6.1); a HEAD's answer sends no body."""
+
+    def handler(exchange: Exchange) -> None:
+        exchange.start(int(exchange.target.strip("/")), [("Content-Type", "text/plain")])
+        exchange.send(b"dropped")
+        exchange.end([("X-Done", "yes")])
+
+    for server in _serve(handler):
+        connection = http.client.HTTPConnection(server.host, server.port, timeout=5)
+        try:
+            for method, status in (("GET", 204), ("GET", 304), ("HEAD", 200), ("GET", 200)):
+                connection.request(method, f"/{status}")
+                response = connection.getresponse()
+                chunked = response.getheader("Transfer-Encoding") == "chunked"
+                assert (response.status, chunked) == (status, status == 200)
+                assert response.read() == (b"dropped" if chunked and method == "GET" else b"")
+        finally:
+            connection.close()
+
+
 def test_peer_closed_sees_a_live_client_on_a_descriptor_past_1024() -> None:
     # A stack with ~200 warm functions holds over 1024 descriptors; select() cannot watch
     # those (FD_SETSIZE), and a client must not then be taken for gone.

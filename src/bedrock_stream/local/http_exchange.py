@@ -54,6 +54,10 @@ _READ_TO_THE_END = (h11.DONE, h11.MUST_CLOSE, h11.CLOSED)
 ``Connection: close``)."""
 
 
+_BODILESS = frozenset({204, 304})
+"""Statuses whose response has no body, whatever its request (RFC 9110 15.3.5, 15.4.5)."""
+
+
 class ClientGone(LocalStackError, ConnectionError):
     """The client closed the connection or stopped reading before the response was sent."""
 
@@ -254,19 +258,25 @@ class HTTP1Exchange(Exchange):
             for k, v in headers
             if k.lower() not in ("content-length", "transfer-encoding", "connection")
         ]
-        fields.append(("Transfer-Encoding", "chunked"))
-        if trailers:
+        if status not in _BODILESS:  # no Transfer-Encoding on a 204 (RFC 9112 6.1) or 304
+            fields.append(("Transfer-Encoding", "chunked"))
+        if trailers and self._has_body(status):
             fields.append(("Trailer", trailers))
         self._head(status, fields)
 
+    def _has_body(self, status: int | None) -> bool:
+        """Whether a response may carry body and trailers: not a HEAD's, a 204 or a 304."""
+        return self.method != "HEAD" and status not in _BODILESS
+
     def send(self, data: bytes) -> None:
         """Send one chunk of a streamed response now (see :meth:`Exchange.send`)."""
-        if data:
+        if data and self._has_body(self.status):  # a bodiless response drops what comes
             self._write(self._conn.send(h11.Data(data=data)))
 
     def end(self, trailers: Iterable[tuple[str, str]] = ()) -> None:
         """End a streamed response: the terminating chunk and any trailers."""
-        self._write(self._conn.send(h11.EndOfMessage(headers=list(trailers))))
+        fields = list(trailers) if self._has_body(self.status) else []
+        self._write(self._conn.send(h11.EndOfMessage(headers=fields)))
 
     def peer_closed(self, *, half_close: bool = True) -> bool:
         """Whether the client has left (checked without waiting).
