@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -121,14 +121,27 @@ def open_stream(
     *,
     method: str = "GET",
     body: bytes | None = None,
-    headers: Mapping[str, str] | None = None,
+    headers: Mapping[str, str] | Sequence[tuple[str, str]] = (),
 ) -> Iterator[http.client.HTTPResponse]:
-    """Send ``method target`` to the server at ``base`` (a URL, maybe with a path prefix)."""
+    """Send ``method target`` to the server at ``base`` (a URL, maybe with a path prefix).
+
+    ``headers`` may repeat a name (a sequence of pairs); ``Host`` is :data:`HOST`.
+    """
     connection, prefix = _connection(base)
+    fields = list(headers.items() if isinstance(headers, Mapping) else headers)
+    names = {name.lower() for name, _ in fields}
     try:
-        connection.request(
-            method, prefix + target, body=body, headers={"Host": HOST, **(headers or {})}
+        connection.putrequest(
+            method,
+            prefix + target,
+            skip_host=True,
+            skip_accept_encoding="accept-encoding" in names,
         )
+        for name, value in [("Host", HOST), *fields]:
+            connection.putheader(name, value)
+        if body is not None:
+            connection.putheader("Content-Length", str(len(body)))
+        connection.endheaders(body)
         yield connection.getresponse()
     finally:
         connection.close()

@@ -36,10 +36,13 @@ ROUTES = {
     "validation-422": ("GET", "/items/abc"),
     "unknown-route-404": ("GET", "/nowhere"),
     "wrong-method-405": ("POST", "/json"),
+    "no-content-204": ("DELETE", "/items/1"),
+    "teapot-418": ("GET", "/teapot"),
+    "head": ("HEAD", "/json"),
     "redirect": ("GET", "/redirect"),
     "redirect-url-for": ("GET", "/redirect/absolute"),
     "cookies": ("GET", "/cookies"),
-    "repeated-query-keys": ("GET", "/query?a=1&a=2&a=3&b=x%20y&c="),
+    "repeated-query-keys": ("GET", "/query?a=1&a=2&a=3&b=x%20y&c=&d=p+q&e=%2B%26&f=%C3%A9"),
     "stage-prefix": ("GET", "/where/here%20now?k=v"),
     "large-response": ("GET", "/large?mib=2"),
     "exception-in-route": ("GET", "/boom"),
@@ -54,6 +57,39 @@ def test_route_answers_the_same(sides: tuple[str, str], route: str) -> None:
     expected = call(reference, target, method=method)
     assert expected.complete
     assert_same(expected, call(function, target, method=method))
+
+
+REQUESTS = {
+    "cookies-sent": ("/cookies/echo", {"Cookie": "a=1; b=two; c="}),
+    "gzip-response": ("/large?mib=1", {"Accept-Encoding": "gzip"}),
+    "gzip-stream": ("/stream/text", {"Accept-Encoding": "gzip"}),
+    "request-headers": ("/headers", {"User-Agent": "matrix/1", "Content-Type": "text/x-m"}),
+}
+
+
+@pytest.mark.parametrize("case", REQUESTS)
+def test_request_headers_reach_the_app_the_same(sides: tuple[str, str], case: str) -> None:
+    target, headers = REQUESTS[case]
+    reference, function = sides
+    expected = call(reference, target, headers=headers)
+    assert expected.complete
+    assert_same(expected, call(function, target, headers=headers))
+
+
+def test_a_repeated_request_header_is_comma_joined_behind_a_function_url(
+    lambda_bases: dict[str, str], uvicorn_servers: dict[str, str]
+) -> None:
+    """Payload 2.0 carries each header once, its repeats joined with commas (1.0 keeps them)."""
+    repeated = [("X-Custom", "a"), ("X-Custom", "b")]
+    seen = {
+        side: json.loads(call(base, "/headers", headers=repeated).body)["x-custom"]
+        for side, base in (
+            ("uvicorn", uvicorn_servers["staged"]),
+            ("rest", lambda_bases["rest"]),
+            ("url", lambda_bases["url"].rstrip("/")),
+        )
+    }
+    assert seen == {"uvicorn": ["a", "b"], "rest": ["a", "b"], "url": ["a,b"]}
 
 
 def test_repeated_query_keys_interleaved_come_grouped_behind_a_rest_api(

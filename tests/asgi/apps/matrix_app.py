@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import BackgroundTasks, FastAPI, HTTPException, Request
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 from sse_starlette import EventSourceResponse
 
@@ -41,6 +42,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
 
 
 api = FastAPI(lifespan=lifespan)
+api.add_middleware(GZipMiddleware, minimum_size=500)  # for clients that accept gzip
 
 
 async def wait_at_gate(gate: str | None) -> None:
@@ -110,6 +112,18 @@ async def item(item_id: int) -> dict[str, int]:
     return {"item": item_id}
 
 
+@api.delete("/items/{item_id}")
+async def delete_item(item_id: int) -> Response:
+    """No content."""
+    return Response(status_code=204)
+
+
+@api.get("/teapot")
+async def teapot() -> JSONResponse:
+    """A status without a common reason phrase."""
+    return JSONResponse({"tea": True}, status_code=418)
+
+
 @api.get("/redirect")
 async def redirect() -> RedirectResponse:
     """A relative redirect."""
@@ -130,6 +144,22 @@ async def cookies() -> JSONResponse:
     response.set_cookie("theme", "dark", max_age=3600, path="/")
     response.delete_cookie("old")
     return response
+
+
+@api.get("/cookies/echo")
+async def cookies_echo(request: Request) -> dict[str, str]:
+    """The cookies the request carried, as the app parses them."""
+    return request.cookies
+
+
+@api.get("/headers")
+async def headers(request: Request) -> dict[str, Any]:
+    """Request headers as the app sees them: a repeated one, and one the client set once."""
+    return {
+        "x-custom": request.headers.getlist("x-custom"),
+        "user-agent": request.headers.get("user-agent"),
+        "content-type": request.headers.get("content-type"),
+    }
 
 
 @api.get("/query")
