@@ -119,13 +119,21 @@ def test_the_stage_prefix_is_the_root_path(lambda_bases: dict[str, str]) -> None
     assert (unprefixed["root_path"], unprefixed["path"]) == ("", "/where/x")
 
 
-def test_a_large_request_body_is_echoed(sides: tuple[str, str]) -> None:
-    body = random.Random(19).randbytes(1024 * 1024)  # not UTF-8: it travels base64
+BODIES = {
+    "binary": (random.Random(19).randbytes(1024 * 1024), "application/octet-stream"),
+    "text": (("héllo wörld " * 90_000).encode(), "text/plain; charset=utf-8"),
+}
+"""1 MiB of bytes that are not UTF-8 (they travel base64), and 1.2 MB of UTF-8 text."""
+
+
+@pytest.mark.parametrize("kind", BODIES)
+def test_a_large_request_body_is_echoed(sides: tuple[str, str], kind: str) -> None:
+    body, content_type = BODIES[kind]
     reference, function = sides
     kwargs: dict[str, Any] = {
         "method": "POST",
         "body": body,
-        "headers": {"Content-Type": "application/octet-stream"},
+        "headers": {"Content-Type": content_type},
     }
     expected = call(reference, "/echo", **kwargs)
     assert expected.body == body

@@ -27,10 +27,13 @@ ROUTES = {
     "abort-404": ("GET", "/items/7"),
     "unknown-route-404": ("GET", "/nowhere"),
     "wrong-method-405": ("POST", "/json"),
+    "no-content-204": ("DELETE", "/items/1"),
+    "teapot-418": ("GET", "/teapot"),
+    "head": ("HEAD", "/json"),
     "redirect": ("GET", "/redirect"),
     "redirect-url-for": ("GET", "/redirect/absolute"),
     "cookies": ("GET", "/cookies"),
-    "repeated-query-keys": ("GET", "/query?a=1&a=2&a=3&b=x%20y&c="),
+    "repeated-query-keys": ("GET", "/query?a=1&a=2&a=3&b=x%20y&c=&d=p+q&e=%2B%26&f=%C3%A9"),
     "script-root": ("GET", "/where/here%20now?k=v"),
     "large-response": ("GET", "/large?mib=2"),
     "exception-in-view": ("GET", "/boom"),
@@ -47,6 +50,22 @@ def test_route_answers_the_same(flask_sides: tuple[str, str], route: str) -> Non
     assert_same(expected, call(function, target, method=method))
 
 
+REQUESTS: dict[str, tuple[str, list[tuple[str, str]]]] = {
+    "cookies-sent": ("/cookies/echo", [("Cookie", "a=1; b=two; c=")]),
+    "request-headers": ("/headers", [("User-Agent", "matrix/1"), ("Content-Type", "text/x-m")]),
+    "repeated-request-header": ("/headers", [("X-Custom", "a"), ("X-Custom", "b")]),
+}
+
+
+@pytest.mark.parametrize("case", REQUESTS)
+def test_request_headers_reach_the_app_the_same(flask_sides: tuple[str, str], case: str) -> None:
+    target, headers = REQUESTS[case]
+    reference, function = flask_sides
+    expected = call(reference, target, headers=headers)
+    assert expected.complete
+    assert_same(expected, call(function, target, headers=headers))
+
+
 def test_the_stage_prefix_is_the_script_root(flask_lambda_bases: dict[str, str]) -> None:
     """What the app sees behind the REST API: the stage as ``SCRIPT_NAME``."""
     seen = json.loads(call(flask_lambda_bases["rest"], "/where/x").body)
@@ -57,13 +76,21 @@ def test_the_stage_prefix_is_the_script_root(flask_lambda_bases: dict[str, str])
     assert (unprefixed["script_name"], unprefixed["path_info"]) == ("", "/where/x")
 
 
-def test_a_large_request_body_is_echoed(flask_sides: tuple[str, str]) -> None:
-    body = random.Random(19).randbytes(1024 * 1024)  # not UTF-8: it travels base64
+BODIES = {
+    "binary": (random.Random(19).randbytes(1024 * 1024), "application/octet-stream"),
+    "text": (("héllo wörld " * 90_000).encode(), "text/plain; charset=utf-8"),
+}
+"""1 MiB of bytes that are not UTF-8 (they travel base64), and 1.2 MB of UTF-8 text."""
+
+
+@pytest.mark.parametrize("kind", BODIES)
+def test_a_large_request_body_is_echoed(flask_sides: tuple[str, str], kind: str) -> None:
+    body, content_type = BODIES[kind]
     reference, function = flask_sides
     kwargs: dict[str, Any] = {
         "method": "POST",
         "body": body,
-        "headers": {"Content-Type": "application/octet-stream"},
+        "headers": {"Content-Type": content_type},
     }
     expected = call(reference, "/echo", **kwargs)
     assert expected.body == body

@@ -78,6 +78,18 @@ def item(item_id: int) -> Response:
     return jsonify(item=item_id)
 
 
+@app.delete("/items/<int:item_id>")
+def delete_item(item_id: int) -> tuple[str, int]:
+    """No content."""
+    return "", 204
+
+
+@app.get("/teapot")
+def teapot() -> tuple[Response, int]:
+    """A status without a common reason phrase."""
+    return jsonify(tea=True), 418
+
+
 @app.get("/redirect")
 def relative_redirect() -> Response:
     """A relative redirect."""
@@ -98,6 +110,24 @@ def cookies() -> Response:
     response.set_cookie("theme", "dark", max_age=3600)
     response.delete_cookie("old")
     return response
+
+
+@app.get("/cookies/echo")
+def cookies_echo() -> Response:
+    """The cookies the request carried, as the app parses them."""
+    return jsonify(request.cookies.to_dict())
+
+
+@app.get("/headers")
+def headers() -> Response:
+    """Request headers as the app sees them: a repeated one, and ones the client set once."""
+    return jsonify(
+        {
+            "x-custom": request.headers.getlist("X-Custom"),
+            "user-agent": request.headers.get("User-Agent"),
+            "content-type": request.headers.get("Content-Type"),
+        }
+    )
 
 
 @app.get("/query")
