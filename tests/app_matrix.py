@@ -4,8 +4,8 @@ The same app is served two ways: by a reference server on loopback (uvicorn for 
 Werkzeug's for WSGI) and as a Lambda function behind the local stack's front doors (a REST
 API with ``STREAM`` transfer and a function URL with ``RESPONSE_STREAM``). Both are called
 with :func:`call`, a plain ``http.client`` request with the same ``Host`` header, and their
-answers compared with :func:`assert_same`. Importable from every test module: pytest puts
-``tests/`` on ``sys.path`` for the root ``conftest.py``.
+answers compared with :func:`assert_same` (both at once: :meth:`Sides.compare`). Importable
+from every test module: pytest puts ``tests/`` on ``sys.path`` for the root ``conftest.py``.
 
 For the tests without a network, :func:`rest_event` and :func:`url_request_event` build the
 events the front doors would send, with the local stack's own builders.
@@ -23,7 +23,7 @@ import http.client
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from bedrock_stream.local.deployment import RestApi, Route
@@ -35,6 +35,7 @@ __all__ = [
     "FRONT_DOOR_HEADERS",
     "HOST",
     "Reply",
+    "Sides",
     "assert_same",
     "call",
     "comparable",
@@ -87,10 +88,12 @@ class Reply:
         return found[-1] if found else None
 
 
-def comparable(reply: Reply) -> dict[str, list[str]]:
+def comparable(reply: Reply, *, combined: bool = False) -> dict[str, list[str]]:
     """The reply's headers by lower-case name, values in order, without :data:`IGNORED`.
 
-    The items of an :data:`UNORDERED` header are sorted.
+    The items of an :data:`UNORDERED` header are sorted. ``combined``: the values of each
+    repeated field are joined with ``", "`` into one, which HTTP defines as the same field
+    (RFC 9110 5.3); never ``Set-Cookie``'s, which cannot be combined.
     """
     fields: dict[str, list[str]] = {}
     for name, value in reply.headers:
@@ -99,14 +102,47 @@ def comparable(reply: Reply) -> dict[str, list[str]]:
             value = ", ".join(sorted(item.strip() for item in value.split(",")))
         if key not in IGNORED:
             fields.setdefault(key, []).append(value)
+    if combined:
+        return {k: v if k == "set-cookie" else [", ".join(v)] for k, v in fields.items()}
     return fields
 
 
-def assert_same(expected: Reply, got: Reply) -> None:
+def assert_same(expected: Reply, got: Reply, *, combined: bool = False) -> None:
     """Assert status, headers (:func:`comparable`), body and clean end are the same."""
-    assert (got.status, comparable(got)) == (expected.status, comparable(expected))
+    assert (got.status, comparable(got, combined=combined)) == (
+        expected.status,
+        comparable(expected, combined=combined),
+    )
     assert got.body == expected.body
     assert got.complete == expected.complete
+
+
+class Sides(NamedTuple):
+    """One app behind its reference server and behind one front door of the local stack."""
+
+    reference: str
+    """The reference server's base URL."""
+    function: str
+    """The front door's base URL (the REST API's with its stage)."""
+    door: str
+    """``rest`` (payload 1.0) or ``url`` (a function URL, payload 2.0)."""
+
+    @property
+    def combined(self) -> bool:
+        """Whether repeated response fields come combined: a function URL's response (payload
+        2.0) has one value per header name, where a REST API's has ``multiValueHeaders``."""
+        return self.door == "url"
+
+    def assert_same(self, expected: Reply, got: Reply) -> None:
+        """:func:`assert_same`, repeated fields combined if this door combines them."""
+        assert_same(expected, got, combined=self.combined)
+
+    def compare(self, target: str, **kwargs: Any) -> Reply:
+        """Send the same request to both; assert the answers are the same; return the first."""
+        expected = call(self.reference, target, **kwargs)
+        assert expected.complete
+        self.assert_same(expected, call(self.function, target, **kwargs))
+        return expected
 
 
 def _connection(base: str) -> tuple[http.client.HTTPConnection, str]:

@@ -12,13 +12,16 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import uvicorn
 
 from bedrock_stream.local.stack import LocalStack
 from waiting import wait_until
+
+if TYPE_CHECKING:
+    from app_matrix import Sides
 
 APPS = Path(__file__).parent / "apps"
 TEMPLATE = Path(__file__).parent / "template.yaml"
@@ -84,7 +87,9 @@ def sides(
     request: pytest.FixtureRequest,
     uvicorn_servers: dict[str, str],
     lambda_bases: dict[str, str],
-) -> tuple[str, str]:
-    """(uvicorn's base URL, the Lambda's) for one front door: REST (staged) or function URL."""
+) -> Sides:
+    """uvicorn and the Lambda behind one front door: REST (uvicorn staged) or function URL."""
     reference = uvicorn_servers["staged" if request.param == "rest" else "plain"]
-    return reference, lambda_bases[request.param].rstrip("/")
+    from app_matrix import Sides  # after register_assert_rewrite
+
+    return Sides(reference, lambda_bases[request.param].rstrip("/"), request.param)

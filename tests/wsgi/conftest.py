@@ -15,12 +15,16 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import make_server
 
 from bedrock_stream.local.stack import LocalStack
+
+if TYPE_CHECKING:
+    from app_matrix import Sides
 
 APPS = Path(__file__).parent / "apps"
 TEMPLATE = Path(__file__).parent / "template.yaml"
@@ -67,7 +71,9 @@ def flask_sides(
     request: pytest.FixtureRequest,
     werkzeug_bases: dict[str, str],
     flask_lambda_bases: dict[str, str],
-) -> tuple[str, str]:
-    """(Werkzeug's base URL, the Lambda's) for one front door: REST (staged) or function URL."""
+) -> Sides:
+    """Werkzeug and the Lambda behind one front door: REST (Werkzeug staged) or function URL."""
     reference = werkzeug_bases["staged" if request.param == "rest" else "plain"]
-    return reference, flask_lambda_bases[request.param].rstrip("/")
+    from app_matrix import Sides  # after register_assert_rewrite
+
+    return Sides(reference, flask_lambda_bases[request.param].rstrip("/"), request.param)

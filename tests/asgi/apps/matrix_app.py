@@ -162,6 +162,24 @@ async def headers(request: Request) -> dict[str, Any]:
     }
 
 
+@api.get("/headers/repeated")
+async def repeated_headers() -> Response:
+    """A header the response repeats, and one with an empty value."""
+    response = Response(b"repeated", media_type="text/plain")
+    response.headers.append("X-Twice", "1")
+    response.headers.append("X-Twice", "2")
+    response.headers.append("Vary", "Accept")
+    response.headers.append("Vary", "Origin")
+    response.headers["X-Empty"] = ""
+    return response
+
+
+@api.get("/untyped")
+async def untyped() -> Response:
+    """A body without a ``Content-Type``."""
+    return Response(b"no type")
+
+
 @api.get("/query")
 async def query(request: Request) -> dict[str, Any]:
     """The query as the app parses it: repeated keys kept, in order."""
