@@ -1,4 +1,4 @@
-"""What the ASGI and WSGI conformance matrices share: servers, a plain client, comparisons.
+"""What the ASGI and WSGI conformance matrices share: a plain client, comparisons, events.
 
 The same app is served two ways: by a reference server on loopback (uvicorn for ASGI,
 Werkzeug's for WSGI) and as a Lambda function behind the local stack's front doors (a REST

@@ -52,6 +52,8 @@ ROUTES = {
     "large-response": ("GET", "/large?mib=2"),
     "exception-in-route": ("GET", "/boom"),
     "stream-text-ungated": ("GET", "/stream/text"),
+    "many-small-chunks": ("GET", "/stream/many?n=2000"),
+    "file": ("GET", "/file"),
 }
 
 
@@ -65,6 +67,7 @@ REQUESTS = {
     "cookies-sent": ("/cookies/echo", {"Cookie": "a=1; b=two; c="}),
     "gzip-response": ("/large?mib=1", {"Accept-Encoding": "gzip"}),
     "gzip-stream": ("/stream/text", {"Accept-Encoding": "gzip"}),
+    "range-206": ("/file", {"Range": "bytes=10-99"}),
     "request-headers": ("/headers", {"User-Agent": "matrix/1", "Content-Type": "text/x-m"}),
 }
 

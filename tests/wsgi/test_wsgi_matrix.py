@@ -38,6 +38,8 @@ ROUTES = {
     "large-response": ("GET", "/large?mib=2"),
     "exception-in-view": ("GET", "/boom"),
     "stream-ungated": ("GET", "/stream"),
+    "many-small-items": ("GET", "/stream/many?n=2000"),
+    "file": ("GET", "/file"),
 }
 
 
@@ -51,6 +53,7 @@ REQUESTS: dict[str, tuple[str, list[tuple[str, str]]]] = {
     "cookies-sent": ("/cookies/echo", [("Cookie", "a=1; b=two; c=")]),
     "request-headers": ("/headers", [("User-Agent", "matrix/1"), ("Content-Type", "text/x-m")]),
     "repeated-request-header": ("/headers", [("X-Custom", "a"), ("X-Custom", "b")]),
+    "range-206": ("/file", [("Range", "bytes=10-99")]),
 }
 
 
@@ -58,6 +61,13 @@ REQUESTS: dict[str, tuple[str, list[tuple[str, str]]]] = {
 def test_request_headers_reach_the_app_the_same(flask_sides: Sides, case: str) -> None:
     target, headers = REQUESTS[case]
     flask_sides.compare(target, headers=headers)
+
+
+def test_a_matching_etag_is_a_304_without_a_body(flask_sides: Sides) -> None:
+    etag = call(flask_sides.reference, "/file").header("ETag")
+    assert etag is not None
+    answer = flask_sides.compare("/file", headers={"If-None-Match": etag})
+    assert (answer.status, answer.body) == (304, b"")
 
 
 def test_the_stage_prefix_is_the_script_root(flask_lambda_bases: dict[str, str]) -> None:

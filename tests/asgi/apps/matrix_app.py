@@ -18,7 +18,13 @@ from typing import Any
 
 from fastapi import BackgroundTasks, FastAPI, HTTPException, Request
 from fastapi.middleware.gzip import GZipMiddleware
-from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.responses import (
+    FileResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 from sse_starlette import EventSourceResponse
 
 GATE_TIMEOUT = 10.0
@@ -102,6 +108,23 @@ async def sse(gate: str | None = None) -> EventSourceResponse:
         yield {"id": "3", "event": "last", "data": "three"}
 
     return EventSourceResponse(events(), ping=600)
+
+
+@api.get("/stream/many")
+async def stream_many(n: int = 2000) -> StreamingResponse:
+    """``n`` small chunks, as fast as they come."""
+
+    async def lines() -> AsyncIterator[bytes]:
+        for i in range(n):
+            yield b"%d\n" % i
+
+    return StreamingResponse(lines(), media_type="text/plain")
+
+
+@api.get("/file")
+async def file() -> FileResponse:
+    """This very file, with its ``ETag`` and ``Last-Modified``; a ``Range`` gets a 206."""
+    return FileResponse(__file__, media_type="text/x-python")
 
 
 @api.get("/items/{item_id}")

@@ -19,6 +19,7 @@ from flask import (
     jsonify,
     redirect,
     request,
+    send_file,
     stream_with_context,
     url_for,
 )
@@ -68,6 +69,19 @@ def stream() -> Response:
             yield f"line {n} of {request.path}: ünïcödé\n"
 
     return Response(lines(), mimetype="text/plain")
+
+
+@app.get("/stream/many")
+def stream_many() -> Response:
+    """``n`` small items, as fast as they come."""
+    n = int(request.args.get("n", "2000"))
+    return Response((b"%d\n" % i for i in range(n)), mimetype="text/plain")
+
+
+@app.get("/file")
+def file() -> Response:
+    """This very file: ``ETag``, ``Last-Modified``; a ``Range`` gets a 206, a match a 304."""
+    return send_file(__file__, mimetype="text/x-python")
 
 
 @app.get("/items/<int:item_id>")
