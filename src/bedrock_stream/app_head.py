@@ -61,9 +61,7 @@ class AppHead(NamedTuple):
 
 
 def _no_frame(exc: Exception) -> bytes:
-    """The app owns its body's bytes: a failure after the head ends the stream as failed
-    (error trailers), with no frame of ours in the app's protocol (no SSE ``event: error``).
-    """
+    """Return no in-band error frame: the app owns its body's bytes (see the module docstring)."""
     return b""
 
 
