@@ -21,6 +21,7 @@ ROOT = Path(__file__).parents[2]
 KNOWN = {
     "docs/examples/local/src",
     "docs/examples/sdk/src",
+    "examples/fastapi-app/src",
     "examples/sam-app/src",
     "tests/stack/app/src",
 }
