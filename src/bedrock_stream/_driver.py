@@ -89,7 +89,7 @@ class ResponseDriver:
         except Exception as exc:
             self._fail(exc)
             return self._end()
-        heartbeats = self._heartbeats()
+        heartbeats = self._open_early()
         try:
             if hasattr(body, "__anext__"):
                 from bedrock_stream import _aio
@@ -124,15 +124,21 @@ class ResponseDriver:
             return iter([body])
         return iter(body)
 
-    def _heartbeats(self) -> HeartbeatSink | None:
-        """Wrap a streamed SSE response's sink in heartbeats, and send its head at once."""
-        if self.options.heartbeat <= 0 or self.buffer is not None:
-            return None
-        from bedrock_stream._heartbeat import HeartbeatSink
+    def _open_early(self) -> HeartbeatSink | None:
+        """Send a streamed response's head at once where asked: with heartbeats, or eagerly.
 
-        heartbeats = HeartbeatSink(self.sink, self.options.heartbeat)
-        self.sink = heartbeats
-        self._open()
+        Heartbeats (SSE) wrap the sink, and are returned to be stopped at the end.
+        """
+        if self.buffer is not None:
+            return None
+        heartbeats = None
+        if self.options.heartbeat > 0:
+            from bedrock_stream._heartbeat import HeartbeatSink
+
+            heartbeats = HeartbeatSink(self.sink, self.options.heartbeat)
+            self.sink = heartbeats
+        if heartbeats is not None or self.options.eager_head:
+            self._open()
         return heartbeats
 
     # -- the body ------------------------------------------------------------------

@@ -11,7 +11,8 @@ so such code still works::
     ├── ProtocolError             bytes or a sequence of moves that break a protocol
     │   ├── LocalProtocolError    ... made on our side
     │   │   ├── InvalidStateTransition [RuntimeError]  bedrock_stream.protocol.runtime_api
-    │   │   └── ResponseStateError [RuntimeError]  a handler's response (pending, streaming, ended)
+    │   │   ├── ResponseStateError [RuntimeError]  a handler's response (pending, streaming, ended)
+    │   │   └── ASGIProtocolError [RuntimeError]   an ASGI app's messages  bedrock_stream.asgi
     │   ├── RemoteProtocolError   ... made by the peer
     │   │   ├── PreludeError [ValueError]          bedrock_stream.http_integration
     │   │   └── SignatureError [ValueError]        a request SigV4 does not authenticate
@@ -21,6 +22,10 @@ so such code still works::
     │   ├── Fault                                  bedrock_stream.runtime.diagnostic
     │   │   └── DeadlineGuardExceeded              bedrock_stream.runtime.stream
     │   └── MarshalError, UnmarshalError           bedrock_stream.runtime.marshal
+    ├── AppAdapterError           an app adapter cannot serve the app or the event
+    │   ├── NotAnHTTPEvent [TypeError]             bedrock_stream.proxy_request
+    │   ├── LifespanError [RuntimeError]           an ASGI app's startup or shutdown failed
+    │   └── WSGIError [RuntimeError]               a WSGI app broke PEP 3333
     ├── BedrockError              a Bedrock call failed        bedrock_stream.bedrock.errors
     │   └── ThrottlingError, ..., UnknownModelError, UnsupportedOptionError [ValueError]
     └── LocalStackError           the local stack refused its input or could not start
@@ -48,6 +53,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 __all__ = [
+    "AppAdapterError",
     "BedrockStreamError",
     "HTTPError",
     "LambdaRuntimeError",
@@ -77,6 +83,10 @@ class RemoteProtocolError(ProtocolError):
 
 class LambdaRuntimeError(BedrockStreamError):
     """The streaming runtime could not serve an invocation as asked."""
+
+
+class AppAdapterError(BedrockStreamError):
+    """An app adapter (ASGI, WSGI) cannot serve the app it wraps, or the event it was given."""
 
 
 class LocalStackError(BedrockStreamError):

@@ -77,9 +77,19 @@ class HandlerOptions(NamedTuple):
     """The chunk encoder of the handler's ``format``."""
     http: bool | None
     heartbeat: float
+    verbatim: bool = False
+    """Use a response's head as given: no default ``Content-Type``, no SSE ``Cache-Control``
+    (an app adapter's: the app set every header itself)."""
+    eager_head: bool = False
+    """Stream the head as soon as the function returns its response, not with the first
+    chunk (an app adapter's: the app chose to send its head then)."""
 
     def head(self, response: StreamingResponse | None) -> ResponseHead:
         """Build the success head: these options, overridden by a response's fields."""
+        if self.verbatim and response is not None:
+            status = response.status_code or self.status_code
+            cookies = list(response.cookies or ())
+            return ResponseHead(status, header_items(response.headers), cookies)
         headers = [("Content-Type", self.content_type), *self.headers]
         cookies = self.cookies
         status = self.status_code
@@ -187,14 +197,22 @@ def streaming_handler(
     options.head(None).to_prelude("1.0")
 
     def decorate(inner: Callable[..., Any]) -> Callable[[Any, Any], Any]:
-        @functools.wraps(inner)
-        def handler(event: Any, context: Any) -> Any:
-            return ResponseDriver(options, event, context).run(inner)
-
-        setattr(handler, _MARK, True)
-        return handler
+        return functools.wraps(inner)(handler_of(inner, options))
 
     return decorate if func is None else decorate(func)
+
+
+def handler_of(inner: Callable[..., Any], options: HandlerOptions) -> Callable[[Any, Any], Any]:
+    """Return the Lambda handler that answers with ``inner`` under ``options``.
+
+    What :func:`streaming_handler` decorates with, and the app adapters build on.
+    """
+
+    def handler(event: Any, context: Any) -> Any:
+        return ResponseDriver(options, event, context).run(inner)
+
+    setattr(handler, _MARK, True)
+    return handler
 
 
 def is_streaming_handler(func: object) -> bool:

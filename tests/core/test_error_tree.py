@@ -58,6 +58,10 @@ TREE = [
     ("bedrock_stream.local.bedrock.auth", "AuthError", errors.LocalStackError, Exception),
     ("bedrock_stream.local.http_exchange", "BadRequest", errors.LocalStackError, Exception),
     ("bedrock_stream.local.http_exchange", "BodyTooLarge", errors.LocalStackError, Exception),
+    ("bedrock_stream.proxy_request", "NotAnHTTPEvent", errors.AppAdapterError, TypeError),
+    ("bedrock_stream.asgi.lifespan", "LifespanError", errors.AppAdapterError, RuntimeError),
+    ("bedrock_stream.wsgi", "WSGIError", errors.AppAdapterError, RuntimeError),
+    ("bedrock_stream.asgi.messages", "ASGIProtocolError", errors.LocalProtocolError, RuntimeError),
     (
         "bedrock_stream.local.http_exchange",
         "ClientGone",
@@ -83,6 +87,7 @@ def test_the_subtrees_hang_from_the_root_and_nothing_else_does() -> None:
         errors.RemoteProtocolError,
         errors.LambdaRuntimeError,
         errors.LocalStackError,
+        errors.AppAdapterError,
     ):
         assert issubclass(subtree, errors.BedrockStreamError)
     assert not issubclass(errors.LocalProtocolError, errors.RemoteProtocolError)

@@ -1,0 +1,174 @@
+"""One HTTP request served by an ASGI app: its ``receive`` and ``send``, and the body as it comes.
+
+Invariants:
+
+* The app runs as one task on the adapter's event loop. ``send`` only waits when more than
+  :data:`HIGH_WATER` bytes are waiting for the response's writer: memory stays bounded, and
+  bytes the app sends together leave together.
+* ``receive`` gives the request's body once (Lambda delivers it whole), then waits: it
+  answers ``http.disconnect`` only once the response is over or the client has gone. Lambda
+  says nothing when a client leaves mid-stream; the write that fails is the first sign.
+* Once the client has gone, sends are dropped (as uvicorn drops them), the app is told
+  ``http.disconnect``, and its task is cancelled so that nothing of it runs on in the next
+  invocation.
+* The body ends with the app's last body message; then the app's task is awaited, so
+  background tasks run before the invocation ends. An exception the app raises after a
+  complete response is logged, and the response stays complete: uvicorn's behaviour, and
+  Starlette's error middleware re-raises after sending its 500.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from typing import Any
+
+from bedrock_stream.app_head import AppHead
+from bedrock_stream.asgi.messages import ASGIProtocolError, ResponseMessages, Stage
+
+__all__ = ["HIGH_WATER", "ASGIApp", "RequestCycle"]
+
+ASGIApp = Callable[
+    [
+        MutableMapping[str, Any],
+        Callable[[], Awaitable[MutableMapping[str, Any]]],
+        Callable[[MutableMapping[str, Any]], Awaitable[None]],
+    ],
+    Awaitable[None],
+]
+"""An ASGI 3 application: ``await app(scope, receive, send)``."""
+
+HIGH_WATER = 64 * 1024
+"""Bytes sent and not yet written past which ``send`` waits for the writer."""
+
+_log = logging.getLogger("bedrock_stream")
+
+
+class RequestCycle:
+    """Run ``app`` on one request; :meth:`started`, then :meth:`body`, give its response."""
+
+    def __init__(self, app: ASGIApp, scope: dict[str, Any], body: bytes) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._messages = ResponseMessages()
+        self._request: dict[str, Any] | None = {
+            "type": "http.request",
+            "body": body,
+            "more_body": False,
+        }
+        self._chunks: list[bytes] = []
+        self._waiting = 0
+        self._over = self._loop.create_future()  # the response ended or the client left
+        self._ready: asyncio.Future[None] | None = None  # the writer waits on it
+        self._drained: asyncio.Future[None] | None = None  # the app waits on it
+        self._gone = False
+        self._start: AppHead | None = None
+        call = app(scope, self.receive, self.send)
+        self.task: asyncio.Future[None] = asyncio.ensure_future(call, loop=self._loop)
+        self.task.add_done_callback(self._wake)
+
+    # -- the app's side ---------------------------------------------------------------
+
+    async def receive(self) -> dict[str, Any]:
+        """Give the app the request, then ``http.disconnect`` once the response is over."""
+        request, self._request = self._request, None
+        if request is not None:
+            return request
+        await self._over
+        return {"type": "http.disconnect"}
+
+    async def send(self, message: MutableMapping[str, Any]) -> None:
+        """Check a message the app sends, and keep what it carries for the writer."""
+        if self._gone:
+            return
+        part = self._messages.send(message)
+        if isinstance(part, AppHead):
+            self._start = part
+        elif part:
+            self._chunks.append(part)
+            self._waiting += len(part)
+        if self._messages.stage is Stage.DONE:
+            _settle(self._over)
+        self._wake()
+        if self._waiting > HIGH_WATER:
+            self._drained = self._loop.create_future()
+            await self._drained
+
+    # -- the writer's side ------------------------------------------------------------
+
+    async def started(self) -> AppHead:
+        """Wait for ``http.response.start``.
+
+        Raises:
+            Exception: what the app raised before it started a response.
+            ASGIProtocolError: the app returned without starting one.
+        """
+        while self._start is None:
+            if self.task.done():
+                self.task.result()
+                raise ASGIProtocolError("the ASGI app returned without starting a response")
+            await self._wait()
+        return self._start
+
+    async def body(self) -> AsyncIterator[bytes]:
+        """Yield the body as the app sends it, until its last body message.
+
+        Raises:
+            Exception: what the app raised before its response was complete.
+            ASGIProtocolError: the app returned before its last body message.
+        """
+        complete = False
+        try:
+            while True:
+                if self._chunks:
+                    chunks, self._chunks = self._chunks, []
+                    self._waiting = 0
+                    if self._drained is not None:
+                        _settle(self._drained)
+                    yield chunks[0] if len(chunks) == 1 else b"".join(chunks)
+                elif self._messages.stage is Stage.DONE:
+                    break
+                elif self.task.done():
+                    self.task.result()
+                    raise ASGIProtocolError("the ASGI app returned without completing its response")
+                else:
+                    await self._wait()
+            complete = True
+            await self._finish()
+        finally:
+            if not complete:
+                await self.abandon()
+
+    async def _finish(self) -> None:
+        """Let the app's task run to its end (background tasks); log what it raises."""
+        try:
+            await self.task
+        except Exception:
+            _log.exception("the ASGI app raised after its response was complete")
+
+    async def abandon(self) -> None:
+        """Give up the response: tell the app the client is gone, and stop its task."""
+        self._gone = True
+        _settle(self._over)
+        if self._drained is not None:
+            _settle(self._drained)
+        if not self.task.done():
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self.task
+        elif not self.task.cancelled():
+            self.task.exception()  # retrieved: the writer raised it, or it no longer matters
+
+    async def _wait(self) -> None:
+        self._ready = self._loop.create_future()
+        await self._ready
+
+    def _wake(self, _task: object = None) -> None:
+        if self._ready is not None:
+            _settle(self._ready)
+
+
+def _settle(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
