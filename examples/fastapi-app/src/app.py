@@ -5,8 +5,8 @@ Routes:
 * ``POST /ask`` with ``{"message": "..."}``: the answer as Server-Sent Events, one
   ``text`` event per text delta, then ``stop`` and ``usage``, then ``data: [DONE]``.
   A request FastAPI cannot validate gets its 422 JSON error; Bedrock throttling before the
-  first event a 429, any other Bedrock failure before it a 502. A failure after it ends the
-  stream with an ``error`` event and no ``[DONE]``.
+  first event a 429, any other Bedrock failure before it a 502. A failure after it sends an
+  ``error`` event and no ``[DONE]``, and the stream ends as failed.
 * ``GET /health``: the model and the output cap, as JSON.
 
 The same ``app`` runs under uvicorn (``uvicorn app:app``). On Lambda, ``handler`` runs it:
@@ -24,11 +24,11 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from bedrock_stream.asgi import asgi_handler
 from fastapi import FastAPI, HTTPException, Request
 from pydantic import BaseModel, Field
 from sse_starlette import EventSourceResponse
 
+from bedrock_stream.asgi import asgi_handler
 from bedrock_stream.bedrock import (
     BedrockError,
     ReplyStream,
@@ -103,10 +103,9 @@ def server_sent_events(first: object, stream: ReplyStream) -> Iterator[dict[str,
             if frame is not None:
                 yield frame
     except BedrockError:
-        log.exception("Bedrock failed mid-stream")
         message = {"message": "the model could not answer; try again later"}
         yield {"event": "error", "data": json.dumps(message)}
-        return
+        raise  # the stream then ends as failed: no client mistakes it for a whole answer
     finally:
         stream.close()
     yield {"data": "[DONE]"}
