@@ -19,6 +19,7 @@ from bedrock_stream.devtools.wrapper import WRAPPER_NAME
 
 ROOT = Path(__file__).parents[2]
 KNOWN = {
+    "docs/examples/apps/src",
     "docs/examples/local/src",
     "docs/examples/sdk/src",
     "examples/fastapi-app/src",
