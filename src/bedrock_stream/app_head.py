@@ -4,6 +4,7 @@ An ASGI ``http.response.start`` or a WSGI ``start_response`` gives a status and 
 pairs. :func:`app_head` keeps every header in order except those that frame a message on one
 HTTP connection (:data:`FRAMING`: API Gateway and function URLs frame the body themselves),
 and moves ``Set-Cookie`` headers to the cookies, where both proxy formats want them.
+:func:`adapter_options` are the response driver's options for an app's response.
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterable, Iterable
 from typing import NamedTuple
 
+from bedrock_stream._encoders import FORMATS
+from bedrock_stream.handler import HandlerOptions
 from bedrock_stream.response import ResponseHead, StreamingResponse
 
-__all__ = ["FRAMING", "AppHead", "app_head"]
+__all__ = ["FRAMING", "AppHead", "adapter_options", "app_head"]
 
 FRAMING = frozenset(
     {
@@ -62,3 +65,23 @@ def app_head(status: int, headers: Iterable[tuple[str, str]]) -> AppHead:
         elif lower not in FRAMING:
             kept.append((name, value))
     return AppHead(status, kept, cookies)
+
+
+def adapter_options(*, eager_head: bool) -> HandlerOptions:
+    """Return the response driver's options for an app adapter: the app sets its whole head.
+
+    ``eager_head`` sends the head as soon as the adapter has it (ASGI's
+    ``http.response.start``), not with the first chunk (WSGI's rule).
+    """
+    return HandlerOptions(
+        status_code=200,
+        content_type="application/octet-stream",  # unused: the app's head is used as given
+        headers=[],
+        cookies=[],
+        cors=None,
+        encode=FORMATS[None].encode,  # never called: an app's body is bytes
+        http=None,
+        heartbeat=0.0,
+        verbatim=True,
+        eager_head=eager_head,
+    )

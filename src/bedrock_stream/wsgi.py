@@ -7,6 +7,7 @@ the first non-empty item (or the end of the iterable), so ``start_response`` may
 called again with ``exc_info`` until then, and an exception before it is a 500 with a
 generic JSON body; after it, a failed stream. The iterable's ``close()`` is always called.
 Data given to ``start_response``'s legacy ``write`` callable goes out before the next item.
+The environ also holds the invocation's ``aws.event`` and ``aws.context``.
 """
 
 from __future__ import annotations
@@ -17,10 +18,9 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_to_bytes
 
-from bedrock_stream._encoders import FORMATS
-from bedrock_stream.app_head import AppHead, app_head
+from bedrock_stream.app_head import AppHead, adapter_options, app_head
 from bedrock_stream.errors import AppAdapterError
-from bedrock_stream.handler import HandlerOptions, handler_of
+from bedrock_stream.handler import handler_of
 from bedrock_stream.proxy_request import HTTPRequest, http_request
 
 if TYPE_CHECKING:
@@ -31,25 +31,15 @@ __all__ = ["WSGIApp", "WSGIError", "wsgi_environ", "wsgi_handler"]
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 """A PEP 3333 application: ``app(environ, start_response)`` returns an iterable of bytes."""
 
-_OPTIONS = HandlerOptions(
-    status_code=200,
-    content_type="application/octet-stream",
-    headers=[],
-    cookies=[],
-    cors=None,
-    encode=FORMATS[None].encode,  # never called: the body is bytes
-    http=None,
-    heartbeat=0.0,
-    verbatim=True,
-)
-"""The app sets its own head; it goes out with the first non-empty item, as PEP 3333 asks."""
+_OPTIONS = adapter_options(eager_head=False)
+"""The head goes out with the first non-empty item, as PEP 3333 asks."""
 
 
 class WSGIError(AppAdapterError, RuntimeError):
     """A WSGI app broke PEP 3333: no ``start_response``, a malformed status, a non-bytes item."""
 
 
-def wsgi_handler(app: WSGIApp) -> Any:
+def wsgi_handler(app: WSGIApp) -> Callable[[Any, Any], Any]:
     """Return a Lambda handler that serves API Gateway and function URL requests with ``app``.
 
     ::
@@ -62,7 +52,9 @@ def wsgi_handler(app: WSGIApp) -> Any:
     """
 
     def respond(event: Any, context: Any) -> StreamingResponse:
-        return _Call(app, http_request(event)).response()
+        environ = wsgi_environ(http_request(event))
+        environ["aws.event"], environ["aws.context"] = event, context
+        return _Call(app, environ).response()
 
     return handler_of(respond, _OPTIONS)
 
@@ -115,11 +107,11 @@ def _decoded(path: str) -> str:
 class _Call:
     """One call of the app: ``start_response``, ``write`` and the iterable it returned."""
 
-    def __init__(self, app: WSGIApp, request: HTTPRequest) -> None:
+    def __init__(self, app: WSGIApp, environ: dict[str, Any]) -> None:
         self._head: AppHead | None = None
         self._sent = False
         self._written: list[bytes] = []
-        self._result = app(wsgi_environ(request), self._start_response)
+        self._result = app(environ, self._start_response)
 
     def _start_response(
         self, status: str, headers: list[tuple[str, str]], exc_info: Any = None

@@ -6,7 +6,8 @@ the same driver as a ``@streaming_handler``'s: streamed through an attached sink
 head sent as soon as the app sends ``http.response.start``, or buffered into a proxy
 response without one. What a failure becomes is the driver's policy: before the response
 started, a 500 with a generic JSON body (the traceback goes to the log); after it, a failed
-stream, never one that looks complete.
+stream, never one that looks complete. The scope also holds the invocation's ``aws.event``
+and ``aws.context``, under the names Mangum gives them.
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from bedrock_stream._encoders import FORMATS
+from bedrock_stream.app_head import adapter_options
 from bedrock_stream.asgi.cycle import ASGIApp, RequestCycle
 from bedrock_stream.asgi.lifespan import Lifespan, LifespanMode
 from bedrock_stream.asgi.scope import http_scope
-from bedrock_stream.handler import HandlerOptions, handler_of
+from bedrock_stream.handler import handler_of
 from bedrock_stream.proxy_request import http_request
 
 if TYPE_CHECKING:
@@ -28,22 +30,11 @@ if TYPE_CHECKING:
 
 __all__ = ["asgi_handler"]
 
-_OPTIONS = HandlerOptions(
-    status_code=200,
-    content_type="application/octet-stream",
-    headers=[],
-    cookies=[],
-    cors=None,
-    encode=FORMATS[None].encode,  # never called: the body is bytes
-    http=None,
-    heartbeat=0.0,
-    verbatim=True,
-    eager_head=True,
-)
-"""The app sets its own head; it goes out when the app starts its response."""
+_OPTIONS = adapter_options(eager_head=True)
+"""The head goes out when the app starts its response."""
 
 
-def asgi_handler(app: ASGIApp, *, lifespan: LifespanMode = "auto") -> Any:
+def asgi_handler(app: ASGIApp, *, lifespan: LifespanMode = "auto") -> Callable[[Any, Any], Any]:
     """Return a Lambda handler that serves API Gateway and function URL requests with ``app``.
 
     Call it at module level, so the app's lifespan startup runs during the function's init
@@ -70,7 +61,9 @@ def asgi_handler(app: ASGIApp, *, lifespan: LifespanMode = "auto") -> Any:
 
     async def respond(event: Any, context: Any) -> StreamingResponse:
         request = http_request(event)
-        cycle = RequestCycle(app, http_scope(request, span.state), request.body)
+        scope = http_scope(request, span.state)
+        scope["aws.event"], scope["aws.context"] = event, context  # Mangum's names
+        cycle = RequestCycle(app, scope, request.body)
         head = await cycle.started()
         try:
             head.check()
