@@ -10,6 +10,7 @@ the exec wrapper on the local stack.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -18,13 +19,16 @@ import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
+import threading
+import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bedrock_stream.testing import invoke_streaming
+from waiting import wait_until
 
 ROOT = Path(__file__).parents[2]
 APPS = ROOT / "docs" / "examples" / "apps"
@@ -110,6 +114,36 @@ def test_sse_events_stream_and_the_background_task_runs_before_the_invocation_en
     assert data == [b"1", b"2", b"3", b"4", b"[DONE]"]
     assert len([w for w in result.writes if any(w.chunks)]) >= 5  # one write per event
     assert namespace["SENT"] == [4]  # the background task ran before the handler returned
+
+
+@contextlib.contextmanager
+def _uvicorn(app: Any) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on a free loopback port; yield its base URL."""
+    import uvicorn
+
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="on", log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        wait_until(lambda: server.started, "uvicorn started")
+        port = server.servers[0].sockets[0].getsockname()[1]
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(30)
+
+
+def test_the_same_module_runs_under_uvicorn_with_the_same_answers(
+    rest_event: dict[str, Any],
+) -> None:
+    namespace = runpy.run_path(str(APPS / "src" / "fastapi_app.py"))
+    with _uvicorn(namespace["app"]) as base:
+        with urllib.request.urlopen(base + "/words", timeout=30) as served:
+            assert served.read() == WORDS
+        with urllib.request.urlopen(base + "/where", timeout=30) as served:
+            assert json.loads(served.read()) == {"root_path": "", "path": "/where"}
+    assert namespace["handler"](_get(rest_event, "/words"), None)["body"].encode() == WORDS
 
 
 def test_the_lifespan_starts_at_import_and_shuts_down_on_sigterm() -> None:
