@@ -131,6 +131,17 @@ def test_a_bad_body_gets_fastapis_422_before_bedrock_is_called(
     assert len(stack.bedrock.requests) == calls
 
 
+def test_a_json_body_not_sent_as_json_is_never_parsed(stack: LocalStack) -> None:
+    # What a cross-site "simple" request (no preflight) can send: FastAPI refuses it.
+    calls = len(stack.bedrock.requests)
+    text = {"Content-Type": "text/plain"}
+    with call(stack, _url(stack, "/ask"), "POST", _ask_body("sent as text"), text) as response:
+        assert response.status == 422
+        (error,) = json.loads(response.read())["detail"]
+    assert error["loc"] == ["body"]
+    assert len(stack.bedrock.requests) == calls
+
+
 def test_a_model_that_keeps_throttling_is_a_429_with_retry_after(stack: LocalStack) -> None:
     stack.bedrock.faults.add(throttling(), prompt="always busy", times=None)
     with call(stack, _url(stack, "/ask"), "POST", _ask_body("always busy"), JSON) as response:
