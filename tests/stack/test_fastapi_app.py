@@ -20,7 +20,7 @@ import pytest
 from stack_calls import call, sigv4_headers
 
 from bedrock_stream.bedrock import client as bedrock_client
-from bedrock_stream.local.bedrock.faults import Stall, StreamFault, throttling
+from bedrock_stream.local.bedrock.faults import Stall, StreamFault, access_denied, throttling
 from bedrock_stream.local.stack import LocalStack
 
 APP = Path(__file__).parents[2] / "examples" / "fastapi-app"
@@ -165,6 +165,16 @@ def _cut_short(stack: LocalStack, message: str) -> bytes:
         with pytest.raises(http.client.IncompleteRead) as cut:
             response.read()
     return cut.value.partial
+
+
+def test_any_other_bedrock_error_before_the_first_event_is_a_502_without_its_text(
+    stack: LocalStack,
+) -> None:
+    stack.bedrock.faults.add(access_denied(), prompt="no access")
+    with call(stack, _url(stack, "/ask"), "POST", _ask_body("no access"), JSON) as response:
+        assert response.status == 502
+        answer = json.loads(response.read())
+    assert answer == {"detail": "the model could not answer; try again later"}
 
 
 def test_a_failure_mid_stream_sends_an_error_event_and_ends_the_stream_failed(
