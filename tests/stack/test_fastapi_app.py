@@ -186,10 +186,6 @@ def test_a_failure_mid_stream_sends_an_error_event_and_ends_the_stream_failed(
     assert all(e["data"] != "[DONE]" for e in events)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="asgi_handler appends the runtime's own 'event: error' frame to the app's body",
-)
 def test_after_a_mid_stream_failure_the_client_gets_the_apps_bytes_only(
     stack: LocalStack,
 ) -> None:

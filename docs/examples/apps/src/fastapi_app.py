@@ -25,7 +25,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         "written",
     ]  # Lambda's init
     yield
-    print("shutdown: on SIGTERM")
+    print("shutdown: on SIGTERM or at exit")
 
 
 app = FastAPI(lifespan=lifespan)
