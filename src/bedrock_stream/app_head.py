@@ -4,7 +4,9 @@ An ASGI ``http.response.start`` or a WSGI ``start_response`` gives a status and 
 pairs. :func:`app_head` keeps every header in order except those that frame a message on one
 HTTP connection (:data:`FRAMING`: API Gateway and function URLs frame the body themselves),
 and moves ``Set-Cookie`` headers to the cookies, where both proxy formats want them.
-:func:`adapter_options` are the response driver's options for an app's response.
+:func:`adapter_options` are the response driver's options for an app's response. The
+body's bytes are the app's alone: a failure after the head adds no frame of ours (no SSE
+``event: error``); the stream ends as failed.
 """
 
 from __future__ import annotations
@@ -50,8 +52,17 @@ class AppHead(NamedTuple):
         for name, value in self.headers:
             headers.setdefault(name, []).append(value)
         return StreamingResponse(
-            body, status_code=self.status, headers=headers, cookies=self.cookies
+            body,
+            status_code=self.status,
+            headers=headers,
+            cookies=self.cookies,
+            error_event=_no_frame,
         )
+
+
+def _no_frame(exc: Exception) -> bytes:
+    """Return no in-band error frame: the app owns its body's bytes (see the module docstring)."""
+    return b""
 
 
 def app_head(status: int, headers: Iterable[tuple[str, str]]) -> AppHead:

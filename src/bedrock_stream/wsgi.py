@@ -44,11 +44,11 @@ def wsgi_handler(app: WSGIApp) -> Callable[[Any, Any], Any]:
 
     ::
 
-    from flask import Flask
-    from bedrock_stream.wsgi import wsgi_handler
+        from flask import Flask
+        from bedrock_stream.wsgi import wsgi_handler
 
-    app = Flask(__name__)
-    handler = wsgi_handler(app)
+        app = Flask(__name__)
+        handler = wsgi_handler(app)
     """
 
     def respond(event: Any, context: Any) -> StreamingResponse:

@@ -130,6 +130,19 @@ def test_an_exception_after_the_start_is_a_failed_stream_never_a_complete_one() 
     assert isinstance(result.error, RuntimeError)
 
 
+def test_a_failed_sse_stream_gets_no_frame_of_ours_in_the_apps_bytes() -> None:
+    sse = [(b"content-type", b"text/event-stream")]
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": sse})
+        await send(body(b"data: one\r\n\r\n", more=True))
+        raise RuntimeError("model went away")
+
+    result = invoke_streaming(asgi_handler(app, lifespan="off"), EVENT)
+    assert result.body == b"data: one\r\n\r\n"  # no "event: error": the app's protocol
+    assert isinstance(result.error, RuntimeError)  # the stream still ends as failed
+
+
 @pytest.mark.parametrize(
     ("messages", "streamed"),
     [([], False), ([START, body(b"x", more=True)], True)],

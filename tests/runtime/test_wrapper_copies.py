@@ -19,8 +19,10 @@ from bedrock_stream.devtools.wrapper import WRAPPER_NAME
 
 ROOT = Path(__file__).parents[2]
 KNOWN = {
+    "docs/examples/apps/src",
     "docs/examples/local/src",
     "docs/examples/sdk/src",
+    "examples/fastapi-app/src",
     "examples/sam-app/src",
     "tests/stack/app/src",
 }

@@ -1,14 +1,14 @@
 """The reference template, verified without AWS: cfn-lint, SAM's translator, its IAM and its limits.
 
 Every assertion reads the CloudFormation that SAM's own translator produces, evaluated for given
-parameter values the way CloudFormation would evaluate it (``Intrinsics``).
+parameter values the way CloudFormation would evaluate it (:class:`shipped_templates.Deployed`).
+The checks every shipped template must pass (cfn-lint, throttled stages, least-privilege
+roles, expiring logs, Bedrock through the one profile) run on each of ``SHIPPED``.
 """
 
 from __future__ import annotations
 
-import functools
 import itertools
-import json
 import re
 import subprocess
 import sys
@@ -17,20 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from shipped_templates import MODES, ROOT, SHIPPED, Deployed, Shipped
 
-from bedrock_stream.local.intrinsics import Intrinsics
-
-ROOT = Path(__file__).parents[2]
-TEMPLATE = ROOT / "examples" / "sam-app" / "template.yaml"
-PSEUDO = {
-    "AWS::Region": "us-west-2",
-    "AWS::AccountId": "111122223333",
-    "AWS::Partition": "aws",
-    "AWS::URLSuffix": "amazonaws.com",
-    "AWS::StackName": "stack",
-}
-MODES = ("API_KEY", "IAM", "NONE")
-FUNCTIONS = ("StreamingFunction", "BufferedFunction", "KeyAuthorizerFunction")
 ROUTES = (
     ("/ask", "post"),
     ("/chat", "post"),
@@ -40,64 +28,15 @@ ROUTES = (
 """Every route of both APIs: the app's handler serves the same routes (app.ROUTES)."""
 
 
-def _placeholder(name: str, argument: Any) -> str:
-    """What only a deployment knows: ``<Name>`` for a Ref, ``<Name.Attr>`` for a GetAtt."""
-    return f"<{argument if isinstance(argument, str) else '.'.join(argument)}>"
+def _each(test: Any) -> Any:
+    """Run ``test`` on every shipped template: checks none of them may fail."""
+    return pytest.mark.parametrize("shipped", SHIPPED, ids=lambda s: s.name)(test)
 
 
-@functools.cache
-def _translated() -> str:
-    """The template as SAM CLI hands it to CloudFormation, as JSON (each test gets a copy)."""
-    import boto3
-    from samtranslator.parser.parser import Parser
-    from samtranslator.translator.translator import Translator
-    from samtranslator.yaml_helper import yaml_parse
-
-    source = yaml_parse(TEMPLATE.read_text())
-    # What `sam deploy` uploads the code directories as:
-    source["Globals"]["Function"]["CodeUri"] = "s3://bucket/app.zip"
-    source["Resources"]["KeyAuthorizerFunction"]["Properties"]["CodeUri"] = "s3://bucket/a.zip"
-    session = boto3.session.Session(region_name="us-west-2")
-    return json.dumps(Translator(None, Parser(), boto_session=session).translate(source, {}))
-
-
-class Deployed:
-    """The translated template as these parameters deploy it."""
-
-    def __init__(self, **parameters: str) -> None:
-        self.output = json.loads(_translated())
-        defaults = {n: str(s["Default"]) for n, s in self.output["Parameters"].items()}
-        self.intrinsics = Intrinsics(
-            {**PSEUDO, **defaults, **parameters},
-            self.output.get("Conditions"),
-            unresolved=_placeholder,
-        )
-        self.resources = {
-            name: self.intrinsics.evaluate(resource)
-            for name, resource in self.output["Resources"].items()
-            if "Condition" not in resource or self.intrinsics.condition(resource["Condition"])
-        }
-
-    def parameter(self, name: str) -> str:
-        return str(self.intrinsics.values[name])
-
-    def properties(self, name: str) -> dict[str, Any]:
-        return self.resources[name]["Properties"]  # type: ignore[no-any-return]
-
-    def of_type(self, kind: str) -> dict[str, dict[str, Any]]:
-        return {n: r.get("Properties", {}) for n, r in self.resources.items() if r["Type"] == kind}
-
-    def operation(self, api: str, path: str = "/ask", method: str = "post") -> dict[str, Any]:
-        return self.properties(api)["Body"]["paths"][path][method]  # type: ignore[no-any-return]
-
-    def integration(self, api: str, path: str = "/ask", method: str = "post") -> dict[str, Any]:
-        operation = self.operation(api, path, method)
-        return operation["x-amazon-apigateway-integration"]  # type: ignore[no-any-return]
-
-
-def test_cfn_lint_passes() -> None:
+@_each
+def test_cfn_lint_passes(shipped: Shipped) -> None:
     cfn_lint = Path(sys.executable).parent / "cfn-lint"
-    done = subprocess.run([str(cfn_lint), str(TEMPLATE)], capture_output=True, text=True)
+    done = subprocess.run([str(cfn_lint), str(shipped.template)], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -255,20 +194,22 @@ def test_the_authorizer_is_small_and_imports_nothing_heavy() -> None:
     assert (int(authorizer["MemorySize"]), int(authorizer["Timeout"])) == (128, 3)
 
 
-def test_no_hidden_stage_escapes_the_throttles() -> None:
-    deployed = Deployed()
+@_each
+def test_no_hidden_stage_escapes_the_throttles(shipped: Shipped) -> None:
+    deployed = Deployed(shipped.template)
     for deployment in deployed.of_type("AWS::ApiGateway::Deployment").values():
         assert "StageName" not in deployment, "SAM's extra 'Stage' stage has no throttle or WAF"
     stages = sorted(
         (s["RestApiId"], s["StageName"])
         for s in deployed.of_type("AWS::ApiGateway::Stage").values()
     )
-    assert stages == [("<NonStreamingApi>", "Prod"), ("<StreamingApi>", "Prod")]
+    assert stages == sorted((f"<{api}>", "Prod") for api in shipped.apis)
 
 
-def test_both_stages_are_throttled_by_default() -> None:
-    deployed = Deployed()
-    for stage in ("StreamingApiProdStage", "NonStreamingApiProdStage"):
+@_each
+def test_every_stage_is_throttled_by_default(shipped: Shipped) -> None:
+    deployed = Deployed(shipped.template)
+    for stage in (f"{api}ProdStage" for api in shipped.apis):
         (setting,) = deployed.properties(stage)["MethodSettings"]
         assert (setting["ResourcePath"], setting["HttpMethod"]) == ("/*", "*")
         assert (setting["ThrottlingRateLimit"], setting["ThrottlingBurstLimit"]) == ("5", "10")
@@ -332,22 +273,20 @@ ACCOUNT_WIDE = {
 }
 
 
-def _deployments() -> Iterator[Deployed]:
-    for mode, logs in itertools.product(MODES, ("true", "false")):
-        yield Deployed(
-            Authentication=mode,
-            EnableAccessLogs=logs,
-            AlarmEmail="a@b.example",
-            PerIpRequestsPer5Min="100",
-        )
+def _deployments(shipped: Shipped) -> Iterator[Deployed]:
+    """Each authentication mode with every opt-in on, and with all but the first on."""
+    variants = [dict(shipped.opt_ins), dict(shipped.opt_ins[1:])] if shipped.opt_ins else [{}]
+    for mode, opt_ins in itertools.product(MODES, variants):
+        yield Deployed(shipped.template, Authentication=mode, **opt_ins)
 
 
 def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def test_every_role_is_least_privilege_managed_policies_included() -> None:
-    for deployed in _deployments():
+@_each
+def test_every_role_is_least_privilege_managed_policies_included(shipped: Shipped) -> None:
+    for deployed in _deployments(shipped):
         for role, properties in deployed.of_type("AWS::IAM::Role").items():
             assert "ManagedPolicyArns" not in properties, role  # each could hide a "*"
             for policy in properties.get("Policies", []):
@@ -363,9 +302,10 @@ def test_every_role_is_least_privilege_managed_policies_included() -> None:
                         assert resource == "*" or not resource.endswith("*"), (role, resource)
 
 
-def test_each_function_writes_only_its_own_log_group_which_expires() -> None:
-    for deployed in _deployments():
-        for function in FUNCTIONS:
+@_each
+def test_each_function_writes_only_its_own_log_group_which_expires(shipped: Shipped) -> None:
+    for deployed in _deployments(shipped):
+        for function in shipped.functions:
             if function not in deployed.resources:
                 continue
             properties = deployed.properties(function)
@@ -418,14 +358,12 @@ PROFILE = "arn:aws:bedrock:us-west-2:111122223333:inference-profile/{}"
         ),
     ],
 )
+@_each
 def test_a_profiles_model_is_reachable_only_through_that_profile(
-    model_id: str, models: list[str]
+    shipped: Shipped, model_id: str, models: list[str]
 ) -> None:
-    deployed = Deployed(ModelId=model_id)
-    for role, action in [
-        ("StreamingFunctionRole", "bedrock:InvokeModelWithResponseStream"),
-        ("BufferedFunctionRole", "bedrock:InvokeModel"),
-    ]:
+    deployed = Deployed(shipped.template, ModelId=model_id)
+    for role, action in shipped.bedrock:
         profile, model = _bedrock_statements(deployed, role)
         assert profile == {
             "Effect": "Allow",
@@ -440,12 +378,10 @@ def test_a_profiles_model_is_reachable_only_through_that_profile(
         }
 
 
-def test_a_plain_model_id_is_reachable_in_its_region_only() -> None:
-    deployed = Deployed(ModelId="anthropic.claude-3-haiku-20240307-v1:0")
-    for role, action in [
-        ("StreamingFunctionRole", "bedrock:InvokeModelWithResponseStream"),
-        ("BufferedFunctionRole", "bedrock:InvokeModel"),
-    ]:
+@_each
+def test_a_plain_model_id_is_reachable_in_its_region_only(shipped: Shipped) -> None:
+    deployed = Deployed(shipped.template, ModelId="anthropic.claude-3-haiku-20240307-v1:0")
+    for role, action in shipped.bedrock:
         assert _bedrock_statements(deployed, role) == [
             {
                 "Effect": "Allow",
@@ -461,13 +397,13 @@ def test_a_plain_model_id_is_reachable_in_its_region_only() -> None:
 # -- opt-in bounds ---------------------------------------------------------------------------
 
 
-def test_reserved_concurrency_is_none_by_default_and_a_parameter() -> None:
-    for name in ("StreamingFunction", "BufferedFunction"):
-        assert "ReservedConcurrentExecutions" not in Deployed().properties(name)
-        assert (
-            Deployed(ReservedConcurrency="5").properties(name)["ReservedConcurrentExecutions"]
-            == "5"
-        )
+@_each
+def test_reserved_concurrency_is_none_by_default_and_a_parameter(shipped: Shipped) -> None:
+    reserved = Deployed(shipped.template, ReservedConcurrency="5")
+    for name, _ in shipped.bedrock:  # the functions that call the model
+        function = name.removesuffix("Role")
+        assert "ReservedConcurrentExecutions" not in Deployed(shipped.template).properties(function)
+        assert reserved.properties(function)["ReservedConcurrentExecutions"] == "5"
 
 
 def test_the_per_ip_rule_is_opt_in_and_covers_both_stages() -> None:
@@ -532,3 +468,11 @@ def test_outputs_are_the_full_ask_urls() -> None:
     assert outputs["StreamingChatUrl"]["Value"].endswith(".amazonaws.com/Prod/chat")
     assert outputs["NonStreamingOpenAIBaseUrl"]["Value"].endswith("/Prod/v1")
     assert outputs["NonStreamingChatUrl"]["Value"].endswith("/Prod/chat")
+
+
+def test_every_example_template_gets_every_check() -> None:
+    examples = set((ROOT / "examples").glob("*/template.yaml"))
+    assert examples == {shipped.template for shipped in SHIPPED}
+    ci = (ROOT / ".ci" / "run").read_text()
+    for template in examples:
+        assert template.relative_to(ROOT).as_posix() in ci, f"checkov does not see {template}"

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from stack_calls import sigv4_headers
 
 from bedrock_stream.local.stack import IAM_CREDENTIALS, LocalStack
 from bedrock_stream.local.template import TemplateError
@@ -180,16 +181,8 @@ def test_the_quota_counts_admitted_requests_only() -> None:
 
 
 def _botocore_signed(url: str, body: bytes, secret: str | None = None) -> dict[str, str]:
-    from botocore.auth import SigV4Auth
-    from botocore.awsrequest import AWSRequest
-    from botocore.credentials import Credentials
-
-    access_key, secret_key = IAM_CREDENTIALS
-    request = AWSRequest("POST", url, data=body, headers={"Content-Type": "application/json"})
-    SigV4Auth(Credentials(access_key, secret or secret_key), "execute-api", "us-east-1").add_auth(
-        request
-    )
-    return dict(request.headers.items())
+    json_body = {"Content-Type": "application/json"}
+    return sigv4_headers(url, body, "execute-api", secret=secret, headers=json_body)
 
 
 def test_iam_routes_take_botocore_signed_requests(stack: LocalStack) -> None:

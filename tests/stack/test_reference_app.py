@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from stack_calls import call
 
 from bedrock_stream.local.bedrock.faults import Guardrail, Stall, StreamFault, throttling
 from bedrock_stream.local.stack import LocalStack
@@ -50,24 +51,12 @@ def no_faults_left(request: pytest.FixtureRequest) -> Iterator[None]:
         request.getfixturevalue("stack").bedrock.faults.clear()
 
 
-@contextlib.contextmanager
 def _ask(
     stack: LocalStack, url: str, message: str, **headers: str
-) -> Iterator[http.client.HTTPResponse]:
+) -> contextlib.AbstractContextManager[http.client.HTTPResponse]:
     """POST ``message`` to ``url`` with the stack's API key, as the app's clients do."""
-    parts = urlsplit(url)
-    connection = http.client.HTTPConnection(parts.netloc, timeout=60)
-    key = {"x-api-key": stack.api_keys["ApiKey"]} if stack.api_keys else {}
-    try:
-        connection.request(
-            "POST",
-            parts.path,
-            body=json.dumps({"message": message}),
-            headers={"Content-Type": "application/json", **key, **headers},
-        )
-        yield connection.getresponse()
-    finally:
-        connection.close()
+    body = json.dumps({"message": message})
+    return call(stack, url, "POST", body, {"Content-Type": "application/json", **headers})
 
 
 def _urls(stack: LocalStack) -> tuple[str, str]:

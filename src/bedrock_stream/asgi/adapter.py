@@ -12,6 +12,7 @@ and ``aws.context``, under the names Mangum gives them.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import signal
 import threading
@@ -38,7 +39,8 @@ def asgi_handler(app: ASGIApp, *, lifespan: LifespanMode = "auto") -> Callable[[
     """Return a Lambda handler that serves API Gateway and function URL requests with ``app``.
 
     Call it at module level, so the app's lifespan startup runs during the function's init
-    (captured by SnapStart and provisioned concurrency); its shutdown runs on ``SIGTERM``::
+    (captured by SnapStart and provisioned concurrency); its shutdown runs on ``SIGTERM``, or
+    when the interpreter exits::
 
         from fastapi import FastAPI
         from bedrock_stream.asgi import asgi_handler
@@ -58,6 +60,7 @@ def asgi_handler(app: ASGIApp, *, lifespan: LifespanMode = "auto") -> Callable[[
     span.startup()
     if span.running:
         _shutdown_on_sigterm(span)
+        atexit.register(span.shutdown)  # a process that ends without SIGTERM shuts down too
 
     async def respond(event: Any, context: Any) -> StreamingResponse:
         request = http_request(event)
