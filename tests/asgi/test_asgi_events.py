@@ -150,9 +150,8 @@ def test_an_exception_before_the_response_is_a_generic_500(build: Any) -> None:
 @pytest.mark.parametrize("build", [rest_event, url_request_event])
 def test_an_exception_after_the_first_chunk_fails_the_stream(build: Any) -> None:
     result = serve(crash_after_first_chunk, build("/x"))
-    assert result.status == 200 and result.body.startswith(b"first")
+    assert (result.status, result.body) == (200, b"first")  # the app's bytes only
     assert isinstance(result.error, RuntimeError)
-    assert SECRET not in result.body.decode(errors="replace")
 
 
 def test_a_failed_startup_fails_the_handler_with_its_message() -> None:

@@ -137,9 +137,8 @@ def test_an_exception_before_the_response_is_a_generic_500(build: Any) -> None:
 @pytest.mark.parametrize("build", BUILDERS)
 def test_an_exception_after_the_first_item_fails_the_stream(build: Any) -> None:
     result = serve(crash_after_first_item, build("/x"))
-    assert result.status == 200 and result.body.startswith(b"first")
+    assert (result.status, result.body) == (200, b"first")  # the app's bytes only
     assert isinstance(result.error, RuntimeError)
-    assert SECRET not in result.body.decode(errors="replace")
 
 
 # -- what the app sees of the query and path, for any values ---------------------------------

@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 from collections.abc import AsyncIterator, MutableMapping
 from contextlib import asynccontextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -165,7 +166,7 @@ async def cookies() -> JSONResponse:
     response = JSONResponse({"cookies": 3})
     response.set_cookie("session", "abc123", httponly=True, samesite="strict")
     response.set_cookie("theme", "dark", max_age=3600, path="/")
-    response.delete_cookie("old")
+    response.set_cookie("old", "", max_age=0, expires=datetime(2000, 1, 1, tzinfo=timezone.utc))
     return response
 
 
