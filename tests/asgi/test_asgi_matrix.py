@@ -65,7 +65,7 @@ def test_route_answers_the_same(sides: Sides, route: str) -> None:
 
 
 REQUESTS = {
-    "cookies-sent": ("/cookies/echo", {"Cookie": "a=1; b=two; c="}),
+    "cookies-sent": ("/cookies/echo", {"Cookie": 'a=1; b="two words"; c='}),
     "range-206": ("/file", {"Range": "bytes=10-99"}),
     "request-headers": ("/headers", {"User-Agent": "matrix/1", "Content-Type": "text/x-m"}),
 }
@@ -135,8 +135,9 @@ def test_the_stage_prefix_is_the_root_path(lambda_bases: dict[str, str]) -> None
 BODIES = {
     "binary": (random.Random(19).randbytes(1024 * 1024), "application/octet-stream"),
     "text": (("héllo wörld " * 90_000).encode(), "text/plain; charset=utf-8"),
+    "empty": (b"", "application/octet-stream"),
 }
-"""1 MiB of bytes that are not UTF-8 (they travel base64), and 1.2 MB of UTF-8 text."""
+"""1 MiB of bytes that are not UTF-8 (they travel base64), 1.2 MB of UTF-8 text, nothing."""
 
 
 @pytest.mark.parametrize("kind", BODIES)

@@ -49,7 +49,7 @@ def test_route_answers_the_same(flask_sides: Sides, route: str) -> None:
 
 
 REQUESTS: dict[str, tuple[str, list[tuple[str, str]]]] = {
-    "cookies-sent": ("/cookies/echo", [("Cookie", "a=1; b=two; c=")]),
+    "cookies-sent": ("/cookies/echo", [("Cookie", 'a=1; b="two words"; c=')]),
     "request-headers": ("/headers", [("User-Agent", "matrix/1"), ("Content-Type", "text/x-m")]),
     "repeated-request-header": ("/headers", [("X-Custom", "a"), ("X-Custom", "b")]),
     "range-206": ("/file", [("Range", "bytes=10-99")]),
@@ -82,8 +82,9 @@ def test_the_stage_prefix_is_the_script_root(flask_lambda_bases: dict[str, str])
 BODIES = {
     "binary": (random.Random(19).randbytes(1024 * 1024), "application/octet-stream"),
     "text": (("héllo wörld " * 90_000).encode(), "text/plain; charset=utf-8"),
+    "empty": (b"", "application/octet-stream"),
 }
-"""1 MiB of bytes that are not UTF-8 (they travel base64), and 1.2 MB of UTF-8 text."""
+"""1 MiB of bytes that are not UTF-8 (they travel base64), 1.2 MB of UTF-8 text, nothing."""
 
 
 @pytest.mark.parametrize("kind", BODIES)

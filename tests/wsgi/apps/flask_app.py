@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 
 from flask import (
@@ -121,7 +122,7 @@ def cookies() -> Response:
     """Several ``Set-Cookie`` headers on one response."""
     response = jsonify(cookies=3)
     response.set_cookie("session", "abc123", httponly=True, samesite="Strict")
-    response.set_cookie("theme", "dark", max_age=3600)
+    response.set_cookie("theme", "dark", expires=datetime(2030, 1, 1, tzinfo=timezone.utc))
     response.delete_cookie("old")
     return response
 
