@@ -188,6 +188,8 @@ def test_an_exception_before_any_response_is_a_generic_500(sides: Sides) -> None
     expected, got = call(reference, "/raw-crash"), call(function, "/raw-crash")
     assert (expected.status, expected.body) == (500, b"Internal Server Error")
     assert got.status == 500 and got.complete
+    assert got.header("Content-Type") == "application/json"
+    assert json.loads(got.body)["message"] == "Internal server error"
     assert SECRET.encode() not in got.body
 
 
