@@ -36,9 +36,10 @@ pytest.register_assert_rewrite("app_matrix")  # its comparisons explain their fa
 @pytest.fixture(scope="session")
 def werkzeug_bases() -> Iterator[dict[str, str]]:
     """Base URLs of Werkzeug serving the Flask app: ``plain``, and ``staged`` under ``/Prod``."""
-    from flask_app import app
+    from flask_app import application
 
-    server = make_server("127.0.0.1", 0, DispatcherMiddleware(app, {"/Prod": app}), threaded=True)
+    staged = DispatcherMiddleware(application, {"/Prod": application})
+    server = make_server("127.0.0.1", 0, staged, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{server.server_port}"

@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from flask_app import SECRET
 
 from app_matrix import Sides, call, read_through_gate
 
@@ -107,6 +108,18 @@ def test_the_first_chunk_arrives_before_the_view_finishes(
         replies.append(reply)
     assert replies[0].complete
     flask_sides.assert_same(*replies)
+
+
+def test_an_exception_before_any_response_is_a_generic_500(flask_sides: Sides) -> None:
+    """No framework catches it: each server answers with its own 500, naming nothing."""
+    reference, function, _ = flask_sides
+    expected, got = call(reference, "/raw-crash"), call(function, "/raw-crash")
+    assert expected.status == 500 and b"Internal Server Error" in expected.body
+    assert got.status == 500 and got.complete
+    assert got.header("Content-Type") == "application/json"
+    assert json.loads(got.body)["message"] == "Internal server error"
+    for reply in (expected, got):
+        assert SECRET.encode() not in reply.body
 
 
 def test_a_generator_that_fails_does_not_end_cleanly(flask_sides: Sides) -> None:

@@ -2,16 +2,19 @@
 
 Each route shows one thing a web app does (see ``tests/wsgi/test_wsgi_matrix.py``). The
 streamed route takes ``?gate=<dir>``: it yields its first chunk, then waits for the file
-``<dir>/release`` (see ``tests/app_matrix.py``).
+``<dir>/release`` (see ``tests/app_matrix.py``). ``application`` is the Flask app behind a
+one-line WSGI wrapper that raises, before any response, on ``/raw-crash``: no framework
+catches that, so the server's own answer shows.
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from flask import (
     Flask,
@@ -199,3 +202,10 @@ def stream_fail() -> Response:
         raise RuntimeError(SECRET)
 
     return Response(chunks(), mimetype="text/plain")
+
+
+def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    """``app``, except that ``/raw-crash`` raises before any framework sees it."""
+    if environ["PATH_INFO"].endswith("/raw-crash"):
+        raise RuntimeError(SECRET)
+    return app(environ, start_response)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from flask_app import app
+from flask_app import application
 
 from bedrock_stream.wsgi import wsgi_handler
 
-handler = wsgi_handler(app)
+handler = wsgi_handler(application)
