@@ -82,6 +82,11 @@ class Handlers:
     def pseudo(self, exchange: Exchange) -> None:
         exchange.respond(200, [(":path", "/elsewhere")], b"no")
 
+    def bodiless(self, exchange: Exchange) -> None:
+        exchange.start(int(exchange.target.partition("=")[2]), [("Content-Type", "text/plain")])
+        exchange.send(b"dropped")
+        exchange.end([("X-Done", "yes")])
+
     def cut(self, exchange: Exchange) -> None:
         exchange.start(200, [("Content-Type", "text/plain")])
         exchange.send(b"half")
@@ -196,6 +201,17 @@ def test_a_graceful_goaway_lets_the_open_streams_finish(client: H2Client, then_p
     with pytest.raises(ConnectionError):  # then the server ends the connection
         client.until(lambda: False)
     assert client.terminated
+
+
+@pytest.mark.parametrize(("method", "status"), [("GET", 204), ("GET", 304), ("HEAD", 200)])
+def test_a_streamed_answer_without_a_body_sends_no_data(
+    client: H2Client, method: str, status: int
+) -> None:
+    """RFC 9113 8.1.1: a HEAD's answer, a 204 and a 304 carry no content in DATA frames."""
+    stream = client.request(method, f"/bodiless?status={status}")
+    client.until(lambda: client.responses[stream].done)
+    response = client.responses[stream]
+    assert (response.status, bytes(response.data), response.ended) == (status, b"", True)
 
 
 def test_request_trailers_reach_the_handler(client: H2Client) -> None:

@@ -106,12 +106,12 @@ class HTTP2Exchange(Exchange):
 
     def send(self, data: bytes) -> None:
         """Send one piece of a streamed response as DATA (see :meth:`Exchange.send`)."""
-        if data:
+        if data and not self.bodiless:  # no content in DATA frames (RFC 9113 8.1.1)
             self._connection.send_data(self, data, end=False)
 
     def end(self, trailers: Iterable[tuple[str, str]] = ()) -> None:
         """End a streamed response: END_STREAM, on a HEADERS frame of ``trailers`` if any."""
-        fields = encode_fields(trailers)
+        fields = [] if self.bodiless else encode_fields(trailers)
         if fields:
             self._connection.send_headers(self, fields, end=True)
         else:

@@ -144,6 +144,11 @@ class Exchange(ABC):
         """Whether the response head has been sent."""
         return self.status is not None
 
+    @property
+    def bodiless(self) -> bool:
+        """Whether the response has no body (a HEAD's, a 204, a 304): what is sent is dropped."""
+        return self.method == "HEAD" or self.status in _BODILESS
+
     @abstractmethod
     def respond(self, status: int, headers: Iterable[tuple[str, str]], body: bytes = b"") -> None:
         """Send a whole response with ``Content-Length``."""
@@ -260,22 +265,18 @@ class HTTP1Exchange(Exchange):
         ]
         if status not in _BODILESS:  # no Transfer-Encoding on a 204 (RFC 9112 6.1) or 304
             fields.append(("Transfer-Encoding", "chunked"))
-        if trailers and self._has_body(status):
-            fields.append(("Trailer", trailers))
+            if trailers:
+                fields.append(("Trailer", trailers))
         self._head(status, fields)
-
-    def _has_body(self, status: int | None) -> bool:
-        """Whether a response may carry body and trailers: not a HEAD's, a 204 or a 304."""
-        return self.method != "HEAD" and status not in _BODILESS
 
     def send(self, data: bytes) -> None:
         """Send one chunk of a streamed response now (see :meth:`Exchange.send`)."""
-        if data and self._has_body(self.status):  # a bodiless response drops what comes
+        if data and not self.bodiless:
             self._write(self._conn.send(h11.Data(data=data)))
 
     def end(self, trailers: Iterable[tuple[str, str]] = ()) -> None:
         """End a streamed response: the terminating chunk and any trailers."""
-        fields = list(trailers) if self._has_body(self.status) else []
+        fields = [] if self.bodiless else list(trailers)
         self._write(self._conn.send(h11.EndOfMessage(headers=fields)))
 
     def peer_closed(self, *, half_close: bool = True) -> bool:
