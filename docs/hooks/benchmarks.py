@@ -61,6 +61,12 @@ def render(summary: Mapping[str, Any] | None) -> str:
         command = " ".join(str(part) for part in entry.get("command", []))
         if command:
             parts.append(f"`python benchmarks/{command}`\n")
+        if "started" in entry:  # published on its own (run_all.py --only NAME --publish)
+            python = entry.get("machine", {}).get("python", "unknown")
+            parts.append(
+                f"Measured on its own: run started {entry['started']} (UTC), "
+                f"commit `{entry.get('commit')}`, Python {python}.\n"
+            )
         if entry.get("exit", 0) != 0:
             parts.append(
                 f'!!! warning "This benchmark failed in the snapshot run"\n\n'
@@ -298,6 +304,32 @@ def _soak(result: Mapping[str, Any]) -> str:
     )
 
 
+def _asgi_bench(result: Mapping[str, Any]) -> str:
+    intro = (
+        "One FastAPI app, `benchmarks/asgi_bench_app.py`, streaming 24-byte SSE events, under "
+        "each server in a process of its own: `asgi_handler(app)` on bedrock-stream's runtime "
+        "(`bedrock-stream`), uvicorn as the Lambda Web Adapter runs it (asyncio + h11, and "
+        "uvloop + httptools), Mangum on the same runtime (a buffered response), and the app's "
+        "import alone (`app import`). Cold start runs from the process's spawn to the first "
+        "body byte of its first response; the row below it subtracts the app's import from "
+        f"the same repetition. The burst is {result['burst']:,} events back to back; the paced "
+        f"stream {result['paced']} events {fmt(result['gap_ms'])} ms apart. Every body is "
+        "checked byte for byte.\n\n"
+    )
+    text = intro + _per_system(result["rows"], result.get("labels", {}))
+    targets = [
+        [
+            target["goal"],
+            target["peer"],
+            f"{fmt(target['ratio'])} ({fmt(target['min'])}-{fmt(target['max'])})",
+            "yes" if target["met"] else "**no**",
+        ]
+        for target in result["targets"]
+    ]
+    text += "\nThe targets of issue 19, bedrock-stream / peer, median of per-repetition pairs:\n\n"
+    return text + _table(["target", "peer", "ratio (min-max)", "met"], targets)
+
+
 def _generic(result: Any) -> str:
     """Any other benchmark: repetition tables when the shape allows, else every figure."""
     params = {}
@@ -335,6 +367,7 @@ RENDERERS: dict[str, tuple[str, Callable[[Any], str]]] = {
     "handler_overhead": ("@streaming_handler overhead", _handler_overhead),
     "bedrock_parsing": ("Bedrock chunk parsing", _bedrock_parsing),
     "runtime_bench": ("The streaming runtime against its peers", _runtime_bench),
+    "asgi_bench": ("A FastAPI app: the ASGI adapter against uvicorn and Mangum", _asgi_bench),
     "local_stack_ttfb": ("Time to first byte through the local stack", _local_stack_ttfb),
     "load": ("200 concurrent streams through the reference app", _load),
     "soak": ("Soak: mixed traffic with faults", _soak),
