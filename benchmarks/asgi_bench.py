@@ -27,15 +27,17 @@ Figures per system and repetition:
   counts as the server's what it imports before the app that the app would import too:
   asyncio, for uvicorn);
 * burst: a stream of ``--burst`` events sent back to back: events/s from the first body
-  byte's arrival to the last byte's;
+  byte's arrival to the last byte's, and the HTTP chunks they came in (the adapter sends
+  in one chunk what the app sent while the previous write was in flight; uvicorn frames
+  each ``http.response.body`` as a chunk of its own);
 * paced: ``--paced`` events ``--gap-ms`` apart: time from the request (the event queued,
-  or the client's connect) to the first body byte, and to the last;
+  or the client's connect) to the first body byte, and to the last; its chunks;
 * peak RSS (VmHWM) of the server process after all that (for the app import, its own).
 
 Every body is checked byte for byte against the app's events. Figures are medians with
 min-max; ratios are medians of per-repetition pairs.
 
-    python benchmarks/asgi_bench.py --reps 15   # writes benchmarks/results/asgi_bench.json
+    python benchmarks/asgi_bench.py --reps 21   # writes benchmarks/results/asgi_bench.json
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -79,7 +81,6 @@ MARKS = Path(tempfile.gettempdir()) / f"asgi_bench_marks_{os.getpid()}"
 ENV = {**os.environ, "PYTHONPATH": f"{SRC}:{HERE}", "ASGI_BENCH_MARKS": str(MARKS)}
 """The environment of uvicorn and the app import (the runtime's is ``runtime_command``'s)."""
 Row = dict[str, float]
-Send = Callable[[dict[str, Any], int], tuple[int, int, int]]
 
 
 def expected(n: int) -> bytes:
@@ -132,9 +133,9 @@ def frames(raw: bytes) -> list[tuple[int, bytes]]:
         pos = eol + 2 + size + 2
 
 
-def streamed_body(raw: bytes, prelude: bool) -> tuple[int, bytes]:
-    """(offset in ``raw`` of the first body byte, the body) of a chunked response body,
-    after its HTTP integration prelude when it has one."""
+def streamed_body(raw: bytes, prelude: bool) -> tuple[int, bytes, int]:
+    """(offset in ``raw`` of the first body byte, the body, the chunks holding body bytes)
+    of a chunked response body, after its HTTP integration prelude when it has one."""
     starts = []  # (offset in raw, offset in the decoded body) of each chunk
     decoded = bytearray()
     for offset, chunk in frames(raw):
@@ -142,7 +143,8 @@ def streamed_body(raw: bytes, prelude: bool) -> tuple[int, bytes]:
         decoded += chunk
     body = decoded.index(PRELUDE_END) + len(PRELUDE_END) if prelude else 0
     first = next(raw_at + body - at for raw_at, at in reversed(starts) if at <= body)
-    return first, bytes(decoded[body:])
+    ends = [at for _, at in starts[1:]] + [len(decoded)]
+    return first, bytes(decoded[body:]), sum(1 for end in ends if end > body)
 
 
 def arrival_ns(recvs: list[tuple[int, int]], offset: int) -> int:
@@ -158,27 +160,44 @@ def check(body: bytes, n: int, system: str) -> None:
 # -- the systems -----------------------------------------------------------------------------
 
 
-def on_stub(stub: Stub, request: dict[str, Any], system: str, n: int) -> tuple[int, int, int]:
-    """Invoke through ``stub``; (queued, first body byte, last byte) in monotonic ns."""
+class Arrival(NamedTuple):
+    """How one response arrived: times in monotonic ns."""
+
+    sent: int
+    """The request went out: the event queued, or the client's connect."""
+    first: int
+    """The first body byte arrived."""
+    last: int
+    """The last byte arrived."""
+    chunks: int
+    """HTTP chunks the body came in (1 for a buffered response)."""
+
+
+Send = Callable[[dict[str, Any], int], Arrival]
+"""Sends a request for ``n`` events to a warm server."""
+
+
+def on_stub(stub: Stub, request: dict[str, Any], system: str, n: int) -> Arrival:
+    """Invoke through ``stub``; how the response arrived, its body checked."""
     queued = time.monotonic_ns()
     stream = stub.invoke(request)
     if not stream.done.wait(120):
         raise TimeoutError(f"{system}: no response in 120 s")
-    return (queued, *received(stream, system, n))
+    return received(stream, queued, system, n)
 
 
-def received(stream: Stream, system: str, n: int) -> tuple[int, int]:
-    """(first body byte, last byte) of a response on the stub, its body checked."""
+def received(stream: Stream, sent: int, system: str, n: int) -> Arrival:
+    """How a response on the stub arrived, its body checked."""
     if not stream.recvs:  # buffered: a proxy response, in one piece
         response = json.loads(bytes(stream.data))
         body = response["body"].encode()
         if response.get("isBase64Encoded"):
             body = base64.b64decode(body)
         check(body, n, system)
-        return stream.started_ns, stream.started_ns
-    first, body = streamed_body(bytes(stream.data), prelude=True)
+        return Arrival(sent, stream.started_ns, stream.started_ns, 1)
+    first, body, chunks = streamed_body(bytes(stream.data), prelude=True)
     check(body, n, system)
-    return arrival_ns(stream.recvs, first), stream.recvs[-1][0]
+    return Arrival(sent, arrival_ns(stream.recvs, first), stream.recvs[-1][0], chunks)
 
 
 def run_runtime(system: str, handler: str, args: argparse.Namespace) -> Row:
@@ -192,7 +211,7 @@ def run_runtime(system: str, handler: str, args: argparse.Namespace) -> Row:
     try:
         if not cold.done.wait(60):
             raise TimeoutError(f"{system}: no first response in 60 s")
-        row = cold_start(spawned, received(cold, system, COLD)[0])
+        row = cold_start(spawned, received(cold, spawned, system, COLD).first)
         send: Send = lambda request, n: on_stub(stub, request, system, n)  # noqa: E731
         row.update(workloads(send, args, burst=system != "mangum"))
         row["rss_mib"] = vmhwm_mib(proc.pid)
@@ -203,13 +222,13 @@ def run_runtime(system: str, handler: str, args: argparse.Namespace) -> Row:
         stub.close()
 
 
-def on_http(port: int, request: dict[str, Any], system: str, n: int) -> tuple[int, int, int]:
-    """GET ``request``'s path from uvicorn; (connect, first body byte, last byte) in ns."""
+def on_http(port: int, request: dict[str, Any], system: str, n: int) -> Arrival:
+    """GET ``request``'s path from uvicorn; how the response arrived, its body checked."""
     started = time.monotonic_ns()
     raw, recvs = http_stream(port, f"{request['rawPath']}?{request['rawQueryString']}", True)
-    first, body = streamed_body(raw, prelude=False)
+    first, body, chunks = streamed_body(raw, prelude=False)
     check(body, n, system)
-    return started, arrival_ns(recvs, first), recvs[-1][0]
+    return Arrival(started, arrival_ns(recvs, first), recvs[-1][0], chunks)
 
 
 def run_uvicorn(system: str, loop: str, http: str, args: argparse.Namespace) -> Row:
@@ -220,8 +239,7 @@ def run_uvicorn(system: str, loop: str, http: str, args: argparse.Namespace) -> 
     proc = subprocess.Popen(command, cwd=HERE, env=ENV)
     try:
         wait_listening(port, poll=0.001)
-        _, first, _ = on_http(port, event(COLD), system, COLD)
-        row = cold_start(spawned, first)
+        row = cold_start(spawned, on_http(port, event(COLD), system, COLD).first)
         send: Send = lambda request, n: on_http(port, request, system, n)  # noqa: E731
         row.update(workloads(send, args, burst=True))
         row["rss_mib"] = vmhwm_mib(proc.pid)
@@ -264,16 +282,18 @@ def cold_start(spawned: int, first: int) -> Row:
 
 
 def workloads(send: Send, args: argparse.Namespace, *, burst: bool) -> Row:
-    """A server's warm figures; ``send(request, n)`` gives (sent, first byte, last byte).
+    """A server's warm figures; ``send(request, n)`` answers how the response arrived.
     ``burst`` is False for a buffered system, whose events arrive all at once."""
     send(event(1000), 1000)  # warm-up
     row: Row = {}
     if burst:
-        _, first, last = send(event(args.burst), args.burst)
-        row["burst_events_s"] = args.burst / ((last - first) / 1e9)
-    sent, first, last = send(event(args.paced, args.gap_ms), args.paced)
-    row["paced_ttfb_ms"] = (first - sent) / 1e6
-    row["paced_total_ms"] = (last - sent) / 1e6
+        got = send(event(args.burst), args.burst)
+        row["burst_events_s"] = args.burst / ((got.last - got.first) / 1e9)
+        row["burst_chunks"] = got.chunks
+    got = send(event(args.paced, args.gap_ms), args.paced)
+    row["paced_ttfb_ms"] = (got.first - got.sent) / 1e6
+    row["paced_total_ms"] = (got.last - got.sent) / 1e6
+    row["paced_chunks"] = got.chunks
     return row
 
 
@@ -296,8 +316,10 @@ LABELS = {
     "app_ms": "cold start: the app's import, ms",
     "after_app_ms": "cold start: the app imported to first body byte, ms",
     "burst_events_s": "burst: events/s",
+    "burst_chunks": "burst: HTTP chunks on the wire",
     "paced_ttfb_ms": "paced: time to first byte, ms",
     "paced_total_ms": "paced: time to last byte, ms",
+    "paced_chunks": "paced: HTTP chunks on the wire",
     "rss_mib": "peak RSS, MiB",
 }
 
@@ -374,7 +396,7 @@ def summarize(rows: list[dict[str, Row]]) -> tuple[str, list[dict[str, Any]]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reps", type=int, default=15)
+    parser.add_argument("--reps", type=int, default=21)
     parser.add_argument("--burst", type=int, default=20_000, help="events in the burst")
     parser.add_argument("--paced", type=int, default=100, help="events in the paced stream")
     parser.add_argument("--gap-ms", type=float, default=5.0, help="between paced events")

@@ -45,7 +45,7 @@ def steps(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
         ("handler_overhead", ["handler_overhead.py", "--runs", "3" if quick else "9"]),
         ("bedrock_parsing", ["bedrock_parsing.py", "--runs", "3" if quick else "11"]),
         ("runtime_bench", runtime),
-        ("asgi_bench", ["asgi_bench.py", "--reps", "3" if quick else "15"]),
+        ("asgi_bench", ["asgi_bench.py", "--reps", "3" if quick else "21"]),
         ("local_stack_ttfb", ["local_stack_ttfb.py", "--reps", "2" if quick else "9"]),
     ]
     if (HERE / "load.py").exists():
