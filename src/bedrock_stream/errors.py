@@ -24,7 +24,8 @@ so such code still works::
     │   └── MarshalError, UnmarshalError           bedrock_stream.runtime.marshal
     ├── AppAdapterError           an app adapter cannot serve the app or the event
     │   ├── NotAnHTTPEvent [TypeError]             bedrock_stream.proxy_request
-    │   └── LifespanError [RuntimeError]           an ASGI app's startup or shutdown failed
+    │   ├── LifespanError [RuntimeError]           an ASGI app's startup or shutdown failed
+    │   └── WSGIError [RuntimeError]               a WSGI app broke PEP 3333
     ├── BedrockError              a Bedrock call failed        bedrock_stream.bedrock.errors
     │   └── ThrottlingError, ..., UnknownModelError, UnsupportedOptionError [ValueError]
     └── LocalStackError           the local stack refused its input or could not start

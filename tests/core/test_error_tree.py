@@ -60,6 +60,7 @@ TREE = [
     ("bedrock_stream.local.http_exchange", "BodyTooLarge", errors.LocalStackError, Exception),
     ("bedrock_stream.proxy_request", "NotAnHTTPEvent", errors.AppAdapterError, TypeError),
     ("bedrock_stream.asgi.lifespan", "LifespanError", errors.AppAdapterError, RuntimeError),
+    ("bedrock_stream.wsgi", "WSGIError", errors.AppAdapterError, RuntimeError),
     ("bedrock_stream.asgi.messages", "ASGIProtocolError", errors.LocalProtocolError, RuntimeError),
     (
         "bedrock_stream.local.http_exchange",

@@ -6,7 +6,8 @@ the same driver as a ``@streaming_handler``'s: streamed through an attached sink
 head sent as soon as the app sends ``http.response.start``, or buffered into a proxy
 response without one. What a failure becomes is the driver's policy: before the response
 started, a 500 with a generic JSON body (the traceback goes to the log); after it, a failed
-stream, never one that looks complete.
+stream, never one that looks complete. The scope also holds the invocation's ``aws.event``
+and ``aws.context``, under the names Mangum gives them.
 """
 
 from __future__ import annotations
@@ -14,34 +15,26 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from bedrock_stream._encoders import FORMATS
+from bedrock_stream.app_head import adapter_options
 from bedrock_stream.asgi.cycle import ASGIApp, RequestCycle
 from bedrock_stream.asgi.lifespan import Lifespan, LifespanMode
 from bedrock_stream.asgi.scope import http_scope
-from bedrock_stream.handler import HandlerOptions, handler_of
+from bedrock_stream.handler import handler_of
 from bedrock_stream.proxy_request import http_request
-from bedrock_stream.response import ResponseHead, StreamingResponse
+
+if TYPE_CHECKING:
+    from bedrock_stream.response import StreamingResponse
 
 __all__ = ["asgi_handler"]
 
-_OPTIONS = HandlerOptions(
-    status_code=200,
-    content_type="application/octet-stream",
-    headers=[],
-    cookies=[],
-    cors=None,
-    encode=FORMATS[None].encode,  # never called: the body is bytes
-    http=None,
-    heartbeat=0.0,
-    verbatim=True,
-    eager_head=True,
-)
-"""The app sets its own head; it goes out when the app starts its response."""
+_OPTIONS = adapter_options(eager_head=True)
+"""The head goes out when the app starts its response."""
 
 
-def asgi_handler(app: ASGIApp, *, lifespan: LifespanMode = "auto") -> Any:
+def asgi_handler(app: ASGIApp, *, lifespan: LifespanMode = "auto") -> Callable[[Any, Any], Any]:
     """Return a Lambda handler that serves API Gateway and function URL requests with ``app``.
 
     Call it at module level, so the app's lifespan startup runs during the function's init
@@ -68,19 +61,16 @@ def asgi_handler(app: ASGIApp, *, lifespan: LifespanMode = "auto") -> Any:
 
     async def respond(event: Any, context: Any) -> StreamingResponse:
         request = http_request(event)
-        cycle = RequestCycle(app, http_scope(request, span.state), request.body)
-        start = await cycle.started()
+        scope = http_scope(request, span.state)
+        scope["aws.event"], scope["aws.context"] = event, context  # Mangum's names
+        cycle = RequestCycle(app, scope, request.body)
+        head = await cycle.started()
         try:
-            ResponseHead(start.status, start.headers, start.cookies).to_prelude("1.0")
+            head.check()
         except ValueError:
             await cycle.abandon()  # the driver answers 500; nothing of the app runs on
             raise
-        headers: dict[str, list[str]] = {}
-        for name, value in start.headers:
-            headers.setdefault(name, []).append(value)
-        return StreamingResponse(
-            cycle.body(), status_code=start.status, headers=headers, cookies=start.cookies
-        )
+        return head.response(cycle.body())
 
     return handler_of(respond, _OPTIONS)
 

@@ -2,9 +2,14 @@
 
 Invariants:
 
-* The app runs as one task on the adapter's event loop. ``send`` only waits when more than
-  :data:`HIGH_WATER` bytes are waiting for the response's writer: memory stays bounded, and
-  bytes the app sends together leave together.
+* The app runs as one task on the adapter's event loop. Until the response's writer (the
+  response driver, pulling :meth:`RequestCycle.body`) starts, body bytes wait in a queue;
+  ``send`` waits when more than :data:`HIGH_WATER` bytes are queued, so memory stays
+  bounded. Once the driver has sent the head into the attached sink, each send writes
+  straight into that sink from the app's task (the driver writes into it itself: an app's
+  response has no heartbeats): no task switch per message, and the sink's backpressure is
+  the app's. A write that fails is handed back to the driver, which writes it again and so
+  meets the sink's failure as its own. Without a sink (buffered) the queue is all there is.
 * ``receive`` gives the request's body once (Lambda delivers it whole), then waits: it
   answers ``http.disconnect`` only once the response is over or the client has gone. Lambda
   says nothing when a client leaves mid-stream; the write that fails is the first sign.
@@ -25,7 +30,9 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from typing import Any
 
-from bedrock_stream.asgi.messages import ASGIProtocolError, ResponseMessages, ResponseStart, Stage
+from bedrock_stream.app_head import AppHead
+from bedrock_stream.asgi.messages import ASGIProtocolError, ResponseMessages, Stage
+from bedrock_stream.sink import current_sink
 
 __all__ = ["HIGH_WATER", "ASGIApp", "RequestCycle"]
 
@@ -62,7 +69,9 @@ class RequestCycle:
         self._ready: asyncio.Future[None] | None = None  # the writer waits on it
         self._drained: asyncio.Future[None] | None = None  # the app waits on it
         self._gone = False
-        self._start: ResponseStart | None = None
+        self._start: AppHead | None = None
+        self._write: Callable[..., None] | None = None  # the sink's, once the head is out
+        self._unsent: bytes | None = None  # what the sink refused, for the driver to write
         call = app(scope, self.receive, self.send)
         self.task: asyncio.Future[None] = asyncio.ensure_future(call, loop=self._loop)
         self.task.add_done_callback(self._wake)
@@ -78,12 +87,20 @@ class RequestCycle:
         return {"type": "http.disconnect"}
 
     async def send(self, message: MutableMapping[str, Any]) -> None:
-        """Check a message the app sends, and keep what it carries for the writer."""
+        """Check a message the app sends; write what it carries, or queue it for the writer."""
         if self._gone:
             return
         part = self._messages.send(message)
-        if isinstance(part, ResponseStart):
+        if isinstance(part, AppHead):
             self._start = part
+        elif part and self._write is not None:
+            try:
+                self._write(part)
+            except Exception:  # the client is gone: the driver meets it on its own write
+                self._write, self._unsent, self._gone = None, part, True
+            else:
+                if self._messages.stage is not Stage.DONE:
+                    return  # written, and nothing for the writer to wake up for
         elif part:
             self._chunks.append(part)
             self._waiting += len(part)
@@ -96,7 +113,7 @@ class RequestCycle:
 
     # -- the writer's side ------------------------------------------------------------
 
-    async def started(self) -> ResponseStart:
+    async def started(self) -> AppHead:
         """Wait for ``http.response.start``.
 
         Raises:
@@ -117,10 +134,14 @@ class RequestCycle:
             Exception: what the app raised before its response was complete.
             ASGIProtocolError: the app returned before its last body message.
         """
+        sink = current_sink()
         complete = False
         try:
             while True:
-                if self._chunks:
+                if self._unsent is not None:
+                    unsent, self._unsent = self._unsent, None
+                    yield unsent  # the driver's write meets the sink's failure
+                elif self._chunks:
                     chunks, self._chunks = self._chunks, []
                     self._waiting = 0
                     if self._drained is not None:
@@ -132,6 +153,8 @@ class RequestCycle:
                     self.task.result()
                     raise ASGIProtocolError("the ASGI app returned without completing its response")
                 else:
+                    if sink is not None:
+                        self._write = sink.write  # the queue is empty: straight in from now on
                     await self._wait()
             complete = True
             await self._finish()

@@ -2,39 +2,22 @@
 
 A response is ``http.response.start`` once, then ``http.response.body`` messages until one
 has ``more_body`` false (:data:`TRANSITIONS`). :class:`ResponseMessages` turns them into
-what the Lambda response is made of: a :class:`ResponseStart` and body bytes. A message
-out of order, of a type no extension we announce allows, or with a malformed field raises
-:class:`ASGIProtocolError` naming it, as uvicorn refuses it with a ``RuntimeError``.
-
-The head keeps every header the app set, in order, except those that frame a message on
-one HTTP connection (``Content-Length``, ``Transfer-Encoding``, ``Connection`` and the
-other hop-by-hop fields): API Gateway and function URLs frame the body themselves.
-``Set-Cookie`` headers become the response's cookies.
+what the Lambda response is made of: its head (an :class:`~bedrock_stream.app_head.AppHead`)
+and body bytes. A message out of order, of a type no extension we announce allows, or with
+a malformed field raises :class:`ASGIProtocolError` naming it, as uvicorn refuses it with a
+``RuntimeError``.
 """
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
+from bedrock_stream.app_head import AppHead, app_head
 from bedrock_stream.errors import LocalProtocolError
 
-__all__ = ["TRANSITIONS", "ASGIProtocolError", "ResponseMessages", "ResponseStart", "Stage"]
-
-FRAMING = frozenset(
-    {
-        "connection",
-        "content-length",
-        "keep-alive",
-        "proxy-connection",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-    }
-)
-"""Headers of one connection's framing, which the front door sets for itself."""
+__all__ = ["TRANSITIONS", "ASGIProtocolError", "ResponseMessages", "Stage"]
 
 
 class ASGIProtocolError(LocalProtocolError, RuntimeError):
@@ -56,21 +39,13 @@ TRANSITIONS: Mapping[tuple[Stage, str], Stage] = {
 """(stage, message type) → the next stage; every other pair is refused."""
 
 
-class ResponseStart(NamedTuple):
-    """What ``http.response.start`` said: the status, the headers kept, the cookies."""
-
-    status: int
-    headers: list[tuple[str, str]]
-    cookies: list[str]
-
-
 class ResponseMessages:
     """The state of one response's messages; feed each message the app sends to :meth:`send`."""
 
     def __init__(self) -> None:
         self.stage = Stage.START
 
-    def send(self, message: Mapping[str, Any]) -> ResponseStart | bytes:
+    def send(self, message: Mapping[str, Any]) -> AppHead | bytes:
         """Check ``message`` and return what it carries: the start, or body bytes.
 
         Raises:
@@ -93,25 +68,19 @@ class ResponseMessages:
         return bytes(body)
 
 
-def _start(message: Mapping[str, Any]) -> ResponseStart:
+def _start(message: Mapping[str, Any]) -> AppHead:
     status = message.get("status")
     if type(status) is not int:
         raise ASGIProtocolError(f"http.response.start: status must be an int, not {status!r}")
     if message.get("trailers", False):
         raise ASGIProtocolError("http.response.start: trailers need an extension not offered")
     headers: list[tuple[str, str]] = []
-    cookies: list[str] = []
     for pair in message.get("headers", ()):
         try:
             raw_name, raw_value = pair
-            name, value = bytes(raw_name).decode("latin-1"), bytes(raw_value).decode("latin-1")
+            headers.append((bytes(raw_name).decode("latin-1"), bytes(raw_value).decode("latin-1")))
         except (TypeError, ValueError):
             raise ASGIProtocolError(
                 f"http.response.start: a header must be a pair of bytes, not {pair!r:.60}"
             ) from None
-        lower = name.lower()
-        if lower == "set-cookie":
-            cookies.append(value)
-        elif lower not in FRAMING:
-            headers.append((name, value))
-    return ResponseStart(status, headers, cookies)
+    return app_head(status, headers)

@@ -1,0 +1,162 @@
+"""The WSGI adapter with plain PEP 3333 callables: environ, start_response, the iterable.
+
+Flask apps compared with a WSGI reference server are in tests/wsgi.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from bedrock_stream.http_integration import DELIMITER
+from bedrock_stream.local.deployment import RestApi, Route
+from bedrock_stream.local.messages import Request
+from bedrock_stream.local.rest_api import Router, proxy_event
+from bedrock_stream.testing import LambdaContextStub, invoke_streaming
+from bedrock_stream.wsgi import WSGIError, wsgi_handler
+
+ROUTER = Router([RestApi("App", "Prod", (Route("ANY", "/{proxy+}", "App"),))])
+
+
+def event(target: str = "/Prod/a%2Fb/c?x=1&x=2", body: bytes = b"") -> dict[str, Any]:
+    headers = (("Host", "127.0.0.1:3000"), ("Cookie", "a=1"), ("Cookie", "b=2"), ("X-Two", "1"))
+    headers += (("X-Two", "2"), ("Content-Type", "text/plain"))
+    request = Request("POST", target, headers, body, "10.0.0.9")
+    match = ROUTER.match("POST", target)
+    assert match is not None
+    return proxy_event(request, match)
+
+
+def test_the_environ_is_pep_3333s_with_the_stage_as_script_name() -> None:
+    seen: dict[str, Any] = {}
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        seen.update(environ)
+        seen["read"] = environ["wsgi.input"].read()
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    assert wsgi_handler(app)(event(body=b"hello"), LambdaContextStub())["body"] == "ok"
+    assert seen["REQUEST_METHOD"] == "POST"
+    assert (seen["SCRIPT_NAME"], seen["PATH_INFO"]) == ("/Prod", "/a/b/c")
+    assert seen["QUERY_STRING"] == "x=1&x=2"
+    assert (seen["SERVER_NAME"], seen["SERVER_PORT"]) == ("127.0.0.1", "3000")
+    assert seen["REMOTE_ADDR"] == "10.0.0.9"
+    assert seen["HTTP_COOKIE"] == "a=1; b=2"
+    assert seen["HTTP_X_TWO"] == "1,2"
+    assert (seen["CONTENT_TYPE"], seen["CONTENT_LENGTH"]) == ("text/plain", "5")
+    assert "HTTP_CONTENT_TYPE" not in seen
+    assert seen["read"] == b"hello"
+    assert seen["wsgi.url_scheme"] == "http" and seen["wsgi.errors"] is sys.stderr
+    assert seen["SERVER_PROTOCOL"] == "HTTP/1.1" and seen["wsgi.version"] == (1, 0)
+    assert seen["aws.event"]["requestContext"]["stage"] == "Prod"
+    assert seen["aws.context"].aws_request_id == LambdaContextStub().aws_request_id
+
+
+def test_a_non_latin1_path_is_its_utf8_bytes_as_latin1_as_pep_3333_says() -> None:
+    seen: dict[str, Any] = {}
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        seen.update(environ)
+        start_response("204 No Content", [])
+        return []
+
+    wsgi_handler(app)(event("/Prod/caf%C3%A9"), LambdaContextStub())
+    assert seen["PATH_INFO"].encode("latin-1").decode("utf-8") == "/café"
+
+
+class Closing:
+    """An iterable that records that it was closed, as PEP 3333 requires."""
+
+    def __init__(self, items: Iterator[bytes]) -> None:
+        self.items = items
+        self.closed = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self.items
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_each_item_streams_with_the_head_and_the_iterable_is_closed() -> None:
+    result = Closing(iter([b"", b"one", b"two"]))
+
+    def app(environ: dict[str, Any], start_response: Any) -> Closing:
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "6")])
+        return result
+
+    streamed = invoke_streaming(wsgi_handler(app), event())
+    (prelude, first), (second,) = (w.chunks for w in streamed.writes)  # the head with item one
+    assert prelude.endswith(DELIMITER) and json.loads(prelude[: -len(DELIMITER)]) == {
+        "statusCode": 200,
+        "headers": {"Content-Type": "text/plain"},  # Content-Length is the front door's
+    }
+    assert (first, second) == (b"one", b"two") and result.closed
+
+
+def test_a_generator_failing_after_its_first_item_is_a_failed_stream_and_is_closed() -> None:
+    closed: list[bool] = []
+
+    def items() -> Iterator[bytes]:
+        try:
+            yield b"first"
+            raise RuntimeError("lost the model")
+        finally:
+            closed.append(True)
+
+    def app(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return items()
+
+    streamed = invoke_streaming(wsgi_handler(app), event())
+    assert streamed.status == 200 and streamed.body == b"first"
+    assert isinstance(streamed.error, RuntimeError) and closed == [True]
+
+
+def test_start_response_again_with_exc_info_before_the_first_item_replaces_the_head() -> None:
+    def app(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        try:
+            raise KeyError("x")
+        except KeyError:
+            start_response("503 Service Unavailable", [("Retry-After", "1")], sys.exc_info())
+        yield b"later"
+
+    streamed = invoke_streaming(wsgi_handler(app), event())
+    assert streamed.status == 503 and streamed.body == b"later"
+    assert streamed.prelude is not None and dict(streamed.prelude.headers) == {"Retry-After": "1"}
+
+
+def test_data_given_to_write_goes_out_first() -> None:
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        write = start_response("200 OK", [("Content-Type", "text/plain")])
+        write(b"legacy ")
+        return [b"iterable"]
+
+    assert invoke_streaming(wsgi_handler(app), event()).body == b"legacy iterable"
+
+
+@pytest.mark.parametrize(
+    ("app_result", "status"),
+    [("no-start", "200 OK"), ("str-item", "200 OK"), ("start", "OK")],
+    ids=["no-start_response", "str-item", "malformed-status"],
+)
+def test_an_app_breaking_pep_3333_gets_a_generic_500(app_result: str, status: str) -> None:
+    def app(environ: dict[str, Any], start_response: Any) -> list[Any]:
+        if app_result == "no-start":
+            return [b"x"]
+        start_response(status, [])
+        return ["text is not bytes"] if app_result == "str-item" else [b"x"]
+
+    answer = wsgi_handler(app)(event(), LambdaContextStub())
+    assert answer["statusCode"] == 500
+    assert json.loads(answer["body"]) == {
+        "message": "Internal server error",
+        "requestId": LambdaContextStub().aws_request_id,
+    }
+    assert issubclass(WSGIError, RuntimeError)
