@@ -183,7 +183,10 @@ OURS = "bedrock-stream"
 
 
 def _per_system(
-    rows: Sequence[Mapping[str, Mapping[str, float]]], labels: Mapping[str, str]
+    rows: Sequence[Mapping[str, Mapping[str, float]]],
+    labels: Mapping[str, str],
+    *,
+    ratios: bool = True,
 ) -> str:
     systems = list(dict.fromkeys(system for row in rows for system in row))
     metrics = list(dict.fromkeys(metric for row in rows for s in row.values() for metric in s))
@@ -196,7 +199,7 @@ def _per_system(
             cells.append(spread(values) if values else "-")
         body.append(cells)
     text = f"Median of {len(rows)} repetitions (min-max).\n\n" + _table(["", *systems], body)
-    if OURS not in systems:
+    if OURS not in systems or not ratios:
         return text
     ratios = []
     for metric in metrics:
@@ -311,12 +314,13 @@ def _asgi_bench(result: Mapping[str, Any]) -> str:
         "(`bedrock-stream`), uvicorn as the Lambda Web Adapter runs it (asyncio + h11, and "
         "uvloop + httptools), Mangum on the same runtime (a buffered response), and the app's "
         "import alone (`app import`). Cold start runs from the process's spawn to the first "
-        "body byte of its first response; the row below it subtracts the app's import from "
-        f"the same repetition. The burst is {result['burst']:,} events back to back; the paced "
+        "body byte of its first response, and splits at the app's import (see *Reading the "
+        "ASGI adapter's figures* above). "
+        f"The burst is {result['burst']:,} events back to back; the paced "
         f"stream {result['paced']} events {fmt(result['gap_ms'])} ms apart. Every body is "
         "checked byte for byte.\n\n"
     )
-    text = intro + _per_system(result["rows"], result.get("labels", {}))
+    text = intro + _per_system(result["rows"], result.get("labels", {}), ratios=False)
     targets = [
         [
             target["goal"],
