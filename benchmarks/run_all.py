@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/run_all.py [--node-ric DIR] [--soak-minutes 10] [--quick]
     .venv/bin/python benchmarks/run_all.py --node-ric DIR --publish
+    .venv/bin/python benchmarks/run_all.py --only asgi_bench --publish
 
 Each benchmark is its own script (see benchmarks/README.md) and writes its own file under
 benchmarks/results/; this runs them one after another (never side by side: they share the
@@ -12,7 +13,8 @@ is measured). The Node.js peer needs ``npm install aws-lambda-ric@4.0.2`` in a d
 given as ``--node-ric DIR`` (the package directory inside its node_modules is found).
 ``--publish`` then copies the summary to docs/data/benchmarks.json, the committed snapshot the
 documentation's performance page is rendered from; only a full run where every benchmark
-succeeded is published.
+succeeded is published. ``--only NAME`` runs one benchmark; published, it replaces that
+benchmark's entry in the snapshot, and the entry keeps its own start time and commit.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ def steps(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
         ("handler_overhead", ["handler_overhead.py", "--runs", "3" if quick else "9"]),
         ("bedrock_parsing", ["bedrock_parsing.py", "--runs", "3" if quick else "11"]),
         ("runtime_bench", runtime),
+        ("asgi_bench", ["asgi_bench.py", "--reps", "3" if quick else "21"]),
         ("local_stack_ttfb", ["local_stack_ttfb.py", "--reps", "2" if quick else "9"]),
     ]
     if (HERE / "load.py").exists():
@@ -62,9 +65,15 @@ def main() -> int:
         action="store_true",
         help=f"copy the summary to {PUBLISHED.relative_to(HERE.parent)}",
     )
+    parser.add_argument("--only", metavar="NAME", help="run this benchmark alone")
     args = parser.parse_args()
     if args.publish and args.quick:
         parser.error("--publish needs a full run: drop --quick")
+    plan = steps(args)
+    if args.only:
+        plan = [step for step in plan if step[0] == args.only]
+        if not plan:
+            parser.error(f"--only: no benchmark {args.only!r} in {[n for n, _ in steps(args)]}")
     RESULTS.mkdir(exist_ok=True)
     summary: dict[str, object] = {
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -74,7 +83,7 @@ def main() -> int:
         "benchmarks": {},
     }
     failed = []
-    for name, command in steps(args):
+    for name, command in plan:
         print(f"\n=== {name}: {' '.join(command)}", flush=True)
         done = subprocess.run([sys.executable, *command], cwd=HERE)
         result_file = RESULTS / f"{name}.json"
@@ -93,7 +102,14 @@ def main() -> int:
         return 1
     if args.publish:
         PUBLISHED.parent.mkdir(exist_ok=True)
-        PUBLISHED.write_text((RESULTS / "summary.json").read_text())
+        if args.only:
+            published = json.loads(PUBLISHED.read_text())
+            entry = summary["benchmarks"][args.only]  # type: ignore[index]
+            entry.update({key: summary[key] for key in ("started", "commit", "machine")})
+            published["benchmarks"][args.only] = entry
+            PUBLISHED.write_text(json.dumps(published, indent=1))
+        else:
+            PUBLISHED.write_text((RESULTS / "summary.json").read_text())
         print(f"published {PUBLISHED}")
     return 0
 

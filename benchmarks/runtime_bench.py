@@ -73,7 +73,11 @@ def stream_seconds(recvs: list[tuple[int, int]]) -> float:
 # -- systems on the Runtime API ---------------------------------------------------------
 
 
-def runtime_command(system: str, node_ric: Path | None) -> tuple[list[str], dict[str, str]]:
+def runtime_command(
+    system: str, node_ric: Path | None, handler: str = "runtime_bench_app.handler"
+) -> tuple[list[str], dict[str, str]]:
+    """The command and environment that run ``system`` on the Runtime API, serving ``handler``
+    (a Python system's ``module.function``; the Node.js client always serves its own)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(
         LAMBDA_TASK_ROOT=str(HERE),
@@ -85,10 +89,10 @@ def runtime_command(system: str, node_ric: Path | None) -> tuple[list[str], dict
     )
     if system == "bedrock-stream":
         env["PYTHONPATH"] = f"{SRC}:{HERE}"
-        return [sys.executable, "-m", "bedrock_stream.runtime", "runtime_bench_app.handler"], env
+        return [sys.executable, "-m", "bedrock_stream.runtime", handler], env
     if system == "awslambdaric":
         env["PYTHONPATH"] = f"{SRC}:{HERE}"
-        return [sys.executable, "-m", "awslambdaric", "runtime_bench_app.handler"], env
+        return [sys.executable, "-m", "awslambdaric", handler], env
     assert node_ric is not None
     env["_HANDLER"] = "runtime_bench_node.handler"
     return ["node", str(node_ric / "index.mjs"), "runtime_bench_node.handler"], env
@@ -151,22 +155,39 @@ def http_stream(port: int, path: str, keep: bool) -> tuple[bytes, list[tuple[int
         return bytes(data), recvs
 
 
-def run_uvicorn() -> dict[str, float]:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    command = [
-        sys.executable, "-m", "uvicorn", "runtime_bench_asgi:app", "--port", str(port),
-        "--loop", "asyncio", "--http", "h11", "--log-level", "warning",
+        return int(probe.getsockname()[1])
+
+
+def uvicorn_command(app: str, port: int, loop: str = "asyncio", http: str = "h11") -> list[str]:
+    """uvicorn serving ``app`` (``module:attribute``) on loopback ``port``, warnings only."""
+    return [
+        sys.executable, "-m", "uvicorn", app, "--port", str(port),
+        "--loop", loop, "--http", http, "--log-level", "warning",
     ]  # fmt: skip
+
+
+def wait_listening(port: int, timeout: float = 6.0, poll: float = 0.02) -> None:
+    """Return once a TCP connection to loopback ``port`` succeeds (polling every ``poll`` s)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port)).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(poll)
+
+
+def run_uvicorn() -> dict[str, float]:
+    port = free_port()
+    command = uvicorn_command("runtime_bench_asgi:app", port)
     proc = subprocess.Popen(command, cwd=HERE, env={**os.environ, "PYTHONPATH": str(HERE)})
     try:
-        for _ in range(300):
-            try:
-                socket.create_connection(("127.0.0.1", port)).close()
-                break
-            except OSError:
-                time.sleep(0.02)
+        wait_listening(port)
         http_stream(port, "/burst", keep=False)  # warm-up
         result: dict[str, float] = {}
         _, recvs = http_stream(port, "/burst", keep=False)

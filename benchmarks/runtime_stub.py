@@ -25,6 +25,7 @@ class Stream:
     keep: bool = True
     done: threading.Event = field(default_factory=threading.Event)
     started_ns: int = 0
+    """When the ``/response`` request's head arrived (monotonic ns): a buffered body's arrival."""
 
 
 class Stub:
@@ -101,6 +102,7 @@ class Stub:
                     continue
                 request_id = line.split("/")[4]
                 stream = self.streams[request_id]
+                stream.started_ns = time.monotonic_ns()
                 stream.head = head
                 if b"content-length:" in head.lower():  # buffered
                     length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])

@@ -61,6 +61,12 @@ def render(summary: Mapping[str, Any] | None) -> str:
         command = " ".join(str(part) for part in entry.get("command", []))
         if command:
             parts.append(f"`python benchmarks/{command}`\n")
+        if "started" in entry:  # published on its own (run_all.py --only NAME --publish)
+            python = entry.get("machine", {}).get("python", "unknown")
+            parts.append(
+                f"Measured on its own: run started {entry['started']} (UTC), "
+                f"commit `{entry.get('commit')}`, Python {python}.\n"
+            )
         if entry.get("exit", 0) != 0:
             parts.append(
                 f'!!! warning "This benchmark failed in the snapshot run"\n\n'
@@ -177,7 +183,10 @@ OURS = "bedrock-stream"
 
 
 def _per_system(
-    rows: Sequence[Mapping[str, Mapping[str, float]]], labels: Mapping[str, str]
+    rows: Sequence[Mapping[str, Mapping[str, float]]],
+    labels: Mapping[str, str],
+    *,
+    ratios: bool = True,
 ) -> str:
     systems = list(dict.fromkeys(system for row in rows for system in row))
     metrics = list(dict.fromkeys(metric for row in rows for s in row.values() for metric in s))
@@ -190,7 +199,7 @@ def _per_system(
             cells.append(spread(values) if values else "-")
         body.append(cells)
     text = f"Median of {len(rows)} repetitions (min-max).\n\n" + _table(["", *systems], body)
-    if OURS not in systems:
+    if OURS not in systems or not ratios:
         return text
     ratios = []
     for metric in metrics:
@@ -298,6 +307,33 @@ def _soak(result: Mapping[str, Any]) -> str:
     )
 
 
+def _asgi_bench(result: Mapping[str, Any]) -> str:
+    intro = (
+        "One FastAPI app, `benchmarks/asgi_bench_app.py`, streaming 24-byte SSE events, under "
+        "each server in a process of its own: `asgi_handler(app)` on bedrock-stream's runtime "
+        "(`bedrock-stream`), uvicorn as the Lambda Web Adapter runs it (asyncio + h11, and "
+        "uvloop + httptools), Mangum on the same runtime (a buffered response), and the app's "
+        "import alone (`app import`). Cold start runs from the process's spawn to the first "
+        "body byte of its first response, and splits at the app's import (see *Reading the "
+        "ASGI adapter's figures* above). "
+        f"The burst is {result['burst']:,} events back to back; the paced "
+        f"stream {result['paced']} events {fmt(result['gap_ms'])} ms apart. Every body is "
+        "checked byte for byte.\n\n"
+    )
+    text = intro + _per_system(result["rows"], result.get("labels", {}), ratios=False)
+    targets = [
+        [
+            target["goal"],
+            target["peer"],
+            f"{fmt(target['ratio'])} ({fmt(target['min'])}-{fmt(target['max'])})",
+            "yes" if target["met"] else "**no**",
+        ]
+        for target in result["targets"]
+    ]
+    text += "\nThe targets of issue 19, bedrock-stream / peer, median of per-repetition pairs:\n\n"
+    return text + _table(["target", "peer", "ratio (min-max)", "met"], targets)
+
+
 def _generic(result: Any) -> str:
     """Any other benchmark: repetition tables when the shape allows, else every figure."""
     params = {}
@@ -335,6 +371,7 @@ RENDERERS: dict[str, tuple[str, Callable[[Any], str]]] = {
     "handler_overhead": ("@streaming_handler overhead", _handler_overhead),
     "bedrock_parsing": ("Bedrock chunk parsing", _bedrock_parsing),
     "runtime_bench": ("The streaming runtime against its peers", _runtime_bench),
+    "asgi_bench": ("A FastAPI app: the ASGI adapter against uvicorn and Mangum", _asgi_bench),
     "local_stack_ttfb": ("Time to first byte through the local stack", _local_stack_ttfb),
     "load": ("200 concurrent streams through the reference app", _load),
     "soak": ("Soak: mixed traffic with faults", _soak),

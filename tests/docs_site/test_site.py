@@ -211,6 +211,42 @@ def test_snapshot_renders_as_tables() -> None:
     assert "Smoke run" not in text
 
 
+def test_a_benchmark_published_on_its_own_says_when_and_shows_its_targets() -> None:
+    rows = [
+        {
+            "bedrock-stream": {"cold_ms": 700.0 + rep, "burst_events_s": 200_000.0},
+            "uvicorn": {"cold_ms": 800.0, "burst_events_s": 50_000.0},
+        }
+        for rep in range(3)
+    ]
+    target = {"goal": "events/s at least twice uvicorn's (>= 2)", "peer": "uvicorn"}
+    target |= {"ratio": 4.0, "min": 3.5, "max": 4.5, "met": True}
+    entry = {
+        "command": ["asgi_bench.py", "--reps", "15"],
+        "exit": 0,
+        "started": "2026-02-03T04:05:06Z",
+        "commit": "def5678",
+        "machine": {"python": "3.11.7", "platform": "Linux-test"},
+        "result": {
+            "burst": 20_000,
+            "paced": 100,
+            "gap_ms": 5.0,
+            "labels": {"cold_ms": "cold start, ms", "burst_events_s": "burst: events/s"},
+            "rows": rows,
+            "targets": [target],
+        },
+    }
+    text = load_hook("benchmarks").render({**summary(), "benchmarks": {"asgi_bench": entry}})
+    assert "### A FastAPI app: the ASGI adapter against uvicorn and Mangum" in text
+    assert "run started 2026-02-03T04:05:06Z (UTC), commit `def5678`, Python 3.11.7" in text
+    assert "The burst is 20,000 events back to back" in text
+    assert "| cold start, ms | 701 (700-702) | 800 |" in text
+    assert "| burst: events/s | uvicorn | 4 |" not in text  # the targets give the ratios
+    assert "| events/s at least twice uvicorn's (>= 2) | uvicorn | 4 (3.50-4.50) | yes |" in text
+    full = load_hook("benchmarks").render(summary())
+    assert "Measured on its own" not in full  # a full run's entries share its header
+
+
 def test_the_hook_reads_the_snapshot_beside_the_docs(tmp_path: Path) -> None:
     hook = load_hook("benchmarks")
     page = SimpleNamespace(file=SimpleNamespace(src_uri="performance.md"))
