@@ -78,7 +78,8 @@ def asgi_stack() -> Iterator[LocalStack]:
 @pytest.fixture(scope="session")
 def lambda_bases(asgi_stack: LocalStack) -> dict[str, str]:
     """Base URLs of the matrix function: ``rest`` (with ``/Prod``) and ``url``."""
-    rest = asgi_stack.endpoint("MatrixApi", "rest-api").url.removesuffix("/{proxy+}")
+    route = asgi_stack.endpoint("MatrixApi", "rest-api").url  # .../Prod/{proxy+} or .../Prod/
+    rest = route[: route.index("/Prod/") + len("/Prod")]
     return {"rest": rest, "url": asgi_stack.endpoint("MatrixFunction", "function-url").url}
 
 

@@ -31,6 +31,7 @@ from waiting import wait_until
 APPS = Path(__file__).parent / "apps"
 
 ROUTES = {
+    "root": ("GET", "/"),
     "json": ("GET", "/json"),
     "path-parameter": ("GET", "/items/1"),
     "http-exception-404": ("GET", "/items/7"),

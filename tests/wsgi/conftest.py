@@ -63,7 +63,8 @@ def wsgi_stack() -> Iterator[LocalStack]:
 @pytest.fixture(scope="session")
 def flask_lambda_bases(wsgi_stack: LocalStack) -> dict[str, str]:
     """Base URLs of the Flask function: ``rest`` (with ``/Prod``) and ``url``."""
-    rest = wsgi_stack.endpoint("MatrixApi", "rest-api").url.removesuffix("/{proxy+}")
+    route = wsgi_stack.endpoint("MatrixApi", "rest-api").url  # .../Prod/{proxy+} or .../Prod/
+    rest = route[: route.index("/Prod/") + len("/Prod")]
     return {"rest": rest, "url": wsgi_stack.endpoint("FlaskFunction", "function-url").url}
 
 

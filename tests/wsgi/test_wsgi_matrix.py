@@ -22,6 +22,7 @@ from flask_app import SECRET
 from app_matrix import Sides, call, read_through_gate
 
 ROUTES = {
+    "root": ("GET", "/"),
     "json": ("GET", "/json"),
     "path-parameter": ("GET", "/items/1"),
     "abort-404": ("GET", "/items/7"),

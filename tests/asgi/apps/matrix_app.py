@@ -64,6 +64,12 @@ async def wait_at_gate(gate: str | None) -> None:
     (Path(gate) / "timed-out").touch()
 
 
+@api.get("/")
+async def root(request: Request) -> dict[str, str]:
+    """The app's root: behind a REST API, the stage's."""
+    return {"path": request.scope["path"], "url_for": str(request.url_for("root"))}
+
+
 @api.get("/json")
 async def get_json(request: Request) -> JSONResponse:
     """A JSON body, a header of the app's own, and the lifespan's state."""

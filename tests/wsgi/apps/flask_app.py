@@ -52,6 +52,12 @@ def wait_at_gate(gate: str | None) -> None:
     (Path(gate) / "timed-out").touch()
 
 
+@app.get("/")
+def root() -> Response:
+    """The app's root: behind a REST API, the stage's."""
+    return jsonify(path=request.path, url_for=url_for("root", _external=True))
+
+
 @app.get("/json")
 def get_json() -> Response:
     """A JSON body and a header of the app's own."""
