@@ -156,12 +156,13 @@ def open_stream(
     target: str,
     *,
     method: str = "GET",
-    body: bytes | None = None,
+    body: bytes | list[bytes] | None = None,
     headers: Mapping[str, str] | Sequence[tuple[str, str]] = (),
 ) -> Iterator[http.client.HTTPResponse]:
     """Send ``method target`` to the server at ``base`` (a URL, maybe with a path prefix).
 
-    ``headers`` may repeat a name (a sequence of pairs); ``Host`` is :data:`HOST`.
+    ``headers`` may repeat a name (a sequence of pairs); ``Host`` is :data:`HOST`. A body
+    given as a list of chunks goes chunked (``Transfer-Encoding: chunked``), one per chunk.
     """
     connection, prefix = _connection(base)
     fields = list(headers.items() if isinstance(headers, Mapping) else headers)
@@ -175,12 +176,20 @@ def open_stream(
         )
         for name, value in [("Host", HOST), *fields]:
             connection.putheader(name, value)
+        chunked = isinstance(body, list)
         if body is not None:
-            connection.putheader("Content-Length", str(len(body)))
-        connection.endheaders(body)
+            connection.putheader(*_framing(body))
+        connection.endheaders(iter(body) if chunked else body, encode_chunked=chunked)
         yield connection.getresponse()
     finally:
         connection.close()
+
+
+def _framing(body: bytes | list[bytes]) -> tuple[str, str]:
+    """The header that frames ``body``: its length, or chunked for a list of chunks."""
+    if isinstance(body, list):
+        return "Transfer-Encoding", "chunked"
+    return "Content-Length", str(len(body))
 
 
 def _read(response: http.client.HTTPResponse, head: bytes = b"") -> Reply:

@@ -137,15 +137,18 @@ BODIES = {
     "binary": (random.Random(19).randbytes(1024 * 1024), "application/octet-stream"),
     "text": (("héllo wörld " * 90_000).encode(), "text/plain; charset=utf-8"),
     "empty": (b"", "application/octet-stream"),
+    "chunked": ([bytes([n]) * 65536 for n in range(16)], "application/octet-stream"),
 }
-"""1 MiB of bytes that are not UTF-8 (they travel base64), 1.2 MB of UTF-8 text, nothing."""
+"""1 MiB of bytes that are not UTF-8 (they travel base64), 1.2 MB of UTF-8 text, nothing,
+and 1 MiB sent chunked (``Transfer-Encoding: chunked``, 64 KiB a chunk)."""
 
 
 @pytest.mark.parametrize("kind", BODIES)
 def test_a_large_request_body_is_echoed(sides: Sides, kind: str) -> None:
     body, content_type = BODIES[kind]
     headers = {"Content-Type": content_type}
-    assert sides.compare("/echo", method="POST", body=body, headers=headers).body == body
+    whole = b"".join(body) if isinstance(body, list) else body
+    assert sides.compare("/echo", method="POST", body=body, headers=headers).body == whole
 
 
 FIRST = {
