@@ -186,3 +186,23 @@ def test_path_info_is_the_paths_bytes_as_latin_1(segments: list[str]) -> None:
         environ = _environ(event)
         assert environ["SCRIPT_NAME"] == script
         assert environ["PATH_INFO"].encode("latin-1").decode("utf-8") == path
+
+
+_TOKEN = st.text("abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=10)
+_VALUE = st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1, max_size=12)
+_HEADERS = st.lists(st.tuples(_TOKEN.map(lambda t: f"X-H-{t}"), _VALUE), min_size=1, max_size=6)
+
+
+@settings(max_examples=50, deadline=None)
+@given(_HEADERS)
+def test_headers_reach_the_app_as_one_comma_joined_variable(
+    headers: list[tuple[str, str]],
+) -> None:
+    """PEP 3333 has one ``HTTP_*`` variable per name: repeats joined with commas, either door."""
+    joined: dict[str, list[str]] = {}
+    for name, value in headers:
+        joined.setdefault("HTTP_" + name.upper().replace("-", "_"), []).append(value)
+    for build in BUILDERS:
+        environ = _environ(build("/h", headers=(("Host", "localhost"), *headers)))
+        for key, values in joined.items():
+            assert environ[key] == ",".join(values)
