@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import os
+import random
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,18 +32,24 @@ from bedrock_stream.local.deployment import RestApi, Route
 from bedrock_stream.local.function_url import url_event
 from bedrock_stream.local.messages import Request
 from bedrock_stream.local.rest_api import Router, proxy_event
+from bedrock_stream.local.stack import LocalStack
 
 __all__ = [
+    "BODIES",
     "FRONT_DOOR_HEADERS",
     "HOST",
     "Reply",
     "Sides",
+    "assert_echoes",
     "assert_same",
     "call",
     "comparable",
+    "function_bases",
+    "lambda_stack",
     "open_stream",
     "read_through_gate",
     "rest_event",
+    "sides",
     "url_request_event",
 ]
 
@@ -143,6 +151,48 @@ class Sides(NamedTuple):
         assert expected.complete
         self.assert_same(expected, call(self.function, target, **kwargs))
         return expected
+
+
+def sides(door: str, references: Mapping[str, str], functions: Mapping[str, str]) -> Sides:
+    """The sides behind ``door``: the REST API's with the reference server staged at ``/Prod``."""
+    reference = references["staged" if door == "rest" else "plain"]
+    return Sides(reference, functions[door].rstrip("/"), door)
+
+
+@contextlib.contextmanager
+def lambda_stack(template: Path) -> Iterator[LocalStack]:
+    """The local stack running a matrix's ``template``."""
+    if os.name != "posix":
+        import pytest
+
+        pytest.skip("the local Lambda service is POSIX")
+    with LocalStack(template, port=0, speed=0, concurrency=2) as running:
+        yield running
+
+
+def function_bases(stack: LocalStack, function: str) -> dict[str, str]:
+    """Base URLs of a matrix's ``function``: ``rest`` (with ``/Prod``) and ``url``."""
+    route = stack.endpoint("MatrixApi", "rest-api").url  # .../Prod/{proxy+} or .../Prod/
+    rest = route[: route.index("/Prod/") + len("/Prod")]
+    return {"rest": rest, "url": stack.endpoint(function, "function-url").url}
+
+
+BODIES: dict[str, tuple[bytes | list[bytes], str]] = {
+    "binary": (random.Random(19).randbytes(1024 * 1024), "application/octet-stream"),
+    "text": (("héllo wörld " * 90_000).encode(), "text/plain; charset=utf-8"),
+    "empty": (b"", "application/octet-stream"),
+    "chunked": ([bytes([n]) * 65536 for n in range(16)], "application/octet-stream"),
+}
+"""Request bodies for the echo routes: 1 MiB of bytes that are not UTF-8 (they travel
+base64), 1.2 MB of UTF-8 text, nothing, and 1 MiB sent chunked (64 KiB a chunk)."""
+
+
+def assert_echoes(both: Sides, kind: str) -> None:
+    """Assert that both sides echo the ``BODIES[kind]`` body sent to ``POST /echo`` alike."""
+    body, content_type = BODIES[kind]
+    headers = {"Content-Type": content_type}
+    whole = b"".join(body) if isinstance(body, list) else body
+    assert both.compare("/echo", method="POST", body=body, headers=headers).body == whole
 
 
 def _connection(base: str) -> tuple[http.client.HTTPConnection, str]:

@@ -6,7 +6,6 @@ functions import (``matrix_app``, ``startup_fails``).
 
 from __future__ import annotations
 
-import os
 import socket
 import sys
 import threading
@@ -69,18 +68,18 @@ def uvicorn_servers() -> Iterator[dict[str, str]]:
 @pytest.fixture(scope="session")
 def asgi_stack() -> Iterator[LocalStack]:
     """The local stack running ``template.yaml``."""
-    if os.name != "posix":
-        pytest.skip("the local Lambda service is POSIX")
-    with LocalStack(TEMPLATE, port=0, speed=0, concurrency=2) as running:
+    from app_matrix import lambda_stack  # after register_assert_rewrite
+
+    with lambda_stack(TEMPLATE) as running:
         yield running
 
 
 @pytest.fixture(scope="session")
 def lambda_bases(asgi_stack: LocalStack) -> dict[str, str]:
     """Base URLs of the matrix function: ``rest`` (with ``/Prod``) and ``url``."""
-    route = asgi_stack.endpoint("MatrixApi", "rest-api").url  # .../Prod/{proxy+} or .../Prod/
-    rest = route[: route.index("/Prod/") + len("/Prod")]
-    return {"rest": rest, "url": asgi_stack.endpoint("MatrixFunction", "function-url").url}
+    from app_matrix import function_bases
+
+    return function_bases(asgi_stack, "MatrixFunction")
 
 
 @pytest.fixture(params=["rest", "url"])
@@ -90,7 +89,6 @@ def sides(
     lambda_bases: dict[str, str],
 ) -> Sides:
     """uvicorn and the Lambda behind one front door: REST (uvicorn staged) or function URL."""
-    reference = uvicorn_servers["staged" if request.param == "rest" else "plain"]
-    from app_matrix import Sides  # after register_assert_rewrite
+    from app_matrix import sides
 
-    return Sides(reference, lambda_bases[request.param].rstrip("/"), request.param)
+    return sides(request.param, uvicorn_servers, lambda_bases)

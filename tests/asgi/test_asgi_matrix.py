@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import random
 import subprocess
 import sys
 from pathlib import Path
@@ -24,7 +23,7 @@ import pytest
 from matrix_app import BINARY_FIRST, SECRET
 from startup_fails import MESSAGE
 
-from app_matrix import Sides, call, comparable, read_through_gate
+from app_matrix import BODIES, Sides, assert_echoes, call, comparable, read_through_gate
 from bedrock_stream.local.stack import LocalStack
 from waiting import wait_until
 
@@ -133,22 +132,9 @@ def test_the_stage_prefix_is_the_root_path(lambda_bases: dict[str, str]) -> None
     assert (unprefixed["root_path"], unprefixed["path"]) == ("", "/where/x")
 
 
-BODIES = {
-    "binary": (random.Random(19).randbytes(1024 * 1024), "application/octet-stream"),
-    "text": (("héllo wörld " * 90_000).encode(), "text/plain; charset=utf-8"),
-    "empty": (b"", "application/octet-stream"),
-    "chunked": ([bytes([n]) * 65536 for n in range(16)], "application/octet-stream"),
-}
-"""1 MiB of bytes that are not UTF-8 (they travel base64), 1.2 MB of UTF-8 text, nothing,
-and 1 MiB sent chunked (``Transfer-Encoding: chunked``, 64 KiB a chunk)."""
-
-
 @pytest.mark.parametrize("kind", BODIES)
 def test_a_large_request_body_is_echoed(sides: Sides, kind: str) -> None:
-    body, content_type = BODIES[kind]
-    headers = {"Content-Type": content_type}
-    whole = b"".join(body) if isinstance(body, list) else body
-    assert sides.compare("/echo", method="POST", body=body, headers=headers).body == whole
+    assert_echoes(sides, kind)
 
 
 FIRST = {

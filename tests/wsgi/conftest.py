@@ -10,7 +10,6 @@ serves the app twice: at ``/`` and, as a proxy mounting it under a prefix would,
 
 from __future__ import annotations
 
-import os
 import sys
 import threading
 from collections.abc import Iterator
@@ -54,18 +53,18 @@ def werkzeug_bases() -> Iterator[dict[str, str]]:
 @pytest.fixture(scope="session")
 def wsgi_stack() -> Iterator[LocalStack]:
     """The local stack running ``template.yaml``."""
-    if os.name != "posix":
-        pytest.skip("the local Lambda service is POSIX")
-    with LocalStack(TEMPLATE, port=0, speed=0, concurrency=2) as running:
+    from app_matrix import lambda_stack  # after register_assert_rewrite
+
+    with lambda_stack(TEMPLATE) as running:
         yield running
 
 
 @pytest.fixture(scope="session")
 def flask_lambda_bases(wsgi_stack: LocalStack) -> dict[str, str]:
     """Base URLs of the Flask function: ``rest`` (with ``/Prod``) and ``url``."""
-    route = wsgi_stack.endpoint("MatrixApi", "rest-api").url  # .../Prod/{proxy+} or .../Prod/
-    rest = route[: route.index("/Prod/") + len("/Prod")]
-    return {"rest": rest, "url": wsgi_stack.endpoint("FlaskFunction", "function-url").url}
+    from app_matrix import function_bases
+
+    return function_bases(wsgi_stack, "FlaskFunction")
 
 
 @pytest.fixture(params=["rest", "url"])
@@ -75,7 +74,6 @@ def flask_sides(
     flask_lambda_bases: dict[str, str],
 ) -> Sides:
     """Werkzeug and the Lambda behind one front door: REST (Werkzeug staged) or function URL."""
-    reference = werkzeug_bases["staged" if request.param == "rest" else "plain"]
-    from app_matrix import Sides  # after register_assert_rewrite
+    from app_matrix import sides
 
-    return Sides(reference, flask_lambda_bases[request.param].rstrip("/"), request.param)
+    return sides(request.param, werkzeug_bases, flask_lambda_bases)

@@ -12,14 +12,13 @@ header, repeated fields combined), body, and whether it ended cleanly.
 from __future__ import annotations
 
 import json
-import random
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 from flask_app import SECRET
 
-from app_matrix import Sides, call, read_through_gate
+from app_matrix import BODIES, Sides, assert_echoes, call, read_through_gate
 
 ROUTES = {
     "root": ("GET", "/"),
@@ -81,22 +80,9 @@ def test_the_stage_prefix_is_the_script_root(flask_lambda_bases: dict[str, str])
     assert (unprefixed["script_name"], unprefixed["path_info"]) == ("", "/where/x")
 
 
-BODIES = {
-    "binary": (random.Random(19).randbytes(1024 * 1024), "application/octet-stream"),
-    "text": (("héllo wörld " * 90_000).encode(), "text/plain; charset=utf-8"),
-    "empty": (b"", "application/octet-stream"),
-    "chunked": ([bytes([n]) * 65536 for n in range(16)], "application/octet-stream"),
-}
-"""1 MiB of bytes that are not UTF-8 (they travel base64), 1.2 MB of UTF-8 text, nothing,
-and 1 MiB sent chunked (``Transfer-Encoding: chunked``, 64 KiB a chunk)."""
-
-
 @pytest.mark.parametrize("kind", BODIES)
 def test_a_large_request_body_is_echoed(flask_sides: Sides, kind: str) -> None:
-    body, content_type = BODIES[kind]
-    headers = {"Content-Type": content_type}
-    whole = b"".join(body) if isinstance(body, list) else body
-    assert flask_sides.compare("/echo", method="POST", body=body, headers=headers).body == whole
+    assert_echoes(flask_sides, kind)
 
 
 def test_the_first_chunk_arrives_before_the_view_finishes(
