@@ -36,4 +36,9 @@ def run(awaitable: Awaitable[T]) -> T:
     """Run ``awaitable`` to completion on this thread's long-lived loop."""
     import asyncio
 
-    return event_loop().run_until_complete(asyncio.ensure_future(awaitable, loop=event_loop()))
+    loop = event_loop()
+    if loop.is_running():  # before a task exists: nothing of ``awaitable`` runs
+        if asyncio.iscoroutine(awaitable):
+            awaitable.close()
+        raise RuntimeError("this thread's event loop is already running")
+    return loop.run_until_complete(asyncio.ensure_future(awaitable, loop=loop))

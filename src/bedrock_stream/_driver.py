@@ -89,7 +89,11 @@ class ResponseDriver:
         except Exception as exc:
             self._fail(exc)
             return self._end()
-        heartbeats = self._open_early()
+        try:
+            heartbeats = self._open_early()
+        except BaseException:
+            _close(body)  # the head could not go out: the body's cleanup runs now
+            raise
         try:
             if hasattr(body, "__anext__"):
                 from bedrock_stream import _aio
@@ -248,3 +252,14 @@ class ResponseDriver:
             self._move(ResponseState.PENDING)
         self.head, body = _failure.error_response(exc, self.request_id, self.options.cors)
         self._open(body)
+
+
+def _close(body: Any) -> None:
+    """Close a body that will not be pumped (``aclose`` on this thread's loop, or ``close``)."""
+    aclose = getattr(body, "aclose", None)
+    if aclose is not None:
+        from bedrock_stream import _aio
+
+        _aio.run(aclose())
+    elif (close := getattr(body, "close", None)) is not None:
+        close()

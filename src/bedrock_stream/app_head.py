@@ -4,6 +4,7 @@ An ASGI ``http.response.start`` or a WSGI ``start_response`` gives a status and 
 pairs. :func:`app_head` keeps every header in order except those that frame a message on one
 HTTP connection (:data:`FRAMING`: API Gateway and function URLs frame the body themselves),
 and moves ``Set-Cookie`` headers to the cookies, where both proxy formats want them.
+:func:`wire` gives a request header's bytes, as both adapters hand them to an app.
 :func:`adapter_options` are the response driver's options for an app's response. The
 body's bytes are the app's alone: a failure after the head adds no frame of ours (no SSE
 ``event: error``); the stream ends as failed.
@@ -18,7 +19,7 @@ from bedrock_stream._encoders import FORMATS
 from bedrock_stream.handler import HandlerOptions
 from bedrock_stream.response import ResponseHead, StreamingResponse
 
-__all__ = ["FRAMING", "AppHead", "adapter_options", "app_head"]
+__all__ = ["FRAMING", "AppHead", "adapter_options", "app_head", "wire"]
 
 FRAMING = frozenset(
     {
@@ -96,3 +97,11 @@ def adapter_options(*, eager_head: bool) -> HandlerOptions:
         verbatim=True,
         eager_head=eager_head,
     )
+
+
+def wire(text: str) -> bytes:
+    """Encode a request header value as bytes: Latin-1 if it can be, else UTF-8."""
+    try:
+        return text.encode("latin-1")
+    except UnicodeEncodeError:
+        return text.encode("utf-8")

@@ -21,6 +21,7 @@ The client's port is not in either format: :attr:`~HTTPRequest.client` carries p
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 from urllib.parse import unquote, urlencode
@@ -111,9 +112,17 @@ def http_request(event: Any) -> HTTPRequest:
 
 
 def _rest_path(event: Mapping[str, Any], context: Mapping[str, Any]) -> tuple[str, str]:
-    """Return the whole raw path and the prefix before the path the API routed."""
+    """Return the whole raw path and the prefix before the path the API routed.
+
+    The routed path is the ``resource`` with its path parameters filled in: on a custom
+    domain with a base path mapping, ``path`` itself starts with the base path.
+    """
     path = str(event.get("path") or "/")
     whole = str(context.get("path") or path)
+    routed = _routed(event)
+    decoded = unquote(whole)
+    if routed is not None and decoded.endswith(routed) and routed != "/":
+        return whole, decoded[: len(decoded) - len(routed)].rstrip("/")
     if whole.endswith(path):
         root = whole[: len(whole) - len(path)]
     elif path == "/" and whole.startswith("/"):
@@ -122,6 +131,29 @@ def _rest_path(event: Mapping[str, Any], context: Mapping[str, Any]) -> tuple[st
         root = ""
     root = root.rstrip("/")
     return root + path, unquote(root)
+
+
+def _routed(event: Mapping[str, Any]) -> str | None:
+    """Return the ``resource`` with its ``pathParameters`` in place, or None if one is missing."""
+    resource = event.get("resource")
+    parameters = event.get("pathParameters") or {}
+    if not isinstance(resource, str) or not isinstance(parameters, Mapping):
+        return None
+    missing = False
+
+    def value(match: re.Match[str]) -> str:
+        nonlocal missing
+        name = match.group(1)
+        found = parameters.get(name, parameters.get(name + "+"))
+        missing = missing or found is None
+        return str(found or "")
+
+    routed = _PARAMETER.sub(value, resource)
+    return None if missing else routed
+
+
+_PARAMETER = re.compile(r"\{([^{}+]+)\+?\}")
+"""A path parameter in a REST resource: ``{id}``, or greedy ``{proxy+}``."""
 
 
 def _rest_query(event: Mapping[str, Any]) -> bytes:
@@ -172,14 +204,14 @@ def _server(headers: list[tuple[str, str]], context: Mapping[str, Any]) -> tuple
     if not host:
         return None
     name, colon, port = str(host).rpartition(":")
-    if colon and port.isdigit() and not name.endswith(":"):  # not a bare IPv6 address
-        return name, int(port)
-    forwarded = _last(headers, "x-forwarded-port")
-    if forwarded and forwarded.isdigit():
-        return str(host), int(forwarded)
-    return str(host), 80 if _last(headers, "x-forwarded-proto") == "http" else 443
+    if not (colon and port.isdigit() and not name.endswith(":")):  # no port, or bare IPv6
+        name, port = str(host), _last(headers, "x-forwarded-port") or ""
+    if not port.isdigit():
+        port = "80" if _last(headers, "x-forwarded-proto") == "http" else "443"
+    return name.strip("[]"), int(port)  # an IPv6 address without brackets, as uvicorn
 
 
 def _version(protocol: object) -> str:
-    text = str(protocol or "HTTP/1.1")
-    return text.partition("/")[2] or "1.1"
+    """``HTTP/1.1`` → ``1.1``; ``HTTP/2.0`` → ``2``, as ASGI spells the versions after 1.1."""
+    version = str(protocol or "HTTP/1.1").partition("/")[2] or "1.1"
+    return version.removesuffix(".0") if not version.startswith("1.") else version

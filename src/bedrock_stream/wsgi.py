@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_to_bytes
 
-from bedrock_stream.app_head import AppHead, adapter_options, app_head
+from bedrock_stream.app_head import AppHead, adapter_options, app_head, wire
 from bedrock_stream.errors import AppAdapterError
 from bedrock_stream.handler import handler_of
 from bedrock_stream.proxy_request import HTTPRequest, http_request
@@ -63,8 +63,10 @@ def wsgi_environ(request: HTTPRequest) -> dict[str, Any]:
     """Return the PEP 3333 ``environ`` of ``request``.
 
     ``SCRIPT_NAME`` is the stage prefix (:attr:`~HTTPRequest.root_path`) and ``PATH_INFO``
-    the rest, both percent-decoded into Latin-1 strings of the path's bytes. Repeated
-    headers are comma-joined, the cookies with ``; ``.
+    the rest, both percent-decoded into Latin-1 strings of the path's bytes; header values
+    are Latin-1 strings of their bytes too. Repeated headers are comma-joined, the cookies
+    with ``; ``. A header whose name has an underscore is dropped, as gunicorn and waitress
+    drop it: ``X_Forwarded_For`` would otherwise merge into ``HTTP_X_FORWARDED_FOR``.
     """
     raw = request.raw_path.decode("latin-1")
     root = request.root_path
@@ -84,12 +86,14 @@ def wsgi_environ(request: HTTPRequest) -> dict[str, Any]:
         "wsgi.run_once": False,
         "wsgi.input_terminated": True,
     }
-    if request.server is not None:
-        environ["SERVER_NAME"], port = request.server
-        environ["SERVER_PORT"] = str(port)
+    name, port = request.server or ("localhost", 443 if request.scheme == "https" else 80)
+    environ["SERVER_NAME"], environ["SERVER_PORT"] = name, str(port)
     if request.client is not None:
         environ["REMOTE_ADDR"] = request.client[0]
-    for name, value in request.headers:
+    for name, text in request.headers:
+        if "_" in name:
+            continue
+        value = wire(text).decode("latin-1")
         key = name.upper().replace("-", "_")
         if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
             key = "HTTP_" + key
@@ -128,8 +132,8 @@ class _Call:
 
     def response(self) -> StreamingResponse:
         """Advance the iterable to its first non-empty item, then return head and body."""
-        items = iter(self._result)
         try:
+            items = iter(self._result)
             first = self._first(items)
             if self._head is None:
                 raise WSGIError("the WSGI app returned without calling start_response")

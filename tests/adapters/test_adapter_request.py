@@ -125,3 +125,18 @@ def test_base64_bodies_are_decoded() -> None:
     event = url("/x", ("Content-Type", "image/png"), body=b"\x89PNG", method="POST")
     assert event["body"] == base64.b64encode(b"\x89PNG").decode()
     assert http_request(event).body == b"\x89PNG"
+
+
+def test_a_custom_domain_base_path_is_found_from_the_routed_resource() -> None:
+    event = rest("/Prod/bar/baz")  # resource /{proxy+}, pathParameters proxy=bar/baz
+    event["path"] = event["requestContext"]["path"] = "/tiler/bar/baz"  # base path "tiler"
+    got = http_request(event)
+    assert (got.root_path, got.path) == ("/tiler", "/tiler/bar/baz")
+    assert got.raw_path == b"/tiler/bar/baz"
+
+
+def test_an_ipv6_host_and_http2_are_spelled_as_uvicorn_spells_them() -> None:
+    event = url("/x", ("Host", "[::1]:3001"))
+    event["requestContext"]["http"]["protocol"] = "HTTP/2.0"
+    got = http_request(event)
+    assert got.server == ("::1", 3001) and got.http_version == "2"

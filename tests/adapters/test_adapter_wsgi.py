@@ -57,6 +57,23 @@ def test_the_environ_is_pep_3333s_with_the_stage_as_script_name() -> None:
     assert seen["aws.context"].aws_request_id == LambdaContextStub().aws_request_id
 
 
+def test_header_values_are_latin1_strings_and_underscore_names_are_dropped() -> None:
+    seen: dict[str, Any] = {}
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        seen.update(environ)
+        start_response("204 No Content", [])
+        return []
+
+    sent = event()
+    sent["multiValueHeaders"]["X-Euro"] = ["€"]
+    sent["multiValueHeaders"]["X-Forwarded-For"] = ["1.2.3.4"]
+    sent["multiValueHeaders"]["x_forwarded_for"] = ["6.6.6.6"]  # would merge into the real one
+    wsgi_handler(app)(sent, LambdaContextStub())
+    assert seen["HTTP_X_EURO"] == "€".encode().decode("latin-1")
+    assert seen["HTTP_X_FORWARDED_FOR"] == "1.2.3.4"
+
+
 def test_a_non_latin1_path_is_its_utf8_bytes_as_latin1_as_pep_3333_says() -> None:
     seen: dict[str, Any] = {}
 

@@ -13,12 +13,14 @@ and ``aws.context``, under the names Mangum gives them.
 from __future__ import annotations
 
 import atexit
+import functools
 import logging
 import signal
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from bedrock_stream import _aio
 from bedrock_stream.app_head import adapter_options
 from bedrock_stream.asgi.cycle import ASGIApp, RequestCycle
 from bedrock_stream.asgi.lifespan import Lifespan, LifespanMode
@@ -58,8 +60,8 @@ def asgi_handler(app: ASGIApp, *, lifespan: LifespanMode = "auto") -> Callable[[
     """
     span = Lifespan(app, lifespan)
     span.startup()
+    sigterm = _Sigterm(span) if span.running else None
     if span.running:
-        _shutdown_on_sigterm(span)
         atexit.register(span.shutdown)  # a process that ends without SIGTERM shuts down too
 
     async def respond(event: Any, context: Any) -> StreamingResponse:
@@ -73,29 +75,56 @@ def asgi_handler(app: ASGIApp, *, lifespan: LifespanMode = "auto") -> Callable[[
         except ValueError:
             await cycle.abandon()  # the driver answers 500; nothing of the app runs on
             raise
-        return head.response(cycle.body())
+        return head.response(cycle)
 
-    return handler_of(respond, _OPTIONS)
+    serve = handler_of(respond, _OPTIONS)
+    if sigterm is None:
+        return serve
 
-
-def _shutdown_on_sigterm(span: Lifespan) -> None:
-    """Run the app's shutdown on SIGTERM, then whatever handled SIGTERM before."""
-    if threading.current_thread() is not threading.main_thread():
-        logging.getLogger("bedrock_stream").warning(
-            "asgi_handler was called outside the main thread: no shutdown on SIGTERM"
-        )
-        return
-    previous = signal.getsignal(signal.SIGTERM)
-
-    def on_sigterm(signum: int, frame: Any) -> None:
+    @functools.wraps(serve)
+    def handler(event: Any, context: Any) -> Any:
         try:
-            span.shutdown()
-        except RuntimeError:  # the signal came in mid-invocation, with the loop running
-            logging.getLogger("bedrock_stream").exception("ASGI lifespan shutdown not run")
-        if callable(previous):
-            previous(signum, frame)
-        elif previous != signal.SIG_IGN:
+            return serve(event, context)
+        finally:
+            sigterm.after_invocation()
+
+    return handler
+
+
+class _Sigterm:
+    """Runs the app's shutdown on SIGTERM, then whatever handled SIGTERM before.
+
+    A SIGTERM that arrives during an invocation (the event loop running) is held until the
+    invocation has ended: the shutdown must not close what a request still uses.
+    """
+
+    def __init__(self, span: Lifespan) -> None:
+        self.span = span
+        self.held: tuple[int, Any] | None = None
+        if threading.current_thread() is not threading.main_thread():
+            logging.getLogger("bedrock_stream").warning(
+                "asgi_handler was called outside the main thread: no shutdown on SIGTERM"
+            )
+            return
+        self.previous = signal.getsignal(signal.SIGTERM)
+        signal.signal(signal.SIGTERM, self.on_sigterm)
+
+    def on_sigterm(self, signum: int, frame: Any) -> None:
+        """Shut down now, or after the invocation in progress."""
+        if _aio.event_loop().is_running():
+            self.held = (signum, frame)
+        else:
+            self._stop(signum, frame)
+
+    def after_invocation(self) -> None:
+        """Act on a SIGTERM held during the invocation that just ended."""
+        if self.held is not None:
+            self._stop(*self.held)
+
+    def _stop(self, signum: int, frame: Any) -> None:
+        self.span.shutdown()
+        if callable(self.previous):
+            self.previous(signum, frame)
+        elif self.previous != signal.SIG_IGN:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             signal.raise_signal(signal.SIGTERM)
-
-    signal.signal(signal.SIGTERM, on_sigterm)

@@ -3,7 +3,7 @@
 Invariants:
 
 * The app runs as one task on the adapter's event loop. Until the response's writer (the
-  response driver, pulling :meth:`RequestCycle.body`) starts, body bytes wait in a queue;
+  response driver, iterating the :class:`RequestCycle`) starts, body bytes wait in a queue;
   ``send`` waits when more than :data:`HIGH_WATER` bytes are queued, so memory stays
   bounded. Once the driver has sent the head into the attached sink, each send writes
   straight into that sink from the app's task (the driver writes into it itself: an app's
@@ -25,10 +25,9 @@ Invariants:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
-from typing import Any
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any, NoReturn
 
 from bedrock_stream.app_head import AppHead
 from bedrock_stream.asgi.messages import ASGIProtocolError, ResponseMessages, Stage
@@ -53,7 +52,7 @@ _log = logging.getLogger("bedrock_stream")
 
 
 class RequestCycle:
-    """Run ``app`` on one request; :meth:`started`, then :meth:`body`, give its response."""
+    """Run ``app`` on one request; :meth:`started` gives its head, iterating it its body."""
 
     def __init__(self, app: ASGIApp, scope: dict[str, Any], body: bytes) -> None:
         self._loop = asyncio.get_running_loop()
@@ -72,6 +71,8 @@ class RequestCycle:
         self._start: AppHead | None = None
         self._write: Callable[..., None] | None = None  # the sink's, once the head is out
         self._unsent: bytes | None = None  # what the sink refused, for the driver to write
+        self._complete = False  # the body ended, or the cycle was abandoned
+        self._sink = current_sink()  # the driver's, when it streams (see the invariants)
         call = app(scope, self.receive, self.send)
         self.task: asyncio.Future[None] = asyncio.ensure_future(call, loop=self._loop)
         self.task.add_done_callback(self._wake)
@@ -83,7 +84,7 @@ class RequestCycle:
         request, self._request = self._request, None
         if request is not None:
             return request
-        await self._over
+        await asyncio.shield(self._over)  # a cancelled wait must not cancel the shared future
         return {"type": "http.disconnect"}
 
     async def send(self, message: MutableMapping[str, Any]) -> None:
@@ -122,64 +123,75 @@ class RequestCycle:
         """
         while self._start is None:
             if self.task.done():
-                self.task.result()
-                raise ASGIProtocolError("the ASGI app returned without starting a response")
+                self._raise_from_task("the ASGI app returned without starting a response")
             await self._wait()
         return self._start
 
-    async def body(self) -> AsyncIterator[bytes]:
-        """Yield the body as the app sends it, until its last body message.
+    # The body, as the response driver pulls it: an async iterator whose ``aclose`` always
+    # stops the app (a generator never started would run no ``finally`` when closed).
+
+    def __aiter__(self) -> RequestCycle:
+        return self
+
+    async def __anext__(self) -> bytes:
+        """Return the body's next bytes as the app sends them, until its last body message.
 
         Raises:
             Exception: what the app raised before its response was complete.
             ASGIProtocolError: the app returned before its last body message.
         """
-        sink = current_sink()
-        complete = False
-        try:
-            while True:
-                if self._unsent is not None:
-                    unsent, self._unsent = self._unsent, None
-                    yield unsent  # the driver's write meets the sink's failure
-                elif self._chunks:
-                    chunks, self._chunks = self._chunks, []
-                    self._waiting = 0
-                    if self._drained is not None:
-                        _settle(self._drained)
-                    yield chunks[0] if len(chunks) == 1 else b"".join(chunks)
-                elif self._messages.stage is Stage.DONE:
-                    break
-                elif self.task.done():
-                    self.task.result()
-                    raise ASGIProtocolError("the ASGI app returned without completing its response")
-                else:
-                    if sink is not None:
-                        self._write = sink.write  # the queue is empty: straight in from now on
-                    await self._wait()
-            complete = True
-            await self._finish()
-        finally:
-            if not complete:
-                await self.abandon()
+        while True:
+            if self._unsent is not None:
+                unsent, self._unsent = self._unsent, None
+                return unsent  # the driver's write meets the sink's failure
+            if self._chunks:
+                chunks, self._chunks = self._chunks, []
+                self._waiting = 0
+                if self._drained is not None:
+                    _settle(self._drained)
+                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            if self._messages.stage is Stage.DONE:
+                if not self._complete:
+                    self._complete = True
+                    await self._finish()
+                raise StopAsyncIteration
+            if self.task.done():
+                self._raise_from_task("the ASGI app returned without completing its response")
+            if self._sink is not None:
+                self._write = self._sink.write  # the queue is empty: straight in from now on
+            await self._wait()
+
+    async def aclose(self) -> None:
+        """End the cycle: after a complete body, nothing; else :meth:`abandon` it."""
+        if not self._complete:
+            await self.abandon()
+
+    def _raise_from_task(self, returned: str) -> NoReturn:
+        """Raise what ended the app's (done) task: its exception, a cancellation, ``returned``."""
+        if self.task.cancelled():  # not by us: the app awaited something that was cancelled
+            raise ASGIProtocolError("the ASGI app's task was cancelled")
+        self.task.result()
+        raise ASGIProtocolError(returned)
 
     async def _finish(self) -> None:
-        """Let the app's task run to its end (background tasks); log what it raises."""
-        try:
-            await self.task
-        except Exception:
-            _log.exception("the ASGI app raised after its response was complete")
+        """Let the app's task run to its end (background tasks); log what ends it badly."""
+        await asyncio.wait([self.task])
+        if self.task.cancelled():
+            _log.error("the ASGI app's task was cancelled after its response was complete")
+        elif (error := self.task.exception()) is not None:
+            _log.error("the ASGI app raised after its response was complete", exc_info=error)
 
     async def abandon(self) -> None:
         """Give up the response: tell the app the client is gone, and stop its task."""
+        self._complete = True
         self._gone = True
         _settle(self._over)
         if self._drained is not None:
             _settle(self._drained)
         if not self.task.done():
             self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self.task
-        elif not self.task.cancelled():
+            await asyncio.wait([self.task])
+        if not self.task.cancelled():
             self.task.exception()  # retrieved: the writer raised it, or it no longer matters
 
     async def _wait(self) -> None:

@@ -105,8 +105,12 @@ class Lifespan:
         assert self._replies is not None
         try:
             await self.app(lifespan_scope(self.state), self._receive, self._send)  # type: ignore[arg-type]
-        except Exception as exc:  # the app's failure is its reply
-            self._replies.put_nowait(exc)
+        except (Exception, asyncio.CancelledError) as exc:  # the app's failure is its reply
+            self._replies.put_nowait(
+                exc
+                if isinstance(exc, Exception)
+                else LifespanError("the ASGI app's lifespan task was cancelled")
+            )
         else:
             self._replies.put_nowait(None)
 

@@ -58,8 +58,9 @@ class ResponseMessages:
                 f"unexpected ASGI message {kind!r} while the response is {self.stage.value}"
             )
         if after is Stage.BODY and self.stage is Stage.START:
+            head = _start(message)  # checked first: a refused start leaves room for a 500
             self.stage = after
-            return _start(message)
+            return head
         body = message.get("body", b"")
         if not isinstance(body, (bytes, bytearray, memoryview)):
             raise ASGIProtocolError(f"http.response.body: body must be bytes, not {body!r:.40}")
@@ -70,7 +71,7 @@ class ResponseMessages:
 
 def _start(message: Mapping[str, Any]) -> AppHead:
     status = message.get("status")
-    if type(status) is not int:
+    if not isinstance(status, int) or isinstance(status, bool):  # HTTPStatus is an int
         raise ASGIProtocolError(f"http.response.start: status must be an int, not {status!r}")
     if message.get("trailers", False):
         raise ASGIProtocolError("http.response.start: trailers need an extension not offered")
@@ -78,9 +79,13 @@ def _start(message: Mapping[str, Any]) -> AppHead:
     for pair in message.get("headers", ()):
         try:
             raw_name, raw_value = pair
-            headers.append((bytes(raw_name).decode("latin-1"), bytes(raw_value).decode("latin-1")))
+            if not isinstance(raw_name, (bytes, bytearray)) or not isinstance(
+                raw_value, (bytes, bytearray)
+            ):
+                raise TypeError
+            headers.append((raw_name.decode("latin-1"), raw_value.decode("latin-1")))
         except (TypeError, ValueError):
             raise ASGIProtocolError(
                 f"http.response.start: a header must be a pair of bytes, not {pair!r:.60}"
             ) from None
-    return app_head(status, headers)
+    return app_head(int(status), headers)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from bedrock_stream.app_head import wire
+
 if TYPE_CHECKING:
     from bedrock_stream.proxy_request import HTTPRequest
 
@@ -34,7 +36,7 @@ def http_scope(request: HTTPRequest, state: dict[str, Any]) -> dict[str, Any]:
         "path": request.path,
         "raw_path": request.raw_path,
         "query_string": request.query_string,
-        "headers": [(_wire(name), _wire(value)) for name, value in request.headers],
+        "headers": [(wire(name), wire(value)) for name, value in request.headers],
         "state": state.copy(),
     }
 
@@ -42,11 +44,3 @@ def http_scope(request: HTTPRequest, state: dict[str, Any]) -> dict[str, Any]:
 def lifespan_scope(state: dict[str, Any]) -> dict[str, Any]:
     """Return the ``lifespan`` scope; the app may fill ``state`` during its startup."""
     return {"type": "lifespan", "asgi": dict(ASGI), "state": state}
-
-
-def _wire(text: str) -> bytes:
-    """Encode a header in Latin-1, as HTTP carries it, else in the UTF-8 the event decoded."""
-    try:
-        return text.encode("latin-1")
-    except UnicodeEncodeError:
-        return text.encode("utf-8")
