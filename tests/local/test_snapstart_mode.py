@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from bedrock_stream.cli import write_wrapper
+from bedrock_stream.local import sandbox
 from bedrock_stream.local.container_credentials import CREDENTIALS_PATH, ContainerCredentials
 from bedrock_stream.local.deployment import Function
 from bedrock_stream.local.lambda_service import LambdaService
@@ -170,6 +171,45 @@ def test_hooks_run_around_restore_next_and_before_the_first_invocation(
     assert restored is not None
     hooks = answer["hooks"]
     assert hooks["before_snapshot"] <= restored <= hooks["after_restore"] <= answer["invoked_at"]
+
+
+SLOW_INIT = """
+import time
+
+time.sleep(1.0)
+
+
+def handler(event, context):
+    return "ready"
+"""
+
+
+@pytest.mark.parametrize("snap_start", [False, True])
+def test_a_snapstart_init_has_the_longer_limit_of_a_publication(
+    tmp_path: Path, services: list[LambdaService], monkeypatch: pytest.MonkeyPatch, snap_start: bool
+) -> None:
+    # On demand, init has 10 s (here cut to 0.5 s); a SnapStart version's init, run when it is
+    # published, has 130 s or the function's timeout if longer.
+    monkeypatch.setattr(sandbox, "INIT_TIMEOUT", 0.5)
+    (tmp_path / "slow.py").write_text(SLOW_INIT)
+    write_wrapper(tmp_path)
+    function = Function(
+        name="Fn",
+        code_dir=tmp_path,
+        handler="slow.handler",
+        runtime="python3.13",
+        timeout=30,
+        environment={"AWS_LAMBDA_EXEC_WRAPPER": "/var/task/bedrock-stream"},
+        snap_start=snap_start,
+    )
+    service = LambdaService({"Fn": function}, log=lambda line: None)
+    services.append(service)
+    result = service.invoke("Fn", b"{}", streaming=False).result(60)
+    if snap_start:
+        assert json.loads(result.body) == "ready"
+    else:
+        assert result.error_type == "Sandbox.Timedout"
+        assert "Init timed out after 0.50 seconds" in result.error_json()["errorMessage"]
 
 
 def test_an_on_demand_function_keeps_the_key_variables(
