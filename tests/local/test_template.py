@@ -443,3 +443,66 @@ def test_the_web_origin_parameter_is_read_from_the_metadata(tmp_path: Path) -> N
     assert _access(tmp_path, text).web_origin_parameter == "Mode"
     with pytest.raises(TemplateError, match="no parameter 'Nope'"):
         _access(tmp_path, text.replace("WebOriginParameter: Mode", "WebOriginParameter: Nope"))
+
+
+SNAPSTART = """
+Transform: AWS::Serverless-2016-10-31
+Parameters:
+  SnapStart: {Type: String, AllowedValues: ["true", "false"], Default: "false"}
+Conditions:
+  Snap: !Equals [!Ref SnapStart, "true"]
+Resources:
+  Api:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: Prod
+      DefinitionBody:
+        openapi: "3.0.1"
+        info: {title: t, version: "1"}
+        paths:
+          /alias:
+            post:
+              x-amazon-apigateway-integration:
+                type: aws_proxy
+                httpMethod: POST
+                uri: !Sub @${Fn.Alias}/invocations
+          /qualified:
+            post:
+              x-amazon-apigateway-integration:
+                type: aws_proxy
+                httpMethod: POST
+                uri: !Sub @${Fn.Arn}:live/invocations
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: src/
+      Handler: app.handler
+      Runtime: python3.13
+      AutoPublishAlias: live
+      SnapStart: !If [Snap, {ApplyOn: PublishedVersions}, !Ref AWS::NoValue]
+  Unpublished:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: src/
+      Handler: app.handler
+      Runtime: python3.13
+      SnapStart: {ApplyOn: PublishedVersions}
+""".replace("@", "arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/")
+
+
+def test_snapstart_needs_a_published_version_and_routes_may_target_the_alias(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "template.yaml").write_text(SNAPSTART)
+    on = load(tmp_path / "template.yaml", parameters={"SnapStart": "true"})
+    off = load(tmp_path / "template.yaml")
+    assert on.functions["Fn"].snap_start and not off.functions["Fn"].snap_start
+    # SnapStart applies to published versions only: $LATEST alone runs on demand.
+    assert not on.functions["Unpublished"].snap_start
+    for template in (on, off):
+        assert {r.path: r.function for r in template.apis["Api"].routes} == {
+            "/alias": "Fn",
+            "/qualified": "Fn",
+        }
+        assert not template.warnings

@@ -58,6 +58,7 @@ REFERENCE = Shipped(
         ("EnableAccessLogs", "true"),
         ("AlarmEmail", "a@b.example"),
         ("PerIpRequestsPer5Min", "100"),
+        ("SnapStart", "true"),
     ),
 )
 FASTAPI = Shipped(

@@ -45,11 +45,11 @@ def test_streaming_route_streams_and_buffered_route_does_not() -> None:
     streaming = deployed.integration("StreamingApi")
     assert streaming["responseTransferMode"] == "STREAM"
     assert streaming["uri"].endswith(
-        "/2021-11-15/functions/<StreamingFunction.Arn>/response-streaming-invocations"
+        "/2021-11-15/functions/<StreamingFunctionAliaslive>/response-streaming-invocations"
     )
     buffered = deployed.integration("NonStreamingApi")
     assert "responseTransferMode" not in buffered
-    assert buffered["uri"].endswith("/2015-03-31/functions/<BufferedFunction.Arn>/invocations")
+    assert buffered["uri"].endswith("/2015-03-31/functions/<BufferedFunctionAliaslive>/invocations")
     assert buffered["timeoutInMillis"] == 29000
 
 
@@ -72,8 +72,9 @@ def test_the_handler_serves_exactly_the_templates_routes() -> None:
     assert routes == {(m, p) for p, m in ROUTES}
 
 
-def test_api_gateway_may_invoke_each_function_for_its_own_routes_only() -> None:
-    deployed = Deployed()
+@pytest.mark.parametrize("snap_start", ["false", "true"])
+def test_api_gateway_may_invoke_each_function_for_its_own_routes_only(snap_start: str) -> None:
+    deployed = Deployed(SnapStart=snap_start)
     sources = {
         (p["FunctionName"], p["SourceArn"])
         for p in deployed.of_type("AWS::Lambda::Permission").values()
@@ -81,13 +82,58 @@ def test_api_gateway_may_invoke_each_function_for_its_own_routes_only() -> None:
     }
     arn = "arn:aws:execute-api:us-west-2:111122223333"
     assert sources == {
-        (f"<{function}>", f"{arn}:<{api}>/Prod/{method.upper()}{path}")
+        (f"<{function}Aliaslive>", f"{arn}:<{api}>/Prod/{method.upper()}{path}")
         for function, api in (
             ("StreamingFunction", "StreamingApi"),
             ("BufferedFunction", "NonStreamingApi"),
         )
         for path, method in ROUTES
     }
+
+
+@pytest.mark.parametrize("snap_start", ["false", "true"])
+def test_snapstart_is_opt_in_and_api_gateway_calls_the_published_version(snap_start: str) -> None:
+    deployed = Deployed(SnapStart=snap_start)
+    for function, api in (
+        ("StreamingFunction", "StreamingApi"),
+        ("BufferedFunction", "NonStreamingApi"),
+    ):
+        properties = deployed.properties(function)
+        runtime = properties["Runtime"]
+        assert runtime.startswith("python3.") and int(runtime.split(".")[1]) >= 12  # SnapStart
+        expected = {"ApplyOn": "PublishedVersions"} if snap_start == "true" else None
+        assert properties.get("SnapStart") == expected
+        (version,) = [
+            name
+            for name, p in deployed.of_type("AWS::Lambda::Version").items()
+            if p["FunctionName"] == f"<{function}>"
+        ]
+        alias = deployed.properties(f"{function}Aliaslive")
+        assert alias["FunctionName"] == f"<{function}>"
+        assert alias["FunctionVersion"] == f"<{version}.Version>"
+        for path, method in ROUTES:
+            assert (
+                f"/functions/<{function}Aliaslive>/"
+                in deployed.integration(api, path, method)["uri"]
+            )
+    assert "SnapStart" not in deployed.properties("KeyAuthorizerFunction")
+
+
+@pytest.mark.parametrize("snap_start", ["false", "true"])
+def test_the_local_stack_runs_the_alias_routes_in_the_mode_the_parameter_asks(
+    snap_start: str,
+) -> None:
+    from bedrock_stream.local.template import load
+
+    template = load(SHIPPED[0].template, parameters={"SnapStart": snap_start})
+    assert not template.warnings
+    for function, api in (
+        ("StreamingFunction", "StreamingApi"),
+        ("BufferedFunction", "NonStreamingApi"),
+    ):
+        assert template.functions[function].snap_start is (snap_start == "true")
+        assert {route.function for route in template.apis[api].routes} == {function}
+    assert not template.functions["KeyAuthorizerFunction"].snap_start
 
 
 @pytest.mark.parametrize("timeout", ["10", "120", "900"])

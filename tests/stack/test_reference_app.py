@@ -87,6 +87,24 @@ def test_both_apis_return_the_emulators_text_byte_for_byte(stack: LocalStack) ->
     assert _answer(stack, "How do rivers shape valleys?").operation == "converse"
 
 
+def test_with_snapstart_both_apis_answer_with_the_endpoints_credentials() -> None:
+    # SnapStart functions have no key variables: boto3 in the app finds the local service's
+    # container credentials endpoint, and its signed request carries that session token.
+    parameters = {**UNMETERED, "SnapStart": "true"}
+    with LocalStack(SAM_APP / "template.yaml", port=0, speed=0, parameters=parameters) as running:
+        for function in ("StreamingFunction", "BufferedFunction"):
+            assert running.template.functions[function].snap_start
+        for url in _urls(running):
+            with _ask(running, url, "What does a snapshot keep?") as response:
+                assert response.status == 200
+                assert (
+                    response.read() == _answer(running, "What does a snapshot keep?").text.encode()
+                )
+            record = _answer(running, "What does a snapshot keep?")
+            headers = {name.lower(): value for name, value in record.headers}
+            assert headers["x-amz-security-token"] == "local"
+
+
 def test_server_sent_events_carry_the_same_text(stack: LocalStack) -> None:
     streaming, _ = _urls(stack)
     with _ask(stack, streaming, "Describe a lighthouse.", Accept="text/event-stream") as response:

@@ -56,6 +56,9 @@ class Function:
     architectures: tuple[str, ...] = ("x86_64",)
     environment: Mapping[str, str] = field(default_factory=dict)
     url: FunctionUrl | None = None
+    snap_start: bool = False
+    """``SnapStart: ApplyOn: PublishedVersions`` with a published version (SAM's
+    ``AutoPublishAlias``): it runs as that version runs, restored from a snapshot."""
 
 
 Authorization = Literal["NONE", "AWS_IAM", "CUSTOM"]

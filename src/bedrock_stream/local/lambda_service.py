@@ -22,6 +22,9 @@ function's is ``<node> <aws-lambda-ric>/index.mjs <handler>``, AWS's own runtime
 found as :mod:`bedrock_stream.local.runtimes` says; any other runtime is refused when the
 service is made.
 
+A SnapStart function's process gets its credentials from the service's
+:class:`~bedrock_stream.local.container_credentials.ContainerCredentials` endpoint.
+
 Function processes never outlive the service: :meth:`LambdaService.close` kills each one's
 process group, and on Linux each dies with the service even on ``kill -9`` (a parent-death
 signal; every process is started from one thread that lives as long as the service). The
@@ -43,6 +46,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from bedrock_stream.local.container_credentials import ContainerCredentials
 from bedrock_stream.local.deployment import ACCOUNT
 from bedrock_stream.local.invocation import (
     TRUNCATED_RESPONSE,
@@ -56,14 +60,15 @@ from bedrock_stream.local.runtime_api import RuntimeAPIServer
 from bedrock_stream.local.runtimes import family, find_node_client
 from bedrock_stream.local.sandbox import INIT_TIMEOUT as INIT_TIMEOUT
 from bedrock_stream.local.sandbox import Forker, Sandbox
-from bedrock_stream.local.sandbox_environment import MANAGED_BOOTSTRAP as MANAGED_BOOTSTRAP
-from bedrock_stream.local.sandbox_environment import Bootstrap as Bootstrap
-from bedrock_stream.local.sandbox_environment import lambda_environment as lambda_environment
 from bedrock_stream.local.sandbox_environment import (
+    DUMMY_CREDENTIALS,
     make_runtime_dir,
     new_trace_id,
     runtime_command,
 )
+from bedrock_stream.local.sandbox_environment import MANAGED_BOOTSTRAP as MANAGED_BOOTSTRAP
+from bedrock_stream.local.sandbox_environment import Bootstrap as Bootstrap
+from bedrock_stream.local.sandbox_environment import lambda_environment as lambda_environment
 
 if TYPE_CHECKING:
     from bedrock_stream.local.bandwidth import Bandwidth
@@ -227,6 +232,7 @@ class LambdaService:
         self._live: dict[str, set[Sandbox]] = {f.name: set() for f in self.functions.values()}
         self._sandboxes: set[Sandbox] = set()  # every sandbox not yet shut down
         self._forker = Forker()
+        self._container: ContainerCredentials | None = None  # started for a SnapStart function
 
     def invoke(
         self,
@@ -280,6 +286,8 @@ class LambdaService:
         for sandbox in sandboxes:
             sandbox.join()
         self._forker.close()
+        if self._container is not None:
+            self._container.close()
         shutil.rmtree(self._runtime_dir, ignore_errors=True)
 
     def __enter__(self) -> LambdaService:
@@ -293,6 +301,12 @@ class LambdaService:
     def _spawn(self, function: Function) -> Sandbox:
         """Start a process for ``function`` (lock held)."""
         arn = f"arn:aws:lambda:{self.region}:{ACCOUNT}:function:{function.name}"
+        container = None
+        if function.snap_start:
+            if self._container is None:
+                credentials = self.credentials or DUMMY_CREDENTIALS
+                self._container = ContainerCredentials(credentials).start()
+            container = self._container.environment()
         api = RuntimeAPIServer(function_arn=arn, bandwidth=self.bandwidth).start()
         environment = lambda_environment(
             function,
@@ -301,6 +315,7 @@ class LambdaService:
             runtime_dir=str(self._runtime_dir),
             credentials=self.credentials,
             extra=self.extra_environment,
+            container_credentials=container,
         )
         node = self._node if family(function) == "nodejs" else None
         bootstrap, command = runtime_command(environment, function.handler, self._ric, node=node)

@@ -10,12 +10,13 @@ refuses what it cannot read, so that a protected route is never taken for an ope
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from bedrock_stream.errors import LocalStackError
 from bedrock_stream.local.intrinsics import cfn_string
 
-__all__ = ["TemplateError", "flag", "lambda_target", "ref", "sub_text"]
+__all__ = ["TemplateError", "flag", "function_aliases", "lambda_target", "ref", "sub_text"]
 
 
 class TemplateError(LocalStackError, ValueError):
@@ -26,19 +27,42 @@ _LAMBDA_URI = re.compile(
     r"/(?P<version>2015-03-31|2021-11-15)/functions/(?P<target>.+)/"
     r"(?P<kind>invocations|response-streaming-invocations)$"
 )
-_ARN_REF = re.compile(r"^\$\{(?P<name>[A-Za-z0-9]+)\.Arn\}$")
+_ARN_REF = re.compile(r"^\$\{(?P<name>[A-Za-z0-9]+)(?P<arn>\.Arn)?\}(:[A-Za-z0-9$_-]+)?$")
 
 
-def lambda_target(uri: Any) -> tuple[re.Match[str] | None, str | None]:
+def lambda_target(
+    uri: Any, aliases: Mapping[str, str] | None = None
+) -> tuple[re.Match[str] | None, str | None]:
     """Read an API Gateway URI that invokes a Lambda function.
 
     Returns the URI's match (groups ``version``, ``target`` and ``kind``: ``invocations`` or
     ``response-streaming-invocations``), or None when it invokes no function, and the logical
-    id of the function when the target is one of the template's.
+    id of the function when the target is one of the template's: its ``${Fn.Arn}``, qualified
+    or not (``${Fn.Arn}:live``), or the ``${Alias}`` of one of ``aliases`` (an
+    ``AWS::Lambda::Alias``'s logical id to its function's, :func:`function_aliases`), whose
+    ``Ref`` is the alias's ARN. A version or an alias runs the function's one local code.
     """
     found = _LAMBDA_URI.search(sub_text(uri) or "")
     target = _ARN_REF.match(found["target"]) if found else None
-    return found, None if target is None else target["name"]
+    if target is None:
+        return found, None
+    if target["arn"]:
+        return found, target["name"]
+    return found, (aliases or {}).get(target["name"])
+
+
+def function_aliases(resources: Mapping[str, Any]) -> dict[str, str]:
+    """Map each ``AWS::Lambda::Alias``'s logical id to its function's.
+
+    SAM's ``AutoPublishAlias`` makes one, ``<Function>Alias<name>``.
+    """
+    found = {}
+    for name, resource in resources.items():
+        if resource.get("Type") == "AWS::Lambda::Alias":
+            function = ref((resource.get("Properties") or {}).get("FunctionName"))
+            if function is not None:
+                found[name] = function
+    return found
 
 
 def flag(where: str, name: str, value: Any) -> bool:

@@ -149,6 +149,8 @@ class RuntimeAPIServer:
         self._lock = threading.Lock()
         self._init_errors: queue.Queue[InitError] = queue.Queue()
         self._closing = False
+        self.restored_at: float | None = None
+        """When (``time.time()``) the runtime last called ``/restore/next`` (SnapStart)."""
 
     # -- lifecycle ------------------------------------------------------------
 
@@ -247,6 +249,7 @@ class RuntimeAPIServer:
                 _accepted(exchange)
             elif method == "GET" and target == names.RESTORE_NEXT:
                 exchange.read_body()
+                self.restored_at = time.time()
                 exchange.respond(200, [("Content-Type", "application/json")])
             elif method == "POST" and (path := names.split_invocation_path(target)):
                 request_id, action = path

@@ -9,7 +9,8 @@ Runtime API cannot see is reported as Lambda reports it, an
 :class:`~bedrock_stream.local.invocation.InvocationError` then ``Done("failure")``:
 
 * past the function's ``Timeout`` (counted from ``/next``, as Lambda counts it; init has
-  Lambda's 10 s, :data:`INIT_TIMEOUT`): ``Sandbox.Timedout``, and the process is killed;
+  Lambda's 10 s, :data:`INIT_TIMEOUT`, or a SnapStart version's :data:`SNAPSHOT_INIT_TIMEOUT`
+  or its timeout if longer): ``Sandbox.Timedout``, and the process is killed;
 * the process exits mid-invocation: ``Runtime.ExitError`` with the exit status or signal;
 * init fails: the error the runtime posted to ``/init/error`` (e.g.
   ``Runtime.ImportModuleError``), or ``Runtime.ExitError`` when it exited before ``/next``.
@@ -53,10 +54,13 @@ if TYPE_CHECKING:
     from bedrock_stream.local.runtime_api import RuntimeAPIServer
     from bedrock_stream.local.sandbox_environment import Bootstrap
 
-__all__ = ["INIT_TIMEOUT", "Forker", "Sandbox"]
+__all__ = ["INIT_TIMEOUT", "SNAPSHOT_INIT_TIMEOUT", "Forker", "Sandbox"]
 
 INIT_TIMEOUT = 10.0
 """Lambda's limit, in seconds, on a function's init: until the runtime's first ``/next``."""
+SNAPSHOT_INIT_TIMEOUT = 130.0
+"""Lambda's limit, in seconds, on a SnapStart version's init (its before-snapshot hooks
+included) when the function's own timeout is shorter."""
 
 _SLICE = 0.05
 _DRAIN = 1.0  # seconds the reader goes on reading, at most, once the process has ended
@@ -242,8 +246,11 @@ class Sandbox:
         every 50 ms, what nothing signals: the move from init to the function's own
         timeout, the deadline, the process's exit, and a client that left.
         """
-        deadline = time.monotonic() + INIT_TIMEOUT
-        limit = f"Init timed out after {INIT_TIMEOUT:.2f} seconds"
+        init = INIT_TIMEOUT
+        if self.function.snap_start:
+            init = max(SNAPSHOT_INIT_TIMEOUT, float(self.function.timeout))
+        deadline = time.monotonic() + init
+        limit = f"Init timed out after {init:.2f} seconds"
         initializing = True
         self._cut = False
         while not job.wait_ended(_SLICE):

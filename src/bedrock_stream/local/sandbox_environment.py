@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from bedrock_stream.local.runtimes import NodeClient
 
 __all__ = [
+    "DUMMY_CREDENTIALS",
     "MANAGED_BOOTSTRAP",
     "Bootstrap",
     "dying_with_parent",
@@ -74,11 +75,13 @@ Node.js runtime client."""
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 _RUNTIME_DIR = re.compile(r"bedrock-stream-runtime-(\d+)-\w+")
 _TASK_ROOT = "/var/task/"
-_DUMMY_CREDENTIALS = {  # AWS's documentation example keys: never valid
+DUMMY_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "ASIAIOSFODNN7EXAMPLE",
     "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
     "AWS_SESSION_TOKEN": "local",
 }
+"""A function's credentials unless the service is given others: AWS's documentation example
+keys, never valid."""
 
 
 def lambda_environment(
@@ -89,6 +92,7 @@ def lambda_environment(
     runtime_dir: str,
     credentials: Mapping[str, str] | None = None,
     extra: Mapping[str, str] | None = None,
+    container_credentials: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """Return the environment of ``function``'s process, as Lambda builds it.
 
@@ -99,7 +103,17 @@ def lambda_environment(
     settings stay out. ``credentials`` default to dummy keys. An ``AWS_LAMBDA_EXEC_WRAPPER``
     under ``/var/task/`` is mapped into the code directory, which is ``LAMBDA_TASK_ROOT``
     here.
+
+    A SnapStart function (:attr:`Function.snap_start
+    <bedrock_stream.local.deployment.Function.snap_start>`) runs as its published version
+    does: ``AWS_LAMBDA_INITIALIZATION_TYPE=snap-start``, version ``1``, no
+    ``AWS_LAMBDA_LOG_GROUP_NAME`` or ``AWS_LAMBDA_LOG_STREAM_NAME``, and no key variables:
+    ``container_credentials`` (``AWS_CONTAINER_CREDENTIALS_FULL_URI`` and
+    ``AWS_CONTAINER_AUTHORIZATION_TOKEN``, required then) take their place.
     """
+    snap_start = function.snap_start
+    if snap_start and container_credentials is None:
+        raise ValueError(f"{function.name}: a SnapStart function needs container_credentials")
     code_dir = str(function.code_dir)
     stream = time.strftime("%Y/%m/%d/[$LATEST]", time.gmtime()) + uuid.uuid4().hex
     env = {
@@ -110,19 +124,25 @@ def lambda_environment(
         **function.environment,
         **(extra or {}),
         "AWS_LAMBDA_FUNCTION_NAME": function.name,
-        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_VERSION": "1" if snap_start else "$LATEST",
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_size),
         "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function.name}",
         "AWS_LAMBDA_LOG_STREAM_NAME": stream,
-        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "snap-start" if snap_start else "on-demand",
         "AWS_LAMBDA_RUNTIME_API": runtime_api,
         "AWS_REGION": region,
         "AWS_DEFAULT_REGION": region,
         "LAMBDA_TASK_ROOT": code_dir,
         "LAMBDA_RUNTIME_DIR": runtime_dir,
         "_HANDLER": function.handler,
-        **(_DUMMY_CREDENTIALS if credentials is None else credentials),
     }
+    if container_credentials is not None and snap_start:
+        del env["AWS_LAMBDA_LOG_GROUP_NAME"], env["AWS_LAMBDA_LOG_STREAM_NAME"]
+        for name in DUMMY_CREDENTIALS:  # reserved: not even the function's own may stay
+            env.pop(name, None)
+        env.update(container_credentials)
+    else:
+        env.update(DUMMY_CREDENTIALS if credentials is None else credentials)
     if function.runtime:
         env["AWS_EXECUTION_ENV"] = f"AWS_Lambda_{function.runtime}"
     wrapper = env.get("AWS_LAMBDA_EXEC_WRAPPER", "")

@@ -310,6 +310,11 @@ def _functions(
         for resource in resources.values()
         if resource.get("Type") == "AWS::Lambda::Url"
     }
+    published = {
+        ref(resource["Properties"].get("FunctionName"))
+        for resource in resources.values()
+        if resource.get("Type") == "AWS::Lambda::Version"
+    }
     functions = {}
     for name, resource in resources.items():
         if resource.get("Type") != "AWS::Lambda::Function":
@@ -348,5 +353,7 @@ def _functions(
                 auth_type=url.get("AuthType", "AWS_IAM"),
                 cors=url.get("Cors"),
             ),
+            snap_start=name in published
+            and (properties.get("SnapStart") or {}).get("ApplyOn") == "PublishedVersions",
         )
     return functions

@@ -14,7 +14,13 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from bedrock_stream.local.deployment import AuthorizerSpec, GatewayResponseSpec, RestApi, Route
-from bedrock_stream.local.references import TemplateError, lambda_target, ref, sub_text
+from bedrock_stream.local.references import (
+    TemplateError,
+    function_aliases,
+    lambda_target,
+    ref,
+    sub_text,
+)
 from bedrock_stream.local.template_access import (
     RouteAccess,
     SecurityScheme,
@@ -36,6 +42,7 @@ def rest_apis(resources: dict[str, Any]) -> tuple[dict[str, RestApi], list[str]]
         if resource.get("Type") in ("AWS::ApiGateway::Stage", "AWS::ApiGateway::Deployment")
         and (resource.get("Properties") or {}).get("StageName")
     }
+    aliases = function_aliases(resources)
     apis: dict[str, RestApi] = {}
     warnings: list[str] = []
     for name, resource in resources.items():
@@ -50,7 +57,7 @@ def rest_apis(resources: dict[str, Any]) -> tuple[dict[str, RestApi], list[str]]
         ]
         routes = []
         for operation in operations:
-            route, warning = _route(name, operation)
+            route, warning = _route(name, operation, aliases)
             routes.append(route)
             warnings.extend(warning)
         gateway_responses = _gateway_responses(body.get("x-amazon-apigateway-gateway-responses"))
@@ -174,7 +181,7 @@ def _gateway_responses(specs: Any) -> dict[str, GatewayResponseSpec]:
     return found
 
 
-def _route(api: str, operation: _Operation) -> tuple[Route, list[str]]:
+def _route(api: str, operation: _Operation, aliases: Mapping[str, str]) -> tuple[Route, list[str]]:
     path, method, integration = operation.path, operation.method, operation.integration
     access = operation.access
     where = f"{api} {method} {path}"
@@ -190,7 +197,7 @@ def _route(api: str, operation: _Operation) -> tuple[Route, list[str]]:
             method, path, None, timeout_ms=timeout, mock_headers=headers, **access._asdict()
         ), []
     uri = sub_text(integration.get("uri"))
-    match, function = lambda_target(uri)
+    match, function = lambda_target(uri, aliases)
     if kind != "aws_proxy" or match is None:
         return Route(method, path, None, timeout_ms=timeout, **access._asdict()), [
             f"{where}: integration {kind or '?'} {uri!r} is not a Lambda proxy; not served locally"

@@ -178,6 +178,23 @@ def _init_failed(api: RuntimeAPI, exc: BaseException) -> NoReturn:
     sys.exit(1)
 
 
+def _prime() -> None:
+    """Prepare the Bedrock layer at init, if the handler imported it; a failure is only logged.
+
+    ``bedrock_stream.bedrock.prime()`` imports and configures what the first call would (it
+    opens no connection and reads no credentials), so init, not the first invocation, pays
+    for it, and a SnapStart snapshot holds it. A handler that never imported the layer
+    imports nothing more here.
+    """
+    prime = getattr(sys.modules.get("bedrock_stream.bedrock"), "prime", None)
+    if prime is None:
+        return
+    try:
+        prime()
+    except Exception as exc:
+        _log(f"WARNING: bedrock_stream.bedrock.prime() failed, the first call will pay: {exc!r}")
+
+
 def _snapstart(api: RuntimeAPI) -> None:
     """SnapStart: run before-snapshot hooks, wait for the restore, run after-restore hooks."""
     import importlib
@@ -258,6 +275,10 @@ def run(
         guard = DEADLINE_GUARD.resolve(deadline_guard, env)
     except Exception as exc:
         _init_failed(api, exc)
+    # Before the user's before-snapshot hooks, not one of them: they run last-registered
+    # first, so a hook registered at import would run before it; and a failed hook fails the
+    # init, which a failed prime() must not.
+    _prime()
     if env.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":
         _snapstart(api)
     if streaming is None:
