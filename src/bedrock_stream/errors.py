@@ -15,7 +15,13 @@ so such code still works::
     │   │   └── ASGIProtocolError [RuntimeError]   an ASGI app's messages  bedrock_stream.asgi
     │   ├── RemoteProtocolError   ... made by the peer
     │   │   ├── PreludeError [ValueError]          bedrock_stream.http_integration
-    │   │   └── SignatureError [ValueError]        a request SigV4 does not authenticate
+    │   │   ├── SignatureError [ValueError]        a request SigV4 does not authenticate
+    │   │   └── EventStreamDecodeError [ValueError]  bedrock_stream.protocol.eventstream
+    │   │       ├── PreludeChecksumError, MessageChecksumError  a CRC32 that does not match
+    │   │       ├── HeadersLengthError, PayloadLengthError, MessageLengthError  its lengths
+    │   │       ├── HeaderError                    a header block; HeaderTypeError and
+    │   │       │                                  DuplicateHeaderError derive from it
+    │   │       └── TruncatedStreamError           the stream ended inside a message
     │   └── WireError [ValueError]  HTTP/1.1 framing, either side  bedrock_stream.protocol.http1
     ├── LambdaRuntimeError        the streaming runtime could not serve an invocation
     │   ├── RuntimeAPIError [ConnectionError]      bedrock_stream.runtime.client

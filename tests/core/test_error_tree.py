@@ -16,6 +16,21 @@ TREE = [
     ("bedrock_stream.http_integration", "PreludeError", errors.RemoteProtocolError, ValueError),
     ("bedrock_stream.protocol.http1", "WireError", errors.ProtocolError, ValueError),
     ("bedrock_stream.sigv4", "SignatureError", errors.RemoteProtocolError, ValueError),
+    *[
+        ("bedrock_stream.protocol.eventstream", name, errors.RemoteProtocolError, ValueError)
+        for name in (
+            "EventStreamDecodeError",
+            "PreludeChecksumError",
+            "MessageChecksumError",
+            "HeadersLengthError",
+            "PayloadLengthError",
+            "MessageLengthError",
+            "HeaderError",
+            "HeaderTypeError",
+            "DuplicateHeaderError",
+            "TruncatedStreamError",
+        )
+    ],
     (
         "bedrock_stream.protocol.runtime_api",
         "InvalidStateTransition",

@@ -26,3 +26,20 @@ def test_the_target_holds_on_its_corpus(case: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.syspath_prepend(str(FUZZ))
     target = importlib.import_module(case.parent.name)
     target.test_one_input(case.read_bytes())  # asserts the target's invariants
+
+
+def test_the_eventstream_corpus_meets_every_outcome_of_both_decoders(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each botocore failure in the target's ERRORS table, each of our error classes, and a
+    clean decode: the corpus keeps a seed for every one, so no row is left unreplayed."""
+    monkeypatch.syspath_prepend(str(FUZZ))
+    target = importlib.import_module("eventstream_decoder")
+    theirs, ours = set(), set()
+    for case in (FUZZ / "corpus" / "eventstream_decoder").iterdir():
+        pieces = target.pieces(case.read_bytes())
+        theirs.add(type(target.botocores(pieces)[1]))
+        ours.add(type(target.ours(pieces)[1]))
+    assert theirs >= {*target.ERRORS, type(None)}
+    every_class = {c for classes in target.ERRORS.values() for c in classes}
+    assert ours >= {*every_class, *target.STRICTER, type(None)}

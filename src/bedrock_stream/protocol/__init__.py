@@ -4,7 +4,8 @@
 :mod:`.runtime_api` names the Lambda Runtime API's paths and fields, encodes and decodes the
 ``/next`` headers and holds the invocation state machine; :mod:`.diagnostic` is an error
 report as both sides see it (JSON body, stream trailers); :mod:`.eventstream` encodes AWS
-event-stream frames; :mod:`.headers` looks up HTTP header fields in any case, for every layer.
+event-stream frames and re-exports :mod:`.eventstream_decoder`, which decodes them;
+:mod:`.headers` looks up HTTP header fields in any case, for every layer.
 
 The standard library and :mod:`bedrock_stream.errors` only: :mod:`bedrock_stream.runtime`
 (inside Lambda) and :mod:`bedrock_stream.local` (the emulators) both import this package and

@@ -1,8 +1,10 @@
-"""Encoder for ``application/vnd.amazon.eventstream`` messages (sans-I/O).
+"""The ``application/vnd.amazon.eventstream`` framing, both ways (sans-I/O).
 
-Decoding is always botocore's (``botocore.eventstream.EventStreamBuffer``).
-Wire format: a 12-byte prelude (total length, headers length, CRC32 of those
-8 bytes), typed headers, the payload, and a CRC32 of everything before it.
+:func:`encode_message` writes one message; :class:`EventStreamDecoder` (from
+:mod:`.eventstream_decoder`, re-exported here) reads messages back from bytes split anywhere,
+as botocore's ``EventStreamBuffer`` does, with its size limits.
+Wire format: a 12-byte prelude (total length, headers length, CRC32 of those 8 bytes),
+typed headers, the payload, and a CRC32 of everything before it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,46 @@ import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-__all__ = ["HeaderValue", "Int8", "Int16", "Int32", "Int64", "Timestamp", "encode_message"]
+from bedrock_stream.protocol.eventstream_decoder import (
+    MAX_HEADERS_LENGTH,
+    MAX_PAYLOAD_LENGTH,
+    DuplicateHeaderError,
+    EventStreamDecodeError,
+    EventStreamDecoder,
+    EventStreamMessage,
+    HeaderError,
+    HeadersLengthError,
+    HeaderTypeError,
+    MessageChecksumError,
+    MessageLengthError,
+    PayloadLengthError,
+    PreludeChecksumError,
+    TruncatedStreamError,
+)
+
+__all__ = [
+    "MAX_HEADERS_LENGTH",
+    "MAX_PAYLOAD_LENGTH",
+    "DuplicateHeaderError",
+    "EventStreamDecodeError",
+    "EventStreamDecoder",
+    "EventStreamMessage",
+    "HeaderError",
+    "HeaderTypeError",
+    "HeaderValue",
+    "HeadersLengthError",
+    "Int8",
+    "Int16",
+    "Int32",
+    "Int64",
+    "MessageChecksumError",
+    "MessageLengthError",
+    "PayloadLengthError",
+    "PreludeChecksumError",
+    "Timestamp",
+    "TruncatedStreamError",
+    "encode_message",
+]
 
 
 @dataclass(frozen=True, slots=True)
