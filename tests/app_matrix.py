@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
+from hypothesis import strategies as st
+
 from bedrock_stream.local.deployment import RestApi, Route
 from bedrock_stream.local.function_url import url_event
 from bedrock_stream.local.messages import Request
@@ -38,6 +40,7 @@ __all__ = [
     "BODIES",
     "FRONT_DOOR_HEADERS",
     "HOST",
+    "QUERY_PAIRS",
     "Reply",
     "Sides",
     "assert_echoes",
@@ -45,6 +48,7 @@ __all__ = [
     "call",
     "comparable",
     "function_bases",
+    "grouped_by_key",
     "lambda_stack",
     "open_stream",
     "read_through_gate",
@@ -315,3 +319,16 @@ def url_request_event(
 ) -> dict[str, Any]:
     """The function URL event (payload 2.0) for ``POST <target>``."""
     return url_event(Request("POST", target, headers, body))
+
+
+_QUERY_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=8)
+QUERY_PAIRS = st.lists(st.tuples(_QUERY_TEXT.filter(bool), _QUERY_TEXT), max_size=6)
+"""A query's key-value pairs: any text but lone surrogates, keys not empty, keys repeated."""
+
+
+def grouped_by_key(pairs: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """``pairs`` as a REST event keeps them: each key's values together, keys as first seen."""
+    grouped: dict[str, list[str]] = {}
+    for key, value in pairs:
+        grouped.setdefault(key, []).append(value)
+    return [(key, value) for key, values in grouped.items() for value in values]

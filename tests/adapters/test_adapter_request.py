@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from app_matrix import grouped_by_key
 from bedrock_stream.local.deployment import RestApi, Route
 from bedrock_stream.local.function_url import url_event
 from bedrock_stream.local.messages import Request
@@ -92,10 +93,7 @@ pairs = st.lists(
 def test_a_rest_query_reaches_the_app_with_every_value_of_every_key(items) -> None:
     target = "/Prod/q?" + "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in items)
     got = parse_qsl(http_request(rest(target)).query_string.decode(), keep_blank_values=True)
-    grouped: dict[str, list[str]] = {}
-    for key, value in items:  # REST groups a key's values: the one order the event keeps
-        grouped.setdefault(key, []).append(value)
-    assert got == [(key, value) for key, values in grouped.items() for value in values]
+    assert got == grouped_by_key(items)  # REST groups a key's values: the order it keeps
 
 
 @given(pairs)

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app_matrix import rest_event, url_request_event
+from app_matrix import QUERY_PAIRS, grouped_by_key, rest_event, url_request_event
 from bedrock_stream.testing import LambdaContextStub, invoke_streaming
 from bedrock_stream.wsgi import wsgi_handler
 
@@ -143,9 +143,6 @@ def test_an_exception_after_the_first_item_fails_the_stream(build: Any) -> None:
 
 # -- what the app sees of the query and path, for any values ---------------------------------
 
-_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=8)
-_PAIRS = st.lists(st.tuples(_TEXT.filter(bool), _TEXT), max_size=6)
-
 
 def _environ(event: Any) -> dict[str, Any]:
     recorder = Recorder()
@@ -158,19 +155,15 @@ def _query_seen(event: Any) -> list[tuple[str, str]]:
 
 
 @settings(max_examples=50, deadline=None)
-@given(_PAIRS)
+@given(QUERY_PAIRS)
 def test_a_function_url_query_reaches_the_app_as_sent(pairs: list[tuple[str, str]]) -> None:
     assert _query_seen(url_request_event("/q?" + urlencode(pairs))) == pairs
 
 
 @settings(max_examples=50, deadline=None)
-@given(_PAIRS)
+@given(QUERY_PAIRS)
 def test_a_rest_query_reaches_the_app_grouped_by_key(pairs: list[tuple[str, str]]) -> None:
-    grouped: dict[str, list[str]] = {}
-    for key, value in pairs:
-        grouped.setdefault(key, []).append(value)
-    expected = [(key, value) for key, values in grouped.items() for value in values]
-    assert _query_seen(rest_event("/q?" + urlencode(pairs))) == expected
+    assert _query_seen(rest_event("/q?" + urlencode(pairs))) == grouped_by_key(pairs)
 
 
 _SEGMENT = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=8)
