@@ -7,6 +7,10 @@ from typing import Any
 
 import pytest
 
+# Shared test modules whose plain asserts should explain their failures; registered here, before
+# any test module (tests/adapters as well as the app matrices) imports them.
+pytest.register_assert_rewrite("app_matrix")
+
 DATA = Path(__file__).parent / "data"
 
 _LAMBDA_PREFIXES = ("BEDROCK_STREAM_", "AWS_LAMBDA_", "_HANDLER", "LAMBDA_TASK_ROOT", "_X_AMZN")

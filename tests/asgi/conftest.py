@@ -26,7 +26,6 @@ APPS = Path(__file__).parent / "apps"
 TEMPLATE = Path(__file__).parent / "template.yaml"
 
 sys.path.insert(0, str(APPS))
-pytest.register_assert_rewrite("app_matrix")  # its comparisons explain their failures
 
 
 class Uvicorn:
@@ -68,7 +67,7 @@ def uvicorn_servers() -> Iterator[dict[str, str]]:
 @pytest.fixture(scope="session")
 def asgi_stack() -> Iterator[LocalStack]:
     """The local stack running ``template.yaml``."""
-    from app_matrix import lambda_stack  # after register_assert_rewrite
+    from app_matrix import lambda_stack
 
     with lambda_stack(TEMPLATE) as running:
         yield running
