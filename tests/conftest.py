@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,18 @@ pytest.register_assert_rewrite("app_matrix")
 DATA = Path(__file__).parent / "data"
 
 _LAMBDA_PREFIXES = ("BEDROCK_STREAM_", "AWS_LAMBDA_", "_HANDLER", "LAMBDA_TASK_ROOT", "_X_AMZN")
+
+
+@pytest.fixture
+def fresh_default_clients(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    """bedrock-stream's per-process default Bedrock clients start afresh; closed after the test."""
+    from bedrock_stream.bedrock import client
+
+    made: dict[str, Any] = {}
+    monkeypatch.setattr(client, "_clients", made)
+    yield made
+    for default in made.values():
+        default.close()
 
 
 @pytest.fixture(autouse=True)

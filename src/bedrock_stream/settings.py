@@ -16,7 +16,7 @@ import os
 from collections.abc import Callable, Mapping
 from typing import Any, Generic, TypeVar
 
-__all__ = ["SETTINGS", "Setting", "parse_bool", "parse_seconds"]
+__all__ = ["SETTINGS", "Setting", "parse_bool", "parse_choice", "parse_seconds"]
 
 T = TypeVar("T")
 
@@ -40,6 +40,18 @@ def parse_seconds(text: str) -> float:
     if not 0 <= value < float("inf"):
         raise ValueError(f"expected a non-negative number of seconds, got {text!r}")
     return value
+
+
+def parse_choice(*choices: str) -> Callable[[str], str]:
+    """Return a parser of one of ``choices`` (any case)."""
+
+    def parse(text: str) -> str:
+        value = text.strip().lower()
+        if value not in choices:
+            raise ValueError(f"expected one of {', '.join(choices)}, got {text!r}")
+        return value
+
+    return parse
 
 
 class Setting(Generic[T]):
@@ -97,5 +109,17 @@ DEADLINE_GUARD = Setting[float](
     ),
 )
 
-SETTINGS: tuple[Setting[Any], ...] = (HEARTBEAT, DEADLINE_GUARD)
+BEDROCK_TRANSPORT = Setting[str](
+    env="BEDROCK_STREAM_BEDROCK_TRANSPORT",
+    argument="bedrock_stream.bedrock.default_client(transport=...)",
+    default="auto",
+    parse=parse_choice("auto", "builtin", "boto3"),
+    doc=(
+        "How the Bedrock calls reach Bedrock when no client is passed: auto (the built-in "
+        "transport where the environment allows it, else boto3), builtin (refuse to fall "
+        "back), or boto3."
+    ),
+)
+
+SETTINGS: tuple[Setting[Any], ...] = (HEARTBEAT, DEADLINE_GUARD, BEDROCK_TRANSPORT)
 """Every environment-backed setting; docs/settings.md must document each."""

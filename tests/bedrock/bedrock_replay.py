@@ -11,6 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from bedrock_transports import make_client
+
 RECORDINGS = Path(__file__).parent.parent / "data" / "bedrock-recordings"
 
 
@@ -134,6 +136,22 @@ def exception_frame(code: str, message: str = "boom") -> bytes:
     return encode_message(headers, json.dumps({"message": message}).encode())
 
 
+LLAMA = "meta.llama3-8b-instruct-v1:0"
+
+
+def llama(text: str, stop: str | None = None) -> bytes:
+    """A Llama chunk frame of ``text``; with ``stop``, the last one, with its metrics."""
+    chunk: dict[str, Any] = {"generation": text, "stop_reason": stop}
+    if stop:
+        chunk["amazon-bedrock-invocationMetrics"] = {
+            "inputTokenCount": 3,
+            "outputTokenCount": 2,
+            "firstByteLatency": 10,
+            "invocationLatency": 20,
+        }
+    return chunk_frame(chunk)
+
+
 def stream_reply(*frames: bytes, endless_tail: bytes | None = None) -> Reply:
     headers = {"Content-Type": "application/vnd.amazon.eventstream"}
     return Reply(b"".join(frames), 200, headers, endless_tail)
@@ -144,16 +162,6 @@ def error_reply(status: int, code: str, message: str = "nope") -> Reply:
     return Reply(json.dumps({"message": message}).encode(), status, headers)
 
 
-def replay_client(url: str) -> Any:
-    """A real boto3 bedrock-runtime client pointed at a replay server, without retries."""
-    import boto3
-    from botocore.config import Config
-
-    return boto3.client(
-        "bedrock-runtime",
-        region_name="us-east-1",
-        endpoint_url=url,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(retries={"total_max_attempts": 1}, read_timeout=10),
-    )
+def replay_client(url: str, transport: str = "boto3") -> Any:
+    """A real bedrock-runtime client of ``transport`` pointed at a replay server, no retries."""
+    return make_client(url, transport)

@@ -1,4 +1,4 @@
-"""Fixtures: one loopback server and one real boto3 client pointed at it."""
+"""Fixtures: one loopback server, and a client of each transport pointed at it."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 from bedrock_replay import Server, replay_client
+
+from bedrock_transports import TRANSPORTS
 
 
 @pytest.fixture(scope="session")
@@ -24,11 +26,22 @@ def server(_server: Server) -> Server:
     return _server
 
 
-@pytest.fixture(scope="session")
-def _client(_server: Server) -> Any:
-    return replay_client(_server.url)
+@pytest.fixture(scope="session", params=TRANSPORTS)
+def _client(_server: Server, request: pytest.FixtureRequest) -> Iterator[Any]:
+    client = replay_client(_server.url, request.param)
+    yield client
+    client.close()
 
 
 @pytest.fixture
 def client(_client: Any, server: Server) -> Any:
     return _client
+
+
+@pytest.fixture(params=TRANSPORTS)
+def bedrock_emulator(
+    bedrock_emulator: Any, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Any:
+    """The plugin's emulator, with the default client on each transport in turn."""
+    monkeypatch.setenv("BEDROCK_STREAM_BEDROCK_TRANSPORT", request.param)
+    return bedrock_emulator

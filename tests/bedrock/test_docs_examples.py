@@ -6,11 +6,11 @@ import json
 import re
 import runpy
 from pathlib import Path
+from typing import Any
 
 import pytest
 from bedrock_replay import Server, chunk_frame, converse_frame, stream_reply
 
-from bedrock_stream.bedrock import client as client_module
 from bedrock_stream.testing import invoke_streaming
 
 ROOT = Path(__file__).parents[2]
@@ -19,12 +19,13 @@ SNIPPET = re.compile(r"<!-- snippet: (?P<path>[^ ]+) -->\n```python\n(?P<code>.*
 
 
 @pytest.fixture
-def default_client_at_server(server: Server, monkeypatch: pytest.MonkeyPatch) -> Server:
+def default_client_at_server(
+    server: Server, monkeypatch: pytest.MonkeyPatch, fresh_default_clients: dict[str, Any]
+) -> Server:
     monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", server.url)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setattr(client_module, "_client", None)
     return server
 
 

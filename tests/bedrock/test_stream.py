@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 from bedrock_replay import (
+    LLAMA,
     Server,
     chunk_frame,
     converse_frame,
     error_reply,
     exception_frame,
+    llama,
     stream_reply,
 )
 
@@ -33,20 +36,8 @@ from bedrock_stream.bedrock import (
 from bedrock_stream.bedrock import (
     client as client_module,
 )
-
-LLAMA = "meta.llama3-8b-instruct-v1:0"
-
-
-def llama(text: str, stop: str | None = None) -> bytes:
-    chunk: dict[str, Any] = {"generation": text, "stop_reason": stop}
-    if stop:
-        chunk["amazon-bedrock-invocationMetrics"] = {
-            "inputTokenCount": 3,
-            "outputTokenCount": 2,
-            "firstByteLatency": 10,
-            "invocationLatency": 20,
-        }
-    return chunk_frame(chunk)
+from bedrock_stream.bedrock.transport import BuiltinClient
+from bedrock_transports import TRANSPORTS
 
 
 class Sleeps:
@@ -240,18 +231,29 @@ def test_complete_text_raises_same_errors(server: Server, client: Any) -> None:
         complete_text("hi", model_id=LLAMA, api="invoke", client=client)
 
 
-def test_default_client_uses_boto3_endpoint_variable(
-    server: Server, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_the_default_client_uses_boto3s_endpoint_variable(
+    server: Server,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    transport: str,
+    fresh_default_clients: dict[str, Any],
 ) -> None:
+    monkeypatch.setenv("BEDROCK_STREAM_BEDROCK_TRANSPORT", transport)
     monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", server.url)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setattr(client_module, "_client", None)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
     server.replies.append(stream_reply(llama("A", stop="stop")))
     assert list(stream_text("hi", model_id=LLAMA, api="invoke")) == ["A"]
     default = client_module.default_client()
     assert client_module.default_client() is default
+    if transport == "builtin":
+        assert isinstance(default, BuiltinClient)
+        assert default.endpoint.url == server.url
+        return
     assert default.meta.endpoint_url == server.url
     assert default.meta.config.retries["total_max_attempts"] == 1
     assert default.meta.config.read_timeout >= 300

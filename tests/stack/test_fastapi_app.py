@@ -19,7 +19,6 @@ from typing import Any
 import pytest
 from stack_calls import call, sigv4_headers
 
-from bedrock_stream.bedrock import client as bedrock_client
 from bedrock_stream.local.bedrock.faults import Stall, StreamFault, access_denied, throttling
 from bedrock_stream.local.stack import LocalStack
 
@@ -233,7 +232,10 @@ def test_the_function_url_serves_the_same_app_with_no_stage_prefix(stack: LocalS
 
 
 def test_with_no_sink_the_same_app_answers_the_same_body_in_one_piece(
-    stack: LocalStack, monkeypatch: pytest.MonkeyPatch, rest_event: dict[str, Any]
+    stack: LocalStack,
+    monkeypatch: pytest.MonkeyPatch,
+    rest_event: dict[str, Any],
+    fresh_default_clients: dict[str, Any],
 ) -> None:
     message = "Why is the sea salty?"
     with call(stack, _url(stack, "/ask"), "POST", _ask_body(message), JSON) as response:
@@ -246,7 +248,6 @@ def test_with_no_sink_the_same_app_answers_the_same_body_in_one_piece(
         "AWS_SECRET_ACCESS_KEY": "local",
     }.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setattr(bedrock_client, "_client", None)
     handler = runpy.run_path(str(APP / "src" / "app.py"))["handler"]
     event = {
         **rest_event,

@@ -56,6 +56,7 @@ from .events import (
 from .eventstream import encode_message
 from .families import Family, resolve_family
 from .parsers import ChunkParser, parse_invoke_response
+from .prime import prime
 from .replay import replay_events
 from .request_blocks import (
     Message,
@@ -142,6 +143,7 @@ __all__ = [
     "named_tool",
     "normalize_stop_reason",
     "parse_invoke_response",
+    "prime",
     "reasoning_block",
     "redacted_reasoning_block",
     "replay_events",

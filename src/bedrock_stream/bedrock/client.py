@@ -9,11 +9,15 @@ guarantee are :mod:`.streams`'.
 from __future__ import annotations
 
 import json
+import logging
+import sys
 import threading
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
+
+from bedrock_stream.settings import BEDROCK_TRANSPORT
 
 from .converse import converse_events, converse_response_events
 from .errors import BedrockError, IncompleteStreamError, MalformedChunkError, error_for_code
@@ -52,30 +56,67 @@ Api = Literal["converse", "invoke"]
 DEFAULT_MAX_TOKENS = 1024
 READ_TIMEOUT = 3600.0  # seconds; AWS recommends an hour for long generations
 
-_client: Any = None
+CONNECT_TIMEOUT = 10.0  # seconds
+
+_clients: dict[str, Any] = {}  # by transport
 _client_lock = threading.Lock()
+_log = logging.getLogger("bedrock_stream.bedrock")
 
 
-def default_client() -> Any:
+def default_client(transport: str | None = None) -> Any:
     """Return the process-wide ``bedrock-runtime`` client, created on first use.
 
-    Endpoint selection is boto3's own (``AWS_ENDPOINT_URL_BEDROCK_RUNTIME``,
-    ``AWS_ENDPOINT_URL``); botocore makes one attempt only, so its retries never
-    multiply with ours.
-    """
-    global _client
-    with _client_lock:
-        if _client is None:
-            import boto3
-            from botocore.config import Config
+    ``transport`` (default ``BEDROCK_STREAM_BEDROCK_TRANSPORT``, else ``"auto"``) is
+    ``"builtin"`` (:mod:`.transport`, on the standard library), ``"boto3"``, or ``"auto"``:
+    the built-in one wherever the environment lets it serve as boto3 would, else boto3.
+    A debug line on the ``bedrock_stream.bedrock`` logger says which, and why. Either way
+    the endpoint is boto3's (``AWS_ENDPOINT_URL_BEDROCK_RUNTIME``, ``AWS_ENDPOINT_URL``) and
+    one attempt is made, so no retries multiply with ours.
 
-            config = Config(
-                read_timeout=READ_TIMEOUT,
-                connect_timeout=10,
-                retries={"mode": "standard", "total_max_attempts": 1},
-            )
-            _client = boto3.client("bedrock-runtime", config=config)
-        return _client
+    Raises:
+        BedrockError: ``"builtin"`` was asked for where it cannot serve; the message says why.
+    """
+    return _default(BEDROCK_TRANSPORT.resolve(transport), boto3=True)
+
+
+def _default(choice: str, *, boto3: bool) -> Any:
+    """Return the cached client of ``choice``, made on first use.
+
+    Where boto3 must serve and ``boto3`` is false, import boto3 but make no client (a boto3
+    client reads credentials when made) and return None.
+    """
+    with _client_lock:
+        client = _clients.get(choice)
+        if client is None:
+            client = _new_client(choice, boto3=boto3)
+            if client is not None:
+                _clients[choice] = client
+        return client
+
+
+def _new_client(choice: str, *, boto3: bool) -> Any:
+    if choice != "boto3":
+        from .transport import Unsupported, builtin_client
+
+        built = builtin_client(connect_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT)
+        if not isinstance(built, Unsupported):
+            _log.debug("Bedrock calls use the built-in transport (%s)", built.endpoint.url)
+            return built
+        if choice == "builtin":
+            message = f"the built-in Bedrock transport cannot serve here: {built.reason}"
+            raise BedrockError(message, code="")
+        _log.debug("Bedrock calls use boto3: %s", built.reason)
+    import boto3 as sdk
+    from botocore.config import Config
+
+    if not boto3:
+        return None
+    config = Config(
+        read_timeout=READ_TIMEOUT,
+        connect_timeout=CONNECT_TIMEOUT,
+        retries={"mode": "standard", "total_max_attempts": 1},
+    )
+    return sdk.client("bedrock-runtime", config=config)
 
 
 @contextmanager
@@ -84,22 +125,37 @@ def _mapped_errors() -> Iterator[None]:
 
     A response body read after botocore has handed it over fails with urllib3's own
     errors (the connection cut, a read timeout mid-stream): those are a truncated answer.
+    The built-in transport raises :class:`BedrockError` itself, and botocore is consulted
+    only when it is loaded: a function on the built-in transport never imports it.
     """
+    try:
+        yield
+    except BedrockError:
+        raise
+    except Exception as exc:
+        if "botocore" not in sys.modules:
+            raise
+        mapped = _botocore_error(exc)
+        if mapped is None:
+            raise
+        raise mapped from exc
+
+
+def _botocore_error(exc: Exception) -> BedrockError | None:
     from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
     from urllib3.exceptions import HTTPError as TransportError
 
-    try:
-        yield
-    except ClientError as exc:  # includes EventStreamError (exception frames)
+    if isinstance(exc, ClientError):  # includes EventStreamError (exception frames)
         error = exc.response.get("Error") or {}
-        raise error_for_code(str(error.get("Code") or ""), str(error.get("Message") or "")) from exc
-    except ParamValidationError as exc:  # its text quotes the request's values: the prompt
-        raise BedrockError(f"{type(exc).__name__}: invalid request parameters", code="") from exc
-    except BotoCoreError as exc:  # e.g. "Bearer authorization requires an HTTPS endpoint"
-        raise BedrockError(f"{type(exc).__name__}: {exc}", code="") from exc
-    except TransportError as exc:
+        return error_for_code(str(error.get("Code") or ""), str(error.get("Message") or ""))
+    if isinstance(exc, ParamValidationError):  # its text quotes the request's values
+        return BedrockError(f"{type(exc).__name__}: invalid request parameters", code="")
+    if isinstance(exc, BotoCoreError):  # e.g. "Bearer authorization requires an HTTPS endpoint"
+        return BedrockError(f"{type(exc).__name__}: {exc}", code="")
+    if isinstance(exc, TransportError):
         message = f"the response broke off ({type(exc).__name__}): the answer is incomplete"
-        raise IncompleteStreamError(message) from exc
+        return IncompleteStreamError(message)
+    return None
 
 
 def _decode_chunk(raw: Any) -> Any:
@@ -141,7 +197,9 @@ def _request(
 
 def _send(bedrock: Any, operation: str, arguments: dict[str, Any]) -> Any:
     """Call ``operation`` once the client's service model knows every field of the request."""
-    check_request_fields(bedrock.meta.service_model, operation, arguments)
+    meta = getattr(bedrock, "meta", None)  # a boto3 client; the built-in one has no model
+    if meta is not None:
+        check_request_fields(meta.service_model, operation, arguments)
     with _mapped_errors():
         return getattr(bedrock, _METHODS[operation])(**arguments)
 

@@ -35,8 +35,10 @@ def bedrock_emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[BedrockEmulato
     from bedrock_stream.bedrock import client
     from bedrock_stream.local.bedrock.server import BedrockEmulator
 
-    # bedrock-stream's per-process default client was made for another endpoint, if any.
-    monkeypatch.setattr(client, "_client", None)
+    # bedrock-stream's per-process default client was made for another endpoint, if any;
+    # the one made for this emulator is closed with it.
+    made: dict[str, Any] = {}
+    monkeypatch.setattr(client, "_clients", made)
     with BedrockEmulator(speed=0.0) as emulator:
         monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", emulator.url)
         monkeypatch.setenv("AWS_REGION", "us-east-1")
@@ -47,7 +49,11 @@ def bedrock_emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[BedrockEmulato
         monkeypatch.delenv("AWS_PROFILE", raising=False)
         # A real Bedrock API key would win over SigV4, and botocore refuses it over http://.
         monkeypatch.delenv("AWS_BEARER_TOKEN_BEDROCK", raising=False)
-        yield emulator
+        try:
+            yield emulator
+        finally:
+            for default in made.values():
+                default.close()
 
 
 @pytest.fixture

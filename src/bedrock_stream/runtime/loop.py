@@ -181,10 +181,10 @@ def _init_failed(api: RuntimeAPI, exc: BaseException) -> NoReturn:
 def _prime() -> None:
     """Prepare the Bedrock layer at init, if the handler imported it; a failure is only logged.
 
-    ``bedrock_stream.bedrock.prime()`` imports and configures what the first call would (it
-    opens no connection and reads no credentials), so init, not the first invocation, pays
-    for it, and a SnapStart snapshot holds it. A handler that never imported the layer
-    imports nothing more here.
+    ``bedrock_stream.bedrock.prime()`` creates the client the first call would (the built-in
+    transport opens no connection and reads no credentials there), so init, not the first
+    invocation, pays for it, and a SnapStart snapshot holds it. A handler that never
+    imported the layer imports nothing more here.
     """
     prime = getattr(sys.modules.get("bedrock_stream.bedrock"), "prime", None)
     if prime is None:

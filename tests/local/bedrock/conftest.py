@@ -1,4 +1,4 @@
-"""Fixtures: one Bedrock emulator (no delays) and real boto3 clients pointed at it."""
+"""Fixtures: one Bedrock emulator (no delays), and clients of each transport pointed at it."""
 
 from __future__ import annotations
 
@@ -8,22 +8,9 @@ from typing import Any
 import pytest
 
 from bedrock_stream.local.bedrock import BedrockEmulator
+from bedrock_transports import TRANSPORTS, make_client
 
 pytest.importorskip("boto3")
-
-
-def make_client(url: str, *, attempts: int = 1, read_timeout: float = 10.0) -> Any:
-    import boto3
-    from botocore.config import Config
-
-    return boto3.client(
-        "bedrock-runtime",
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id="x",
-        aws_secret_access_key="x",
-        config=Config(retries={"total_max_attempts": attempts}, read_timeout=read_timeout),
-    )
 
 
 @pytest.fixture(scope="session")
@@ -39,17 +26,30 @@ def emulator(_emulator: BedrockEmulator) -> BedrockEmulator:
     return _emulator
 
 
-@pytest.fixture(scope="session")
-def _client(_emulator: BedrockEmulator) -> Iterator[Any]:
-    client = make_client(_emulator.url)
+@pytest.fixture(scope="session", params=TRANSPORTS)
+def _client(_emulator: BedrockEmulator, request: pytest.FixtureRequest) -> Iterator[Any]:
+    client = make_client(_emulator.url, request.param)
     yield client
     client.close()
 
 
 @pytest.fixture
 def client(_client: Any, emulator: BedrockEmulator) -> Any:
-    """A client without botocore retries (like ``default_client``)."""
+    """A client of each transport, without retries (like ``default_client``)."""
     return _client
+
+
+@pytest.fixture(scope="session")
+def _boto3_client(_emulator: BedrockEmulator) -> Iterator[Any]:
+    client = make_client(_emulator.url, "boto3")
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def boto3_client(_boto3_client: Any, emulator: BedrockEmulator) -> Any:
+    """A boto3 client without retries: the peer of tests of the emulator's own wire."""
+    return _boto3_client
 
 
 @pytest.fixture
@@ -57,8 +57,8 @@ def new_client(emulator: BedrockEmulator) -> Iterator[Callable[..., Any]]:
     """Make more clients (``make_client`` options); closed after the test."""
     clients: list[Any] = []
 
-    def new(**options: Any) -> Any:
-        clients.append(make_client(emulator.url, **options))
+    def new(transport: str = "boto3", **options: Any) -> Any:
+        clients.append(make_client(emulator.url, transport, **options))
         return clients[-1]
 
     yield new

@@ -80,11 +80,11 @@ def test_the_admin_api_refuses_such_a_rule(emulator: BedrockEmulator) -> None:
 
 
 def test_a_rule_without_an_operation_is_a_400_on_converse_stream(
-    emulator: BedrockEmulator, client: Any
+    emulator: BedrockEmulator, boto3_client: Any
 ) -> None:
     emulator.faults.add(TIMEOUT, times=None)
     with pytest.raises(ClientError) as info:
-        client.converse_stream(modelId=NOVA, messages=MESSAGES)
+        boto3_client.converse_stream(modelId=NOVA, messages=MESSAGES)
     error = info.value.response["Error"]
     assert error["Code"] == "ValidationException"
     assert error["Message"].startswith("fault rule: ConverseStream's event stream defines no")
@@ -92,23 +92,25 @@ def test_a_rule_without_an_operation_is_a_400_on_converse_stream(
     assert emulator.requests[-1].status == 400
     # Where the operation defines it, the same rule is sent, and botocore names it.
     body = json.dumps({"messages": MESSAGES})
-    response = client.invoke_model_with_response_stream(modelId=NOVA, body=body)
+    response = boto3_client.invoke_model_with_response_stream(modelId=NOVA, body=body)
     with pytest.raises(EventStreamError) as raised:
         list(response["body"])
     response["body"].close()
     assert raised.value.response["Error"]["Code"] == "modelTimeoutException"
 
 
-def test_the_fault_header_is_refused_the_same_way(client: Any) -> None:
+def test_the_fault_header_is_refused_the_same_way(boto3_client: Any) -> None:
     def add_header(request: Any, **_: Any) -> None:
         request.headers[FAULT_HEADER] = TIMEOUT
 
-    client.meta.events.register("before-send.bedrock-runtime.ConverseStream", add_header)
+    boto3_client.meta.events.register("before-send.bedrock-runtime.ConverseStream", add_header)
     try:
         with pytest.raises(ClientError) as info:
-            client.converse_stream(modelId=NOVA, messages=MESSAGES)
+            boto3_client.converse_stream(modelId=NOVA, messages=MESSAGES)
     finally:
-        client.meta.events.unregister("before-send.bedrock-runtime.ConverseStream", add_header)
+        boto3_client.meta.events.unregister(
+            "before-send.bedrock-runtime.ConverseStream", add_header
+        )
     message = info.value.response["Error"]["Message"]
     assert message.startswith(f"{FAULT_HEADER}: ConverseStream's event stream defines no")
 

@@ -70,21 +70,21 @@ def anthropic(client: Any, body: dict[str, Any], model: str = CLAUDE) -> Any:
         "otel-python-converse-stream-with-invalid-model.json",
     ],
 )
-def test_recorded_errors_are_reproduced_exactly(name: str, client: Any) -> None:
+def test_recorded_errors_are_reproduced_exactly(name: str, boto3_client: Any) -> None:
     fixture = json.loads((RECORDINGS / name).read_text())
     expected = fixture["expected_error"]
     model_id, body = fixture["model_id"], fixture["request_body"]
     if fixture["operation"] == "ConverseStream":
-        call = lambda: client.converse_stream(modelId=model_id, **body)  # noqa: E731
+        call = lambda: boto3_client.converse_stream(modelId=model_id, **body)  # noqa: E731
     else:
-        call = lambda: client.invoke_model_with_response_stream(  # noqa: E731
+        call = lambda: boto3_client.invoke_model_with_response_stream(  # noqa: E731
             modelId=model_id, body=json.dumps(body)
         )
     code = expected["x-amzn-ErrorType"].split(":")[0]
     assert error_of(call) == (code, expected["message"], expected["http_status"])
 
 
-def test_anthropic_body_validation(client: Any) -> None:
+def test_anthropic_body_validation(boto3_client: Any) -> None:
     good = build_invoke_body("anthropic", PROMPT, max_tokens=10)
     cases = {
         "anthropic_version": "#: required key [anthropic_version] not found",
@@ -92,64 +92,66 @@ def test_anthropic_body_validation(client: Any) -> None:
     }
     for key, detail in cases.items():
         body = {k: v for k, v in good.items() if k != key}
-        code, message, status = error_of(anthropic(client, body))
+        code, message, status = error_of(anthropic(boto3_client, body))
         assert (code, status) == ("ValidationException", 400)
         assert (
             message
             == f"Malformed input request: {detail}, please reformat your input and try again."
         )
     both = {"messages": good["messages"]}
-    assert "#: 2 schema violations found" in error_of(anthropic(client, both))[1]
+    assert "#: 2 schema violations found" in error_of(anthropic(boto3_client, both))[1]
     assert (
         "extraneous key [stream] is not permitted"
-        in error_of(anthropic(client, {**good, "stream": True}))[1]
+        in error_of(anthropic(boto3_client, {**good, "stream": True}))[1]
     )
     assert (
         "not a valid enum value"
-        in error_of(anthropic(client, {**good, "anthropic_version": "2023-06-01"}))[1]
+        in error_of(anthropic(boto3_client, {**good, "anthropic_version": "2023-06-01"}))[1]
     )
-    assert error_of(anthropic(client, {**good, "messages": []}))[1] == (
+    assert error_of(anthropic(boto3_client, {**good, "messages": []}))[1] == (
         "messages: at least one message is required"
     )
     legacy = {"prompt": "\n\nHuman: hi\n\nAssistant:", "max_tokens_to_sample": 5}
-    assert "Please use the Messages API instead" in error_of(anthropic(client, legacy))[1]
+    assert "Please use the Messages API instead" in error_of(anthropic(boto3_client, legacy))[1]
 
 
-def test_other_validation_errors(client: Any) -> None:
+def test_other_validation_errors(boto3_client: Any) -> None:
     titan = {"inputText": PROMPT, "maxTokenCount": 5}
     assert (
         "#: extraneous key [maxTokenCount] is not permitted"
-        in error_of(anthropic(client, titan, "amazon.titan-text-lite-v1"))[1]
+        in error_of(anthropic(boto3_client, titan, "amazon.titan-text-lite-v1"))[1]
     )
     titan = {"inputText": PROMPT, "textGenerationConfig": {"maxTokenCount": "ten"}}
     assert (
         "expected type: Integer"
-        in error_of(anthropic(client, titan, "amazon.titan-text-lite-v1"))[1]
+        in error_of(anthropic(boto3_client, titan, "amazon.titan-text-lite-v1"))[1]
     )
-    code, message, _ = error_of(lambda: client.invoke_model(modelId=CLAUDE, body=b"{not json"))
+    code, message, _ = error_of(
+        lambda: boto3_client.invoke_model(modelId=CLAUDE, body=b"{not json")
+    )
     assert (code, message) == (
         "ValidationException",
         "Malformed input request, please reformat your input and try again.",
     )
-    code, message, _ = error_of(lambda: client.converse(modelId=NOVA, messages=[]))
+    code, message, _ = error_of(lambda: boto3_client.converse(modelId=NOVA, messages=[]))
     assert code == "ValidationException" and "must start with a user message" in message
     assistant_first = [{"role": "assistant", "content": [{"text": "hi"}]}]
-    assert error_of(lambda: client.converse(modelId=NOVA, messages=assistant_first))[0] == (
+    assert error_of(lambda: boto3_client.converse(modelId=NOVA, messages=assistant_first))[0] == (
         "ValidationException"
     )
     blank = [{"role": "user", "content": [{"text": " "}]}]
     assert (
         "messages.0.content.0 is blank"
-        in error_of(lambda: client.converse_stream(modelId=NOVA, messages=blank))[1]
+        in error_of(lambda: boto3_client.converse_stream(modelId=NOVA, messages=blank))[1]
     )
     code, message, _ = error_of(
-        lambda: client.invoke_model_with_response_stream(
+        lambda: boto3_client.invoke_model_with_response_stream(
             modelId="ai21.j2-mid-v1", body=json.dumps({"prompt": "hi"})
         )
     )
     assert code == "ValidationException" and "streaming" in message
     code, message, status = error_of(
-        lambda: client.converse(modelId="acme.unknown-model-v1", messages=[])
+        lambda: boto3_client.converse(modelId="acme.unknown-model-v1", messages=[])
     )
     assert (code, message, status) == (
         "ValidationException",
@@ -164,10 +166,10 @@ def test_validation_errors_map_to_our_errors(client: Any) -> None:
 
 
 def test_json_nested_too_deep_is_malformed_not_a_crash(
-    client: Any, caplog: pytest.LogCaptureFixture
+    boto3_client: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     deep = b"[" * 100_000
-    code, _, status = error_of(lambda: client.invoke_model(modelId=NOVA, body=deep))
+    code, _, status = error_of(lambda: boto3_client.invoke_model(modelId=NOVA, body=deep))
     assert (code, status) == ("ValidationException", 400)
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
 
@@ -203,17 +205,17 @@ def test_unknown_operation_is_404(emulator: BedrockEmulator) -> None:
     ],
 )
 def test_error_before_the_stream(
-    fault: ErrorResponse, code: str, status: int, emulator: BedrockEmulator, client: Any
+    fault: ErrorResponse, code: str, status: int, emulator: BedrockEmulator, boto3_client: Any
 ) -> None:
     emulator.faults.add(fault)
     messages = [{"role": "user", "content": [{"text": PROMPT}]}]
-    assert error_of(lambda: client.converse_stream(modelId=NOVA, messages=messages)) == (
+    assert error_of(lambda: boto3_client.converse_stream(modelId=NOVA, messages=messages)) == (
         code,
         fault.message,
         status,
     )
     assert emulator.requests[-1].outcome == "error"
-    assert "".join(stream_text(PROMPT, model_id=NOVA, client=client))  # used up
+    assert "".join(stream_text(PROMPT, model_id=NOVA, client=boto3_client))  # used up
 
 
 def test_botocore_retries_a_throttle_itself(emulator: BedrockEmulator, new_client: Any) -> None:
@@ -259,9 +261,11 @@ def test_exception_frame_mid_stream_raises_and_is_never_retried(
     assert len(emulator.requests) == 1 and emulator.requests[0].outcome == "exception"
 
 
-def test_exception_frame_as_botocore_reports_it(emulator: BedrockEmulator, client: Any) -> None:
+def test_exception_frame_as_botocore_reports_it(
+    emulator: BedrockEmulator, boto3_client: Any
+) -> None:
     emulator.faults.add(StreamFault("internalServerException", after_tokens=3))
-    response = client.converse_stream(
+    response = boto3_client.converse_stream(
         modelId=NOVA, messages=[{"role": "user", "content": [{"text": "x"}]}]
     )
     with pytest.raises(EventStreamError) as info:
@@ -285,11 +289,11 @@ def test_truncated_stream_is_never_a_silent_success(emulator: BedrockEmulator, c
     assert emulator.requests[-1].outcome == "truncated"
 
 
-def test_disconnect_mid_stream_raises(emulator: BedrockEmulator, client: Any) -> None:
+def test_disconnect_mid_stream_raises(emulator: BedrockEmulator, boto3_client: Any) -> None:
     emulator.faults.add(Disconnect(after_tokens=4))
     received: list[str] = []
     with pytest.raises(IncompleteStreamError) as info:
-        received.extend(stream_text(PROMPT, model_id=CLAUDE, client=client))
+        received.extend(stream_text(PROMPT, model_id=CLAUDE, client=boto3_client))
     assert isinstance(info.value.__cause__, urllib3.exceptions.ProtocolError)
     assert len("".join(received)) < len(emulator.requests[-1].text or "")
 
@@ -328,15 +332,18 @@ def test_guardrail_on_invoke_stream(model: str, emulator: BedrockEmulator, clien
     assert stream.stop is not None and stream.stop.reason == "guardrail_intervened"
 
 
-def test_faults_on_buffered_operations(emulator: BedrockEmulator, client: Any) -> None:
+def test_faults_on_buffered_operations(emulator: BedrockEmulator, boto3_client: Any) -> None:
     emulator.faults.add(StreamFault("throttlingException"), operation="converse")
     messages = [{"role": "user", "content": [{"text": PROMPT}]}]
-    assert error_of(lambda: client.converse(modelId=NOVA, messages=messages))[::2] == (
+    assert error_of(lambda: boto3_client.converse(modelId=NOVA, messages=messages))[::2] == (
         "ThrottlingException",
         429,
     )
     emulator.faults.add(Guardrail(after_tokens=2), operation="converse")
-    assert client.converse(modelId=NOVA, messages=messages)["stopReason"] == "guardrail_intervened"
+    assert (
+        boto3_client.converse(modelId=NOVA, messages=messages)["stopReason"]
+        == "guardrail_intervened"
+    )
 
 
 # -- rules and the header -------------------------------------------------------------------
@@ -371,7 +378,7 @@ def test_fault_header(emulator: BedrockEmulator, new_client: Any) -> None:
     assert emulator.requests[-1].fault == StreamFault("throttlingException", 3)
 
 
-def test_admin_api(emulator: BedrockEmulator, client: Any) -> None:
+def test_admin_api(emulator: BedrockEmulator, boto3_client: Any) -> None:
     def call(method: str, path: str, body: Any = None) -> Any:
         data = None if body is None else json.dumps(body).encode()
         headers = {} if body is None else {"Content-Type": "application/json"}
@@ -383,10 +390,10 @@ def test_admin_api(emulator: BedrockEmulator, client: Any) -> None:
         "rules": 1
     }
     with pytest.raises(ClientError, match="AccessDenied"):
-        client.converse(modelId=NOVA, messages=[{"role": "user", "content": [{"text": "x"}]}])
+        boto3_client.converse(modelId=NOVA, messages=[{"role": "user", "content": [{"text": "x"}]}])
     call("POST", "/_emulator/faults", {"fault": "throttling", "times": None})
     assert call("DELETE", "/_emulator/faults") == {"rules": 0}
-    assert "".join(stream_text(PROMPT, model_id=NOVA, client=client))
+    assert "".join(stream_text(PROMPT, model_id=NOVA, client=boto3_client))
     summaries = call("GET", "/_emulator/requests")
     assert [s["error_code"] for s in summaries] == ["AccessDeniedException", None]
     with pytest.raises(urllib.error.HTTPError) as info:

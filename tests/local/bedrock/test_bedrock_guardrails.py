@@ -73,9 +73,9 @@ def test_blocked_output_streamed(client: Any, mode: str | None) -> None:
     assert list(assessments) == ["gr-emulated"]
 
 
-def test_guardrail_fault_still_works(client: Any) -> None:
+def test_guardrail_fault_still_works(boto3_client: Any) -> None:
     messages = [{"role": "user", "content": [{"text": "Hello"}]}]
-    client.meta.events.register(
+    boto3_client.meta.events.register(
         "before-send.bedrock-runtime.Converse",
         lambda request, **_: request.headers.__setitem__(
             "X-Bedrock-Stream-Fault", "guardrail; after=2"
@@ -83,9 +83,11 @@ def test_guardrail_fault_still_works(client: Any) -> None:
         unique_id="fault",
     )
     try:
-        response = client.converse(modelId=CLAUDE, messages=messages)
+        response = boto3_client.converse(modelId=CLAUDE, messages=messages)
     finally:
-        client.meta.events.unregister("before-send.bedrock-runtime.Converse", unique_id="fault")
+        boto3_client.meta.events.unregister(
+            "before-send.bedrock-runtime.Converse", unique_id="fault"
+        )
     assert response["stopReason"] == "guardrail_intervened"
     assert "contentPolicy" in response["trace"]["guardrail"]["outputAssessments"]["emulator"][0]
 

@@ -26,7 +26,6 @@ from test_bedrock_emulator_javascript import (
     summaries,
 )
 
-from bedrock_stream.bedrock import client as client_module
 from bedrock_stream.bedrock import stream_text
 from bedrock_stream.local.bedrock import FAULT_HEADER, BedrockEmulator
 from bedrock_stream.local.bedrock.auth import MISSING, UNKNOWN_KEY
@@ -122,9 +121,8 @@ def test_boto3_streams_both_apis_with_an_api_key(
 
 
 def test_stream_text_with_the_default_client_uses_the_api_key(
-    https: BedrockEmulator, api_key_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    https: BedrockEmulator, api_key_env: dict[str, str], fresh_default_clients: dict[str, Any]
 ) -> None:
-    monkeypatch.setattr(client_module, "_client", None)
     for api, model_id in (("converse", NOVA), ("invoke", CLAUDE)):
         text = "".join(stream_text("Why is the sea salty?", model_id=model_id, api=api))
         assert text == https.requests[-1].text

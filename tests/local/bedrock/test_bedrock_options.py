@@ -34,6 +34,7 @@ def test_invoke_echoes(client: Any) -> None:
         response = call(
             modelId=CLAUDE, body=body, serviceTier="flex", performanceConfigLatency="standard"
         )
+        response["body"].close()
         assert (response["serviceTier"], response["performanceConfigLatency"]) == (
             "flex",
             "standard",
@@ -56,10 +57,10 @@ def test_invoke_echoes(client: Any) -> None:
     ],
 )
 def test_unknown_values_refused(
-    client: Any, options: dict[str, Any], path: str, values: str
+    boto3_client: Any, options: dict[str, Any], path: str, values: str
 ) -> None:
     with pytest.raises(ClientError) as caught:
-        client.converse(modelId=CLAUDE, messages=MESSAGES, **options)
+        boto3_client.converse(modelId=CLAUDE, messages=MESSAGES, **options)
     value = next(iter(next(iter(options.values())).values()))
     assert caught.value.response["Error"] == {
         "Code": "ValidationException",

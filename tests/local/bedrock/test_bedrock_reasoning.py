@@ -33,10 +33,10 @@ def reasoning_of(events: list[dict[str, Any]]) -> tuple[str, str, list[str]]:
     return text, sig, kinds
 
 
-def test_multi_turn_reasoning_echoed_back(client: Any) -> None:
+def test_multi_turn_reasoning_echoed_back(boto3_client: Any) -> None:
     first = [user("Why does bread rise?")]
     events = list(
-        client.converse_stream(
+        boto3_client.converse_stream(
             modelId=CLAUDE, messages=first, additionalModelRequestFields=THINKING
         )["stream"]
     )
@@ -59,7 +59,7 @@ def test_multi_turn_reasoning_echoed_back(client: Any) -> None:
         ],
     }
     second = [*first, assistant, user("And in a cold kitchen?")]
-    response = client.converse(
+    response = boto3_client.converse(
         modelId=CLAUDE, messages=second, additionalModelRequestFields=THINKING
     )
     block = response["output"]["message"]["content"][0]["reasoningContent"]["reasoningText"]
@@ -67,7 +67,9 @@ def test_multi_turn_reasoning_echoed_back(client: Any) -> None:
     tampered = {"text": text + " (edited)", "signature": sig}
     assistant["content"][0] = {"reasoningContent": {"reasoningText": tampered}}
     with pytest.raises(ClientError) as caught:
-        client.converse(modelId=CLAUDE, messages=second, additionalModelRequestFields=THINKING)
+        boto3_client.converse(
+            modelId=CLAUDE, messages=second, additionalModelRequestFields=THINKING
+        )
     assert caught.value.response["Error"]["Code"] == "ValidationException"
     assert caught.value.response["Error"]["Message"] == (
         "The model returned the following errors: messages.1.content.0: Invalid `signature` in "
@@ -75,16 +77,16 @@ def test_multi_turn_reasoning_echoed_back(client: Any) -> None:
     )
 
 
-def test_redacted_reasoning_on_anthropics_test_string(client: Any) -> None:
+def test_redacted_reasoning_on_anthropics_test_string(boto3_client: Any) -> None:
     first = [user(REDACTED_TRIGGER)]
-    response = client.converse(
+    response = boto3_client.converse(
         modelId=CLAUDE, messages=first, additionalModelRequestFields=THINKING
     )
     block = response["output"]["message"]["content"][0]["reasoningContent"]
     data = block["redactedContent"]  # bytes, decoded by botocore
     assert isinstance(data, bytes) and len(data) == 64
     events = list(
-        client.converse_stream(
+        boto3_client.converse_stream(
             modelId=CLAUDE, messages=first, additionalModelRequestFields=THINKING
         )["stream"]
     )
@@ -92,7 +94,7 @@ def test_redacted_reasoning_on_anthropics_test_string(client: Any) -> None:
     recorded = recorded_shapes("ConverseStream")
     assert all(key_paths(event) in recorded for event in events)
     assistant = {"role": "assistant", "content": [{"reasoningContent": {"redactedContent": data}}]}
-    client.converse(
+    boto3_client.converse(
         modelId=CLAUDE,
         messages=[*first, assistant, user("Go on")],
         additionalModelRequestFields=THINKING,
@@ -102,7 +104,7 @@ def test_redacted_reasoning_on_anthropics_test_string(client: Any) -> None:
         "content": [{"reasoningContent": {"redactedContent": b"x" * 64}}],
     }
     with pytest.raises(ClientError) as caught:
-        client.converse(modelId=CLAUDE, messages=[*first, forged, user("Go on")])
+        boto3_client.converse(modelId=CLAUDE, messages=[*first, forged, user("Go on")])
     assert "Invalid `data` in `redacted_thinking` block" in str(caught.value)
     assert base64.b64encode(data)  # round-trips as a blob
 
@@ -135,9 +137,13 @@ def test_redacted_reasoning_on_anthropics_test_string(client: Any) -> None:
         ),
     ],
 )
-def test_reasoning_refused(client: Any, model: str, fields: dict[str, Any], message: str) -> None:
+def test_reasoning_refused(
+    boto3_client: Any, model: str, fields: dict[str, Any], message: str
+) -> None:
     with pytest.raises(ClientError) as caught:
-        client.converse(modelId=model, messages=[user("hi")], additionalModelRequestFields=fields)
+        boto3_client.converse(
+            modelId=model, messages=[user("hi")], additionalModelRequestFields=fields
+        )
     assert caught.value.response["Error"] == {"Code": "ValidationException", "Message": message}
 
 
@@ -151,7 +157,7 @@ def test_nova_2_reasons(client: Any) -> None:
     assert "reasoningContent" in response["output"]["message"]["content"][0]
 
 
-def test_anthropic_invoke_thinking_round_trip(client: Any) -> None:
+def test_anthropic_invoke_thinking_round_trip(boto3_client: Any) -> None:
     import json
 
     def body(messages: list[dict[str, Any]]) -> str:
@@ -165,7 +171,7 @@ def test_anthropic_invoke_thinking_round_trip(client: Any) -> None:
         )
 
     first = [{"role": "user", "content": "Why is the sky blue?"}]
-    stream = client.invoke_model_with_response_stream(modelId=CLAUDE, body=body(first))
+    stream = boto3_client.invoke_model_with_response_stream(modelId=CLAUDE, body=body(first))
     chunks = [json.loads(e["chunk"]["bytes"]) for e in stream["body"]]
     deltas = [c["delta"] for c in chunks if c["type"] == "content_block_delta"]
     thinking = "".join(d.get("thinking", "") for d in deltas)
@@ -190,22 +196,24 @@ def test_anthropic_invoke_thinking_round_trip(client: Any) -> None:
         ],
     }
     second = [*first, assistant, {"role": "user", "content": "And at sunset?"}]
-    message = json.loads(client.invoke_model(modelId=CLAUDE, body=body(second))["body"].read())
+    message = json.loads(
+        boto3_client.invoke_model(modelId=CLAUDE, body=body(second))["body"].read()
+    )
     assert [b["type"] for b in message["content"]] == ["thinking", "text"]
     assistant["content"][0]["signature"] = "AAAA" + sig[4:]
     with pytest.raises(ClientError) as caught:
-        client.invoke_model(modelId=CLAUDE, body=body(second))
+        boto3_client.invoke_model(modelId=CLAUDE, body=body(second))
     assert "messages.1.content.0: Invalid `signature` in `thinking` block" in str(caught.value)
 
 
-def test_nova_2_invoke_reasons(client: Any) -> None:
+def test_nova_2_invoke_reasons(boto3_client: Any) -> None:
     import json
 
     body = {
         "messages": [user("Why do leaves fall?")],
         "reasoningConfig": {"type": "enabled", "maxReasoningEffort": "low"},
     }
-    stream = client.invoke_model_with_response_stream(
+    stream = boto3_client.invoke_model_with_response_stream(
         modelId="us.amazon.nova-2-lite-v1:0", body=json.dumps(body)
     )
     chunks = [json.loads(e["chunk"]["bytes"]) for e in stream["body"]]
@@ -218,15 +226,15 @@ def test_nova_2_invoke_reasons(client: Any) -> None:
     )
     assert sig == signature(text)
     with pytest.raises(ClientError) as caught:
-        client.invoke_model(modelId="us.amazon.nova-pro-v1:0", body=json.dumps(body))
+        boto3_client.invoke_model(modelId="us.amazon.nova-pro-v1:0", body=json.dumps(body))
     assert "extraneous key [reasoningConfig] is not permitted" in str(caught.value)
 
 
-def test_reasoning_in_a_tool_loop(client: Any) -> None:
+def test_reasoning_in_a_tool_loop(boto3_client: Any) -> None:
     spec = {"name": "get_time", "inputSchema": {"json": {"type": "object", "properties": {}}}}
     tools = {"tools": [{"toolSpec": spec}]}
     first = [user("get_time please")]
-    reply = client.converse(
+    reply = boto3_client.converse(
         modelId=CLAUDE, messages=first, toolConfig=tools, additionalModelRequestFields=THINKING
     )
     content = reply["output"]["message"]["content"]
@@ -234,20 +242,20 @@ def test_reasoning_in_a_tool_loop(client: Any) -> None:
     use = content[1]["toolUse"]
     result = {"toolResult": {"toolUseId": use["toolUseId"], "content": [{"text": "noon"}]}}
     turns = [*first, reply["output"]["message"], {"role": "user", "content": [result]}]
-    final = client.converse(
+    final = boto3_client.converse(
         modelId=CLAUDE, messages=turns, toolConfig=tools, additionalModelRequestFields=THINKING
     )
     assert final["stopReason"] == "end_turn"
     bare = [*first, {"role": "assistant", "content": [content[1]]}, turns[-1]]
     with pytest.raises(ClientError) as caught:
-        client.converse(
+        boto3_client.converse(
             modelId=CLAUDE, messages=bare, toolConfig=tools, additionalModelRequestFields=THINKING
         )
     expected = "messages.1.content.0.type: Expected `thinking` or `redacted_thinking`, but found"
     assert f"{expected} `tool_use`" in str(caught.value)
     forced = {**tools, "toolChoice": {"any": {}}}
     with pytest.raises(ClientError) as caught:
-        client.converse(
+        boto3_client.converse(
             modelId=CLAUDE, messages=first, toolConfig=forced, additionalModelRequestFields=THINKING
         )
     assert "Thinking may not be enabled when tool_choice forces tool use." in str(caught.value)

@@ -144,44 +144,46 @@ def refusal(client: Any, **request: Any) -> str:
     return str(caught.value.response["Error"]["Message"])
 
 
-def test_tool_refusals_in_bedrocks_words(client: Any, emulator: BedrockEmulator) -> None:
+def test_tool_refusals_in_bedrocks_words(boto3_client: Any, emulator: BedrockEmulator) -> None:
     use = {"toolUse": {"toolUseId": "tooluse_a", "name": "get_time", "input": {}}}
     result = {"toolResult": {"toolUseId": "tooluse_a", "content": [{"text": "noon"}]}}
     other = {"toolResult": {"toolUseId": "tooluse_b", "content": [{"text": "noon"}]}}
     turns = [user("get_time"), {"role": "assistant", "content": [use]}]
-    assert refusal(client, messages=[*turns, {"role": "user", "content": [result]}]) == (
+    assert refusal(boto3_client, messages=[*turns, {"role": "user", "content": [result]}]) == (
         "The toolConfig field must be defined when using toolUse and toolResult content blocks."
     )
     assert refusal(
-        client, messages=[*turns, {"role": "user", "content": [result, other]}], toolConfig=TOOLS
+        boto3_client,
+        messages=[*turns, {"role": "user", "content": [result, other]}],
+        toolConfig=TOOLS,
     ) == (
         "The number of toolResult blocks at messages.2.content exceeds the number of toolUse "
         "blocks of previous turn."
     )
     assert refusal(
-        client, messages=[*turns, {"role": "user", "content": [other]}], toolConfig=TOOLS
+        boto3_client, messages=[*turns, {"role": "user", "content": [other]}], toolConfig=TOOLS
     ).endswith(
         "messages.2.content.0: unexpected `tool_use_id` found in `tool_result` blocks: "
         "tooluse_b. Each `tool_result` block must have a corresponding `tool_use` block in "
         "the previous message."
     )
     assert "`tool_use` ids were found without `tool_result` blocks immediately after" in refusal(
-        client, messages=[*turns, user("and then?")], toolConfig=TOOLS
+        boto3_client, messages=[*turns, user("and then?")], toolConfig=TOOLS
     )
     bad = {"toolSpec": {"name": "bad", "inputSchema": {"json": {"type": "string"}}}}
-    assert refusal(client, messages=[user("hi")], toolConfig={"tools": [bad]}) == (
+    assert refusal(boto3_client, messages=[user("hi")], toolConfig={"tools": [bad]}) == (
         "The value at toolConfig.tools.0.toolSpec.inputSchema.json.type must be one of the "
         "following: object."
     )
     bad = {
         "toolSpec": {"name": "bad", "inputSchema": {"json": {"type": "object", "properties": None}}}
     }
-    assert refusal(client, messages=[user("hi")], toolConfig={"tools": [WEATHER, bad]}) == (
+    assert refusal(boto3_client, messages=[user("hi")], toolConfig={"tools": [WEATHER, bad]}) == (
         "The json schema definition at toolConfig.tools.1.toolSpec.inputSchema is invalid. "
         "Fix the following errors and try again: $.properties: null found, object expected"
     )
     unknown = {**TOOLS, "toolChoice": {"tool": {"name": "get_moon"}}}
-    assert "get_moon" in refusal(client, messages=[user("hi")], toolConfig=unknown)
+    assert "get_moon" in refusal(boto3_client, messages=[user("hi")], toolConfig=unknown)
     assert [r.status for r in emulator.requests] == [400] * 7
 
 
@@ -208,9 +210,11 @@ def anthropic_body(messages: list[dict[str, Any]], **extra: Any) -> str:
     return json.dumps(body)
 
 
-def test_anthropic_invoke_stream_round_trip(client: Any) -> None:
+def test_anthropic_invoke_stream_round_trip(boto3_client: Any) -> None:
     first = [{"role": "user", "content": "get_weather in Madrid, days=2 please"}]
-    response = client.invoke_model_with_response_stream(modelId=CLAUDE, body=anthropic_body(first))
+    response = boto3_client.invoke_model_with_response_stream(
+        modelId=CLAUDE, body=anthropic_body(first)
+    )
     chunks = [json.loads(e["chunk"]["bytes"]) for e in response["body"]]
     recorded = recorded_shapes("InvokeModelWithResponseStream", "anthropic-messages")
     for chunk in chunks:
@@ -240,7 +244,7 @@ def test_anthropic_invoke_stream_round_trip(client: Any) -> None:
     result = {"type": "tool_result", "tool_use_id": use["id"], "content": "Cloudy, 18 degrees"}
     second = [*first, assistant, {"role": "user", "content": [result]}]
     body = json.loads(
-        client.invoke_model(modelId=CLAUDE, body=anthropic_body(second))["body"].read()
+        boto3_client.invoke_model(modelId=CLAUDE, body=anthropic_body(second))["body"].read()
     )
     assert body["stop_reason"] == "end_turn"
     assert body["content"][0]["text"].startswith(
@@ -248,7 +252,7 @@ def test_anthropic_invoke_stream_round_trip(client: Any) -> None:
     )
     stray = {**result, "tool_use_id": "toolu_other"}
     with pytest.raises(ClientError) as caught:
-        client.invoke_model(
+        boto3_client.invoke_model(
             modelId=CLAUDE,
             body=anthropic_body([*first, assistant, {"role": "user", "content": [stray]}]),
         )
