@@ -34,6 +34,7 @@ class Reply:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     endless_tail: bytes | None = None  # repeated forever after body, until the client leaves
+    hang_up: bool = False  # close the kept-alive connection after the reply, without a word
 
 
 def reply_for(fixture: dict[str, Any]) -> Reply:
@@ -53,11 +54,16 @@ class Server:
     def __init__(self) -> None:
         self.replies: list[Reply] = []
         self.requests: list[tuple[str, dict[str, Any]]] = []
+        self.connections = 0  # accepted
         self.client_left = threading.Event()
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                owner.connections += 1
+                super().setup()
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
@@ -73,6 +79,7 @@ class Server:
                 self.end_headers()
                 self.wfile.write(reply.body)
                 self.wfile.flush()
+                self.close_connection = reply.hang_up
                 if reply.endless_tail is not None:
                     try:
                         deadline = time.monotonic() + 10

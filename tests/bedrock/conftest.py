@@ -23,6 +23,7 @@ def server(_server: Server) -> Server:
     _server.replies.clear()
     _server.requests.clear()
     _server.client_left.clear()
+    _server.connections = 0
     return _server
 
 

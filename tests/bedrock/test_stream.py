@@ -231,6 +231,18 @@ def test_complete_text_raises_same_errors(server: Server, client: Any) -> None:
         complete_text("hi", model_id=LLAMA, api="invoke", client=client)
 
 
+def test_a_server_that_hangs_up_between_requests_costs_nothing(server: Server, client: Any) -> None:
+    # The first answer's connection is closed by the server once the answer is out, without
+    # a "Connection: close": the next call must notice, connect again and succeed.
+    first = stream_reply(llama("A", stop="stop"))
+    first.hang_up = True
+    server.replies += [first, stream_reply(llama("B", stop="stop"))]
+    assert "".join(stream_text("hi", model_id=LLAMA, api="invoke", client=client)) == "A"
+    before = server.connections
+    assert "".join(stream_text("hi", model_id=LLAMA, api="invoke", client=client)) == "B"
+    assert server.connections == before + 1  # a new connection, and only one
+
+
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_the_default_client_uses_boto3s_endpoint_variable(
     server: Server,
