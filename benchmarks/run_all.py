@@ -46,6 +46,16 @@ def steps(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
         ("bedrock_parsing", ["bedrock_parsing.py", "--runs", "3" if quick else "11"]),
         ("runtime_bench", runtime),
         ("asgi_bench", ["asgi_bench.py", "--reps", "3" if quick else "21"]),
+        (
+            "cold_start",
+            [
+                "cold_start.py",
+                "--reps",
+                "3" if quick else "21",
+                "--stack-reps",
+                "2" if quick else "9",
+            ],
+        ),
         ("local_stack_ttfb", ["local_stack_ttfb.py", "--reps", "2" if quick else "9"]),
     ]
     if (HERE / "load.py").exists():

@@ -8,7 +8,10 @@ every test module (``tests/`` is on ``sys.path``).
 
 from __future__ import annotations
 
+import os
 from typing import Any
+
+import pytest
 
 from bedrock_stream.bedrock.transport import BuiltinClient, builtin_client
 
@@ -59,3 +62,12 @@ def make_client(
     client = builtin_client(environ, connect_timeout=10.0, read_timeout=read_timeout)
     assert isinstance(client, BuiltinClient), client
     return client
+
+
+def isolate_aws_environment(monkeypatch: pytest.MonkeyPatch, environ: dict[str, str]) -> None:
+    """Leave only ``environ`` of the AWS and boto variables, for botocore and for us alike."""
+    for name in list(os.environ):
+        if name.startswith(("AWS_", "BOTO_")):
+            monkeypatch.delenv(name)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)

@@ -334,6 +334,49 @@ def _asgi_bench(result: Mapping[str, Any]) -> str:
     return text + _table(["target", "peer", "ratio (min-max)", "met"], targets)
 
 
+def _cold_start(result: Mapping[str, Any]) -> str:
+    intro = (
+        "A fresh process's first Bedrock call, `stream_text(...)` over ConverseStream, with "
+        "`BEDROCK_STREAM_BEDROCK_TRANSPORT=boto3` and `=builtin`, the order rotated on every "
+        "repetition, to the Bedrock emulator over HTTPS on loopback behind a TLS proxy that "
+        "timestamps each connection's first decrypted byte. The floor does what both paths "
+        "must: the interpreter, `import bedrock_stream.bedrock`, `ssl`, the CA file and a "
+        'handshake on a bare socket; "over the floor" is each path\'s figure less the '
+        "floor's in the same repetition. Peak RSS is the process's `VmHWM`. The local stack's "
+        f"figure takes a fresh stack per repetition ({result['stack_reps']} of them), so that "
+        "each function's request starts its process; the per-event figure decodes the "
+        f"{result['recordings']} recorded ConverseStream bodies ({result['events']:,} events) "
+        "against botocore's `EventStream` (see *Cold start to Bedrock* above).\n\n"
+    )
+    text = intro + _per_system(result["rows"], result.get("labels", {}), ratios=False)
+    targets = [
+        [
+            target["goal"],
+            f"{fmt(target['ratio'])} ({fmt(target['min'])}-{fmt(target['max'])})",
+            "yes" if target["met"] else "**no**",
+        ]
+        for target in result["targets"]
+    ]
+    labels = result.get("labels", {})
+    for metric, ratio in (result.get("ratios") or {}).items():
+        shown = f"{fmt(ratio['ratio'])} ({fmt(ratio['min'])}-{fmt(ratio['max'])})"
+        targets.append([f"{labels.get(metric, metric)} (no target)", shown, "-"])
+    text += "\nThe issue's targets, builtin / boto3, median of per-repetition pairs:\n\n"
+    text += _table(["target", "ratio (min-max)", "met"], targets)
+    imports = result.get("imports_ms") or {}
+    if imports:
+        paths = list(imports)
+        top = list(dict.fromkeys(p for by in imports.values() for p in list(by)[:6]))
+        rows = [[f"`{p}`", *(fmt(imports[path].get(p, 0.0)) for path in paths)] for p in top]
+        rows.append(["all imports", *(fmt(sum(imports[path].values())) for path in paths)])
+        text += (
+            "\nWhere the imports' time goes: one `-X importtime` run of each, self time "
+            "summed by top-level package, ms (the tracing inflates it):\n\n"
+        )
+        text += _table(["package", *paths], rows)
+    return text
+
+
 def _generic(result: Any) -> str:
     """Any other benchmark: repetition tables when the shape allows, else every figure."""
     params = {}
@@ -372,6 +415,7 @@ RENDERERS: dict[str, tuple[str, Callable[[Any], str]]] = {
     "bedrock_parsing": ("Bedrock chunk parsing", _bedrock_parsing),
     "runtime_bench": ("The streaming runtime against its peers", _runtime_bench),
     "asgi_bench": ("A FastAPI app: the ASGI adapter against uvicorn and Mangum", _asgi_bench),
+    "cold_start": ("Cold start to Bedrock: the built-in transport against boto3", _cold_start),
     "local_stack_ttfb": ("Time to first byte through the local stack", _local_stack_ttfb),
     "load": ("200 concurrent streams through the reference app", _load),
     "soak": ("Soak: mixed traffic with faults", _soak),

@@ -10,7 +10,6 @@ boto3 client built under the same environment signs a call with (stopped at
 from __future__ import annotations
 
 import json
-import os
 import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -43,6 +42,7 @@ from bedrock_stream.bedrock.transport.credentials import (
 )
 from bedrock_stream.bedrock.transport.unsupported import Unsupported
 from bedrock_stream.local.container_credentials import ContainerCredentials
+from bedrock_transports import isolate_aws_environment
 
 KEYS = {
     "AWS_ACCESS_KEY_ID": "ASIACONTAINER",
@@ -73,14 +73,6 @@ def no_files(tmp_path: Path) -> dict[str, str]:
         "BOTO_CONFIG": str(tmp_path / "boto"),
         "AWS_EC2_METADATA_DISABLED": "true",
     }
-
-
-def _isolate(monkeypatch: pytest.MonkeyPatch, environ: dict[str, str]) -> None:
-    for name in list(os.environ):
-        if name.startswith(("AWS_", "BOTO_")):
-            monkeypatch.delenv(name)
-    for name, value in environ.items():
-        monkeypatch.setenv(name, value)
 
 
 class Answers:
@@ -412,7 +404,7 @@ def test_parse_expiration(text: str, seconds: float | None) -> None:
 
 def _botocore_auth(environ: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> object:
     """What a boto3 client built under ``environ`` authenticates InvokeModel with."""
-    _isolate(monkeypatch, environ)
+    isolate_aws_environment(monkeypatch, environ)
     session = boto3.Session(botocore_session=botocore.session.Session())
     sent: dict[str, Any] = {}
 
@@ -525,10 +517,10 @@ def test_botocore_fails_or_looks_further_where_we_say_unsupported(
     no_files: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The environment-only refusals: botocore raises, or finds nothing short of the IMDS."""
-    _isolate(monkeypatch, {**no_files, "AWS_ACCESS_KEY_ID": "AKID"})
+    isolate_aws_environment(monkeypatch, {**no_files, "AWS_ACCESS_KEY_ID": "AKID"})
     with pytest.raises(PartialCredentialsError):
         create_credential_resolver(botocore.session.Session()).load_credentials()
-    _isolate(monkeypatch, no_files)
+    isolate_aws_environment(monkeypatch, no_files)
     assert create_credential_resolver(botocore.session.Session()).load_credentials() is None
     for url in ["http://10.0.0.1/c", "http://example.com/c", "http://127.0.0.1.nip.io/", ""]:
         with pytest.raises(ValueError, match="Unsupported host"):

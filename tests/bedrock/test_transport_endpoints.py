@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 
 from bedrock_stream.bedrock.transport.endpoints import PARTITIONS, Endpoint, endpoint_from
 from bedrock_stream.bedrock.transport.unsupported import Unsupported
+from bedrock_transports import isolate_aws_environment
 
 BOTOCORE_PARTITIONS: list[dict[str, Any]] = json.loads(
     (Path(botocore.__file__).parent / "data" / "partitions.json").read_text()
@@ -76,19 +77,11 @@ def missing_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     }
 
 
-def _isolate(monkeypatch: pytest.MonkeyPatch, environ: dict[str, str]) -> None:
-    for name in list(os.environ):
-        if name.startswith(("AWS_", "BOTO_")):
-            monkeypatch.delenv(name)
-    for name, value in environ.items():
-        monkeypatch.setenv(name, value)
-
-
 @pytest.fixture(scope="module")
 def session(missing_files: dict[str, str]) -> Iterator[boto3.Session]:
     """One boto3 session for every example: its loaders keep the service model loaded."""
     with pytest.MonkeyPatch.context() as monkeypatch:
-        _isolate(monkeypatch, missing_files)
+        isolate_aws_environment(monkeypatch, missing_files)
         yield boto3.Session(botocore_session=botocore.session.Session())
 
 
@@ -192,7 +185,7 @@ def test_endpoint_is_botocores(
     environ = {**environ, **missing_files}
     ours = endpoint_from(environ)
     with pytest.MonkeyPatch.context() as monkeypatch:
-        _isolate(monkeypatch, environ)
+        isolate_aws_environment(monkeypatch, environ)
         theirs = botocore_endpoint(session)
     if isinstance(ours, Endpoint):
         assert theirs == (ours.url + OPERATION_PATH, ours.region), environ
@@ -232,7 +225,7 @@ def test_examples(
     assert isinstance(ours, Endpoint)
     assert ours.url == url
     with pytest.MonkeyPatch.context() as monkeypatch:
-        _isolate(monkeypatch, environ)
+        isolate_aws_environment(monkeypatch, environ)
         assert botocore_endpoint(session) == (ours.url + OPERATION_PATH, ours.region)
 
 
@@ -240,7 +233,7 @@ def test_aws_region_is_not_read(session: boto3.Session, missing_files: dict[str,
     environ = {"AWS_REGION": "us-east-1", **missing_files}
     assert endpoint_from(environ) == Unsupported("no region: AWS_DEFAULT_REGION is not set")
     with pytest.MonkeyPatch.context() as monkeypatch:
-        _isolate(monkeypatch, environ)
+        isolate_aws_environment(monkeypatch, environ)
         assert isinstance(botocore_endpoint(session), botocore.exceptions.NoRegionError)
 
 
@@ -289,7 +282,7 @@ def test_a_shared_file_is_unsupported_as_botocore_reads_its_region(
     ours = endpoint_from(environ)
     assert isinstance(ours, Unsupported)
     assert str(shared) in ours.reason
-    _isolate(monkeypatch, environ)
+    isolate_aws_environment(monkeypatch, environ)
     fresh = boto3.Session(botocore_session=botocore.session.Session())
     url = "https://bedrock-runtime.eu-west-3.amazonaws.com" + OPERATION_PATH
     assert botocore_endpoint(fresh) == (url, "eu-west-3")

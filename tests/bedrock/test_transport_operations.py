@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 import pytest
+from bedrock_replay import converse_frame
 from botocore.eventstream import EventStream
 from botocore.exceptions import EventStreamError
 from botocore.parsers import EventStreamJSONParser, create_parser
@@ -166,15 +167,6 @@ def _ours(data: bytes) -> list[Any]:
     return [event for event in events if event is not None]
 
 
-def _event(event_type: str, member: dict[str, Any]) -> bytes:
-    headers = {
-        ":event-type": event_type,
-        ":content-type": "application/json",
-        ":message-type": "event",
-    }
-    return encode_message(headers, json.dumps(member).encode())
-
-
 blobs = st.binary(max_size=40).map(lambda b: base64.b64encode(b).decode())
 stream_events = st.one_of(
     st.builds(lambda t: ("messageStart", {"role": "assistant"}), st.none()),
@@ -203,7 +195,7 @@ stream_events = st.one_of(
 @settings(max_examples=60, deadline=None)
 @given(st.lists(stream_events, max_size=8))
 def test_converse_stream_events_are_botocores(events: list[tuple[str, dict[str, Any]]]) -> None:
-    data = b"".join(_event(name, member) for name, member in events)
+    data = b"".join(converse_frame(name, member) for name, member in events)
     assert _ours(data) == _botocore_events("ConverseStream", data)
 
 
@@ -211,7 +203,7 @@ def test_converse_stream_events_are_botocores(events: list[tuple[str, dict[str, 
 @given(st.lists(st.binary(max_size=60), max_size=6))
 def test_invoke_stream_chunks_are_botocores(chunks: list[bytes]) -> None:
     data = b"".join(
-        _event("chunk", {"bytes": base64.b64encode(chunk).decode()}) for chunk in chunks
+        converse_frame("chunk", {"bytes": base64.b64encode(chunk).decode()}) for chunk in chunks
     )
     ours = _ours(data)
     assert ours == _botocore_events("InvokeModelWithResponseStream", data)
@@ -243,7 +235,7 @@ def test_an_exception_frame_is_botocores_error(kind: str, key: str, text: str, f
         ":message-type": "exception",
     }
     frame = encode_message(headers, json.dumps({key: text}).encode())
-    start = _event("messageStart", {"role": "assistant"})
+    start = converse_frame("messageStart", {"role": "assistant"})
     data = frame if first else start + frame
     with pytest.raises(EventStreamError) as caught:
         _botocore_events("ConverseStream", data)
