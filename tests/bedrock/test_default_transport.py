@@ -140,3 +140,14 @@ def test_a_call_on_the_builtin_transport_never_imports_boto3(
     ((path, body),) = server.requests
     assert path == "/model/meta.llama3-8b-instruct-v1%3A0/invoke-with-response-stream"
     assert json.loads(json.dumps(body))["prompt"]
+
+
+def test_without_boto3_where_only_boto3_can_serve_the_error_says_why(
+    lambda_like: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    monkeypatch.setitem(sys.modules, "boto3", None)  # as if not installed: import fails
+    with pytest.raises(BedrockError) as caught:
+        default_client()
+    assert str(caught.value).startswith("boto3 is needed here (")
+    assert "region" in str(caught.value) and "not installed" in str(caught.value)

@@ -95,6 +95,7 @@ def _default(choice: str, *, boto3: bool) -> Any:
 
 
 def _new_client(choice: str, *, boto3: bool) -> Any:
+    why = "BEDROCK_STREAM_BEDROCK_TRANSPORT is boto3"
     if choice != "boto3":
         from .transport import Unsupported, builtin_client
 
@@ -105,9 +106,13 @@ def _new_client(choice: str, *, boto3: bool) -> Any:
         if choice == "builtin":
             message = f"the built-in Bedrock transport cannot serve here: {built.reason}"
             raise BedrockError(message, code="")
-        _log.debug("Bedrock calls use boto3: %s", built.reason)
-    import boto3 as sdk
-    from botocore.config import Config
+        why = built.reason
+        _log.debug("Bedrock calls use boto3: %s", why)
+    try:
+        import boto3 as sdk
+        from botocore.config import Config
+    except ImportError as exc:  # a package without the bedrock extra
+        raise BedrockError(f"boto3 is needed here ({why}) but not installed", code="") from exc
 
     if not boto3:
         return None
