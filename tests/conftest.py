@@ -20,10 +20,10 @@ _LAMBDA_PREFIXES = ("BEDROCK_STREAM_", "AWS_LAMBDA_", "_HANDLER", "LAMBDA_TASK_R
 @pytest.fixture
 def fresh_default_clients(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     """bedrock-stream's per-process default Bedrock clients start afresh; closed after the test."""
-    from bedrock_stream.bedrock import client
+    from bedrock_stream.bedrock import shared_client
 
     made: dict[str, Any] = {}
-    monkeypatch.setattr(client, "_clients", made)
+    monkeypatch.setattr(shared_client, "_clients", made)
     yield made
     for default in made.values():
         default.close()

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from bedrock_replay import Server, llama, stream_reply
 
@@ -35,7 +36,14 @@ def lambda_like(
     }
     for name, value in environ.items():
         monkeypatch.setenv(name, value)
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_BEARER_TOKEN_BEDROCK", "HTTPS_PROXY"):
+    for name in (
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_BEARER_TOKEN_BEDROCK",
+        "HTTPS_PROXY",
+        "AWS_CA_BUNDLE",
+        "REQUESTS_CA_BUNDLE",
+    ):
         monkeypatch.delenv(name, raising=False)
     return environ
 
@@ -55,6 +63,7 @@ def test_auto_falls_back_to_boto3_where_a_profile_is_chosen_and_says_why(
 ) -> None:
     Path(lambda_like["AWS_CONFIG_FILE"]).write_text("[profile dev]\nregion = us-east-1\n")
     monkeypatch.setenv("AWS_PROFILE", "dev")
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # read the files afresh
     with caplog.at_level(logging.DEBUG, logger="bedrock_stream.bedrock"):
         client = default_client()
     assert not isinstance(client, BuiltinClient)
@@ -151,3 +160,40 @@ def test_without_boto3_where_only_boto3_can_serve_the_error_says_why(
         default_client()
     assert str(caught.value).startswith("boto3 is needed here (")
     assert "region" in str(caught.value) and "not installed" in str(caught.value)
+
+
+def test_a_transport_argument_is_checked_like_the_variable(lambda_like: dict[str, str]) -> None:
+    assert isinstance(default_client("Builtin"), BuiltinClient)  # any case, as the variable
+    with pytest.raises(ValueError, match="expected one of auto, builtin, boto3"):
+        default_client("boto")
+
+
+def test_a_session_token_that_is_no_header_value_goes_to_boto3_unquoted(
+    lambda_like: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "SECRET-TOKEN\n")  # a stray newline, pasted
+    with pytest.raises(BedrockError, match="not a valid header value") as caught:
+        default_client("builtin")
+    assert "SECRET" not in str(caught.value)
+
+
+def test_without_a_system_certificate_store_https_goes_to_boto3(
+    lambda_like: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "https://bedrock.internal")
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "none.pem"))  # what OpenSSL would read
+    monkeypatch.setenv("SSL_CERT_DIR", str(tmp_path / "none"))
+    with pytest.raises(BedrockError, match="no system certificate store"):
+        default_client("builtin")
+    monkeypatch.setenv("AWS_CA_BUNDLE", str(tmp_path / "ca.pem"))  # one given: served
+    assert isinstance(default_client("builtin"), BuiltinClient)
+
+
+def test_a_header_value_http_cannot_carry_is_refused_without_quoting_it(
+    lambda_like: dict[str, str], server: Server
+) -> None:
+    client = default_client("builtin")
+    with pytest.raises(BedrockError, match="header value") as caught:
+        client.invoke_model(modelId="m", body=b"{}", trace="ENABLED\nX-Injected: 1")
+    assert "Injected" not in str(caught.value) and caught.value.__cause__ is None
+    assert server.requests == []

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 from bedrock_replay import (
     LLAMA,
+    Reply,
     Server,
     chunk_frame,
     converse_frame,
@@ -20,6 +22,7 @@ from bedrock_replay import (
 )
 
 from bedrock_stream.bedrock import (
+    BedrockError,
     IncompleteStreamError,
     InternalServerError,
     MalformedChunkError,
@@ -31,6 +34,7 @@ from bedrock_stream.bedrock import (
     UnknownModelError,
     ValidationError,
     complete_text,
+    stream_events,
     stream_text,
 )
 from bedrock_stream.bedrock import (
@@ -274,3 +278,20 @@ def test_the_default_client_uses_boto3s_endpoint_variable(
 def test_import_does_not_load_botocore() -> None:
     code = "import bedrock_stream.bedrock, sys; assert 'botocore' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_200_that_is_not_an_event_stream_is_an_incomplete_answer(
+    server: Server, client: Any
+) -> None:
+    # A proxy or a gateway answering for Bedrock: not a stream's bytes, on either transport.
+    body = b'{"message": "hello from a proxy"}'
+    server.replies.append(Reply(body, 200, {"Content-Type": "application/json"}))
+    with pytest.raises(IncompleteStreamError):
+        list(stream_text("hi", model_id=LLAMA, api="invoke", client=client))
+
+
+def test_a_request_json_cannot_carry_is_refused_before_sending(server: Server, client: Any) -> None:
+    options = {"additional_model_request_fields": {"top_k": Decimal("5")}}
+    with pytest.raises(BedrockError, match="invalid request parameters") as caught:
+        list(stream_events("hi", model_id="us.amazon.nova-pro-v1:0", client=client, **options))
+    assert "Decimal" not in str(caught.value) and server.requests == []

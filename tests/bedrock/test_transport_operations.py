@@ -290,7 +290,9 @@ error_bodies = st.one_of(
         optional={
             "message": st.text(max_size=20),
             "Message": st.text(max_size=20),
-            "__type": st.sampled_from(["ThrottlingException", "com.amazon#ValidationException"]),
+            "__type": st.sampled_from(
+                ["ThrottlingException", "com.amazon#ValidationException", None]
+            ),
             "code": st.sampled_from(["ServiceUnavailableException", "Nope:x"]),
         },
     ).map(lambda d: json.dumps(d).encode()),

@@ -1,23 +1,19 @@
-"""The calls to Bedrock (``stream_events``, ``stream_text``, ``complete_reply`` ...) and boto3.
+"""The calls to Bedrock (``stream_events``, ``stream_text``, ``complete_reply`` ...).
 
-boto3/botocore are imported lazily, so importing this module costs nothing on
-a function that never calls Bedrock. botocore exceptions are mapped to
-:mod:`.errors` in exactly one place, :func:`_mapped_errors`. Retries and the truncation
-guarantee are :mod:`.streams`'.
+Each drives a client with boto3's four method names: the caller's, or the process's default
+(:mod:`.shared_client`: the built-in transport or boto3). boto3/botocore are never imported
+here; botocore's exceptions, where botocore is loaded, are mapped to :mod:`.errors` in exactly
+one place, :func:`_mapped_errors`. Retries and the truncation guarantee are :mod:`.streams`'.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import sys
-import threading
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
-
-from bedrock_stream.settings import BEDROCK_TRANSPORT
 
 from .converse import converse_events, converse_response_events
 from .errors import BedrockError, IncompleteStreamError, MalformedChunkError, error_for_code
@@ -33,6 +29,8 @@ from .requests import (
     is_prompt_arn,
 )
 from .retry import RetryPolicy as RetryPolicy
+from .shared_client import READ_TIMEOUT as READ_TIMEOUT
+from .shared_client import default_client
 from .streams import Call, ReplyStream, TextStream
 
 if TYPE_CHECKING:
@@ -54,74 +52,6 @@ __all__ = [
 
 Api = Literal["converse", "invoke"]
 DEFAULT_MAX_TOKENS = 1024
-READ_TIMEOUT = 3600.0  # seconds; AWS recommends an hour for long generations
-
-CONNECT_TIMEOUT = 10.0  # seconds
-
-_clients: dict[str, Any] = {}  # by transport
-_client_lock = threading.Lock()
-_log = logging.getLogger("bedrock_stream.bedrock")
-
-
-def default_client(transport: str | None = None) -> Any:
-    """Return the process-wide ``bedrock-runtime`` client, created on first use.
-
-    ``transport`` (default ``BEDROCK_STREAM_BEDROCK_TRANSPORT``, else ``"auto"``) is
-    ``"builtin"`` (:mod:`.transport`, on the standard library), ``"boto3"``, or ``"auto"``:
-    the built-in one wherever the environment lets it serve as boto3 would, else boto3.
-    A debug line on the ``bedrock_stream.bedrock`` logger says which, and why. Either way
-    the endpoint is boto3's (``AWS_ENDPOINT_URL_BEDROCK_RUNTIME``, ``AWS_ENDPOINT_URL``) and
-    one attempt is made, so no retries multiply with ours.
-
-    Raises:
-        BedrockError: ``"builtin"`` was asked for where it cannot serve; the message says why.
-    """
-    return _default(BEDROCK_TRANSPORT.resolve(transport), boto3=True)
-
-
-def _default(choice: str, *, boto3: bool) -> Any:
-    """Return the cached client of ``choice``, made on first use.
-
-    Where boto3 must serve and ``boto3`` is false, import boto3 but make no client (a boto3
-    client reads credentials when made) and return None.
-    """
-    with _client_lock:
-        client = _clients.get(choice)
-        if client is None:
-            client = _new_client(choice, boto3=boto3)
-            if client is not None:
-                _clients[choice] = client
-        return client
-
-
-def _new_client(choice: str, *, boto3: bool) -> Any:
-    why = "BEDROCK_STREAM_BEDROCK_TRANSPORT is boto3"
-    if choice != "boto3":
-        from .transport import Unsupported, builtin_client
-
-        built = builtin_client(connect_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT)
-        if not isinstance(built, Unsupported):
-            _log.debug("Bedrock calls use the built-in transport (%s)", built.endpoint.url)
-            return built
-        if choice == "builtin":
-            message = f"the built-in Bedrock transport cannot serve here: {built.reason}"
-            raise BedrockError(message, code="")
-        why = built.reason
-        _log.debug("Bedrock calls use boto3: %s", why)
-    try:
-        import boto3 as sdk
-        from botocore.config import Config
-    except ImportError as exc:  # a package without the bedrock extra
-        raise BedrockError(f"boto3 is needed here ({why}) but not installed", code="") from exc
-
-    if not boto3:
-        return None
-    config = Config(
-        read_timeout=READ_TIMEOUT,
-        connect_timeout=CONNECT_TIMEOUT,
-        retries={"mode": "standard", "total_max_attempts": 1},
-    )
-    return sdk.client("bedrock-runtime", config=config)
 
 
 @contextmanager
@@ -147,6 +77,7 @@ def _mapped_errors() -> Iterator[None]:
 
 
 def _botocore_error(exc: Exception) -> BedrockError | None:
+    from botocore.eventstream import ParserError as FramingError
     from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
     from urllib3.exceptions import HTTPError as TransportError
 
@@ -157,7 +88,7 @@ def _botocore_error(exc: Exception) -> BedrockError | None:
         return BedrockError(f"{type(exc).__name__}: invalid request parameters", code="")
     if isinstance(exc, BotoCoreError):  # e.g. "Bearer authorization requires an HTTPS endpoint"
         return BedrockError(f"{type(exc).__name__}: {exc}", code="")
-    if isinstance(exc, TransportError):
+    if isinstance(exc, (TransportError, FramingError)):  # cut off, or bytes not a stream
         message = f"the response broke off ({type(exc).__name__}): the answer is incomplete"
         return IncompleteStreamError(message)
     return None

@@ -13,7 +13,7 @@ import os
 
 from bedrock_stream.settings import BEDROCK_TRANSPORT
 
-from .client import _default
+from .shared_client import _default
 
 __all__ = ["prime"]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.client
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,6 +27,7 @@ from bedrock_stream.local.bedrock.auth import (
 )
 
 NOVA = "us.amazon.nova-pro-v1:0"
+MESSAGES = [{"role": "user", "content": [{"text": "Hello"}]}]
 CONVERSE = f"/model/{NOVA}/converse"
 BODY = json.dumps({"messages": [{"role": "user", "content": [{"text": "Hello"}]}]})
 KEY = "ABSK" + "a" * 40
@@ -77,9 +79,8 @@ def test_boto3_without_credentials_raises_access_denied(emulator: BedrockEmulato
         region_name="us-east-1",
         config=Config(signature_version=UNSIGNED, retries={"total_max_attempts": 1}),
     )
-    messages = [{"role": "user", "content": [{"text": "Hello"}]}]
     with pytest.raises(client.exceptions.AccessDeniedException) as info:
-        client.converse_stream(modelId=NOVA, messages=messages)
+        client.converse_stream(modelId=NOVA, messages=MESSAGES)
     client.close()
     assert info.value.response["Error"]["Message"] == MISSING
     assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
@@ -87,8 +88,7 @@ def test_boto3_without_credentials_raises_access_denied(emulator: BedrockEmulato
 
 
 def test_a_sigv4_client_still_streams(emulator: BedrockEmulator, client: Any) -> None:
-    messages = [{"role": "user", "content": [{"text": "Hello"}]}]
-    events = list(client.converse_stream(modelId=NOVA, messages=messages)["stream"])
+    events = list(client.converse_stream(modelId=NOVA, messages=MESSAGES)["stream"])
     assert "messageStop" in events[-2] and "metadata" in events[-1]
     assert headers_of(emulator)["authorization"].startswith("AWS4-HMAC-SHA256 ")
 
@@ -146,6 +146,30 @@ def test_the_pytest_fixture_is_not_defeated_by_a_real_api_key(
     assert headers_of(bedrock_emulator)["authorization"].startswith("AWS4-HMAC-SHA256 ")
 
 
+@pytest.fixture
+def a_developers_aws_setup(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A laptop's: a profile in a shared config file, and a session token in the shell."""
+    config = tmp_path / "config"
+    config.write_text("[profile dev]\nregion = eu-west-3\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_PROFILE", "dev")
+    monkeypatch.setenv("AWS_SECURITY_TOKEN", "a-real-session-token")
+
+
+def test_the_pytest_fixture_is_not_defeated_by_a_developers_aws_setup(
+    a_developers_aws_setup: None, bedrock_emulator: BedrockEmulator
+) -> None:
+    from bedrock_stream.bedrock import default_client, stream_text
+    from bedrock_stream.bedrock.transport import BuiltinClient
+
+    text = "".join(stream_text("Hello", model_id=NOVA))
+    assert text == bedrock_emulator.requests[-1].text
+    assert isinstance(default_client(), BuiltinClient)  # as in CI, and in a function
+    headers = headers_of(bedrock_emulator)
+    assert "/us-east-1/bedrock/aws4_request" in headers["authorization"]
+    assert "x-amz-security-token" not in headers
+
+
 @given(st.one_of(st.none(), st.text(max_size=200)))
 def test_any_authorization_header_is_a_scheme_or_an_auth_error(header: str | None) -> None:
     outcome: str | AuthError
@@ -157,3 +181,18 @@ def test_any_authorization_header_is_a_scheme_or_an_auth_error(header: str | Non
         assert outcome.status == 403 and outcome.message
     else:
         assert outcome in ("bearer", "sigv4")
+
+
+def test_inside_a_function_the_trace_header_goes_along_unsigned(
+    emulator: BedrockEmulator, client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trace = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "Fn")
+    monkeypatch.setenv("_X_AMZN_TRACE_ID", trace)
+    list(client.converse_stream(modelId=NOVA, messages=MESSAGES)["stream"])
+    headers = headers_of(emulator)
+    assert headers["x-amzn-trace-id"] == trace  # botocore's quoting keeps these characters
+    assert "x-amzn-trace-id" not in headers["authorization"]
+    monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME")
+    list(client.converse_stream(modelId=NOVA, messages=MESSAGES)["stream"])
+    assert "x-amzn-trace-id" not in headers_of(emulator)  # outside a function: none

@@ -65,12 +65,12 @@ def run(url: str, requests: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
 
 
 def test_the_javascript_sdk_gets_the_events_boto3_gets(
-    emulator: BedrockEmulator, client: Any
+    emulator: BedrockEmulator, boto3_client: Any
 ) -> None:
     emulator.prompt_cache.clear()
     javascript = run(emulator.url, REQUESTS)
     emulator.prompt_cache.clear()
-    boto3 = [list(client.converse_stream(**request)["stream"]) for request in REQUESTS]
+    boto3 = [list(boto3_client.converse_stream(**request)["stream"]) for request in REQUESTS]
     assert javascript == json.loads(json.dumps(boto3))
     assert {r.http_version for r in emulator.requests[:2]} == {"2"}
     kinds = {next(iter(e)) for events in javascript for e in events}
@@ -85,7 +85,7 @@ def test_the_javascript_sdk_gets_the_events_boto3_gets(
 
 
 def test_a_throttle_after_the_first_tool_input_delta(
-    emulator: BedrockEmulator, client: Any
+    emulator: BedrockEmulator, boto3_client: Any
 ) -> None:
     spec = "exception; code=throttlingException; event=tool-input"
     emulator.faults.add(spec, operation="converse-stream", times=2)
@@ -93,7 +93,7 @@ def test_a_throttle_after_the_first_tool_input_delta(
     assert javascript[-1]["error"] == "ThrottlingException"
     assert "toolUse" in javascript[-2]["contentBlockDelta"]["delta"]
     received: list[dict[str, Any]] = []
-    stream = client.converse_stream(**REQUESTS[0])["stream"]
+    stream = boto3_client.converse_stream(**REQUESTS[0])["stream"]
     try:
         received.extend(stream)
     except EventStreamError:

@@ -49,10 +49,23 @@ def builtin_client(
         return auth
     if proxy_for(endpoint.url, environ) is not None:  # its URL may hold a password: unsaid
         return Unsupported(f"a proxy is set for {endpoint.url} (HTTPS_PROXY, NO_PROXY)")
+    ca_bundle = environ.get("AWS_CA_BUNDLE") or environ.get("REQUESTS_CA_BUNDLE") or None
+    if ca_bundle is None and endpoint.url.startswith("https:") and not _system_store():
+        return Unsupported(
+            "no system certificate store; boto3 brings its own (or set AWS_CA_BUNDLE)"
+        )
     return BuiltinClient(
         endpoint,
         auth,
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
-        ca_bundle=environ.get("AWS_CA_BUNDLE") or environ.get("REQUESTS_CA_BUNDLE") or None,
+        ca_bundle=ca_bundle,
     )
+
+
+def _system_store() -> bool:
+    """Whether OpenSSL has certificate authorities to trust (a file or a directory)."""
+    import ssl  # the connection imports it anyway
+
+    paths = ssl.get_default_verify_paths()
+    return paths.cafile is not None or paths.capath is not None

@@ -13,7 +13,9 @@ The wire format is :mod:`.operations`'; the connection :mod:`.connection`'s.
 
 from __future__ import annotations
 
+import os
 import sys
+from urllib.parse import quote
 
 from bedrock_stream import __version__
 from bedrock_stream._sigv4.signing import sign
@@ -153,8 +155,15 @@ class BuiltinClient:
         return {"body": EventStream(response), **fields, **_metadata(response)}
 
     def prepare(self) -> None:
-        """Do now what the first call would: build the TLS context (no connection opened)."""
-        self._pool.prepare()
+        """Do now what the first call would: build the TLS context (no connection opened).
+
+        Raises:
+            BedrockError: the CA bundle cannot be loaded.
+        """
+        try:
+            self._pool.prepare()
+        except ConnectFailed as exc:
+            raise BedrockError(f"{type(exc).__name__}: {exc}", code="") from exc
 
     def close(self) -> None:
         """Close the idle connections."""
@@ -187,13 +196,18 @@ class BuiltinClient:
         """Send one request; return the response of a 2xx, raise the error of any other."""
         path, headers, body = encode_request(operation, arguments)
         url = self.endpoint.url + path
-        headers = self._authorized(url, [*headers, ("User-Agent", USER_AGENT)], body)
+        headers = self._authorized(url, [*headers, *_trace(), ("User-Agent", USER_AGENT)], body)
         try:
             response = self._pool.request("POST", path, headers, body)
         except (ConnectFailed, NoResponse) as exc:
             raise BedrockError(f"{type(exc).__name__}: {exc}", code="") from exc
         except ResponseTimeout as exc:
             raise BedrockError(f"ReadTimeoutError: no answer from {url}", code="") from exc
+        except ValueError:  # http.client refuses a header value; its text would quote it
+            message = (
+                "a request header value has a character HTTP cannot carry (CR, LF, non-Latin-1)"
+            )
+            raise BedrockError(message, code="") from None
         if 200 <= response.status < 300:
             return response
         try:
@@ -201,6 +215,14 @@ class BuiltinClient:
         except BodyBroken as exc:
             raise _broken(exc) from exc
         raise error_from_response(response.status, _headers(response), error_body)
+
+
+def _trace() -> list[tuple[str, str]]:
+    """Return the X-Ray trace header botocore adds inside a Lambda function (unsigned)."""
+    trace_id = os.environ.get("_X_AMZN_TRACE_ID")
+    if not trace_id or "AWS_LAMBDA_FUNCTION_NAME" not in os.environ:
+        return []
+    return [("X-Amzn-Trace-Id", quote(trace_id, safe="-=;:+&[]{}\"',"))]
 
 
 def _headers(response: Response) -> dict[str, str]:

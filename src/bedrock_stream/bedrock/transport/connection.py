@@ -10,9 +10,9 @@ Invariants:
   the server did not say ``Connection: close``; a response closed before its end closes its
   connection, so no connection is ever reused with unread body bytes;
 - a connection taken from the pool that the server has closed (its socket is readable while
-  idle, urllib3's ``is_connection_dropped``) is dropped before use; a request that still fails
-  on a reused connection before any response byte (reset, broken pipe, closed without a
-  response) is sent once more on a fresh connection; a fresh connection's failure is raised;
+  idle, urllib3's ``is_connection_dropped``) is dropped before use; a request is never sent
+  twice (the server may have acted on it: only the caller's retry policy repeats a call, as
+  with botocore's single attempt), so any failure before the status line is raised;
 - TLS always verifies the certificate and the host name (SNI = host) and offers ``http/1.1``
   alone by ALPN; ``ca_bundle`` replaces the system store, as ``AWS_CA_BUNDLE`` does in
   botocore. The context is built on the first TLS connect and kept by the pool;
@@ -23,7 +23,6 @@ Invariants:
 
 from __future__ import annotations
 
-import errno
 import http.client
 import select
 import socket
@@ -32,9 +31,6 @@ import threading
 from urllib.parse import urlsplit
 
 _BODY_METHODS = frozenset({"PATCH", "POST", "PUT"})
-_STALE_ERRNOS = frozenset({errno.EBADF, errno.ENOTCONN, errno.EPIPE, errno.ECONNRESET})
-_STALE = (ConnectionError, ssl.SSLEOFError, ssl.SSLZeroReturnError, http.client.NotConnected)
-"""Signs that the server had closed the connection: RemoteDisconnected is a ConnectionError."""
 
 
 class ConnectFailed(OSError):
@@ -134,23 +130,20 @@ class Pool:
             NoResponse: the connection closed, reset or sent garbage before a status line.
         """
         target = self._base + path
-        conn, reused = self._checkout()
-        while True:
-            try:
-                raw = _exchange(conn, method, target, headers, body)
-            except (OSError, http.client.HTTPException) as error:
-                conn.close()
-                if reused and _stale(error):
-                    conn, reused = self._open(), False
-                    continue
-                if isinstance(error, TimeoutError):
-                    message = f"no response from {self.origin} within {self._read_timeout} s"
-                    raise ResponseTimeout(message) from error
-                raise NoResponse(f"no response from {self.origin}: {_describe(error)}") from error
-            except BaseException:
-                conn.close()
-                raise
-            return Response(self, conn, raw)
+        conn = self._checkout()
+        try:
+            _send(conn, method, target, headers, body)
+            raw = conn.getresponse()
+        except (OSError, http.client.HTTPException) as error:
+            conn.close()
+            if isinstance(error, TimeoutError):
+                message = f"no response from {self.origin} within {self._read_timeout} s"
+                raise ResponseTimeout(message) from error
+            raise NoResponse(f"no response from {self.origin}: {_describe(error)}") from error
+        except BaseException:
+            conn.close()
+            raise
+        return Response(self, conn, raw)
 
     def prepare(self) -> None:
         """Build the TLS context now (CA loading takes tens of milliseconds), not at connect."""
@@ -164,15 +157,15 @@ class Pool:
         for conn in idle:
             conn.close()
 
-    def _checkout(self) -> tuple[http.client.HTTPConnection, bool]:
-        """Take the newest idle connection still open, else open one; say if it is reused."""
+    def _checkout(self) -> http.client.HTTPConnection:
+        """Take the newest idle connection still open, else open one."""
         with self._lock:
             while self._idle:
                 conn = self._idle.pop()
                 if conn.sock is not None and not _readable(conn.sock):
-                    return conn, True
+                    return conn
                 conn.close()
-        return self._open(), False
+        return self._open()
 
     def _checkin(self, conn: http.client.HTTPConnection) -> None:
         """Keep a connection whose response has ended, unless the server is closing it."""
@@ -303,14 +296,14 @@ class Response:
         return f"the response body from {self._pool.origin} broke off: {cause}"
 
 
-def _exchange(
+def _send(
     conn: http.client.HTTPConnection,
     method: str,
     target: str,
     headers: list[tuple[str, str]],
     body: bytes,
-) -> http.client.HTTPResponse:
-    """Write one request on ``conn`` and read the response's status line and headers."""
+) -> None:
+    """Write one request on ``conn``."""
     names = {name.lower() for name, _ in headers}
     skip_encoding = "accept-encoding" in names
     conn.putrequest(method, target, skip_host="host" in names, skip_accept_encoding=skip_encoding)
@@ -320,12 +313,6 @@ def _exchange(
     if not framed and (body or method.upper() in _BODY_METHODS):
         conn.putheader("Content-Length", str(len(body)))
     conn.endheaders(body or None)
-    return conn.getresponse()
-
-
-def _stale(error: Exception) -> bool:
-    """Whether a failure before any response byte shows the server had closed the connection."""
-    return isinstance(error, _STALE) or getattr(error, "errno", None) in _STALE_ERRNOS
 
 
 def _readable(sock: socket.socket) -> bool:

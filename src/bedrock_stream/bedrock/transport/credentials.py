@@ -322,7 +322,14 @@ def _environment_keys(
     if environ.get("AWS_CREDENTIAL_EXPIRATION", ""):
         return Unsupported("AWS_CREDENTIAL_EXPIRATION makes botocore treat the keys as expiring")
     token = environ.get("AWS_SECURITY_TOKEN", "") or environ.get("AWS_SESSION_TOKEN", "")
+    if not all(map(_header_value, (access_key, token))):
+        return Unsupported("the access key or session token is not a valid header value")
     return StaticCredentials(Credentials(access_key, secret_key, token or None))
+
+
+def _header_value(text: str) -> bool:
+    """Whether ``text`` can go in an HTTP header as it is: Latin-1, no control characters."""
+    return all(" " <= char <= "\xff" and char != "\x7f" for char in text)
 
 
 def _other_providers(

@@ -184,7 +184,10 @@ def encode_request(
         ]
         return path, headers, body.encode("utf-8") if isinstance(body, str) else bytes(body)
     document = _with_blobs(arguments, REQUEST_BLOBS, _to_base64)
-    body = json.dumps(document, separators=(",", ":")).encode("utf-8")
+    try:
+        body = json.dumps(document, separators=(",", ":")).encode("utf-8")
+    except (TypeError, ValueError):  # e.g. a Decimal; the text would quote the request
+        raise BedrockError("ParamValidationError: invalid request parameters", code="") from None
     return path, [("Content-Type", "application/json")], body
 
 
@@ -267,7 +270,8 @@ def error_from_response(status: int, headers: Mapping[str, str], body: bytes) ->
     if status >= 500 and (not stripped or stripped.startswith(b"<html>")):
         return error_for_code(str(status), responses.get(status, ""))
     payload = _error_body(body)
-    code = str(payload.get("__type", status))
+    kind = payload.get("__type", str(status))
+    code = kind if isinstance(kind, str) else ""  # a null __type is no code, as in botocore
     if "x-amzn-errortype" in headers:
         code = headers["x-amzn-errortype"]
     elif "code" in payload or "Code" in payload:
