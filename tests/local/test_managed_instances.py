@@ -21,12 +21,14 @@ from typing import Any
 
 import pytest
 
+from bedrock_stream.devtools.cli import main
 from bedrock_stream.local.deployment import Function
 from bedrock_stream.local.invoker import TooManyRequests
 from bedrock_stream.local.lambda_service import LambdaService, ServiceInvocation
 from bedrock_stream.local.log_fd_provider import LogFdProvider
 from bedrock_stream.local.managed_runtime_api import ManagedRuntimeAPI
 from bedrock_stream.local.slots import ManagedSandbox
+from bedrock_stream.local.stack import LocalStack
 from bedrock_stream.local.template import load
 from bedrock_stream.protocol import runtime_api as names
 from waiting import process_alive, wait_until
@@ -423,3 +425,32 @@ def test_a_second_init_error_and_a_late_report_are_refused() -> None:
         assert api.overdue == 0
         # Consumed once, as RAPID's timeout cache: then it is an unknown request id.
         assert _post(api, names.error_path(invocation.request_id))[0] == 403
+
+
+STACK_TEMPLATE = """\
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: code/
+      Handler: app.handler
+      Runtime: python3.13
+"""
+
+
+@needs_ric
+def test_the_stack_takes_the_flag(code: Path) -> None:
+    (code.parent / "template.yaml").write_text(STACK_TEMPLATE)
+    with LocalStack(code.parent / "template.yaml", port=0, speed=0, max_concurrency=2) as stack:
+        invocation = stack.lambdas.invoke("Fn", json.dumps({"name": "s"}).encode(), streaming=False)
+        assert _answer(invocation)["env"]["AWS_LAMBDA_MAX_CONCURRENCY"] == "2"
+        assert isinstance(_sandbox(stack.lambdas), ManagedSandbox)
+
+
+def test_the_command_refuses_a_max_concurrency_below_one(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit):
+        main(["local", "--max-concurrency", "0"])
+    assert "--max-concurrency 0: at least 1" in capsys.readouterr().err
