@@ -15,6 +15,7 @@ import json
 import socket
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from typing import Any
 import pytest
 
 from bedrock_stream.devtools.cli import main
+from bedrock_stream.local import slots
 from bedrock_stream.local.deployment import Function
 from bedrock_stream.local.invoker import TooManyRequests
 from bedrock_stream.local.lambda_service import LambdaService, ServiceInvocation
@@ -290,6 +292,19 @@ def test_the_root_process_dying_fails_every_open_invocation(
     wait_until(lambda: not process_alive(root), "the environment's end")
     # A fresh environment serves the next invocation.
     assert _answer(_invoke(service, name="fresh"))["root"] != root
+
+
+@needs_ric
+def test_init_ends_with_the_first_next_even_when_no_check_saw_it(
+    code: Path, service_for: MakeService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Short invocations may start and end between two of the supervisor's checks: the
+    # environment must still count as initialized once the init limit has passed.
+    monkeypatch.setattr(slots, "MANAGED_INIT_TIMEOUT", 0.5)
+    service = service_for(_function(code, timeout=1))  # so init's limit is 1 s
+    assert _answer(_invoke(service, name="first"))["name"] == "first"
+    time.sleep(1.5)
+    assert _answer(_invoke(service, name="later"))["name"] == "later"
 
 
 @needs_ric

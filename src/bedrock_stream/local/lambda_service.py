@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import base64
 import importlib.util
+import itertools
 import json
 import logging
 import os
@@ -162,6 +163,7 @@ class LambdaService:
         self._sandboxes: set[Sandbox] = set()  # every sandbox not yet shut down
         self._forker = Forker()
         self._container: ContainerCredentials | None = None  # started for a SnapStart function
+        self._sockets = itertools.count()  # names of Managed Instances' log sockets
 
     def invoke(
         self,
@@ -298,7 +300,7 @@ class LambdaService:
         """Start the multi-concurrent environment of ``function`` (lock held)."""
         api = ManagedRuntimeAPI(function_arn=arn, bandwidth=self.bandwidth)
         api.start()
-        socket = self._runtime_dir / f"logs-{uuid.uuid4().hex[:8]}.sock"
+        socket = self._runtime_dir / f"{next(self._sockets)}.sock"  # short: AF_UNIX's limit
         environment = lambda_environment(
             function,
             region=self.region,

@@ -54,10 +54,14 @@ class ManagedRuntimeAPI(RuntimeAPIServer):
             return len(self._timed_out)
 
     def expire(self, request_id: str) -> None:
-        """Forget a timed-out invocation: a late report gets ``410``, a response is cut."""
+        """Forget a timed-out invocation: a late report gets ``410``, a response is cut.
+
+        A response in progress was the runtime's report: it is cut, and no other is awaited.
+        """
         with self._managed:
-            self._timed_out.add(request_id)
             exchange = self._responding.get(request_id)
+            if exchange is None:
+                self._timed_out.add(request_id)
         with self._lock:
             self._invocations.pop(request_id, None)
         if exchange is not None:

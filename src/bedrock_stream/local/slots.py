@@ -129,6 +129,8 @@ class ManagedSandbox(Sandbox):
         """Close the invocation's slot as it ends, before the invoker sees ``Done``."""
         with self._table:
             self._open.pop(job.request_id, None)
+        if job.state is not InvocationState.QUEUED:
+            self._initialized = True  # a worker took it, though no check may have seen it
         if job.detached:
             self.log(f"{job.request_id} finished after its client went away: {done.status}")
 
