@@ -181,7 +181,7 @@ class ManagedSandbox(Sandbox):
             slot.cut = True
             self.log(f"{job.request_id}: the client went away, the stream is closed")
             self.api.cut(job)
-        if job.state is InvocationState.DONE or not self._initialized:
+        if job.ended or job.state is InvocationState.DONE or not self._initialized:
             return
         timeout = self.function.timeout
         if job.state is InvocationState.QUEUED:
