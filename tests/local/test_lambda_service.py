@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from bedrock_stream.cli import write_wrapper
-from bedrock_stream.local import lambda_service
+from bedrock_stream.local import service_invocation
 from bedrock_stream.local.bandwidth import Bandwidth
 from bedrock_stream.local.deployment import Function
 from bedrock_stream.local.invoker import TooManyRequests
@@ -405,7 +405,7 @@ def test_the_deadline_counts_from_when_the_runtime_takes_the_event(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     clock = [1_000.0]
-    monkeypatch.setattr(lambda_service.time, "time", lambda: clock[0])
+    monkeypatch.setattr(service_invocation.time, "time", lambda: clock[0])
     job = ServiceInvocation(
         b"{}",
         request_id="r",

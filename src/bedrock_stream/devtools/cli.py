@@ -57,6 +57,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     local.add_argument("--concurrency", type=int, default=10, help="processes per function")
     local.add_argument(
+        "--max-concurrency",
+        type=int,
+        metavar="N",
+        help="run every function as on Lambda Managed Instances: N invocations per environment",
+    )
+    local.add_argument(
         "--parameter", action="append", default=[], metavar="KEY=VALUE", help="template parameter"
     )
     local.add_argument(
@@ -134,6 +140,8 @@ def _local(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     except ImportError as exc:
         print(f"bedrock-stream: {exc}: pip install 'bedrock-stream[local]'", file=sys.stderr)
         return 2
+    if args.max_concurrency is not None and args.max_concurrency < 1:
+        parser.error(f"--max-concurrency {args.max_concurrency}: at least 1")
     parameters = _pairs(parser, "--parameter", args.parameter)
     api_keys = _pairs(parser, "--api-key", args.api_key)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
@@ -149,6 +157,7 @@ def _local(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             region=args.region,
             speed=args.speed,
             concurrency=args.concurrency,
+            max_concurrency=args.max_concurrency,
             parameters=parameters,
             bandwidth=args.bandwidth,
             close_on_disconnect=args.close_on_disconnect,

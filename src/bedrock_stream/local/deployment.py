@@ -59,6 +59,10 @@ class Function:
     snap_start: bool = False
     """``SnapStart: ApplyOn: PublishedVersions`` with a published version (SAM's
     ``AutoPublishAlias``): it runs as that version runs, restored from a snapshot."""
+    max_concurrency: int | None = None
+    """Lambda Managed Instances (``CapacityProviderConfig``): the invocations one execution
+    environment serves at once (``PerExecutionEnvironmentMaxConcurrency``); None for an
+    on-demand function, one invocation per environment."""
 
 
 Authorization = Literal["NONE", "AWS_IAM", "CUSTOM"]

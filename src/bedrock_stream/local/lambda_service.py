@@ -25,6 +25,15 @@ service is made.
 A SnapStart function's process gets its credentials from the service's
 :class:`~bedrock_stream.local.container_credentials.ContainerCredentials` endpoint.
 
+A Lambda Managed Instances function (:attr:`Function.max_concurrency
+<bedrock_stream.local.deployment.Function.max_concurrency>`, or every function when the
+service is given ``max_concurrency``) runs in one environment
+(:class:`~bedrock_stream.local.slots.ManagedSandbox`): one process tree serving up to that
+many invocations at once, through a
+:class:`~bedrock_stream.local.managed_runtime_api.ManagedRuntimeAPI`; an invocation beyond
+its busy slots is refused at once (``TooManyRequests``), not queued, and there is no
+scale-out to a second environment (Managed Instances provisions ahead of traffic).
+
 Function processes never outlive the service: :meth:`LambdaService.close` kills each one's
 process group, and on Linux each dies with the service even on ``kill -9`` (a parent-death
 signal; every process is started from one thread that lives as long as the service). The
@@ -36,26 +45,20 @@ from __future__ import annotations
 
 import base64
 import importlib.util
+import itertools
 import json
 import logging
 import os
 import shutil
 import threading
-import time
 import uuid
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from bedrock_stream.local.container_credentials import ContainerCredentials
 from bedrock_stream.local.deployment import ACCOUNT
-from bedrock_stream.local.invocation import (
-    TRUNCATED_RESPONSE,
-    Done,
-    Event,
-    InvocationError,
-    InvocationRecord,
-)
 from bedrock_stream.local.invoker import TooManyRequests
+from bedrock_stream.local.managed_runtime_api import ManagedRuntimeAPI
 from bedrock_stream.local.runtime_api import RuntimeAPIServer
 from bedrock_stream.local.runtimes import family, find_node_client
 from bedrock_stream.local.sandbox import INIT_TIMEOUT as INIT_TIMEOUT
@@ -63,12 +66,13 @@ from bedrock_stream.local.sandbox import Forker, Sandbox
 from bedrock_stream.local.sandbox_environment import (
     DUMMY_CREDENTIALS,
     make_runtime_dir,
-    new_trace_id,
     runtime_command,
 )
 from bedrock_stream.local.sandbox_environment import MANAGED_BOOTSTRAP as MANAGED_BOOTSTRAP
 from bedrock_stream.local.sandbox_environment import Bootstrap as Bootstrap
 from bedrock_stream.local.sandbox_environment import lambda_environment as lambda_environment
+from bedrock_stream.local.service_invocation import ServiceInvocation as ServiceInvocation
+from bedrock_stream.local.slots import ManagedSandbox
 
 if TYPE_CHECKING:
     from bedrock_stream.local.bandwidth import Bandwidth
@@ -84,87 +88,6 @@ __all__ = [
 ]
 
 _logger = logging.getLogger(__name__)
-
-
-class ServiceInvocation(InvocationRecord):
-    """An invocation started by :meth:`LambdaService.invoke`.
-
-    Its events (:meth:`next_event`, :meth:`events`, :meth:`result`) are those of
-    :class:`~bedrock_stream.local.invocation.InvocationRecord` (and follow its rules),
-    ending with ``Done`` whatever happens to the process: the Runtime API emits them
-    straight into it (no relay thread), and the sandbox's supervisor adds the failures the
-    Runtime API cannot see.
-    A detached invocation's function runs to completion, as on AWS, its end logged, unless
-    the service was made with ``close_on_disconnect``: then its response stream is closed
-    (the runtime's connection is reset) and its sandbox retired.
-    """
-
-    def __init__(
-        self,
-        payload: bytes,
-        *,
-        request_id: str,
-        timeout_ms: int,
-        function_arn: str,
-        streaming: bool,
-        client_context: str | None,
-        function: str,
-        pid: int,
-        bootstrap: Bootstrap,
-        on_done: Callable[[ServiceInvocation, Done], None],
-    ) -> None:
-        super().__init__(
-            payload,
-            request_id=request_id,
-            deadline_ms=int(time.time() * 1000) + timeout_ms,
-            function_arn=function_arn,
-            trace_id=new_trace_id(),
-            streaming=streaming,
-            client_context=client_context,
-            cognito_identity=None,
-            tenant_id=None,
-        )
-        self.function = function
-        """The function's name."""
-        self.pid = pid
-        """The process serving the invocation."""
-        self.bootstrap = bootstrap
-        """What that process's bootstrap started."""
-        self._timeout_ms = timeout_ms
-        self.broken = False
-        """Whether the runtime's response connection broke (a crash mid-response): the
-        sandbox is then reset rather than reused, as Lambda does after a runtime failure."""
-        self._emitting = threading.Lock()
-        self._on_done = on_done
-
-    def next_headers(self) -> list[tuple[str, str]]:
-        """Return the ``/next`` headers, the deadline counted from now.
-
-        The function's time starts when its runtime takes the event, not while a new
-        process is still initializing (init has its own limit).
-        """
-        self.deadline_ms = int(time.time() * 1000) + self._timeout_ms
-        return super().next_headers()
-
-    def emit(self, event: Event) -> None:
-        """Record an event (from the Runtime API); ignored once the invocation has ended."""
-        with self._emitting:
-            self._emit(event)
-
-    def fail(self, error: InvocationError) -> None:
-        """End the invocation with ``error`` unless it has ended already."""
-        with self._emitting:
-            self._emit(error)
-            self._emit(Done("failure"))
-
-    def _emit(self, event: Event) -> None:
-        if self.ended:  # the record ignores it too, but on_done must not run twice
-            return
-        if isinstance(event, InvocationError) and event.error_type == TRUNCATED_RESPONSE:
-            self.broken = True
-        if isinstance(event, Done):
-            self._on_done(self, event)  # before the invoker sees Done: the sandbox is idle
-        super().emit(event)
 
 
 class LambdaService:
@@ -190,6 +113,9 @@ class LambdaService:
             time, prefixed with ``[function name]``; default: this module's logger (INFO).
         node_ric: where AWS's Node.js runtime client is installed, for ``nodejs*``
             functions (:func:`~bedrock_stream.local.runtimes.find_node_client`).
+        max_concurrency: run every function as on Lambda Managed Instances, this many
+            invocations at once in one environment, over the template's
+            ``PerExecutionEnvironmentMaxConcurrency``; default: as the template says.
 
     Raises:
         RuntimeUnavailable: a function's runtime is not supported, or a Node.js function
@@ -208,9 +134,13 @@ class LambdaService:
         bandwidth: Bandwidth | None = None,
         log: Callable[[str], None] | None = None,
         node_ric: str | os.PathLike[str] | None = None,
+        max_concurrency: int | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, not {concurrency}")
+        if max_concurrency is not None and max_concurrency < 1:
+            raise ValueError(f"max_concurrency must be at least 1, not {max_concurrency}")
+        self.max_concurrency = max_concurrency
         self._node = find_node_client(functions.values(), node_ric)
         self.functions = dict(functions)
         self.region = region
@@ -233,6 +163,7 @@ class LambdaService:
         self._sandboxes: set[Sandbox] = set()  # every sandbox not yet shut down
         self._forker = Forker()
         self._container: ContainerCredentials | None = None  # started for a SnapStart function
+        self._sockets = itertools.count()  # names of Managed Instances' log sockets
 
     def invoke(
         self,
@@ -253,7 +184,8 @@ class LambdaService:
         Raises:
             KeyError: no such function.
             ValueError: ``client_context`` is not base64 JSON.
-            TooManyRequests: the function's ``concurrency`` processes are all busy.
+            TooManyRequests: the function's ``concurrency`` processes are all busy (a
+                Managed Instances function: its environment's slots are).
             RuntimeError: the service is closed.
             OSError: the process could not be started.
         """
@@ -264,7 +196,8 @@ class LambdaService:
         with self._lock:
             if self._closed:
                 raise RuntimeError("the Lambda service is closed")
-            sandbox = self._take(spec.name)
+            slots = self._slots(spec)
+            sandbox = self._take(spec.name) if slots is None else self._managed(spec, slots)
             if sandbox is None:
                 if len(self._live[spec.name]) >= self.concurrency:
                     raise TooManyRequests(
@@ -298,9 +231,35 @@ class LambdaService:
 
     # -- sandboxes ------------------------------------------------------------------------
 
+    def _slots(self, function: Function) -> int | None:
+        """Return the invocations one environment of ``function`` serves at once, if many."""
+        return (
+            self.max_concurrency if self.max_concurrency is not None else function.max_concurrency
+        )
+
+    def _managed(self, function: Function, slots: int) -> ManagedSandbox | None:
+        """Return the environment of a Managed Instances function with a free slot (lock held).
+
+        None when it has none yet (or it was retired); TooManyRequests when all are busy.
+        """
+        for sandbox in list(self._live[function.name]):
+            if not isinstance(sandbox, ManagedSandbox) or not sandbox.alive:
+                self._live[function.name].discard(sandbox)  # exited; its supervisor ends it
+                continue
+            if sandbox.busy >= slots:
+                raise TooManyRequests(
+                    f"Rate Exceeded: {function.name} has {slots} invocations running in"
+                    " its execution environment (Runtime.Unavailable)"
+                )
+            return sandbox
+        return None
+
     def _spawn(self, function: Function) -> Sandbox:
         """Start a process for ``function`` (lock held)."""
         arn = f"arn:aws:lambda:{self.region}:{ACCOUNT}:function:{function.name}"
+        slots = self._slots(function)
+        if slots is not None:
+            return self._spawn_managed(function, arn, slots)
         container = None
         if function.snap_start:
             if self._container is None:
@@ -330,6 +289,42 @@ class LambdaService:
                 log=self.log,
                 close_on_disconnect=self.close_on_disconnect,
                 on_idle=self._release,
+                on_retired=self._discard,
+                on_gone=self._forget,
+            )
+        except OSError:
+            api.close()
+            raise
+
+    def _spawn_managed(self, function: Function, arn: str, slots: int) -> ManagedSandbox:
+        """Start the multi-concurrent environment of ``function`` (lock held)."""
+        api = ManagedRuntimeAPI(function_arn=arn, bandwidth=self.bandwidth)
+        api.start()
+        socket = self._runtime_dir / f"{next(self._sockets)}.sock"  # short: AF_UNIX's limit
+        environment = lambda_environment(
+            function,
+            region=self.region,
+            runtime_api=api.address,
+            runtime_dir=str(self._runtime_dir),
+            credentials=self.credentials,
+            extra=self.extra_environment,
+            max_concurrency=slots,
+            log_socket=str(socket),
+        )
+        node = self._node if family(function) == "nodejs" else None
+        bootstrap, command = runtime_command(environment, function.handler, self._ric, node=node)
+        try:
+            return ManagedSandbox(
+                function,
+                api,
+                bootstrap,
+                [str(self._bootstrap), *command],
+                environment,
+                max_concurrency=slots,
+                log_socket=socket,
+                forker=self._forker,
+                log=self.log,
+                close_on_disconnect=self.close_on_disconnect,
                 on_retired=self._discard,
                 on_gone=self._forget,
             )

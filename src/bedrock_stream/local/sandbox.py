@@ -230,14 +230,22 @@ class Sandbox:
                 if job is None or not self._serve(job):
                     return
         finally:
-            self._on_retired(self)
-            self._kill()
-            status = self.process.wait()
-            os.close(self._ended_w)
-            self.api.close()
-            self._reader.join()
-            self.log(f"process {self.process.pid} ended ({exit_status(status)})")
-            self._on_gone(self)
+            self._shut_down()
+
+    def _shut_down(self) -> None:
+        """Retire, kill, wait for the process, close the Runtime API and the output."""
+        self._on_retired(self)
+        self._kill()
+        status = self.process.wait()
+        os.close(self._ended_w)
+        self.api.close()
+        self._reader.join()
+        self._close_output()
+        self.log(f"process {self.process.pid} ended ({exit_status(status)})")
+        self._on_gone(self)
+
+    def _close_output(self) -> None:
+        """Close what carries output besides the pipe, once the process has ended."""
 
     def _serve(self, job: ServiceInvocation) -> bool:
         """Watch one invocation until it ends; return whether the sandbox stays warm.

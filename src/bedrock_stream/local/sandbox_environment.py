@@ -93,6 +93,8 @@ def lambda_environment(
     credentials: Mapping[str, str] | None = None,
     extra: Mapping[str, str] | None = None,
     container_credentials: Mapping[str, str] | None = None,
+    max_concurrency: int | None = None,
+    log_socket: str | None = None,
 ) -> dict[str, str]:
     """Return the environment of ``function``'s process, as Lambda builds it.
 
@@ -110,6 +112,12 @@ def lambda_environment(
     ``AWS_LAMBDA_LOG_GROUP_NAME`` or ``AWS_LAMBDA_LOG_STREAM_NAME``, and no key variables:
     ``container_credentials`` (``AWS_CONTAINER_CREDENTIALS_FULL_URI`` and
     ``AWS_CONTAINER_AUTHORIZATION_TOKEN``, required then) take their place.
+
+    With ``max_concurrency`` (Lambda Managed Instances) the environment is that of a
+    multi-concurrent one: ``AWS_LAMBDA_MAX_CONCURRENCY``, the runtime's log socket
+    ``_LAMBDA_TELEMETRY_LOG_FD_PROVIDER_SOCKET`` (``log_socket``, required then),
+    ``AWS_LAMBDA_LOG_FORMAT=JSON`` (the only format there) and
+    ``AWS_LAMBDA_INITIALIZATION_TYPE=lambda-managed-instances``.
     """
     snap_start = function.snap_start
     if snap_start and container_credentials is None:
@@ -136,6 +144,17 @@ def lambda_environment(
         "LAMBDA_RUNTIME_DIR": runtime_dir,
         "_HANDLER": function.handler,
     }
+    if max_concurrency is not None:
+        if log_socket is None:
+            raise ValueError(f"{function.name}: a Managed Instances function needs log_socket")
+        env.update(
+            {
+                "AWS_LAMBDA_MAX_CONCURRENCY": str(max_concurrency),
+                "_LAMBDA_TELEMETRY_LOG_FD_PROVIDER_SOCKET": log_socket,
+                "AWS_LAMBDA_LOG_FORMAT": "JSON",
+                "AWS_LAMBDA_INITIALIZATION_TYPE": "lambda-managed-instances",
+            }
+        )
     if container_credentials is not None and snap_start:
         del env["AWS_LAMBDA_LOG_GROUP_NAME"], env["AWS_LAMBDA_LOG_STREAM_NAME"]
         for name in DUMMY_CREDENTIALS:  # reserved: not even the function's own may stay

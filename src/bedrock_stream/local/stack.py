@@ -71,6 +71,8 @@ class LocalStack:
         region: ``AWS_REGION`` of the functions (and of the real Bedrock).
         speed: the emulator's pace, 1.0 for the recordings' timing, 0 for no delay.
         concurrency: execution environments per function.
+        max_concurrency: run every function as on Lambda Managed Instances, this many
+            invocations at once in one environment, over the template's setting.
         parameters: template parameter overrides.
         bandwidth: shape streams like Lambda (6 MiB, then 2 MiB/s: every streamed
             invocation) and API Gateway (10 MB, then 2 MB/s: ``STREAM`` routes).
@@ -105,6 +107,7 @@ class LocalStack:
         region: str = "us-east-1",
         speed: float = 1.0,
         concurrency: int = 10,
+        max_concurrency: int | None = None,
         parameters: Mapping[str, str] | None = None,
         bandwidth: bool = False,
         close_on_disconnect: bool = False,
@@ -128,6 +131,7 @@ class LocalStack:
         self._region = region
         self._speed = speed
         self._concurrency = concurrency
+        self._max_concurrency = max_concurrency
         self._bandwidth = bandwidth
         self._close_on_disconnect = close_on_disconnect
         self._web = None if web is None else Path(web)
@@ -235,6 +239,7 @@ class LocalStack:
             self.template.functions,
             region=self._region,
             concurrency=self._concurrency,
+            max_concurrency=self._max_concurrency,
             extra_environment=environment,
             credentials=credentials,
             close_on_disconnect=self._close_on_disconnect,

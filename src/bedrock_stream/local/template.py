@@ -355,5 +355,32 @@ def _functions(
             ),
             snap_start=name in published
             and (properties.get("SnapStart") or {}).get("ApplyOn") == "PublishedVersions",
+            max_concurrency=_max_concurrency(properties),
         )
     return functions
+
+
+_PER_VCPU = {"python": 16, "nodejs": 64}
+"""Lambda Managed Instances' default concurrency per vCPU, by runtime family."""
+
+
+def _max_concurrency(properties: Mapping[str, Any]) -> int | None:
+    """Return a Managed Instances function's concurrency per environment, else None.
+
+    ``PerExecutionEnvironmentMaxConcurrency`` when given; else Lambda's default for the
+    runtime per vCPU (Python 16, Node.js 64, others 1), the environment having
+    ``MemorySize`` / ``ExecutionEnvironmentMemoryGiBPerVCpu`` (default 2 GiB) vCPUs, at
+    least one.
+    """
+    config = (properties.get("CapacityProviderConfig") or {}).get(
+        "LambdaManagedInstancesCapacityProviderConfig"
+    )
+    if not isinstance(config, Mapping):
+        return None
+    given = config.get("PerExecutionEnvironmentMaxConcurrency")
+    if given is not None:
+        return int(given)
+    memory_gib = int(properties.get("MemorySize", 2048)) / 1024
+    vcpus = max(1, int(memory_gib / float(config.get("ExecutionEnvironmentMemoryGiBPerVCpu", 2))))
+    family = str(properties.get("Runtime", "")).rstrip("0123456789.x")
+    return vcpus * _PER_VCPU.get(family, 1)
