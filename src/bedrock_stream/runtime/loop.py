@@ -1,9 +1,17 @@
-"""The runtime loop: init, then ``/next`` -> handler -> response, for the life of the process."""
+"""The runtime loop: init, then ``/next`` -> handler -> response, for the life of the process.
+
+One process serves one invocation at a time. With ``AWS_LAMBDA_MAX_CONCURRENCY`` set (Lambda
+Managed Instances) :func:`run` forks that many workers first (:mod:`.workers`), before the
+handler is imported, and each worker runs this same init and loop on its own Runtime API
+connection, as awslambdaric 4.x does: a second worker's ``/init/error`` refused 403 is
+expected (another worker posted it), and a failed ``/next`` is tried 4 more times.
+"""
 
 from __future__ import annotations
 
 import os
 import sys
+import time
 
 from bedrock_stream.runtime import logs
 from bedrock_stream.runtime.client import NextInvocation, RuntimeAPI, RuntimeAPIError
@@ -25,7 +33,13 @@ if TYPE_CHECKING:
 
     Handler = Callable[[Any, Any], Any]
 
-__all__ = ["Runtime", "run"]
+__all__ = ["MAX_CONCURRENCY", "Runtime", "run"]
+
+MAX_CONCURRENCY = "AWS_LAMBDA_MAX_CONCURRENCY"
+"""Set (to N) on Lambda Managed Instances: N invocations at once per execution environment."""
+_NEXT_ATTEMPTS = 5
+"""Tries of a failed ``/next`` in a worker (awslambdaric's multi-concurrent client)."""
+_NEXT_BACKOFF = 0.1
 
 
 def _log(message: str) -> None:
@@ -41,6 +55,8 @@ class Runtime:
         streaming: attach a :class:`StreamingSink` to each invocation (off under
             ``sam local``, whose emulator buffers: handlers then return buffered responses).
         deadline_guard: seconds before the deadline at which a stream is cut short (0: off).
+        next_attempts: tries of a failed ``/next`` (backoff from 0.1 s, doubling) before
+            the process exits 1.
     """
 
     def __init__(
@@ -50,21 +66,32 @@ class Runtime:
         *,
         streaming: bool = True,
         deadline_guard: float = 0,
+        next_attempts: int = 1,
     ) -> None:
         self.api = api
         self.handler = handler
         self.streaming = streaming
         self.deadline_guard = deadline_guard
+        self.next_attempts = next_attempts
 
     def serve_forever(self) -> NoReturn:
         """Serve invocations until the Runtime API goes away (then exit)."""
         while True:
+            self.invoke(self._next())
+
+    def _next(self) -> NextInvocation:
+        delay = _NEXT_BACKOFF
+        for attempt in range(1, self.next_attempts + 1):
             try:
-                invocation = self.api.next()
+                return self.api.next()
             except RuntimeAPIError as exc:
-                _log(f"FATAL: {exc}")
-                sys.exit(1)
-            self.invoke(invocation)
+                if attempt == self.next_attempts:
+                    _log(f"FATAL: {exc}")
+                    sys.exit(1)
+                _log(f"WARNING: {exc}; trying /next again in {delay:.1f} s")
+                time.sleep(delay)
+                delay *= 2
+        raise AssertionError("unreachable")
 
     def invoke(self, invocation: NextInvocation) -> None:
         """Run the handler for one invocation and report its outcome; never raises."""
@@ -167,14 +194,18 @@ def _context(invocation: NextInvocation) -> LambdaContext:
     )
 
 
-def _init_failed(api: RuntimeAPI, exc: BaseException) -> NoReturn:
+def _init_failed(api: RuntimeAPI, exc: BaseException, *, worker: bool = False) -> NoReturn:
+    """Log and post ``/init/error``, then exit 1; in a worker a 403 means another one posted."""
     error, _ = from_exception(exc)
     _log("WARNING: the function failed to initialize (unhandled exception during init)")
     logs.log_error(error.to_object())
     try:
         api.post_init_error(to_body(error), error.type_field())
     except RuntimeAPIError as post_exc:
-        _log(f"FATAL: {post_exc}")
+        if worker and post_exc.status == 403:
+            _log("another runtime worker already reported the init error")
+        else:
+            _log(f"FATAL: {post_exc}")
     sys.exit(1)
 
 
@@ -227,25 +258,8 @@ def _snapstart(api: RuntimeAPI) -> None:
         sys.exit(65)
 
 
-def run(
-    handler: str | None = None,
-    *,
-    streaming: bool | None = None,
-    deadline_guard: float | None = None,
-    environ: Mapping[str, str] | None = None,
-) -> NoReturn:
-    """Run the streaming Lambda runtime: load the handler, then serve invocations forever.
-
-    Args:
-        handler: ``module.function`` (or ``dir/module.function``); default ``_HANDLER``.
-        streaming: False posts buffered responses, as the managed runtime does without the
-            wrapper; default: stream, except under ``sam local`` (``AWS_SAM_LOCAL=true``).
-        deadline_guard: seconds before the deadline at which a stream is cut short;
-            default ``BEDROCK_STREAM_DEADLINE_GUARD``, else off.
-        environ: the environment to read (default ``os.environ``).
-    """
-    env = os.environ if environ is None else environ
-    logs.setup(dict(env))
+def _connect(env: Mapping[str, str]) -> RuntimeAPI:
+    """Return a client connected to ``AWS_LAMBDA_RUNTIME_API``; exit 1 if it is not there."""
     address = env.get("AWS_LAMBDA_RUNTIME_API")
     if not address:
         _log("FATAL: AWS_LAMBDA_RUNTIME_API is not set: not running inside Lambda?")
@@ -256,16 +270,21 @@ def run(
     except RuntimeAPIError as exc:
         _log(f"FATAL: {exc}")
         sys.exit(1)
+    return api
+
+
+def _init(
+    api: RuntimeAPI,
+    handler: str | None,
+    streaming: bool | None,
+    deadline_guard: float | None,
+    env: Mapping[str, str],
+    *,
+    worker: bool = False,
+) -> Runtime:
+    """Load the handler and prepare it (``prime()``, SnapStart); exit 1 if that fails."""
     name = handler or env.get("_HANDLER") or ""
     try:
-        concurrency = env.get("AWS_LAMBDA_MAX_CONCURRENCY")
-        if concurrency and concurrency.strip() not in ("", "1"):
-            raise Fault(
-                "Runtime.UnsupportedConcurrency",
-                f"AWS_LAMBDA_MAX_CONCURRENCY={concurrency}: bedrock-stream's runtime serves one "
-                "invocation at a time; Lambda Managed Instances with multi-concurrency are not "
-                "supported. Use python -m awslambdaric (no streaming) or set it to 1.",
-            )
         from bedrock_stream.runtime.loader import load_handler, prepare_path
 
         prepare_path(env)
@@ -274,7 +293,7 @@ def run(
 
         guard = DEADLINE_GUARD.resolve(deadline_guard, env)
     except Exception as exc:
-        _init_failed(api, exc)
+        _init_failed(api, exc, worker=worker)
     # Before the user's before-snapshot hooks, not one of them: they run last-registered
     # first, so a hook registered at import would run before it; and a failed hook fails the
     # init, which a failed prime() must not.
@@ -287,4 +306,67 @@ def run(
             _log("AWS_SAM_LOCAL=true: responses are buffered (the SAM emulator cannot stream)")
     elif not streaming:
         _log("buffered mode: responses are buffered, as without the exec wrapper")
-    Runtime(api, function, streaming=streaming, deadline_guard=guard).serve_forever()
+    attempts = _NEXT_ATTEMPTS if worker else 1
+    return Runtime(api, function, streaming=streaming, deadline_guard=guard, next_attempts=attempts)
+
+
+def _worker(
+    ready: Callable[[], None],
+    handler: str | None,
+    streaming: bool | None,
+    deadline_guard: float | None,
+    env: Mapping[str, str],
+) -> NoReturn:
+    """Run a forked worker: its own output, connection and init, then the single-slot loop."""
+    from bedrock_stream.runtime.log_socket import PROVIDER_SOCKET, redirect
+    from bedrock_stream.runtime.logoutput import LogOutput
+
+    LogOutput.fd = None  # records are lines: frames from N processes on one fd could interleave
+    path = env.get(PROVIDER_SOCKET)
+    if path:
+        failure = redirect(path)
+        if failure is not None:
+            _log(f"WARNING: {PROVIDER_SOCKET}={path}: {failure}; logging to stdout")
+    runtime = _init(_connect(env), handler, streaming, deadline_guard, env, worker=True)
+    ready()
+    runtime.serve_forever()
+
+
+def run(
+    handler: str | None = None,
+    *,
+    streaming: bool | None = None,
+    deadline_guard: float | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> NoReturn:
+    """Run the streaming Lambda runtime: load the handler, then serve invocations forever.
+
+    With ``AWS_LAMBDA_MAX_CONCURRENCY`` set (not empty), fork that many workers first, each
+    of which loads the handler and serves one invocation at a time (see :mod:`.workers`).
+
+    Args:
+        handler: ``module.function`` (or ``dir/module.function``); default ``_HANDLER``.
+        streaming: False posts buffered responses, as the managed runtime does without the
+            wrapper; default: stream, except under ``sam local`` (``AWS_SAM_LOCAL=true``).
+        deadline_guard: seconds before the deadline at which a stream is cut short;
+            default ``BEDROCK_STREAM_DEADLINE_GUARD``, else off.
+        environ: the environment to read (default ``os.environ``).
+    """
+    env = os.environ if environ is None else environ
+    logs.setup(dict(env))
+    api = _connect(env)
+    concurrency = env.get(MAX_CONCURRENCY)
+    if concurrency:
+        from bedrock_stream.runtime.workers import pool_size, run_pool
+
+        try:
+            size = pool_size(concurrency, env)
+        except Fault as exc:
+            _init_failed(api, exc)
+        api.close()  # the workers open their own connections: none is shared across a fork
+
+        def worker(ready: Callable[[], None]) -> NoReturn:
+            _worker(ready, handler, streaming, deadline_guard, env)
+
+        run_pool(size, worker)
+    _init(api, handler, streaming, deadline_guard, env).serve_forever()
