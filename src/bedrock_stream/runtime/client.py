@@ -113,13 +113,20 @@ class RuntimeAPI:
     def request(
         self, method: str, path: str, headers: list[tuple[str, str]], body: bytes = b""
     ) -> http1.Response:
-        """Send one request and read its response; one reconnect if the kept-alive socket died."""
+        """Send one request and read its response; one reconnect if the kept-alive socket died.
+
+        Raises:
+            RuntimeAPIError: no connection, or it broke before the whole response was read.
+        """
         if method == "POST" or body:
             headers = [*headers, ("Content-Length", str(len(body)))]
         data = self.head(method, path, headers)
         for retry in (True, False):
             reused = self._sock is not None
-            sock = self._sock if self._sock is not None else self.connect()
+            try:
+                sock = self._sock if self._sock is not None else self.connect()
+            except OSError as exc:
+                raise RuntimeAPIError(f"{method} {path}: {exc}") from exc
             self._sock = None
             try:
                 sock.sendall(data + body if len(body) < 65536 else data)
