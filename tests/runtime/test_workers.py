@@ -195,6 +195,7 @@ def test_n_streams_run_at_once_and_arrive_byte_exact_and_separate(start: Any, n:
         pids.add(pid)
     assert pids == workers and len(pids) == n  # one invocation per worker, each its own process
     assert tree.proc.pid not in workers  # the parent never imports the handler
+    assert os.listdir(f"/proc/{tree.proc.pid}/task") == [str(tree.proc.pid)]  # one thread
     assert tree.init_pids() == workers  # init ran once per worker, after the fork
 
 
@@ -292,6 +293,26 @@ def test_sigterm_ends_every_process(start: Any, ignore: bool) -> None:
     for pid in workers:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+def _gone(pid: int) -> bool:
+    """Whether ``pid`` has ended (a zombie nobody reaped yet counts as ended)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rpartition(")")[2].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def test_workers_die_with_a_killed_parent(start: Any) -> None:
+    tree = start(AWS_LAMBDA_MAX_CONCURRENCY="2")
+    workers = tree.inits(2)
+    tree.proc.kill()  # no SIGTERM to forward: PR_SET_PDEATHSIG ends the workers
+    tree.proc.wait(WAIT)
+    bound = time.monotonic() + WAIT
+    while not all(_gone(pid) for pid in workers):
+        assert time.monotonic() < bound, "a worker outlived its parent"
+        time.sleep(0.01)
 
 
 class LogProvider:
