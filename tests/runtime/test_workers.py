@@ -69,6 +69,8 @@ def stream(event, context):
         os._exit(7)
     data = random.Random(event["seed"]).randbytes(event["size"])
     yield f"{os.getpid()}\\n"
+    if event.get("exit_mid"):  # the first chunk is sent at once, from this thread
+        os._exit(8)
     for i in range(0, 64, 8):
         yield data[i : i + 8]  # tokens
     yield b""
@@ -218,7 +220,12 @@ def test_a_failure_mid_stream_in_one_slot_leaves_the_others_complete(start: Any)
 def test_a_worker_that_dies_is_replaced_and_the_next_invocations_are_served(start: Any) -> None:
     tree = start(AWS_LAMBDA_MAX_CONCURRENCY="3")
     first = tree.inits(3)
-    tree.api.invoke({"exit": True, "seed": 0, "size": 1})  # its worker os._exit()s
+    lost = tree.api.invoke({"exit": True, "seed": 0, "size": 1})  # its worker os._exit()s
+    failed = lost.result(WAIT)  # answered by the parent, not left to its timeout
+    assert (failed.status, failed.error_type) == ("failure", "Runtime.ExitError")
+    assert failed.error_json()["errorMessage"] == (
+        f"RequestId: {lost.request_id} Error: Runtime exited with error: exit status 7"
+    )
     after = tree.inits(4)
     (replacement,) = after - first
     results = tree.invoke_all([{"gate": "r", "n": 3, "seed": s, "size": 1000} for s in range(3)])
@@ -226,6 +233,20 @@ def test_a_worker_that_dies_is_replaced_and_the_next_invocations_are_served(star
     served = {_body(r)[0] for r in results}
     assert len(served) == 3 and replacement in served
     assert "runtime worker" in tree.output() and "exit status 7" in tree.output()
+
+
+def test_a_worker_that_dies_mid_stream_leaves_a_cut_stream(start: Any) -> None:
+    tree = start(AWS_LAMBDA_MAX_CONCURRENCY="2")
+    first = tree.inits(2)
+    invocation = tree.api.invoke({"exit_mid": True, "seed": 0, "size": 10})
+    cut, cut_id = invocation.result(WAIT), invocation.request_id
+    assert (cut.status, cut.error_type) == ("failure", "Runtime.TruncatedResponse")
+    assert cut.body.endswith(b"\n") and int(cut.body) in first  # the pid line, then nothing
+    tree.inits(3)  # the replacement: forked once the parent tried to report the invocation
+    assert f"invocation {cut_id} lost with its worker" in tree.output()
+    assert "answered 403" in tree.output()  # its stream had begun: the cut body tells it
+    results = tree.invoke_all([{"gate": "m", "n": 2, "seed": s, "size": 10} for s in range(2)])
+    assert [r.status for r in results] == ["success"] * 2
 
 
 def test_replacements_are_capped_then_the_pool_ends_with_its_last_worker(start: Any) -> None:

@@ -1,10 +1,8 @@
 """The runtime loop: init, then ``/next`` -> handler -> response, for the life of the process.
 
 One process serves one invocation at a time. With ``AWS_LAMBDA_MAX_CONCURRENCY`` set (Lambda
-Managed Instances) :func:`run` forks that many workers first (:mod:`.workers`), before the
-handler is imported, and each worker runs this same init and loop on its own Runtime API
-connection, as awslambdaric 4.x does: a second worker's ``/init/error`` refused 403 is
-expected (another worker posted it), and a failed ``/next`` is tried 4 more times.
+Managed Instances) :func:`run` hands over to :mod:`.managed`, whose forked workers each run
+this same init (:func:`init_runtime`) and loop on their own Runtime API connection.
 """
 
 from __future__ import annotations
@@ -33,7 +31,7 @@ if TYPE_CHECKING:
 
     Handler = Callable[[Any, Any], Any]
 
-__all__ = ["MAX_CONCURRENCY", "Runtime", "run"]
+__all__ = ["MAX_CONCURRENCY", "Runtime", "connect_api", "init_failed", "init_runtime", "run"]
 
 MAX_CONCURRENCY = "AWS_LAMBDA_MAX_CONCURRENCY"
 """Set (to N) on Lambda Managed Instances: N invocations at once per execution environment."""
@@ -74,10 +72,20 @@ class Runtime:
         self.deadline_guard = deadline_guard
         self.next_attempts = next_attempts
 
-    def serve_forever(self) -> NoReturn:
-        """Serve invocations until the Runtime API goes away (then exit)."""
+    def serve_forever(self, serving: Callable[[str], None] | None = None) -> NoReturn:
+        """Serve invocations until the Runtime API goes away (then exit).
+
+        ``serving`` is told each invocation's request id before the handler runs, and
+        ``""`` once it is answered.
+        """
         while True:
-            self.invoke(self._next())
+            invocation = self._next()
+            if serving is None:
+                self.invoke(invocation)
+                continue
+            serving(invocation.request_id)
+            self.invoke(invocation)
+            serving("")
 
     def _next(self) -> NextInvocation:
         delay = _NEXT_BACKOFF
@@ -194,7 +202,7 @@ def _context(invocation: NextInvocation) -> LambdaContext:
     )
 
 
-def _init_failed(api: RuntimeAPI, exc: BaseException, *, worker: bool = False) -> NoReturn:
+def init_failed(api: RuntimeAPI, exc: BaseException, *, worker: bool = False) -> NoReturn:
     """Log and post ``/init/error``, then exit 1; in a worker a 403 means another one posted."""
     error, _ = from_exception(exc)
     _log("WARNING: the function failed to initialize (unhandled exception during init)")
@@ -258,7 +266,7 @@ def _snapstart(api: RuntimeAPI) -> None:
         sys.exit(65)
 
 
-def _connect(env: Mapping[str, str]) -> RuntimeAPI:
+def connect_api(env: Mapping[str, str]) -> RuntimeAPI:
     """Return a client connected to ``AWS_LAMBDA_RUNTIME_API``; exit 1 if it is not there."""
     address = env.get("AWS_LAMBDA_RUNTIME_API")
     if not address:
@@ -273,7 +281,7 @@ def _connect(env: Mapping[str, str]) -> RuntimeAPI:
     return api
 
 
-def _init(
+def init_runtime(
     api: RuntimeAPI,
     handler: str | None,
     streaming: bool | None,
@@ -293,7 +301,7 @@ def _init(
 
         guard = DEADLINE_GUARD.resolve(deadline_guard, env)
     except Exception as exc:
-        _init_failed(api, exc, worker=worker)
+        init_failed(api, exc, worker=worker)
     # Before the user's before-snapshot hooks, not one of them: they run last-registered
     # first, so a hook registered at import would run before it; and a failed hook fails the
     # init, which a failed prime() must not.
@@ -310,28 +318,6 @@ def _init(
     return Runtime(api, function, streaming=streaming, deadline_guard=guard, next_attempts=attempts)
 
 
-def _worker(
-    ready: Callable[[], None],
-    handler: str | None,
-    streaming: bool | None,
-    deadline_guard: float | None,
-    env: Mapping[str, str],
-) -> NoReturn:
-    """Run a forked worker: its own output, connection and init, then the single-slot loop."""
-    from bedrock_stream.runtime.log_socket import PROVIDER_SOCKET, redirect
-    from bedrock_stream.runtime.logoutput import LogOutput
-
-    LogOutput.fd = None  # records are lines: frames from N processes on one fd could interleave
-    path = env.get(PROVIDER_SOCKET)
-    if path:
-        failure = redirect(path)
-        if failure is not None:
-            _log(f"WARNING: {PROVIDER_SOCKET}={path}: {failure}; logging to stdout")
-    runtime = _init(_connect(env), handler, streaming, deadline_guard, env, worker=True)
-    ready()
-    runtime.serve_forever()
-
-
 def run(
     handler: str | None = None,
     *,
@@ -342,7 +328,7 @@ def run(
     """Run the streaming Lambda runtime: load the handler, then serve invocations forever.
 
     With ``AWS_LAMBDA_MAX_CONCURRENCY`` set (not empty), fork that many workers first, each
-    of which loads the handler and serves one invocation at a time (see :mod:`.workers`).
+    of which loads the handler and serves one invocation at a time (see :mod:`.managed`).
 
     Args:
         handler: ``module.function`` (or ``dir/module.function``); default ``_HANDLER``.
@@ -354,19 +340,10 @@ def run(
     """
     env = os.environ if environ is None else environ
     logs.setup(dict(env))
-    api = _connect(env)
+    api = connect_api(env)
     concurrency = env.get(MAX_CONCURRENCY)
     if concurrency:
-        from bedrock_stream.runtime.workers import pool_size, run_pool
+        from bedrock_stream.runtime.managed import run_managed
 
-        try:
-            size = pool_size(concurrency, env)
-        except Fault as exc:
-            _init_failed(api, exc)
-        api.close()  # the workers open their own connections: none is shared across a fork
-
-        def worker(ready: Callable[[], None]) -> NoReturn:
-            _worker(ready, handler, streaming, deadline_guard, env)
-
-        run_pool(size, worker)
-    _init(api, handler, streaming, deadline_guard, env).serve_forever()
+        run_managed(api, concurrency, handler, streaming, deadline_guard, env)
+    init_runtime(api, handler, streaming, deadline_guard, env).serve_forever()

@@ -5,7 +5,7 @@ per execution environment. As AWS's Python runtime client (awslambdaric 4.x) doe
 runtime then forks N worker processes before the handler is imported; each worker runs the
 whole init (handler import, ``prime()``) and the single-slot loop on its own Runtime API
 connection. This module is the parent's side: fork, reap, replace, stop. What a worker runs
-is the caller's ``target``; :mod:`.loop` gives it.
+is the caller's ``target``; :mod:`.managed` gives it.
 
 Invariants:
 
@@ -22,6 +22,11 @@ Invariants:
   exits without it failed its init: it is not replaced (its ``/init/error`` is posted). One
   that exits after it is replaced, at most N times in :data:`RESPAWN_WINDOW` seconds; past
   that the pool serves on with the workers it has. With no worker left the parent exits 1.
+* Each worker has a slot in a shared anonymous ``mmap`` (the ledger) holding the request id
+  it is serving, written by the worker alone and read by the parent only once the worker is
+  dead, so no lock is needed. The id found there is handed to ``lost`` before the worker is
+  replaced: the invocation that died with it gets an answer instead of waiting for its
+  timeout.
 * SIGTERM: the parent stops replacing, forwards SIGTERM to every worker, waits up to
   :data:`STOP_GRACE` seconds, SIGKILLs the rest, reaps them all and exits 0.
 """
@@ -29,21 +34,21 @@ Invariants:
 from __future__ import annotations
 
 import contextlib
+import mmap
 import os
 import signal
 import sys
 import time
 
-from bedrock_stream.runtime.diagnostic import Fault
-
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: the cold path does not import typing
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable
     from typing import NoReturn
 
-    Target = Callable[[Callable[[], None]], object]
+    Target = Callable[["Worker"], object]
+    Lost = Callable[[str, str], None]
 
-__all__ = ["RESPAWN_WINDOW", "STOP_GRACE", "Pool", "pool_size", "run_pool"]
+__all__ = ["RESPAWN_WINDOW", "STOP_GRACE", "Pool", "Worker", "run_pool"]
 
 RESPAWN_WINDOW = 60.0
 """Seconds over which at most N dead workers are replaced."""
@@ -51,6 +56,8 @@ STOP_GRACE = 0.5
 """Seconds the workers get between SIGTERM and SIGKILL (RAPID gives the runtime 600 ms)."""
 _SIGNALS = {signal.SIGCHLD, signal.SIGTERM}
 _PR_SET_PDEATHSIG = 1
+_SLOT = 128
+"""Bytes of a ledger slot: one of length, then the request id (longer ids are not kept)."""
 
 
 def _log(message: str) -> None:
@@ -66,32 +73,58 @@ def _describe(status: int) -> str:
     return f"exit status {os.waitstatus_to_exitcode(status)}"
 
 
+class Worker:
+    """What a worker's ``target`` is given: how to say it is ready, and what it serves."""
+
+    def __init__(self, ready_fd: int, ledger: mmap.mmap, slot: int) -> None:
+        self._ready_fd = ready_fd
+        self._ledger = ledger
+        self._at = slot * _SLOT
+
+    def ready(self) -> None:
+        """Tell the parent the init is done (call once, before the first ``/next``)."""
+        os.write(self._ready_fd, b"r")
+        os.close(self._ready_fd)
+
+    def serving(self, request_id: str) -> None:
+        """Record the invocation now served, ``""`` once it is answered."""
+        data = request_id.encode()
+        if len(data) >= _SLOT:
+            data = b""
+        self._ledger[self._at + 1 : self._at + 1 + len(data)] = data
+        self._ledger[self._at] = len(data)
+
+
 class Pool:
     """N workers running ``target``, kept alive by the rules in the module docstring.
 
     Args:
         size: the number of workers (``AWS_LAMBDA_MAX_CONCURRENCY``).
-        target: what a worker runs; called with ``ready``, to call once its init is done.
-            Its return (or ``SystemExit``) ends the worker with that status.
+        target: what a worker runs, given its :class:`Worker`; its return (or
+            ``SystemExit``) ends the worker with that status.
+        lost: called in the parent with the request id a dead worker was serving and how
+            the worker ended (``exit status 7``).
     """
 
-    def __init__(self, size: int, target: Target) -> None:
+    def __init__(self, size: int, target: Target, lost: Lost | None = None) -> None:
         self.size = size
         self.target = target
-        self.workers: dict[int, int] = {}
-        """Live workers: pid to the read end of its ready pipe."""
+        self.lost = lost
+        self.workers: dict[int, tuple[int, int]] = {}
+        """Live workers: pid to the read end of its ready pipe and its ledger slot."""
         self.respawns: list[float] = []
         self.stopping = False
         self._mask: set[int] = set()
         self._pdeathsig = _pdeathsig_setter()
+        self._ledger = mmap.mmap(-1, size * _SLOT)  # shared: the workers inherit the mapping
 
     # -- the parent ---------------------------------------------------------------
 
     def run(self) -> int:
         """Fork the workers and keep the pool until SIGTERM (0) or no worker is left (1)."""
         self._mask = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
-        for _ in range(self.size):
-            self._spawn()
+        for slot in range(self.size):
+            self._spawn(slot)
         while self.workers:
             info = signal.sigtimedwait(_SIGNALS, 1.0)  # the timeout only re-checks the reaping
             if info is not None and info.si_signo == signal.SIGTERM:
@@ -101,17 +134,23 @@ class Pool:
         _log("FATAL: no runtime worker left")
         return 1
 
-    def _spawn(self) -> None:
+    def _spawn(self, slot: int) -> None:
+        self._ledger[slot * _SLOT] = 0
         read_fd, write_fd = os.pipe()
         for stream in (sys.stdout, sys.stderr):  # or the child would write the buffer again
             stream.flush()
         pid = os.fork()
         if pid == 0:
             os.close(read_fd)
-            self._child(write_fd)
+            self._child(Worker(write_fd, self._ledger, slot))
         os.close(write_fd)
         os.set_blocking(read_fd, False)  # a process the worker forked may hold the write end
-        self.workers[pid] = read_fd
+        self.workers[pid] = (read_fd, slot)
+
+    def _serving(self, slot: int) -> str:
+        """Return the request id in a dead worker's ledger slot, ``""`` if none."""
+        at = slot * _SLOT
+        return self._ledger[at + 1 : at + 1 + self._ledger[at]].decode(errors="replace")
 
     def _reap(self) -> None:
         """Collect every worker that ended; replace those that had finished their init."""
@@ -119,17 +158,22 @@ class Pool:
             pid, status = os.waitpid(-1, os.WNOHANG)
             if pid == 0:
                 return
-            read_fd = self.workers.pop(pid, None)
-            if read_fd is None:
+            entry = self.workers.pop(pid, None)
+            if entry is None:
                 continue  # not a worker (the parent starts no other process)
+            read_fd, slot = entry
             ready = _was_ready(read_fd)
             if self.stopping:
                 continue
             if not ready:
                 _log(f"runtime worker {pid} failed its init ({_describe(status)})")
-            elif self._may_respawn():
+                continue
+            request_id = self._serving(slot)
+            if request_id and self.lost is not None:
+                self.lost(request_id, _describe(status))
+            if self._may_respawn():
                 _log(f"runtime worker {pid} ended ({_describe(status)}): starting another")
-                self._spawn()
+                self._spawn(slot)
             else:
                 _log(
                     f"ERROR: runtime worker {pid} ended ({_describe(status)}); "
@@ -159,29 +203,24 @@ class Pool:
             signal.sigtimedwait({signal.SIGCHLD}, left)
         for pid in self.workers:
             _kill(pid, signal.SIGKILL)
-        for pid, read_fd in self.workers.items():
+        for pid, (read_fd, _) in self.workers.items():
             os.waitpid(pid, 0)
             os.close(read_fd)
         self.workers.clear()
 
     # -- a worker -------------------------------------------------------------------
 
-    def _child(self, write_fd: int) -> NoReturn:
+    def _child(self, worker: Worker) -> NoReturn:
         """Run ``target`` in the new process; never return."""
         code = 1
         try:
-            for read_fd in self.workers.values():  # the other workers' pipes are the parent's
+            for read_fd, _ in self.workers.values():  # the other workers' pipes: the parent's
                 os.close(read_fd)
             self.workers.clear()
             if self._pdeathsig is not None:
                 self._pdeathsig()
             signal.pthread_sigmask(signal.SIG_SETMASK, self._mask)
-
-            def ready() -> None:
-                os.write(write_fd, b"r")
-                os.close(write_fd)
-
-            result = self.target(ready)
+            result = self.target(worker)
             code = result if isinstance(result, int) else 0
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
@@ -230,28 +269,6 @@ def _pdeathsig_setter() -> Callable[[], None] | None:
     return set_pdeathsig
 
 
-def pool_size(value: str, environ: Mapping[str, str]) -> int:
-    """Parse ``AWS_LAMBDA_MAX_CONCURRENCY`` strictly: a positive integer in ASCII digits.
-
-    Raises:
-        Fault: ``Runtime.InvalidMaxConcurrency`` for any other value;
-            ``Runtime.UnsupportedConfiguration`` with SnapStart (no ``/restore`` there).
-    """
-    if not (value.isascii() and value.isdigit()) or int(value) == 0:
-        raise Fault(
-            "Runtime.InvalidMaxConcurrency",
-            f"AWS_LAMBDA_MAX_CONCURRENCY={value!r}: expected a positive integer, the number of "
-            "invocations served at once (one worker process each)",
-        )
-    if environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":
-        raise Fault(
-            "Runtime.UnsupportedConfiguration",
-            "AWS_LAMBDA_MAX_CONCURRENCY with SnapStart: Lambda Managed Instances have no "
-            "snapshot restore",
-        )
-    return int(value)
-
-
-def run_pool(size: int, target: Target) -> NoReturn:
+def run_pool(size: int, target: Target, lost: Lost | None = None) -> NoReturn:
     """Run a :class:`Pool` of ``size`` workers and exit with its status."""
-    sys.exit(Pool(size, target).run())
+    sys.exit(Pool(size, target, lost).run())
