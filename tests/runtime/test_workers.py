@@ -303,13 +303,17 @@ def test_init_failure_in_every_worker_posts_one_init_error_and_exits_1(tmp_path:
     assert out.count("failed its init (exit status 1)") == 3
 
 
-@pytest.mark.parametrize("ignore", [False, True], ids=["default", "worker-ignores-sigterm"])
-def test_sigterm_ends_every_process(start: Any, ignore: bool) -> None:
+@pytest.mark.parametrize(
+    ("sig", "ignore"),
+    [(signal.SIGTERM, False), (signal.SIGTERM, True), (signal.SIGINT, False)],
+    ids=["sigterm", "sigterm-worker-ignores-it", "sigint"],
+)
+def test_a_stop_signal_ends_every_process(start: Any, sig: signal.Signals, ignore: bool) -> None:
     env = {"MC_IGNORE_SIGTERM": "1"} if ignore else {}
     tree = start(AWS_LAMBDA_MAX_CONCURRENCY="3", **env)
     workers = tree.inits(3)
     assert tree.invoke_all([{"seed": 0, "size": 10}])[0].status == "success"  # serving
-    tree.proc.send_signal(signal.SIGTERM)
+    tree.proc.send_signal(sig)  # to the parent only: it forwards SIGTERM
     assert tree.proc.wait(WAIT) == 0
     for pid in workers:
         with pytest.raises(ProcessLookupError):

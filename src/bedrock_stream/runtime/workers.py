@@ -13,7 +13,7 @@ Invariants:
   closes its probe connection first); it never imports the handler.
 * ``os.fork``, not :mod:`multiprocessing`: the parent needs none of its machinery, and
   importing it costs about 7 ms of cold start against 0.6 ms for :mod:`signal`.
-* SIGCHLD and SIGTERM are blocked in the parent and taken with ``sigtimedwait``: no signal
+* SIGCHLD, SIGTERM and SIGINT are blocked in the parent and taken with ``sigtimedwait``: no signal
   handler runs in the middle of the pool's bookkeeping. A worker starts with the mask and
   the dispositions it would have had without the pool (so a handler installed at init works
   per worker), and on Linux dies with its parent (``PR_SET_PDEATHSIG``).
@@ -27,7 +27,7 @@ Invariants:
   dead, so no lock is needed. The id found there is handed to ``lost`` before the worker is
   replaced: the invocation that died with it gets an answer instead of waiting for its
   timeout.
-* SIGTERM: the parent stops replacing, forwards SIGTERM to every worker, waits up to
+* SIGTERM (or SIGINT): the parent stops replacing, forwards SIGTERM to every worker, waits up to
   :data:`STOP_GRACE` seconds, SIGKILLs the rest, reaps them all and exits 0.
 """
 
@@ -54,7 +54,7 @@ RESPAWN_WINDOW = 60.0
 """Seconds over which at most N dead workers are replaced."""
 STOP_GRACE = 0.5
 """Seconds the workers get between SIGTERM and SIGKILL (RAPID gives the runtime 600 ms)."""
-_SIGNALS = {signal.SIGCHLD, signal.SIGTERM}
+_SIGNALS = {signal.SIGCHLD, signal.SIGTERM, signal.SIGINT}
 _PR_SET_PDEATHSIG = 1
 _SLOT = 128
 """Bytes of a ledger slot: one of length, then the request id (longer ids are not kept)."""
@@ -121,13 +121,13 @@ class Pool:
     # -- the parent ---------------------------------------------------------------
 
     def run(self) -> int:
-        """Fork the workers and keep the pool until SIGTERM (0) or no worker is left (1)."""
+        """Fork the workers; keep the pool until SIGTERM or SIGINT (0) or no worker is left (1)."""
         self._mask = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
         for slot in range(self.size):
             self._spawn(slot)
         while self.workers:
             info = signal.sigtimedwait(_SIGNALS, 1.0)  # the timeout only re-checks the reaping
-            if info is not None and info.si_signo == signal.SIGTERM:
+            if info is not None and info.si_signo != signal.SIGCHLD:
                 self._stop()
                 return 0
             self._reap()
@@ -170,7 +170,10 @@ class Pool:
                 continue
             request_id = self._serving(slot)
             if request_id and self.lost is not None:
-                self.lost(request_id, _describe(status))
+                try:
+                    self.lost(request_id, _describe(status))
+                except Exception as exc:  # the pool outlives a report that failed
+                    _log(f"ERROR: reporting invocation {request_id}: {exc!r}")
             if self._may_respawn():
                 _log(f"runtime worker {pid} ended ({_describe(status)}): starting another")
                 self._spawn(slot)
