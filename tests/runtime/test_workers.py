@@ -30,6 +30,7 @@ from bedrock_stream.protocol import runtime_api as names
 
 SRC = str(Path(__file__).parents[2] / "src")
 WAIT = 30  # a bound for what must happen, never a measure
+PROVIDER = "_LAMBDA_TELEMETRY_LOG_FD_PROVIDER_SOCKET"
 
 APP = """
 import json
@@ -448,3 +449,16 @@ def test_a_worker_tries_a_failed_next_five_times_then_exits_1(
     waits = [line.rsplit(" in ", 1)[1] for line in out.splitlines() if "trying /next again" in line]
     assert waits == ["0.1 s", "0.2 s", "0.4 s", "0.8 s"]
     assert out.count("FATAL: GET /2018-06-01/runtime/invocation/next") == 1
+
+
+def test_an_unreachable_log_provider_socket_leaves_output_on_stdout(
+    start: Any, tmp_path: Path
+) -> None:
+    missing = str(tmp_path / "no.sock")
+    tree = start("app.logs", AWS_LAMBDA_MAX_CONCURRENCY="1", **{PROVIDER: missing})
+    tree.inits(1)
+    (result,) = tree.invoke_all([{}])
+    tree.stop()
+    out = tree.output()
+    assert f"WARNING: {PROVIDER}={missing}: " in out and "logging to stdout" in out
+    assert f"print from {json.loads(result.body)}" in out
