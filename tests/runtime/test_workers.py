@@ -367,6 +367,13 @@ class LogProvider:
             self.readers.append(reader)
             reader.start()
 
+    def wait_for(self, count: int) -> None:
+        """Wait until ``count`` connections were accepted (they may wait in the backlog)."""
+        bound = time.monotonic() + WAIT
+        while len(self.readers) < count:
+            assert time.monotonic() < bound, f"{len(self.readers)} of {count} connections"
+            time.sleep(0.01)
+
     @staticmethod
     def _read(conn: socket.socket, data: bytearray) -> None:
         with conn:
@@ -392,6 +399,7 @@ def test_worker_output_goes_to_the_log_provider_socket(start: Any) -> None:
         )
         tree.inits(2)
         results = tree.invoke_all([{}, {}])
+        provider.wait_for(4)
         tree.proc.send_signal(signal.SIGTERM)
         assert tree.proc.wait(WAIT) == 0  # the workers are gone: every connection at its end
     finally:
