@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from bedrock_stream.local.http_exchange import Exchange
-from bedrock_stream.local.runtime_api import InitError, Result, RuntimeAPIServer
+from bedrock_stream.local.runtime_api import InitError, ResponseStarted, Result, RuntimeAPIServer
 from bedrock_stream.protocol import runtime_api as names
 
 SRC = str(Path(__file__).parents[2] / "src")
@@ -70,7 +70,10 @@ def stream(event, context):
         os._exit(7)
     data = random.Random(event["seed"]).randbytes(event["size"])
     yield f"{os.getpid()}\\n"
-    if event.get("exit_mid"):  # the first chunk is sent at once, from this thread
+    if event.get("exit_mid"):  # once the invoker has seen the response begin
+        bound = time.monotonic() + 30
+        while not (ROOT / "die").exists() and time.monotonic() < bound:
+            time.sleep(0.002)
         os._exit(8)
     for i in range(0, 64, 8):
         yield data[i : i + 8]  # tokens
@@ -240,6 +243,9 @@ def test_a_worker_that_dies_mid_stream_leaves_a_cut_stream(start: Any) -> None:
     tree = start(AWS_LAMBDA_MAX_CONCURRENCY="2")
     first = tree.inits(2)
     invocation = tree.api.invoke({"exit_mid": True, "seed": 0, "size": 10})
+    while not isinstance(invocation.next_event(WAIT), ResponseStarted):
+        pass
+    (tree.root / "die").write_text("")  # the stream has begun: now the worker dies
     cut, cut_id = invocation.result(WAIT), invocation.request_id
     assert (cut.status, cut.error_type) == ("failure", "Runtime.TruncatedResponse")
     assert cut.body.endswith(b"\n") and int(cut.body) in first  # the pid line, then nothing
