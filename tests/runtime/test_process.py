@@ -168,16 +168,6 @@ def test_init_errors_like_awslambdaric(
         assert body["stackTrace"][0].startswith('  File "')
 
 
-def test_unsupported_concurrency_is_refused_at_init(api: RuntimeAPIServer, tmp_path: Path) -> None:
-    proc = _start(api, tmp_path, "app.plain", AWS_LAMBDA_MAX_CONCURRENCY="8")
-    try:
-        error = api.init_error(timeout=30)
-        assert proc.wait(timeout=30) == 1
-    finally:
-        _stop(proc)
-    assert error.error_type == "Runtime.UnsupportedConcurrency"
-
-
 def test_runtime_api_not_up_is_a_bounded_retry_then_fatal(tmp_path: Path) -> None:
     import socket
 

@@ -20,7 +20,14 @@ Invocation = NextInvocation
 
 
 class RuntimeAPIError(LambdaRuntimeError, ConnectionError):
-    """The Runtime API could not be reached, dropped the connection, or refused a request."""
+    """The Runtime API could not be reached, dropped the connection, or refused a request.
+
+    ``status`` is the refusal's HTTP status, None when there was no answer.
+    """
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def _user_agent() -> str:
@@ -106,13 +113,20 @@ class RuntimeAPI:
     def request(
         self, method: str, path: str, headers: list[tuple[str, str]], body: bytes = b""
     ) -> http1.Response:
-        """Send one request and read its response; one reconnect if the kept-alive socket died."""
+        """Send one request and read its response; one reconnect if the kept-alive socket died.
+
+        Raises:
+            RuntimeAPIError: no connection, or it broke before the whole response was read.
+        """
         if method == "POST" or body:
             headers = [*headers, ("Content-Length", str(len(body)))]
         data = self.head(method, path, headers)
         for retry in (True, False):
             reused = self._sock is not None
-            sock = self._sock if self._sock is not None else self.connect()
+            try:
+                sock = self._sock if self._sock is not None else self.connect()
+            except OSError as exc:
+                raise RuntimeAPIError(f"{method} {path}: {exc}") from exc
             self._sock = None
             try:
                 sock.sendall(data + body if len(body) < 65536 else data)
@@ -137,13 +151,16 @@ class RuntimeAPI:
         """Long-poll ``/invocation/next`` (no timeout)."""
         response = self.request("GET", names.NEXT, [])
         if response.status != 200:
-            raise RuntimeAPIError(f"/next answered {response.status}: {response.body[:200]!r}")
+            raise RuntimeAPIError(
+                f"/next answered {response.status}: {response.body[:200]!r}", response.status
+            )
         return names.decode_next(response.headers, response.body)
 
     def _expect(self, response: http1.Response, status: int, what: str) -> None:
         if response.status != status:
             raise RuntimeAPIError(
-                f"{what} answered {response.status} (expected {status}): {response.body[:500]!r}"
+                f"{what} answered {response.status} (expected {status}): {response.body[:500]!r}",
+                response.status,
             )
 
     def post_response(self, request_id: str, body: bytes, content_type: str) -> None:

@@ -1,9 +1,15 @@
-"""The runtime loop: init, then ``/next`` -> handler -> response, for the life of the process."""
+"""The runtime loop: init, then ``/next`` -> handler -> response, for the life of the process.
+
+One process serves one invocation at a time. With ``AWS_LAMBDA_MAX_CONCURRENCY`` set (Lambda
+Managed Instances) :func:`run` hands over to :mod:`.managed`, whose forked workers each run
+this same init (:func:`init_runtime`) and loop on their own Runtime API connection.
+"""
 
 from __future__ import annotations
 
 import os
 import sys
+import time
 
 from bedrock_stream.runtime import logs
 from bedrock_stream.runtime.client import NextInvocation, RuntimeAPI, RuntimeAPIError
@@ -25,7 +31,13 @@ if TYPE_CHECKING:
 
     Handler = Callable[[Any, Any], Any]
 
-__all__ = ["Runtime", "run"]
+__all__ = ["MAX_CONCURRENCY", "Runtime", "connect_api", "init_failed", "init_runtime", "run"]
+
+MAX_CONCURRENCY = "AWS_LAMBDA_MAX_CONCURRENCY"
+"""Set (to N) on Lambda Managed Instances: N invocations at once per execution environment."""
+_NEXT_ATTEMPTS = 5
+"""Tries of a failed ``/next`` in a worker (awslambdaric's multi-concurrent client)."""
+_NEXT_BACKOFF = 0.1
 
 
 def _log(message: str) -> None:
@@ -41,6 +53,8 @@ class Runtime:
         streaming: attach a :class:`StreamingSink` to each invocation (off under
             ``sam local``, whose emulator buffers: handlers then return buffered responses).
         deadline_guard: seconds before the deadline at which a stream is cut short (0: off).
+        next_attempts: tries of a failed ``/next`` (backoff from 0.1 s, doubling) before
+            the process exits 1.
     """
 
     def __init__(
@@ -50,21 +64,42 @@ class Runtime:
         *,
         streaming: bool = True,
         deadline_guard: float = 0,
+        next_attempts: int = 1,
     ) -> None:
         self.api = api
         self.handler = handler
         self.streaming = streaming
         self.deadline_guard = deadline_guard
+        self.next_attempts = next_attempts
 
-    def serve_forever(self) -> NoReturn:
-        """Serve invocations until the Runtime API goes away (then exit)."""
+    def serve_forever(self, serving: Callable[[str], None] | None = None) -> NoReturn:
+        """Serve invocations until the Runtime API goes away (then exit).
+
+        ``serving`` is told each invocation's request id before the handler runs, and
+        ``""`` once it is answered.
+        """
         while True:
-            try:
-                invocation = self.api.next()
-            except RuntimeAPIError as exc:
-                _log(f"FATAL: {exc}")
-                sys.exit(1)
+            invocation = self._next()
+            if serving is None:
+                self.invoke(invocation)
+                continue
+            serving(invocation.request_id)
             self.invoke(invocation)
+            serving("")
+
+    def _next(self) -> NextInvocation:
+        delay = _NEXT_BACKOFF
+        for attempt in range(1, self.next_attempts + 1):
+            try:
+                return self.api.next()
+            except RuntimeAPIError as exc:
+                if attempt == self.next_attempts:
+                    _log(f"FATAL: {exc}")
+                    sys.exit(1)
+                _log(f"WARNING: {exc}; trying /next again in {delay:.1f} s")
+                time.sleep(delay)
+                delay *= 2
+        raise AssertionError("unreachable")
 
     def invoke(self, invocation: NextInvocation) -> None:
         """Run the handler for one invocation and report its outcome; never raises."""
@@ -167,14 +202,18 @@ def _context(invocation: NextInvocation) -> LambdaContext:
     )
 
 
-def _init_failed(api: RuntimeAPI, exc: BaseException) -> NoReturn:
+def init_failed(api: RuntimeAPI, exc: BaseException, *, worker: bool = False) -> NoReturn:
+    """Log and post ``/init/error``, then exit 1; in a worker a 403 means another one posted."""
     error, _ = from_exception(exc)
     _log("WARNING: the function failed to initialize (unhandled exception during init)")
     logs.log_error(error.to_object())
     try:
         api.post_init_error(to_body(error), error.type_field())
     except RuntimeAPIError as post_exc:
-        _log(f"FATAL: {post_exc}")
+        if worker and post_exc.status == 403:
+            _log("another runtime worker already reported the init error")
+        else:
+            _log(f"FATAL: {post_exc}")
     sys.exit(1)
 
 
@@ -227,25 +266,8 @@ def _snapstart(api: RuntimeAPI) -> None:
         sys.exit(65)
 
 
-def run(
-    handler: str | None = None,
-    *,
-    streaming: bool | None = None,
-    deadline_guard: float | None = None,
-    environ: Mapping[str, str] | None = None,
-) -> NoReturn:
-    """Run the streaming Lambda runtime: load the handler, then serve invocations forever.
-
-    Args:
-        handler: ``module.function`` (or ``dir/module.function``); default ``_HANDLER``.
-        streaming: False posts buffered responses, as the managed runtime does without the
-            wrapper; default: stream, except under ``sam local`` (``AWS_SAM_LOCAL=true``).
-        deadline_guard: seconds before the deadline at which a stream is cut short;
-            default ``BEDROCK_STREAM_DEADLINE_GUARD``, else off.
-        environ: the environment to read (default ``os.environ``).
-    """
-    env = os.environ if environ is None else environ
-    logs.setup(dict(env))
+def connect_api(env: Mapping[str, str]) -> RuntimeAPI:
+    """Return a client connected to ``AWS_LAMBDA_RUNTIME_API``; exit 1 if it is not there."""
     address = env.get("AWS_LAMBDA_RUNTIME_API")
     if not address:
         _log("FATAL: AWS_LAMBDA_RUNTIME_API is not set: not running inside Lambda?")
@@ -256,16 +278,21 @@ def run(
     except RuntimeAPIError as exc:
         _log(f"FATAL: {exc}")
         sys.exit(1)
+    return api
+
+
+def init_runtime(
+    api: RuntimeAPI,
+    handler: str | None,
+    streaming: bool | None,
+    deadline_guard: float | None,
+    env: Mapping[str, str],
+    *,
+    worker: bool = False,
+) -> Runtime:
+    """Load the handler and prepare it (``prime()``, SnapStart); exit 1 if that fails."""
     name = handler or env.get("_HANDLER") or ""
     try:
-        concurrency = env.get("AWS_LAMBDA_MAX_CONCURRENCY")
-        if concurrency and concurrency.strip() not in ("", "1"):
-            raise Fault(
-                "Runtime.UnsupportedConcurrency",
-                f"AWS_LAMBDA_MAX_CONCURRENCY={concurrency}: bedrock-stream's runtime serves one "
-                "invocation at a time; Lambda Managed Instances with multi-concurrency are not "
-                "supported. Use python -m awslambdaric (no streaming) or set it to 1.",
-            )
         from bedrock_stream.runtime.loader import load_handler, prepare_path
 
         prepare_path(env)
@@ -274,7 +301,7 @@ def run(
 
         guard = DEADLINE_GUARD.resolve(deadline_guard, env)
     except Exception as exc:
-        _init_failed(api, exc)
+        init_failed(api, exc, worker=worker)
     # Before the user's before-snapshot hooks, not one of them: they run last-registered
     # first, so a hook registered at import would run before it; and a failed hook fails the
     # init, which a failed prime() must not.
@@ -287,4 +314,36 @@ def run(
             _log("AWS_SAM_LOCAL=true: responses are buffered (the SAM emulator cannot stream)")
     elif not streaming:
         _log("buffered mode: responses are buffered, as without the exec wrapper")
-    Runtime(api, function, streaming=streaming, deadline_guard=guard).serve_forever()
+    attempts = _NEXT_ATTEMPTS if worker else 1
+    return Runtime(api, function, streaming=streaming, deadline_guard=guard, next_attempts=attempts)
+
+
+def run(
+    handler: str | None = None,
+    *,
+    streaming: bool | None = None,
+    deadline_guard: float | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> NoReturn:
+    """Run the streaming Lambda runtime: load the handler, then serve invocations forever.
+
+    With ``AWS_LAMBDA_MAX_CONCURRENCY`` set (not empty), fork that many workers first, each
+    of which loads the handler and serves one invocation at a time (see :mod:`.managed`).
+
+    Args:
+        handler: ``module.function`` (or ``dir/module.function``); default ``_HANDLER``.
+        streaming: False posts buffered responses, as the managed runtime does without the
+            wrapper; default: stream, except under ``sam local`` (``AWS_SAM_LOCAL=true``).
+        deadline_guard: seconds before the deadline at which a stream is cut short;
+            default ``BEDROCK_STREAM_DEADLINE_GUARD``, else off.
+        environ: the environment to read (default ``os.environ``).
+    """
+    env = os.environ if environ is None else environ
+    logs.setup(dict(env))
+    api = connect_api(env)
+    concurrency = env.get(MAX_CONCURRENCY)
+    if concurrency:
+        from bedrock_stream.runtime.managed import run_managed
+
+        run_managed(api, concurrency, handler, streaming, deadline_guard, env)
+    init_runtime(api, handler, streaming, deadline_guard, env).serve_forever()
