@@ -22,7 +22,6 @@ from bedrock_stream.cli import write_wrapper
 from bedrock_stream.local.deployment import Function
 from bedrock_stream.local.lambda_service import LambdaService
 from bedrock_stream.local.runtime_api import BodyChunk, Done, ResponseStarted
-from conftest import load_event
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="fork, process groups, /bin/sh")
 
@@ -70,7 +69,9 @@ def barrier() -> Iterator[tuple[int, threading.Event, list[socket.socket]]]:
 
 
 def test_three_streams_at_once_each_from_its_own_worker(
-    tmp_path: Path, barrier: tuple[int, threading.Event, list[socket.socket]]
+    tmp_path: Path,
+    barrier: tuple[int, threading.Event, list[socket.socket]],
+    url_event: dict[str, Any],
 ) -> None:
     port, everyone, arrived = barrier
     (tmp_path / "app.py").write_text(APP)
@@ -88,9 +89,8 @@ def test_three_streams_at_once_each_from_its_own_worker(
     try:
         invocations = []
         for i in range(SLOTS):
-            event: dict[str, Any] = load_event("function-url-post")
-            event["body"] = json.dumps({"name": f"n{i}", "barrier": port})
-            event["isBase64Encoded"] = False
+            ask = json.dumps({"name": f"n{i}", "barrier": port})
+            event = {**url_event, "body": ask, "isBase64Encoded": False}
             invocations.append(service.invoke("Fn", json.dumps(event).encode(), streaming=True))
         assert everyone.wait(60), "the three handlers did not run at once"
         for connection in arrived:
