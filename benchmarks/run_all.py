@@ -57,6 +57,7 @@ def steps(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
             ],
         ),
         ("local_stack_ttfb", ["local_stack_ttfb.py", "--reps", "2" if quick else "9"]),
+        ("managed_instances", ["managed_instances.py", "--reps", "2" if quick else "9"]),
     ]
     if (HERE / "load.py").exists():
         plan.append(("load", ["load.py", *(["--reps", "1"] if quick else [])]))

@@ -377,6 +377,25 @@ def _cold_start(result: Mapping[str, Any]) -> str:
     return text
 
 
+def _managed_instances(result: Mapping[str, Any]) -> str:
+    intro = (
+        "One function with N slots (`max_concurrency=N`) on the local Lambda service, in a "
+        "fresh environment per runtime, N and repetition: bedrock-stream's runtime (exec "
+        "wrapper, a `@streaming_handler`) against awslambdaric 4.x (`python -m awslambdaric`, "
+        "a plain handler returning the same bytes buffered: it cannot stream, so its first "
+        "byte is its whole response). Each forks N workers. Pool start runs from the "
+        "environment's process start to the first and the N-th `/next`; memory is read from "
+        "`/proc` once every worker polls; then N invocations at once return "
+        f"{result['body_bytes'] // 1024:,} KiB each in {result['chunk_bytes'] // 1024} KiB "
+        f"chunks, and N paced streams {result['paced']} chunks {fmt(result['gap_ms'])} ms "
+        "apart, every body checked byte for byte (see *Managed Instances* above).\n\n"
+    )
+    parts = [intro]
+    for slots, rows in result["by_slots"].items():
+        parts.append(f"**N = {slots}.** " + _per_system(rows, result.get("labels", {})))
+    return "\n".join(parts)
+
+
 def _generic(result: Any) -> str:
     """Any other benchmark: repetition tables when the shape allows, else every figure."""
     params = {}
@@ -417,6 +436,10 @@ RENDERERS: dict[str, tuple[str, Callable[[Any], str]]] = {
     "asgi_bench": ("A FastAPI app: the ASGI adapter against uvicorn and Mangum", _asgi_bench),
     "cold_start": ("Cold start to Bedrock: the built-in transport against boto3", _cold_start),
     "local_stack_ttfb": ("Time to first byte through the local stack", _local_stack_ttfb),
+    "managed_instances": (
+        "Managed Instances: the runtime's worker pool against awslambdaric",
+        _managed_instances,
+    ),
     "load": ("200 concurrent streams through the reference app", _load),
     "soak": ("Soak: mixed traffic with faults", _soak),
 }

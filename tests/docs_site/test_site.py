@@ -178,6 +178,28 @@ def summary() -> dict[str, Any]:
                     "series": [{"t": 0.0, "rss_mib": 60.2}],
                 },
             },
+            "managed_instances": {
+                "command": ["managed_instances.py", "--reps", "9"],
+                "exit": 0,
+                "result": {
+                    "reps": 1,
+                    "slots": [4],
+                    "body_bytes": 1048576,
+                    "chunk_bytes": 65536,
+                    "paced": 64,
+                    "gap_ms": 10.0,
+                    "labels": {"slot_pss_mib": "PSS per slot (tree / N), MiB"},
+                    "summary": {},
+                    "by_slots": {
+                        "4": [
+                            {
+                                "bedrock-stream": {"slot_pss_mib": 4.9},
+                                "awslambdaric": {"slot_pss_mib": 6.1},
+                            }
+                        ]
+                    },
+                },
+            },
             "a_future_benchmark": {
                 "command": ["new.py"],
                 "exit": 0,
@@ -197,6 +219,10 @@ def test_snapshot_renders_as_tables() -> None:
     )
     assert "| process start to first /next, ms | uvicorn | 0.100 |" in text  # ratio of pairs
     assert "| through the stack, idle, p50 | 4.50 |" in text
+    assert "1,024 KiB each in 64 KiB chunks" in text
+    assert "**N = 4.** Median of 1 repetitions" in text
+    assert "| PSS per slot (tree / N), MiB | 4.90 | 6.10 |" in text
+    assert "| PSS per slot (tree / N), MiB | awslambdaric | 0.803 |" in text
     assert "| memory under load: PSS of the stack and its function processes, MiB | 480 |" in text
     assert "| throughput, streams/s | 49 (48-50) |" in text
     assert "| errors | 0 |" in text
