@@ -8,9 +8,8 @@ import json
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -105,11 +104,6 @@ def code(tmp_path: Path) -> Path:
     return root
 
 
-@pytest.fixture
-def lines() -> list[str]:
-    return []
-
-
 def _function(code: Path, handler: str, *, timeout: int = 30, **environment: str) -> Function:
     return Function(
         name="Fn",
@@ -119,21 +113,6 @@ def _function(code: Path, handler: str, *, timeout: int = 30, **environment: str
         timeout=timeout,
         environment=environment,
     )
-
-
-@pytest.fixture
-def service_for(lines: list[str]) -> Iterator[MakeService]:
-    """Make a service for one function ``Fn``; every service made is closed at the end."""
-    services: list[LambdaService] = []
-
-    def make(function: Function, **options: Any) -> LambdaService:
-        service = LambdaService({"Fn": function}, log=lines.append, **options)
-        services.append(service)
-        return service
-
-    yield make
-    for service in services:
-        service.close()
 
 
 def _events(invocation: ServiceInvocation) -> list[Event]:

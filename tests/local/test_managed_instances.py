@@ -124,25 +124,6 @@ def code(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def lines() -> list[str]:
-    return []
-
-
-@pytest.fixture
-def service_for(lines: list[str]) -> Iterator[MakeService]:
-    services: list[LambdaService] = []
-
-    def make(function: Function, **options: Any) -> LambdaService:
-        service = LambdaService({"Fn": function}, log=lines.append, **options)
-        services.append(service)
-        return service
-
-    yield make
-    for service in services:
-        service.close()
-
-
-@pytest.fixture
 def barrier() -> Iterator[Barrier]:
     made = Barrier(3)
     yield made

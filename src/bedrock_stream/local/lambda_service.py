@@ -255,18 +255,26 @@ class LambdaService:
         return None
 
     def _spawn(self, function: Function) -> Sandbox:
-        """Start a process for ``function`` (lock held)."""
+        """Start a process for ``function``: single-slot, or multi-concurrent (lock held)."""
         arn = f"arn:aws:lambda:{self.region}:{ACCOUNT}:function:{function.name}"
         slots = self._slots(function)
-        if slots is not None:
-            return self._spawn_managed(function, arn, slots)
         container = None
         if function.snap_start:
             if self._container is None:
                 credentials = self.credentials or DUMMY_CREDENTIALS
                 self._container = ContainerCredentials(credentials).start()
             container = self._container.environment()
-        api = RuntimeAPIServer(function_arn=arn, bandwidth=self.bandwidth).start()
+        managed = None
+        if slots is not None:
+            managed = ManagedRuntimeAPI(function_arn=arn, bandwidth=self.bandwidth)
+            managed.start()
+        api = (
+            managed
+            if managed is not None
+            else RuntimeAPIServer(function_arn=arn, bandwidth=self.bandwidth).start()
+        )
+        # The log provider's socket path is kept short: AF_UNIX's limit.
+        socket = None if slots is None else self._runtime_dir / f"{next(self._sockets)}.sock"
         environment = lambda_environment(
             function,
             region=self.region,
@@ -275,50 +283,32 @@ class LambdaService:
             credentials=self.credentials,
             extra=self.extra_environment,
             container_credentials=container,
-        )
-        node = self._node if family(function) == "nodejs" else None
-        bootstrap, command = runtime_command(environment, function.handler, self._ric, node=node)
-        try:
-            return Sandbox(
-                function,
-                api,
-                bootstrap,
-                [str(self._bootstrap), *command],
-                environment,
-                forker=self._forker,
-                log=self.log,
-                close_on_disconnect=self.close_on_disconnect,
-                on_idle=self._release,
-                on_retired=self._discard,
-                on_gone=self._forget,
-            )
-        except OSError:
-            api.close()
-            raise
-
-    def _spawn_managed(self, function: Function, arn: str, slots: int) -> ManagedSandbox:
-        """Start the multi-concurrent environment of ``function`` (lock held)."""
-        api = ManagedRuntimeAPI(function_arn=arn, bandwidth=self.bandwidth)
-        api.start()
-        socket = self._runtime_dir / f"{next(self._sockets)}.sock"  # short: AF_UNIX's limit
-        environment = lambda_environment(
-            function,
-            region=self.region,
-            runtime_api=api.address,
-            runtime_dir=str(self._runtime_dir),
-            credentials=self.credentials,
-            extra=self.extra_environment,
             max_concurrency=slots,
-            log_socket=str(socket),
+            log_socket=None if socket is None else str(socket),
         )
         node = self._node if family(function) == "nodejs" else None
         bootstrap, command = runtime_command(environment, function.handler, self._ric, node=node)
+        argv = [str(self._bootstrap), *command]
         try:
+            if managed is None or slots is None or socket is None:
+                return Sandbox(
+                    function,
+                    api,
+                    bootstrap,
+                    argv,
+                    environment,
+                    forker=self._forker,
+                    log=self.log,
+                    close_on_disconnect=self.close_on_disconnect,
+                    on_idle=self._release,
+                    on_retired=self._discard,
+                    on_gone=self._forget,
+                )
             return ManagedSandbox(
                 function,
-                api,
+                managed,
                 bootstrap,
-                [str(self._bootstrap), *command],
+                argv,
                 environment,
                 max_concurrency=slots,
                 log_socket=socket,
