@@ -8,10 +8,10 @@ must match: the result (status, content type, body), the error (type, ``errorMes
 numbers are not compared), and the JSON records the workers send through the log provider
 socket (their keys; ``level``, ``message``, ``requestId``), and ``print`` lines.
 
-The differences by design are asserted as such, in :func:`test_init_error`: the runtime's
+The difference by design is asserted as such, in :func:`test_init_error`: the runtime's
 warning before an init failure's report is its own ``[bedrock-stream]`` line, not
-awslambdaric's ``LAMBDA_WARNING`` record on the root logger, and each of the workers that
-failed their init logs a line saying another worker reported it first.
+awslambdaric's ``LAMBDA_WARNING`` record on the root logger. (A worker whose ``/init/error``
+was refused also says so; that is not asserted, as the environment may end first.)
 
 ``AWS_LAMBDA_LOG_LEVEL`` is set as Lambda sets it for the JSON log format: ``INFO`` unless the
 function's ``ApplicationLogLevel`` says otherwise (Lambda's value is one of ``TRACE``,
