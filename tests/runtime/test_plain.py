@@ -77,6 +77,17 @@ def test_handler_error_matches_awslambdaric(harness: Any) -> None:
     assert got.error_type == "ValueError"
 
 
+def test_stack_trace_frames_have_no_carets_as_under_awslambdaric(harness: Any) -> None:
+    # awslambdaric formats (file, line, name, source) tuples: no column positions, so none of
+    # the carets Python 3.11+ draws under the failing part of a line.
+    def handler(event: Any, context: Any) -> Any:
+        return {"value": int(event["n"]) + 1}
+
+    (frame,) = harness.invoke(handler, {"n": "x"}).error_json()["stackTrace"]
+    assert frame.startswith(f'  File "{__file__}", line ')
+    assert frame.endswith(', in handler\n    return {"value": int(event["n"]) + 1}\n')
+
+
 def test_unserializable_result_is_a_marshal_error(harness: Any) -> None:
     _, body = capture("python-unserializable.json")
     want = json.loads(body)

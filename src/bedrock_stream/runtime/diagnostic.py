@@ -83,7 +83,10 @@ def from_exception(exc: BaseException, request_id: str = "") -> tuple[Diagnostic
     import traceback
 
     frames = _frames(exc)
-    error = make_error(str(exc), type(exc).__name__, traceback.format_list(frames), request_id)
+    # As awslambdaric: each frame's file, line, name and source line, no column positions,
+    # so no carets under the failing expression (Python 3.11+ would draw them).
+    plain = [traceback.FrameSummary(f.filename, f.lineno, f.name, line=f.line) for f in frames]
+    error = make_error(str(exc), type(exc).__name__, traceback.format_list(plain), request_id)
     return error, xray_cause(type(exc).__name__, str(exc), frames)
 
 
