@@ -452,3 +452,41 @@ def test_the_command_refuses_a_max_concurrency_below_one(
     with pytest.raises(SystemExit):
         main(["local", "--max-concurrency", "0"])
     assert "--max-concurrency 0: at least 1" in capsys.readouterr().err
+
+
+def _next(api: ManagedRuntimeAPI) -> str:
+    host, port = api.address.split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    try:
+        connection.request("GET", names.NEXT)
+        response = connection.getresponse()
+        response.read()
+        return str(response.getheader(names.REQUEST_ID))
+    finally:
+        connection.close()
+
+
+def test_an_invocation_that_timed_out_while_queued_never_reaches_a_worker() -> None:
+    with ManagedRuntimeAPI(function_arn="arn:aws:lambda:us-east-1:1:function:f") as api:
+        stale = api.invoke({"n": 1})
+        api.expire(stale.request_id)  # its client was answered Sandbox.Timedout
+        fresh = api.invoke({"n": 2})
+        assert _next(api) == fresh.request_id
+        assert api.overdue == 0  # no report will come for the stale one: nothing awaits it
+
+
+def test_a_timeout_that_loses_the_race_to_the_response_leaks_no_slot() -> None:
+    with ManagedRuntimeAPI(function_arn="arn:aws:lambda:us-east-1:1:function:f") as api:
+        invocation = api.invoke({"n": 1})
+        assert _next(api) == invocation.request_id
+        assert _post(api, names.response_path(invocation.request_id))[0] == 202
+        api.expire(invocation.request_id)  # the supervisor's check came just too late
+        assert api.overdue == 0
+
+
+def test_an_init_error_after_an_invocation_went_out_is_refused() -> None:
+    # A replacement worker failing its init must not end an environment that is serving.
+    with ManagedRuntimeAPI(function_arn="arn:aws:lambda:us-east-1:1:function:f") as api:
+        api.invoke({"n": 1})
+        _next(api)
+        assert _post(api, names.INIT_ERROR)[0] == 403

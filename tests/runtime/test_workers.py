@@ -99,7 +99,15 @@ def _pattern(seed: int, size: int) -> bytes:
 class Tree:
     """A runtime started as ``python -m bedrock_stream.runtime`` with a pool of workers."""
 
-    def __init__(self, api: RuntimeAPIServer, root: Path, handler: str, **env: str) -> None:
+    def __init__(
+        self,
+        api: RuntimeAPIServer,
+        root: Path,
+        handler: str,
+        *,
+        ignore_sigchld: bool = False,
+        **env: str,
+    ) -> None:
         self.api = api
         self.root = root
         (root / "app.py").write_text(APP)
@@ -121,6 +129,8 @@ class Tree:
             env=environ,
             stdout=self.log,
             stderr=subprocess.STDOUT,
+            # An ignored SIGCHLD is inherited across exec, as from a careless parent process.
+            preexec_fn=_ignore_sigchld if ignore_sigchld else None,
         )
 
     def inits(self, count: int) -> set[int]:
@@ -167,12 +177,16 @@ def api() -> Iterator[RuntimeAPIServer]:
         yield server
 
 
+def _ignore_sigchld() -> None:
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+
+
 @pytest.fixture
 def start(api: RuntimeAPIServer, tmp_path: Path) -> Iterator[Any]:
     trees: list[Tree] = []
 
-    def start(handler: str = "app.stream", **env: str) -> Tree:
-        tree = Tree(api, tmp_path, handler, **env)
+    def start(handler: str = "app.stream", *, ignore_sigchld: bool = False, **env: str) -> Tree:
+        tree = Tree(api, tmp_path, handler, ignore_sigchld=ignore_sigchld, **env)
         trees.append(tree)
         return tree
 
@@ -237,6 +251,15 @@ def test_a_worker_that_dies_is_replaced_and_the_next_invocations_are_served(star
     served = {_body(r)[0] for r in results}
     assert len(served) == 3 and replacement in served
     assert "runtime worker" in tree.output() and "exit status 7" in tree.output()
+
+
+def test_a_pool_started_with_sigchld_ignored_still_reaps_and_replaces(start: Any) -> None:
+    tree = start(AWS_LAMBDA_MAX_CONCURRENCY="2", ignore_sigchld=True)
+    first = tree.inits(2)
+    lost = tree.api.invoke({"exit": True, "seed": 0, "size": 1})
+    assert lost.result(WAIT).error_type == "Runtime.ExitError"
+    assert len(tree.inits(3) - first) == 1  # replaced: the parent saw its worker die
+    assert tree.proc.poll() is None, tree.output()
 
 
 def test_a_worker_that_dies_mid_stream_leaves_a_cut_stream(start: Any) -> None:

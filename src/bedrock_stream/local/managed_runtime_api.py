@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from bedrock_stream.local.invocation import TRUNCATED_RESPONSE
 from bedrock_stream.local.runtime_api import RuntimeAPIServer, _fail, _Reject
 from bedrock_stream.protocol import runtime_api as names
+from bedrock_stream.protocol.runtime_api import InvocationState
 
 if TYPE_CHECKING:
     from bedrock_stream.local.bandwidth import Bandwidth
@@ -30,6 +31,9 @@ if TYPE_CHECKING:
     from bedrock_stream.protocol.runtime_api import Step
 
 __all__ = ["ManagedRuntimeAPI"]
+
+
+DONE = InvocationState.DONE
 
 
 class ManagedRuntimeAPI(RuntimeAPIServer):
@@ -45,7 +49,8 @@ class ManagedRuntimeAPI(RuntimeAPIServer):
         self._timed_out: set[str] = set()  # RAPID's timeout cache
         self._responding: dict[str, Exchange] = {}  # request id -> its /response
         self._init_failed = False
-        self._managed = threading.Lock()  # guards the three above
+        self._served = False  # an invocation went out: init is over, a later init error is 403
+        self._managed = threading.Lock()  # guards the four above; taken before _lock
 
     @property
     def overdue(self) -> int:
@@ -60,10 +65,10 @@ class ManagedRuntimeAPI(RuntimeAPIServer):
         """
         with self._managed:
             exchange = self._responding.get(request_id)
-            if exchange is None:
-                self._timed_out.add(request_id)
-        with self._lock:
-            self._invocations.pop(request_id, None)
+            with self._lock:
+                record = self._invocations.pop(request_id, None)
+            if exchange is None and record is not None and record.state is not DONE:
+                self._timed_out.add(request_id)  # its report, when it comes, is refused
         if exchange is not None:
             exchange.abort()
 
@@ -89,7 +94,8 @@ class ManagedRuntimeAPI(RuntimeAPIServer):
             return
         if method == "POST" and target == names.INIT_ERROR:
             with self._managed:
-                repeated, self._init_failed = self._init_failed, True
+                repeated = self._init_failed or self._served
+                self._init_failed = True
             if repeated:
                 exchange.read_body()
                 exchange.respond_json(
@@ -102,12 +108,24 @@ class ManagedRuntimeAPI(RuntimeAPIServer):
                 return
         super()._route(exchange)
 
+    def _take(self) -> InvocationRecord | None:
+        # One timed out while queued was already answered: it never reaches a worker.
+        while (invocation := super()._take()) is not None:
+            with self._managed:
+                with self._lock:
+                    live = invocation.request_id in self._invocations
+                if live:
+                    self._served = True
+                    return invocation
+                self._timed_out.discard(invocation.request_id)
+        return None
+
     def _claim(self, request_id: str, step: Step) -> InvocationRecord:
-        with self._managed:
+        with self._managed:  # held across the claim, so that expire() cannot come between
             if request_id in self._timed_out:
                 self._timed_out.discard(request_id)
                 raise _Reject(410, "InvokeTimeout", "Invoke timeout")
-        return super()._claim(request_id, step)
+            return super()._claim(request_id, step)
 
     def _response(self, exchange: Exchange, request_id: str) -> None:
         with self._managed:

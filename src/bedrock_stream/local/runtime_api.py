@@ -263,8 +263,12 @@ class RuntimeAPIServer:
             if not exchange.started:
                 exchange.respond_json(reject.status, reject.document)
 
+    def _take(self) -> InvocationRecord | None:
+        """Return the next queued invocation, waiting for one; None when closing."""
+        return self._queue.get()
+
     def _next(self, exchange: Exchange) -> None:
-        invocation = self._queue.get()
+        invocation = self._take()
         if invocation is None:  # closing: wake the next poll too
             self._queue.put(None)
             exchange.abort()

@@ -122,6 +122,8 @@ class Pool:
 
     def run(self) -> int:
         """Fork the workers; keep the pool until SIGTERM or SIGINT (0) or no worker is left (1)."""
+        # An ignored SIGCHLD survives exec and has the kernel reap the workers itself.
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         self._mask = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
         for slot in range(self.size):
             self._spawn(slot)
