@@ -499,3 +499,39 @@ def test_an_unreachable_log_provider_socket_leaves_output_on_stdout(
     out = tree.output()
     assert f"WARNING: {PROVIDER}={missing}: " in out and "logging to stdout" in out
     assert f"print from {json.loads(result.body)}" in out
+
+
+FLAPPING = """
+import os, sys, time
+from bedrock_stream.runtime import workers
+
+workers.RESPAWN_WINDOW = 0.3  # the cap's window, shortened so that it moves on in the test
+
+
+def target(worker):
+    worker.ready()
+    with open(sys.argv[1], "a") as starts:
+        starts.write(f"{worker.slot}\\n")
+    if worker.slot == 0:
+        time.sleep(120)  # one worker stays, so the pool lives on
+    os._exit(7)  # the other dies as soon as it is up, again and again
+
+
+workers.run_pool(2, target)
+"""
+
+
+def test_past_the_cap_the_pool_refills_its_slot_once_the_window_moves_on(tmp_path: Path) -> None:
+    starts = tmp_path / "starts"
+    environ = {**os.environ, "PYTHONPATH": SRC}
+    pool = subprocess.Popen([sys.executable, "-c", FLAPPING, str(starts)], env=environ)
+    try:
+        bound = time.monotonic() + WAIT
+        # Without the refill, slot 1 starts 3 times (the first, then the cap's 2) and no more.
+        while (starts.read_text().split() if starts.exists() else []).count("1") < 5:
+            assert time.monotonic() < bound, starts.read_text() if starts.exists() else ""
+            assert pool.poll() is None
+            time.sleep(0.05)
+    finally:
+        pool.send_signal(signal.SIGTERM)
+        assert pool.wait(WAIT) == 0

@@ -21,7 +21,8 @@ Invariants:
 * A worker reports the end of its init by writing one byte on its own pipe. A worker that
   exits without it failed its init: it is not replaced (its ``/init/error`` is posted). One
   that exits after it is replaced, at most N times in :data:`RESPAWN_WINDOW` seconds; past
-  that the pool serves on with the workers it has. With no worker left the parent exits 1.
+  that the pool serves on with the workers it has and refills the empty slots as the window
+  moves on, so it never shrinks for good. With no worker left the parent exits 1.
 * Each worker has a slot in a shared anonymous ``mmap`` (the ledger) holding the request id
   it is serving, written by the worker alone and read by the parent only once the worker is
   dead, so no lock is needed. The id found there is handed to ``lost`` before the worker is
@@ -77,6 +78,8 @@ class Worker:
     """What a worker's ``target`` is given: how to say it is ready, and what it serves."""
 
     def __init__(self, ready_fd: int, ledger: mmap.mmap, slot: int) -> None:
+        self.slot = slot
+        """Which of the pool's ``size`` places this worker fills (a replacement keeps it)."""
         self._ready_fd = ready_fd
         self._ledger = ledger
         self._at = slot * _SLOT
@@ -113,6 +116,7 @@ class Pool:
         self.workers: dict[int, tuple[int, int]] = {}
         """Live workers: pid to the read end of its ready pipe and its ledger slot."""
         self.respawns: list[float] = []
+        self.vacant: list[int] = []  # slots of workers that died past the cap, to refill later
         self.stopping = False
         self._mask: set[int] = set()
         self._pdeathsig = _pdeathsig_setter()
@@ -133,6 +137,8 @@ class Pool:
                 self._stop()
                 return 0
             self._reap()
+            while self.workers and self.vacant and self._may_respawn():  # the cap's window moved
+                self._spawn(self.vacant.pop())
         _log("FATAL: no runtime worker left")
         return 1
 
@@ -180,10 +186,11 @@ class Pool:
                 _log(f"runtime worker {pid} ended ({_describe(status)}): starting another")
                 self._spawn(slot)
             else:
+                self.vacant.append(slot)
                 _log(
                     f"ERROR: runtime worker {pid} ended ({_describe(status)}); "
                     f"{self.size} were replaced in the last {RESPAWN_WINDOW:.0f} s: "
-                    f"serving on with {len(self.workers)}"
+                    f"serving on with {len(self.workers)} until the window allows another"
                 )
 
     def _may_respawn(self) -> bool:
