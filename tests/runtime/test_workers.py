@@ -45,7 +45,7 @@ from bedrock_stream import streaming_handler
 
 ROOT = Path(os.environ["MC_DIR"])
 (ROOT / f"init-{os.getpid()}").write_text("")
-if os.environ.get("MC_FAIL_INIT"):
+if os.environ.get("MC_FAIL_INIT") or (ROOT / "fail-init").exists():
     raise RuntimeError(f"init failed in {os.getpid()}")
 if os.environ.get("MC_IGNORE_SIGTERM"):
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -328,7 +328,7 @@ def test_init_failure_in_every_worker_posts_one_init_error_and_exits_1(tmp_path:
     assert error.error_type == "RuntimeError"
     assert json.loads(error.body)["errorMessage"].startswith("init failed in ")
     out = tree.output()
-    assert out.count("another runtime worker already reported the init error") == 2
+    assert out.count("the init error was not taken (403)") == 2
     assert "FATAL: /init/error" not in out
     assert out.count("failed its init (exit status 1)") == 3
 
@@ -535,3 +535,16 @@ def test_past_the_cap_the_pool_refills_its_slot_once_the_window_moves_on(tmp_pat
     finally:
         pool.send_signal(signal.SIGTERM)
         assert pool.wait(WAIT) == 0
+
+
+def test_a_replacement_that_fails_its_init_is_retried_and_the_pool_serves_on(start: Any) -> None:
+    tree = start(AWS_LAMBDA_MAX_CONCURRENCY="2")
+    tree.inits(2)
+    (tree.root / "fail-init").write_text("")  # from now on, every init fails
+    lost = tree.api.invoke({"exit": True, "seed": 0, "size": 1})
+    assert lost.result(WAIT).error_type == "Runtime.ExitError"
+    tree.inits(4)  # its replacement failed its init, and was replaced once more (the cap: 2)
+    assert "a replacement, failed its init" in tree.output()
+    served = tree.api.invoke({"seed": 1, "size": 100}).result(WAIT)
+    assert served.status == "success"  # the healthy worker serves on
+    assert tree.proc.poll() is None

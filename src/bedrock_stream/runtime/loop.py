@@ -210,8 +210,8 @@ def init_failed(api: RuntimeAPI, exc: BaseException, *, worker: bool = False) ->
     try:
         api.post_init_error(to_body(error), error.type_field())
     except RuntimeAPIError as post_exc:
-        if worker and post_exc.status == 403:
-            _log("another runtime worker already reported the init error")
+        if worker and post_exc.status == 403:  # another worker's report, or init is over
+            _log("the init error was not taken (403): already reported, or the environment serves")
         else:
             _log(f"FATAL: {post_exc}")
     sys.exit(1)

@@ -19,8 +19,9 @@ Invariants:
   per worker), and on Linux dies with its parent (``PR_SET_PDEATHSIG``).
 * A worker never returns into the parent's code: it leaves with ``os._exit``.
 * A worker reports the end of its init by writing one byte on its own pipe. A worker that
-  exits without it failed its init: it is not replaced (its ``/init/error`` is posted). One
-  that exits after it is replaced, at most N times in :data:`RESPAWN_WINDOW` seconds; past
+  exits without it failed its init: it is not replaced (its ``/init/error`` is posted),
+  unless it was itself a replacement, whose environment serves on. One that exits after it,
+  or such a replacement, is replaced, at most N times in :data:`RESPAWN_WINDOW` seconds; past
   that the pool serves on with the workers it has and refills the empty slots as the window
   moves on, so it never shrinks for good. With no worker left the parent exits 1.
 * Each worker has a slot in a shared anonymous ``mmap`` (the ledger) holding the request id
@@ -117,6 +118,8 @@ class Pool:
         """Live workers: pid to the read end of its ready pipe and its ledger slot."""
         self.respawns: list[float] = []
         self.vacant: list[int] = []  # slots of workers that died past the cap, to refill later
+        self._filled: set[int] = set()  # slots that had a worker: the next one is a replacement
+        self._replacements: set[int] = set()  # pids of replacement workers
         self.stopping = False
         self._mask: set[int] = set()
         self._pdeathsig = _pdeathsig_setter()
@@ -154,6 +157,9 @@ class Pool:
         os.close(write_fd)
         os.set_blocking(read_fd, False)  # a process the worker forked may hold the write end
         self.workers[pid] = (read_fd, slot)
+        if slot in self._filled:
+            self._replacements.add(pid)
+        self._filled.add(slot)
 
     def _serving(self, slot: int) -> str:
         """Return the request id in a dead worker's ledger slot, ``""`` if none."""
@@ -171,11 +177,15 @@ class Pool:
                 continue  # not a worker (the parent starts no other process)
             read_fd, slot = entry
             ready = _was_ready(read_fd)
+            replacement = pid in self._replacements
+            self._replacements.discard(pid)
             if self.stopping:
                 continue
-            if not ready:
+            if not ready and not replacement:
                 _log(f"runtime worker {pid} failed its init ({_describe(status)})")
                 continue
+            if not ready:  # the environment serves on: retried like a crash, within the cap
+                _log(f"runtime worker {pid}, a replacement, failed its init ({_describe(status)})")
             request_id = self._serving(slot)
             if request_id and self.lost is not None:
                 try:
