@@ -29,7 +29,7 @@ def prime() -> None:
     need none of this.
     """
     snapstart = os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start"
-    client = _default(BEDROCK_TRANSPORT.resolve(None), boto3=not snapstart)
+    client = _default(BEDROCK_TRANSPORT.resolve(None), make_boto3=not snapstart)
     prepare = getattr(client, "prepare", None)  # the built-in transport's TLS context
     if prepare is not None:
         prepare()

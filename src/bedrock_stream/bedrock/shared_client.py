@@ -48,25 +48,25 @@ def default_client(transport: str | None = None) -> Any:
         ValueError: ``transport`` (or the variable) is none of the three.
     """
     given = None if transport is None else BEDROCK_TRANSPORT.parse(transport)
-    return _default(BEDROCK_TRANSPORT.resolve(given), boto3=True)
+    return _default(BEDROCK_TRANSPORT.resolve(given), make_boto3=True)
 
 
-def _default(choice: str, *, boto3: bool) -> Any:
+def _default(choice: str, *, make_boto3: bool) -> Any:
     """Return the cached client of ``choice``, made on first use.
 
-    Where boto3 must serve and ``boto3`` is false, import boto3 but make no client (a boto3
+    Where boto3 must serve and ``make_boto3`` is false, import boto3 but make no client (a boto3
     client reads credentials when made) and return None.
     """
     with _client_lock:
         client = _clients.get(choice)
         if client is None:
-            client = _new_client(choice, boto3=boto3)
+            client = _new_client(choice, make_boto3=make_boto3)
             if client is not None:
                 _clients[choice] = client
         return client
 
 
-def _new_client(choice: str, *, boto3: bool) -> Any:
+def _new_client(choice: str, *, make_boto3: bool) -> Any:
     why = "BEDROCK_STREAM_BEDROCK_TRANSPORT is boto3"
     if choice != "boto3":
         from .transport import Unsupported, builtin_client
@@ -81,16 +81,16 @@ def _new_client(choice: str, *, boto3: bool) -> Any:
         why = built.reason
         _debug("Bedrock calls use boto3: %s", why)
     try:
-        import boto3 as sdk
+        import boto3
         from botocore.config import Config
     except ImportError as exc:  # a package without the bedrock extra
         raise BedrockError(f"boto3 is needed here ({why}) but not installed", code="") from exc
 
-    if not boto3:
+    if not make_boto3:
         return None
     config = Config(
         read_timeout=READ_TIMEOUT,
         connect_timeout=CONNECT_TIMEOUT,
         retries={"mode": "standard", "total_max_attempts": 1},
     )
-    return sdk.client("bedrock-runtime", config=config)
+    return boto3.client("bedrock-runtime", config=config)

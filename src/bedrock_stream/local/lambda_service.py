@@ -264,17 +264,16 @@ class LambdaService:
                 credentials = self.credentials or DUMMY_CREDENTIALS
                 self._container = ContainerCredentials(credentials).start()
             container = self._container.environment()
-        managed = None
-        if slots is not None:
-            managed = ManagedRuntimeAPI(function_arn=arn, bandwidth=self.bandwidth)
-            managed.start()
-        api = (
-            managed
-            if managed is not None
-            else RuntimeAPIServer(function_arn=arn, bandwidth=self.bandwidth).start()
-        )
-        # The log provider's socket path is kept short: AF_UNIX's limit.
-        socket = None if slots is None else self._runtime_dir / f"{next(self._sockets)}.sock"
+        api: RuntimeAPIServer
+        managed = None  # a multi-concurrent environment's API, slots and log provider socket
+        if slots is None:
+            api = RuntimeAPIServer(function_arn=arn, bandwidth=self.bandwidth).start()
+        else:
+            managed_api = ManagedRuntimeAPI(function_arn=arn, bandwidth=self.bandwidth)
+            managed_api.start()
+            # The log provider's socket path is kept short: AF_UNIX's limit.
+            socket = self._runtime_dir / f"{next(self._sockets)}.sock"
+            api, managed = managed_api, (managed_api, slots, socket)
         environment = lambda_environment(
             function,
             region=self.region,
@@ -284,13 +283,13 @@ class LambdaService:
             extra=self.extra_environment,
             container_credentials=container,
             max_concurrency=slots,
-            log_socket=None if socket is None else str(socket),
+            log_socket=None if managed is None else str(managed[2]),
         )
         node = self._node if family(function) == "nodejs" else None
         bootstrap, command = runtime_command(environment, function.handler, self._ric, node=node)
         argv = [str(self._bootstrap), *command]
         try:
-            if managed is None or slots is None or socket is None:
+            if managed is None:
                 return Sandbox(
                     function,
                     api,
@@ -304,9 +303,10 @@ class LambdaService:
                     on_retired=self._discard,
                     on_gone=self._forget,
                 )
+            managed_api, slots, socket = managed
             return ManagedSandbox(
                 function,
-                managed,
+                managed_api,
                 bootstrap,
                 argv,
                 environment,

@@ -16,6 +16,7 @@ credentials: that is safe before a SnapStart snapshot.
 from __future__ import annotations
 
 import os
+import ssl  # loaded by .connection already
 
 from .client import BuiltinClient as BuiltinClient
 from .credentials import auth_from
@@ -65,7 +66,5 @@ def builtin_client(
 
 def _system_store() -> bool:
     """Whether OpenSSL has certificate authorities to trust (a file or a directory)."""
-    import ssl  # the connection imports it anyway
-
     paths = ssl.get_default_verify_paths()
     return paths.cafile is not None or paths.capath is not None

@@ -133,26 +133,30 @@ class BuiltinClient:
     def converse(self, **arguments: Any) -> dict[str, Any]:
         """Converse: the answer as botocore parses it."""
         response = self._call(OPERATIONS["Converse"], arguments)
-        return {**decode_converse(Body(response).read()), **_metadata(response)}
+        metadata = _metadata(response.status, response.headers.joined())
+        return {**decode_converse(Body(response).read()), **metadata}
 
     def converse_stream(self, **arguments: Any) -> dict[str, Any]:
         """ConverseStream: ``{"stream": EventStream, ...}``."""
         response = self._call(OPERATIONS["ConverseStream"], arguments)
-        return {"stream": EventStream(response), **_metadata(response)}
+        metadata = _metadata(response.status, response.headers.joined())
+        return {"stream": EventStream(response), **metadata}
 
     def invoke_model(self, **arguments: Any) -> dict[str, Any]:
         """InvokeModel: ``{"body": Body, "contentType": ..., ...}``."""
         operation = OPERATIONS["InvokeModel"]
         response = self._call(operation, arguments)
-        fields = invoke_fields(operation, _headers(response))
-        return {"body": Body(response), **fields, **_metadata(response)}
+        headers = response.headers.joined()
+        fields = invoke_fields(operation, headers)
+        return {"body": Body(response), **fields, **_metadata(response.status, headers)}
 
     def invoke_model_with_response_stream(self, **arguments: Any) -> dict[str, Any]:
         """InvokeModelWithResponseStream: ``{"body": EventStream, "contentType": ..., ...}``."""
         operation = OPERATIONS["InvokeModelWithResponseStream"]
         response = self._call(operation, arguments)
-        fields = invoke_fields(operation, _headers(response))
-        return {"body": EventStream(response), **fields, **_metadata(response)}
+        headers = response.headers.joined()
+        fields = invoke_fields(operation, headers)
+        return {"body": EventStream(response), **fields, **_metadata(response.status, headers)}
 
     def prepare(self) -> None:
         """Do now what the first call would: build the TLS context (no connection opened).
@@ -214,7 +218,7 @@ class BuiltinClient:
             error_body = response.read()
         except BodyBroken as exc:
             raise _broken(exc) from exc
-        raise error_from_response(response.status, _headers(response), error_body)
+        raise error_from_response(response.status, response.headers.joined(), error_body)
 
 
 def _trace() -> list[tuple[str, str]]:
@@ -225,17 +229,8 @@ def _trace() -> list[tuple[str, str]]:
     return [("X-Amzn-Trace-Id", quote(trace_id, safe="-=;:+&[]{}\"',"))]
 
 
-def _headers(response: Response) -> dict[str, str]:
-    """Return the headers as botocore's ``HTTPHeaders``: lowercased names, repeats joined."""
-    headers: dict[str, str] = {}
-    for name, value in response.headers.items():
-        headers[name] = f"{headers[name]}, {value}" if name in headers else value
-    return headers
-
-
-def _metadata(response: Response) -> dict[str, Any]:
-    headers = _headers(response)
-    metadata: dict[str, Any] = {"HTTPStatusCode": response.status, "HTTPHeaders": headers}
+def _metadata(status: int, headers: dict[str, str]) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"HTTPStatusCode": status, "HTTPHeaders": headers}
     if "x-amzn-requestid" in headers:
         metadata["RequestId"] = headers["x-amzn-requestid"]
     return {"ResponseMetadata": metadata}

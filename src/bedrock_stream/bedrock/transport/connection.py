@@ -63,9 +63,14 @@ class Headers:
 
     def header(self, name: str) -> str | None:
         """Return the field's value, repeated fields joined by ``", "``; None if absent."""
-        name = name.lower()
-        values = [value for key, value in self._items if key == name]
-        return ", ".join(values) if values else None
+        return self.joined().get(name.lower())
+
+    def joined(self) -> dict[str, str]:
+        """Return one value per name, repeated fields joined by ``", "`` (``HTTPHeaders``)."""
+        joined: dict[str, str] = {}
+        for name, value in self._items:
+            joined[name] = f"{joined[name]}, {value}" if name in joined else value
+        return joined
 
     def items(self) -> list[tuple[str, str]]:
         """Return the ``(lowercased name, value)`` pairs in the order received."""

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import json
+import operator
 from http.client import responses
 from urllib.parse import quote
 
@@ -135,10 +136,12 @@ def _map_blobs(value: Any, path: _Path, convert: Callable[[Any], Any]) -> Any:
     if head == "*":
         if not isinstance(value, list):
             return value
-        return [_map_blobs(item, rest, convert) for item in value]
+        items = [_map_blobs(item, rest, convert) for item in value]
+        return value if all(map(operator.is_, items, value)) else items
     if not isinstance(value, dict) or head not in value:
         return value
-    return {**value, head: _map_blobs(value[head], rest, convert)}
+    member = _map_blobs(value[head], rest, convert)
+    return value if member is value[head] else {**value, head: member}
 
 
 def _with_blobs(value: Any, paths: Iterable[_Path], convert: Callable[[Any], Any]) -> Any:
