@@ -32,6 +32,17 @@ def event_loop() -> asyncio.AbstractEventLoop:
     return loop
 
 
+def loop_running() -> bool:
+    """Whether an event loop runs in this thread: this module's, or another's."""
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
 def run(awaitable: Awaitable[T]) -> T:
     """Run ``awaitable`` to completion on this thread's long-lived loop."""
     import asyncio

@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 
 __all__ = ["asgi_handler"]
 
+_log = logging.getLogger("bedrock_stream")
+
 _OPTIONS = adapter_options(eager_head=True)
 """The head goes out when the app starts its response."""
 
@@ -59,7 +61,12 @@ def asgi_handler(app: ASGIApp, *, lifespan: LifespanMode = "auto") -> Callable[[
         LifespanError: the app's startup failed.
     """
     span = Lifespan(app, lifespan)
-    span.startup()
+    if _aio.loop_running():
+        # An ASGI server imported the module inside its own loop (uvicorn's --reload and
+        # --workers do): the server runs the app's lifespan and serves it, not this handler.
+        _log.info("asgi_handler in a running event loop (an ASGI server's): no lifespan here")
+    else:
+        span.startup()
     sigterm = _Sigterm(span) if span.running else None
     if span.running:
         atexit.register(span.shutdown)  # a process that ends without SIGTERM shuts down too
@@ -83,10 +90,7 @@ def asgi_handler(app: ASGIApp, *, lifespan: LifespanMode = "auto") -> Callable[[
 
     @functools.wraps(serve)
     def handler(event: Any, context: Any) -> Any:
-        try:
-            return serve(event, context)
-        finally:
-            sigterm.after_invocation()
+        return sigterm.serve(serve, event, context)
 
     return handler
 
@@ -94,35 +98,44 @@ def asgi_handler(app: ASGIApp, *, lifespan: LifespanMode = "auto") -> Callable[[
 class _Sigterm:
     """Runs the app's shutdown on SIGTERM, then whatever handled SIGTERM before.
 
-    A SIGTERM that arrives during an invocation (the event loop running) is held until the
-    invocation has ended: the shutdown must not close what a request still uses.
+    A SIGTERM that arrives during an invocation is held until the handler has returned: the
+    shutdown must not close what a request still uses. What handled SIGTERM before then
+    decides when the process ends: bedrock-stream's runtime, once the invocation's response
+    is reported; SIGTERM's default action, at once.
     """
 
     def __init__(self, span: Lifespan) -> None:
         self.span = span
+        self.serving = False
         self.held: tuple[int, Any] | None = None
         if threading.current_thread() is not threading.main_thread():
-            logging.getLogger("bedrock_stream").warning(
-                "asgi_handler was called outside the main thread: no shutdown on SIGTERM"
-            )
+            _log.warning("asgi_handler was called outside the main thread: no shutdown on SIGTERM")
             return
         self.previous = signal.getsignal(signal.SIGTERM)
         signal.signal(signal.SIGTERM, self.on_sigterm)
 
     def on_sigterm(self, signum: int, frame: Any) -> None:
         """Shut down now, or after the invocation in progress."""
-        if _aio.event_loop().is_running():
+        if self.serving:
             self.held = (signum, frame)
         else:
             self._stop(signum, frame)
 
-    def after_invocation(self) -> None:
-        """Act on a SIGTERM held during the invocation that just ended."""
-        if self.held is not None:
-            self._stop(*self.held)
+    def serve(self, serve: Callable[[Any, Any], Any], event: Any, context: Any) -> Any:
+        """Run one invocation; act on a SIGTERM held meanwhile once it has returned."""
+        self.serving = True
+        try:
+            return serve(event, context)
+        finally:
+            self.serving = False
+            if self.held is not None:
+                self._stop(*self.held)
 
     def _stop(self, signum: int, frame: Any) -> None:
-        self.span.shutdown()
+        if _aio.loop_running():  # an ASGI server's (uvicorn re-raising the signal it caught)
+            _log.info("SIGTERM in a running event loop (an ASGI server's): no lifespan shutdown")
+        else:
+            self.span.shutdown()
         if callable(self.previous):
             self.previous(signum, frame)
         elif self.previous != signal.SIG_IGN:

@@ -11,6 +11,7 @@ import os
 import sys
 import time
 
+from bedrock_stream.protocol.runtime_api import MAX_CONCURRENCY
 from bedrock_stream.runtime import logs
 from bedrock_stream.runtime.client import NextInvocation, RuntimeAPI, RuntimeAPIError
 from bedrock_stream.runtime.context import LambdaContext
@@ -21,6 +22,7 @@ from bedrock_stream.runtime.marshal import (
     marshal_response,
     unmarshal_request,
 )
+from bedrock_stream.runtime.sigterm import Sigterm, end_by_sigterm
 from bedrock_stream.runtime.stream import StreamingSink
 from bedrock_stream.sink import attach_sink, detach_sink
 
@@ -33,8 +35,6 @@ if TYPE_CHECKING:
 
 __all__ = ["MAX_CONCURRENCY", "Runtime", "connect_api", "init_failed", "init_runtime", "run"]
 
-MAX_CONCURRENCY = "AWS_LAMBDA_MAX_CONCURRENCY"
-"""Set (to N) on Lambda Managed Instances: N invocations at once per execution environment."""
 _NEXT_ATTEMPTS = 5
 """Tries of a failed ``/next`` in a worker (awslambdaric's multi-concurrent client)."""
 _NEXT_BACKOFF = 0.1
@@ -55,6 +55,7 @@ class Runtime:
         deadline_guard: seconds before the deadline at which a stream is cut short (0: off).
         next_attempts: tries of a failed ``/next`` (backoff from 0.1 s, doubling) before
             the process exits 1.
+        sigterm: the process's SIGTERM, held while an invocation runs (see :mod:`.sigterm`).
     """
 
     def __init__(
@@ -65,27 +66,32 @@ class Runtime:
         streaming: bool = True,
         deadline_guard: float = 0,
         next_attempts: int = 1,
+        sigterm: Sigterm | None = None,
     ) -> None:
         self.api = api
         self.handler = handler
         self.streaming = streaming
         self.deadline_guard = deadline_guard
         self.next_attempts = next_attempts
+        self.sigterm = Sigterm() if sigterm is None else sigterm
 
     def serve_forever(self, serving: Callable[[str], None] | None = None) -> NoReturn:
         """Serve invocations until the Runtime API goes away (then exit).
 
         ``serving`` is told each invocation's request id before the handler runs, and
-        ``""`` once it is answered.
+        ``""`` once it is answered. A SIGTERM that came meanwhile then ends the process.
         """
         while True:
             invocation = self._next()
-            if serving is None:
-                self.invoke(invocation)
-                continue
-            serving(invocation.request_id)
+            self.sigterm.begin()
+            if serving is not None:
+                serving(invocation.request_id)
             self.invoke(invocation)
-            serving("")
+            if serving is not None:
+                serving("")
+            if self.sigterm.end():
+                _log(f"SIGTERM: ending, invocation {invocation.request_id} answered")
+                end_by_sigterm()
 
     def _next(self) -> NextInvocation:
         delay = _NEXT_BACKOFF
@@ -292,6 +298,8 @@ def init_runtime(
 ) -> Runtime:
     """Load the handler and prepare it (``prime()``, SnapStart); exit 1 if that fails."""
     name = handler or env.get("_HANDLER") or ""
+    sigterm = Sigterm()
+    sigterm.install()  # before the handler's import, whose own SIGTERM handler chains to it
     try:
         from bedrock_stream.runtime.loader import load_handler, prepare_path
 
@@ -315,7 +323,14 @@ def init_runtime(
     elif not streaming:
         _log("buffered mode: responses are buffered, as without the exec wrapper")
     attempts = _NEXT_ATTEMPTS if worker else 1
-    return Runtime(api, function, streaming=streaming, deadline_guard=guard, next_attempts=attempts)
+    return Runtime(
+        api,
+        function,
+        streaming=streaming,
+        deadline_guard=guard,
+        next_attempts=attempts,
+        sigterm=sigterm,
+    )
 
 
 def run(

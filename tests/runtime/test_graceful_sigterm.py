@@ -1,0 +1,166 @@
+"""SIGTERM during an invocation: the runtime answers it first, then ends by SIGTERM.
+
+Lambda sends SIGTERM in its shutdown phase when an extension is registered (and a Managed
+Instances pool forwards it to its workers). The default action would cut the stream, or
+never post the buffered answer; the runtime holds the signal until the response is
+reported, then ends the process by it, so its exit status is the signal's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bedrock_stream.local.function_url import url_event
+from bedrock_stream.local.invocation import InvocationRecord
+from bedrock_stream.local.messages import Request
+from bedrock_stream.local.runtime_api import RuntimeAPIServer
+from bedrock_stream.protocol.runtime_api import ERROR_TYPE
+from waiting import wait_until
+
+SRC = str(Path(__file__).parents[2] / "src")
+
+APP = """
+import os, signal
+from bedrock_stream import streaming_handler
+
+def log(line):
+    with open(os.environ["SIGTERM_LOG"], "a") as out:
+        out.write(line + "\\n")
+
+@streaming_handler(http=False, content_type="text/plain")
+def stream(event, context):
+    yield "before "
+    os.kill(os.getpid(), signal.SIGTERM)
+    yield "after"
+    log("stream done")
+
+def echo(event, context):
+    return event
+
+def plain(event, context):
+    os.kill(os.getpid(), signal.SIGTERM)
+    log("plain done")
+    return {"answered": True}
+"""
+
+ASGI_APP = """
+import os, signal
+from bedrock_stream.asgi import asgi_handler
+from app import log
+
+async def app(scope, receive, send):
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.shutdown":
+                log("shutdown")
+            await send({"type": message["type"] + ".complete"})
+            if message["type"] == "lifespan.shutdown":
+                return
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"before ", "more_body": True})
+    os.kill(os.getpid(), signal.SIGTERM)
+    await send({"type": "http.response.body", "body": b"after"})
+    log("request done")
+
+handler = asgi_handler(app)
+"""
+
+
+def _start(api: RuntimeAPIServer, tmp_path: Path, handler: str) -> subprocess.Popen[bytes]:
+    (tmp_path / "app.py").write_text(APP)
+    (tmp_path / "asgi_app.py").write_text(ASGI_APP)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "_HANDLER", "_LAMBDA"))}
+    env.update(PYTHONPATH=SRC, LAMBDA_TASK_ROOT=str(tmp_path), _HANDLER=handler)
+    env.update(AWS_LAMBDA_RUNTIME_API=api.address, SIGTERM_LOG=str(tmp_path / "log"))
+    return subprocess.Popen(
+        [sys.executable, "-m", "bedrock_stream.runtime"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def _ended(proc: subprocess.Popen[bytes]) -> tuple[int, bytes]:
+    try:
+        status = proc.wait(timeout=30)
+    finally:
+        proc.kill()
+        out, _ = proc.communicate()
+    return status, out
+
+
+def _log(tmp_path: Path) -> list[str]:
+    return (tmp_path / "log").read_text().split()
+
+
+@pytest.fixture
+def api() -> object:
+    with RuntimeAPIServer() as server:
+        yield server
+
+
+def test_a_stream_the_signal_meets_ends_complete_then_the_process_ends(
+    api: RuntimeAPIServer, tmp_path: Path
+) -> None:
+    proc = _start(api, tmp_path, "app.stream")
+    got = api.invoke({}).result(timeout=30)
+    status, out = _ended(proc)
+    assert (got.status, got.body) == ("success", b"before after")
+    assert ERROR_TYPE not in got.trailers
+    assert status == -signal.SIGTERM, out
+    assert _log(tmp_path) == ["stream", "done"]
+    assert b"SIGTERM: ending" in out
+
+
+def test_a_buffered_answer_the_signal_meets_is_posted_then_the_process_ends(
+    api: RuntimeAPIServer, tmp_path: Path
+) -> None:
+    proc = _start(api, tmp_path, "app.plain")
+    got = api.invoke({}).result(timeout=30)
+    status, out = _ended(proc)
+    assert got.status == "success" and json.loads(got.body) == {"answered": True}
+    assert status == -signal.SIGTERM, out
+
+
+class PollCounter(RuntimeAPIServer):
+    """A Runtime API that counts the ``/next`` polls it has begun to answer."""
+
+    polls = 0
+
+    def _take(self) -> InvocationRecord | None:
+        self.polls += 1
+        return super()._take()
+
+
+def test_an_idle_runtime_ends_at_once(tmp_path: Path) -> None:
+    with PollCounter() as api:
+        proc = _start(api, tmp_path, "app.echo")
+        assert api.invoke({"n": 1}).result(timeout=30).status == "success"
+        wait_until(lambda: api.polls == 2, "the runtime waiting in /next again")
+        proc.send_signal(signal.SIGTERM)
+        status, out = _ended(proc)
+    assert status == -signal.SIGTERM, out
+    assert b"SIGTERM: ending" not in out
+
+
+def test_an_asgi_app_answers_then_shuts_down_then_the_process_ends(
+    api: RuntimeAPIServer, tmp_path: Path
+) -> None:
+    proc = _start(api, tmp_path, "asgi_app.handler")
+    event = url_event(Request("GET", "/", (("Host", "h"),), b""))
+    got = api.invoke(event).result(timeout=30)
+    status, out = _ended(proc)
+    assert got.status == "success"
+    assert got.body.split(b"\x00" * 8, 1)[1] == b"before after"
+    assert ERROR_TYPE not in got.trailers
+    assert status == -signal.SIGTERM, out
+    assert _log(tmp_path) == ["request", "done", "shutdown"]
