@@ -92,21 +92,22 @@ def http_request(event: Any) -> HTTPRequest:
         http = context.get("http") or {}
         method = str(http.get("method") or "GET")
         raw, root = str(event.get("rawPath") or "/"), ""
-        query = str(event.get("rawQueryString") or "").encode("latin-1", "replace")
+        query = str(event.get("rawQueryString") or "").encode("utf-8", "replace")
         headers = _url_headers(event)
         source = http.get("sourceIp")
         protocol = http.get("protocol")
+    scheme = _scheme(_last(headers, "x-forwarded-proto"))
     return HTTPRequest(
         method=method.upper(),
         path=unquote(raw),
-        raw_path=raw.encode("latin-1", "replace"),
+        raw_path=raw.encode("utf-8", "replace"),
         root_path=root,
         query_string=query,
         headers=headers,
         body=_body(event),
         client=(str(source), 0) if source else None,
-        server=_server(headers, context),
-        scheme=_last(headers, "x-forwarded-proto") or "https",
+        server=_server(headers, context, scheme),
+        scheme=scheme,
         http_version=_version(protocol),
     )
 
@@ -120,8 +121,11 @@ def _rest_path(event: Mapping[str, Any], context: Mapping[str, Any]) -> tuple[st
     path = str(event.get("path") or "/")
     whole = str(context.get("path") or path)
     routed = _routed(event)
+    if routed == "/" and whole.startswith("/"):  # the root: "/Prod" (stage), "/v1" (base path)
+        root = whole.rstrip("/")
+        return root + "/", unquote(root)
     decoded = unquote(whole)
-    if routed is not None and decoded.endswith(routed) and routed != "/":
+    if routed is not None and decoded.endswith(routed):
         return whole, decoded[: len(decoded) - len(routed)].rstrip("/")
     if whole.endswith(path):
         root = whole[: len(whole) - len(path)]
@@ -174,12 +178,12 @@ def _rest_headers(event: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 def _url_headers(event: Mapping[str, Any]) -> list[tuple[str, str]]:
+    cookies = event.get("cookies")
     headers = [
         (name.lower(), str(value))
         for name, value in (event.get("headers") or {}).items()
-        if name.lower() != "cookie"
+        if not (cookies and name.lower() == "cookie")  # the same cookies, in their own field
     ]
-    cookies = event.get("cookies")
     if cookies:
         headers.append(("cookie", "; ".join(cookies)))
     return headers
@@ -199,7 +203,15 @@ def _last(headers: list[tuple[str, str]], name: str) -> str | None:
     return found[-1].split(",")[-1].strip() if found else None
 
 
-def _server(headers: list[tuple[str, str]], context: Mapping[str, Any]) -> tuple[str, int] | None:
+def _scheme(forwarded: str | None) -> str:
+    """``http`` or ``https`` as ``X-Forwarded-Proto`` says (any case), else ``https``."""
+    scheme = (forwarded or "").lower()
+    return scheme if scheme in ("http", "https") else "https"
+
+
+def _server(
+    headers: list[tuple[str, str]], context: Mapping[str, Any], scheme: str
+) -> tuple[str, int] | None:
     host = _last(headers, "host") or context.get("domainName")
     if not host:
         return None
@@ -207,7 +219,7 @@ def _server(headers: list[tuple[str, str]], context: Mapping[str, Any]) -> tuple
     if not (colon and port.isdigit() and not name.endswith(":")):  # no port, or bare IPv6
         name, port = str(host), _last(headers, "x-forwarded-port") or ""
     if not port.isdigit():
-        port = "80" if _last(headers, "x-forwarded-proto") == "http" else "443"
+        port = "80" if scheme == "http" else "443"
     return name.strip("[]"), int(port)  # an IPv6 address without brackets, as uvicorn
 
 

@@ -6,13 +6,16 @@ each non-empty item is streamed as the app yields it. As PEP 3333 asks, the head
 the first non-empty item (or the end of the iterable), so ``start_response`` may still be
 called again with ``exc_info`` until then, and an exception before it is a 500 with a
 generic JSON body; after it, a failed stream. The iterable's ``close()`` is always called.
-Data given to ``start_response``'s legacy ``write`` callable goes out before the next item.
+Data given to ``start_response``'s legacy ``write`` callable commits the head, as PEP 3333
+says (``start_response`` with ``exc_info`` then re-raises), and goes out before the next
+item, once the app has returned its iterable: ``write`` does not stream, a generator does.
 The environ also holds the invocation's ``aws.event`` and ``aws.context``.
 """
 
 from __future__ import annotations
 
 import io
+import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -21,6 +24,7 @@ from urllib.parse import unquote_to_bytes
 from bedrock_stream.app_head import AppHead, adapter_options, app_head, wire
 from bedrock_stream.errors import AppAdapterError
 from bedrock_stream.handler import handler_of
+from bedrock_stream.protocol.runtime_api import MAX_CONCURRENCY
 from bedrock_stream.proxy_request import HTTPRequest, http_request
 
 if TYPE_CHECKING:
@@ -67,10 +71,11 @@ def wsgi_environ(request: HTTPRequest) -> dict[str, Any]:
     are Latin-1 strings of their bytes too. Repeated headers are comma-joined, the cookies
     with ``; ``. A header whose name has an underscore is dropped, as gunicorn and waitress
     drop it: ``X_Forwarded_For`` would otherwise merge into ``HTTP_X_FORWARDED_FOR``.
+    ``wsgi.multiprocess`` is true on Lambda Managed Instances, whose runtime forks one worker
+    process per concurrent invocation.
     """
-    raw = request.raw_path.decode("latin-1")
-    root = request.root_path
-    script, rest = (raw[: len(root)], raw[len(root) :]) if raw.startswith(root) else ("", raw)
+    raw, root = request.raw_path, wire(request.root_path)
+    script, rest = (raw[: len(root)], raw[len(root) :]) if raw.startswith(root) else (b"", raw)
     environ: dict[str, Any] = {
         "REQUEST_METHOD": request.method,
         "SCRIPT_NAME": _decoded(script),
@@ -82,7 +87,7 @@ def wsgi_environ(request: HTTPRequest) -> dict[str, Any]:
         "wsgi.input": io.BytesIO(request.body),
         "wsgi.errors": sys.stderr,
         "wsgi.multithread": False,
-        "wsgi.multiprocess": False,
+        "wsgi.multiprocess": bool(os.environ.get(MAX_CONCURRENCY)),  # forked workers
         "wsgi.run_once": False,
         "wsgi.input_terminated": True,
     }
@@ -104,7 +109,7 @@ def wsgi_environ(request: HTTPRequest) -> dict[str, Any]:
     return environ
 
 
-def _decoded(path: str) -> str:
+def _decoded(path: bytes) -> str:
     return unquote_to_bytes(path).decode("latin-1")
 
 
@@ -113,7 +118,7 @@ class _Call:
 
     def __init__(self, app: WSGIApp, environ: dict[str, Any]) -> None:
         self._head: AppHead | None = None
-        self._sent = False
+        self._sent = False  # the head is committed: an item or ``write`` data went out
         self._written: list[bytes] = []
         self._result = app(environ, self._start_response)
 
@@ -128,7 +133,19 @@ class _Call:
         if len(code) != 3 or not code.isdigit():
             raise WSGIError(f"start_response: the status must be like '200 OK', not {status!r}")
         self._head = app_head(int(code), headers)
-        return self._written.append
+        return self._write
+
+    def _write(self, data: bytes) -> None:
+        """Send ``data`` before the next item (the legacy ``write``); commit the head.
+
+        It is held until the app has returned its iterable (the app and its ``write`` calls
+        run in one thread): an app that streams yields its items instead.
+        """
+        if not isinstance(data, bytes):
+            raise WSGIError(f"write() takes bytes, not {type(data).__name__}")
+        if data:
+            self._sent = True
+        self._written.append(data)
 
     def response(self) -> StreamingResponse:
         """Advance the iterable to its first non-empty item, then return head and body."""

@@ -327,3 +327,40 @@ def test_an_app_without_lifespan_is_served_in_auto_mode_and_refused_in_on_mode()
     assert off.events == []
     with pytest.raises(ValueError, match="lifespan"):
         asgi_handler(off, lifespan="sometimes")  # type: ignore[arg-type]
+
+
+def test_senders_waiting_at_once_past_the_high_water_mark_are_all_woken() -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send(START)
+        big = body(b"x" * (HIGH_WATER + 1), more=True)
+        await asyncio.wait_for(asyncio.gather(send(big), send(big)), 10)  # a hang fails it
+        await send(body(b"end"))
+
+    answer = asgi_handler(app, lifespan="off")(EVENT, LambdaContextStub())  # buffered
+    assert answer["statusCode"] == 200
+    assert answer["body"] == "x" * (2 * HIGH_WATER + 2) + "end"
+
+
+def test_the_answer_to_head_keeps_its_head_and_drops_its_body() -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({**START, "headers": [(b"content-type", b"text/plain"), (b"x-a", b"1")]})
+        await send(body(b"not for HEAD", more=True))
+        await send(body(b"either"))
+
+    head = url_event(Request("HEAD", "/x", (("Host", "127.0.0.1:3001"),), b""))
+    handler = asgi_handler(app, lifespan="off")
+    streamed = invoke_streaming(handler, head)
+    assert streamed.status == 200 and streamed.body == b""
+    assert streamed.headers["x-a"] == "1" and streamed.headers["content-type"] == "text/plain"
+    buffered = handler(head, LambdaContextStub())
+    assert (buffered["statusCode"], buffered["body"]) == (200, "")
+
+
+def test_made_inside_a_running_loop_the_handler_leaves_the_lifespan_to_that_server() -> None:
+    app = LifespanApp()
+
+    async def imported_by_a_server() -> None:  # uvicorn --reload imports the app in its loop
+        asgi_handler(app)
+
+    asyncio.run(imported_by_a_server())
+    assert app.events == []

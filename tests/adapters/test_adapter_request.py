@@ -138,3 +138,35 @@ def test_an_ipv6_host_and_http2_are_spelled_as_uvicorn_spells_them() -> None:
     event["requestContext"]["http"]["protocol"] = "HTTP/2.0"
     got = http_request(event)
     assert got.server == ("::1", 3001) and got.http_version == "2"
+
+
+def test_characters_an_event_carries_unencoded_are_their_utf8_bytes() -> None:
+    event = url("/")
+    event["rawPath"], event["rawQueryString"] = "/€uro/café", "q=é&e=€"
+    got = http_request(event)
+    assert got.raw_path == "/€uro/café".encode()
+    assert got.path == "/€uro/café"
+    assert got.query_string == "q=é&e=€".encode()
+
+
+@pytest.mark.parametrize(
+    ("path", "whole", "root_path"),
+    [
+        ("/", "/Prod", "/Prod"),  # the stage's root on execute-api, no slash
+        ("/", "/Prod/", "/Prod"),
+        ("/v1", "/v1", "/v1"),  # a base path mapping's root, as a custom domain sends it
+        ("/v1/", "/v1/", "/v1"),
+        ("/", "/", ""),  # a custom domain without a base path
+    ],
+)
+def test_the_root_route_is_the_app_root_under_any_prefix(
+    path: str, whole: str, root_path: str
+) -> None:
+    event = rest("/Prod/")  # resource "/"
+    event["path"], event["requestContext"]["path"] = path, whole
+    got = http_request(event)
+    assert (got.root_path, got.path, got.raw_path) == (
+        root_path,
+        root_path + "/",
+        (root_path + "/").encode(),
+    )

@@ -14,6 +14,7 @@ import pytest
 
 from bedrock_stream.http_integration import DELIMITER
 from bedrock_stream.local.deployment import RestApi, Route
+from bedrock_stream.local.function_url import url_event
 from bedrock_stream.local.messages import Request
 from bedrock_stream.local.rest_api import Router, proxy_event
 from bedrock_stream.testing import LambdaContextStub, invoke_streaming
@@ -177,3 +178,61 @@ def test_an_app_breaking_pep_3333_gets_a_generic_500(app_result: str, status: st
         "requestId": LambdaContextStub().aws_request_id,
     }
     assert issubclass(WSGIError, RuntimeError)
+
+
+def test_write_commits_the_head_so_a_later_exc_info_is_raised_again() -> None:
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        write = start_response("200 OK", [("Content-Type", "text/plain")])
+        write(b"half an answer")
+        try:
+            raise KeyError("late")
+        except KeyError:
+            start_response("500 Internal Server Error", [], sys.exc_info())
+        return [b"an error page"]
+
+    answer = wsgi_handler(app)(event(), LambdaContextStub())
+    assert answer["statusCode"] == 500  # the head was committed, though nothing went out yet
+    assert json.loads(answer["body"])["message"] == "Internal server error"
+
+
+def test_write_refuses_what_is_not_bytes() -> None:
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [])("text is not bytes")
+        return []
+
+    assert wsgi_handler(app)(event(), LambdaContextStub())["statusCode"] == 500
+
+
+@pytest.mark.parametrize(("concurrency", "multiprocess"), [(None, False), ("", False), ("4", True)])
+def test_the_environ_is_multiprocess_on_managed_instances(
+    monkeypatch: pytest.MonkeyPatch, concurrency: str | None, multiprocess: bool
+) -> None:
+    if concurrency is None:
+        monkeypatch.delenv("AWS_LAMBDA_MAX_CONCURRENCY", raising=False)
+    else:
+        monkeypatch.setenv("AWS_LAMBDA_MAX_CONCURRENCY", concurrency)
+    seen: list[Any] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        seen.append(environ["wsgi.multiprocess"])
+        start_response("200 OK", [])
+        return []
+
+    wsgi_handler(app)(event(), LambdaContextStub())
+    assert seen == [multiprocess]
+
+
+def test_a_path_and_query_sent_unencoded_reach_flask_as_their_utf8_text() -> None:
+    flask = pytest.importorskip("flask")
+    app = flask.Flask(__name__)
+
+    @app.get("/<path:where>")
+    def where(where: str) -> dict[str, Any]:
+        return {"where": where, "q": flask.request.args["q"]}
+
+    request = Request("GET", "/", (("Host", "127.0.0.1:3001"),), b"", "10.0.0.9")
+    url = url_event(request)
+    url["rawPath"], url["rawQueryString"] = "/€uro/café", "q=é"
+    answer = wsgi_handler(app)(url, LambdaContextStub())
+    assert answer["statusCode"] == 200
+    assert json.loads(answer["body"]) == {"where": "€uro/café", "q": "é"}

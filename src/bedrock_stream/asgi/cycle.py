@@ -56,7 +56,7 @@ class RequestCycle:
 
     def __init__(self, app: ASGIApp, scope: dict[str, Any], body: bytes) -> None:
         self._loop = asyncio.get_running_loop()
-        self._messages = ResponseMessages()
+        self._messages = ResponseMessages(head_only=scope.get("method") == "HEAD")
         self._request: dict[str, Any] | None = {
             "type": "http.request",
             "body": body,
@@ -108,9 +108,10 @@ class RequestCycle:
         if self._messages.stage is Stage.DONE:
             _settle(self._over)
         self._wake()
-        if self._waiting > HIGH_WATER:
-            self._drained = self._loop.create_future()
-            await self._drained
+        if self._waiting > HIGH_WATER:  # every sender waiting shares one future
+            if self._drained is None or self._drained.done():
+                self._drained = self._loop.create_future()
+            await asyncio.shield(self._drained)  # a cancelled sender leaves it to the others
 
     # -- the writer's side ------------------------------------------------------------
 

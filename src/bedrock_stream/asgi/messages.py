@@ -40,10 +40,15 @@ TRANSITIONS: Mapping[tuple[Stage, str], Stage] = {
 
 
 class ResponseMessages:
-    """The state of one response's messages; feed each message the app sends to :meth:`send`."""
+    """The state of one response's messages; feed each message the app sends to :meth:`send`.
 
-    def __init__(self) -> None:
+    With ``head_only`` (the answer to a ``HEAD`` request) the body's bytes are checked and
+    dropped, as uvicorn drops them.
+    """
+
+    def __init__(self, *, head_only: bool = False) -> None:
         self.stage = Stage.START
+        self.head_only = head_only
 
     def send(self, message: Mapping[str, Any]) -> AppHead | bytes:
         """Check ``message`` and return what it carries: the start, or body bytes.
@@ -66,7 +71,7 @@ class ResponseMessages:
             raise ASGIProtocolError(f"http.response.body: body must be bytes, not {body!r:.40}")
         if not message.get("more_body", False):
             self.stage = Stage.DONE
-        return bytes(body)
+        return b"" if self.head_only else bytes(body)
 
 
 def _start(message: Mapping[str, Any]) -> AppHead:

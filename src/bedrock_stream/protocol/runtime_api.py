@@ -40,6 +40,7 @@ __all__ = [
     "FUNCTION_ARN",
     "INIT_ERROR",
     "INVOCATION",
+    "MAX_CONCURRENCY",
     "NEXT",
     "PREFIX",
     "REQUEST_ID",
@@ -76,6 +77,10 @@ RESTORE_NEXT = f"{PREFIX}/restore/next"
 """``GET`` (SnapStart): returns once the snapshot was restored."""
 RESTORE_ERROR = f"{PREFIX}/restore/error"
 """``POST`` (SnapStart): an after-restore hook failed."""
+
+MAX_CONCURRENCY = "AWS_LAMBDA_MAX_CONCURRENCY"
+"""The environment variable of Lambda Managed Instances: invocations one environment serves
+at once (the runtime forks that many workers)."""
 
 REQUEST_ID = "Lambda-Runtime-Aws-Request-Id"
 DEADLINE_MS = "Lambda-Runtime-Deadline-Ms"
