@@ -8,6 +8,9 @@ Routes:
   first event a 429, any other Bedrock failure before it a 502. A failure after it sends an
   ``error`` event and no ``[DONE]``, and the stream ends as failed.
 * ``GET /health``: the model and the output cap, as JSON.
+* ``GET /error``: a route that fails, as a bug would. An unhandled exception in any route is
+  FastAPI's plain 500 ``Internal Server Error``; its text and traceback go to the log, never
+  to the client.
 
 The same ``app`` runs under uvicorn (``uvicorn app:app``). On Lambda, ``handler`` runs it:
 through bedrock-stream's runtime (the exec wrapper) every SSE event streams as it is sent;
@@ -72,6 +75,12 @@ class Ask(BaseModel):
 def health() -> dict[str, Any]:
     """What this deployment answers with."""
     return {"status": "ok", "model": MODEL_ID, "max_tokens": MAX_TOKENS}
+
+
+@app.get("/error")
+def error() -> dict[str, Any]:
+    """Fail as a bug would: what a client gets then (and what it never gets)."""
+    raise RuntimeError("a bug's details, for the log only")
 
 
 @app.post("/ask")
