@@ -71,8 +71,8 @@ def wsgi_environ(request: HTTPRequest) -> dict[str, Any]:
     are Latin-1 strings of their bytes too. Repeated headers are comma-joined, the cookies
     with ``; ``. A header whose name has an underscore is dropped, as gunicorn and waitress
     drop it: ``X_Forwarded_For`` would otherwise merge into ``HTTP_X_FORWARDED_FOR``.
-    ``wsgi.multiprocess`` is true on Lambda Managed Instances, whose runtime forks one worker
-    process per concurrent invocation.
+    ``wsgi.multiprocess`` is true on Lambda Managed Instances with more than one worker
+    process (the runtime forks one per concurrent invocation).
     """
     raw, root = request.raw_path, wire(request.root_path)
     script, rest = (raw[: len(root)], raw[len(root) :]) if raw.startswith(root) else (b"", raw)
@@ -87,7 +87,7 @@ def wsgi_environ(request: HTTPRequest) -> dict[str, Any]:
         "wsgi.input": io.BytesIO(request.body),
         "wsgi.errors": sys.stderr,
         "wsgi.multithread": False,
-        "wsgi.multiprocess": bool(os.environ.get(MAX_CONCURRENCY)),  # forked workers
+        "wsgi.multiprocess": _workers() > 1,
         "wsgi.run_once": False,
         "wsgi.input_terminated": True,
     }
@@ -107,6 +107,12 @@ def wsgi_environ(request: HTTPRequest) -> dict[str, Any]:
     if request.body:
         environ["CONTENT_LENGTH"] = str(len(request.body))
     return environ
+
+
+def _workers() -> int:
+    """Return how many workers the runtime forks on Lambda Managed Instances (else 1)."""
+    value = os.environ.get(MAX_CONCURRENCY, "")
+    return int(value) if value.isascii() and value.isdigit() else 1
 
 
 def _decoded(path: bytes) -> str:

@@ -203,7 +203,9 @@ def test_write_refuses_what_is_not_bytes() -> None:
     assert wsgi_handler(app)(event(), LambdaContextStub())["statusCode"] == 500
 
 
-@pytest.mark.parametrize(("concurrency", "multiprocess"), [(None, False), ("", False), ("4", True)])
+@pytest.mark.parametrize(
+    ("concurrency", "multiprocess"), [(None, False), ("", False), ("1", False), ("4", True)]
+)
 def test_the_environ_is_multiprocess_on_managed_instances(
     monkeypatch: pytest.MonkeyPatch, concurrency: str | None, multiprocess: bool
 ) -> None:

@@ -55,31 +55,45 @@ import os, signal
 from bedrock_stream.asgi import asgi_handler
 from app import log
 
+STATE = {"db": "closed"}
+
 async def app(scope, receive, send):
     if scope["type"] == "lifespan":
         while True:
             message = await receive()
-            if message["type"] == "lifespan.shutdown":
+            if message["type"] == "lifespan.startup":
+                STATE["db"] = "open"
+            else:
+                STATE["db"] = "closed"
                 log("shutdown")
+                if os.environ.get("SHUTDOWN_KILLS"):  # as Lambda would, were it slow
+                    os.kill(os.getpid(), signal.SIGKILL)
             await send({"type": message["type"] + ".complete"})
             if message["type"] == "lifespan.shutdown":
                 return
     await send({"type": "http.response.start", "status": 200, "headers": []})
     await send({"type": "http.response.body", "body": b"before ", "more_body": True})
-    os.kill(os.getpid(), signal.SIGTERM)
-    await send({"type": "http.response.body", "body": b"after"})
+    if scope["path"] == "/signal":
+        os.kill(os.getpid(), signal.SIGTERM)
+    await send({"type": "http.response.body", "body": b"db " + STATE["db"].encode()})
     log("request done")
 
 handler = asgi_handler(app)
+
+def early(event, context):  # SIGTERM in the runtime's own code, before the app runs
+    os.kill(os.getpid(), signal.SIGTERM)
+    return handler(event, context)
 """
 
 
-def _start(api: RuntimeAPIServer, tmp_path: Path, handler: str) -> subprocess.Popen[bytes]:
+def _start(
+    api: RuntimeAPIServer, tmp_path: Path, handler: str, **extra: str
+) -> subprocess.Popen[bytes]:
     (tmp_path / "app.py").write_text(APP)
     (tmp_path / "asgi_app.py").write_text(ASGI_APP)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "_HANDLER", "_LAMBDA"))}
     env.update(PYTHONPATH=SRC, LAMBDA_TASK_ROOT=str(tmp_path), _HANDLER=handler)
-    env.update(AWS_LAMBDA_RUNTIME_API=api.address, SIGTERM_LOG=str(tmp_path / "log"))
+    env.update(AWS_LAMBDA_RUNTIME_API=api.address, SIGTERM_LOG=str(tmp_path / "log"), **extra)
     return subprocess.Popen(
         [sys.executable, "-m", "bedrock_stream.runtime"],
         cwd=tmp_path,
@@ -152,15 +166,26 @@ def test_an_idle_runtime_ends_at_once(tmp_path: Path) -> None:
     assert b"SIGTERM: ending" not in out
 
 
-def test_an_asgi_app_answers_then_shuts_down_then_the_process_ends(
-    api: RuntimeAPIServer, tmp_path: Path
+ASGI_CASES = {
+    # A SIGTERM mid-request: the answer, then the app's shutdown, then the end by SIGTERM.
+    "mid-request": ("asgi_app.handler", "/signal", {}, -signal.SIGTERM),
+    # The app's shutdown kills the process outright: had it run before the runtime ended
+    # the stream, the invocation would have failed.
+    "shutdown-kills": ("asgi_app.handler", "/signal", {"SHUTDOWN_KILLS": "1"}, -signal.SIGKILL),
+    # A SIGTERM in the runtime's own code before the app runs: its lifespan stays open.
+    "before-the-app": ("asgi_app.early", "/", {}, -signal.SIGTERM),
+}
+
+
+@pytest.mark.parametrize("case", ASGI_CASES)
+def test_an_asgi_apps_shutdown_runs_once_its_answer_is_reported(
+    api: RuntimeAPIServer, tmp_path: Path, case: str
 ) -> None:
-    proc = _start(api, tmp_path, "asgi_app.handler")
-    event = url_event(Request("GET", "/", (("Host", "h"),), b""))
-    got = api.invoke(event).result(timeout=30)
+    handler, path, env, ended_by = ASGI_CASES[case]
+    proc = _start(api, tmp_path, handler, **env)
+    got = api.invoke(url_event(Request("GET", path, (("Host", "h"),), b""))).result(timeout=30)
     status, out = _ended(proc)
-    assert got.status == "success"
-    assert got.body.split(b"\x00" * 8, 1)[1] == b"before after"
-    assert ERROR_TYPE not in got.trailers
-    assert status == -signal.SIGTERM, out
+    assert got.status == "success" and ERROR_TYPE not in got.trailers
+    assert got.body.split(b"\x00" * 8, 1)[1] == b"before db open"
+    assert status == ended_by, out
     assert _log(tmp_path) == ["request", "done", "shutdown"]

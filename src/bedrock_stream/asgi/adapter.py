@@ -7,7 +7,9 @@ head sent as soon as the app sends ``http.response.start``, or buffered into a p
 response without one. What a failure becomes is the driver's policy: before the response
 started, a 500 with a generic JSON body (the traceback goes to the log); after it, a failed
 stream, never one that looks complete. The scope also holds the invocation's ``aws.event``
-and ``aws.context``, under the names Mangum gives them.
+and ``aws.context``, under the names Mangum gives them. The app's lifespan shutdown is
+bedrock-stream's runtime's shutdown work (:mod:`bedrock_stream.shutdown`), run once no
+response is open; on another host the adapter takes SIGTERM itself.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from bedrock_stream import _aio
+from bedrock_stream import _aio, shutdown
 from bedrock_stream.app_head import adapter_options
 from bedrock_stream.asgi.cycle import ASGIApp, RequestCycle
 from bedrock_stream.asgi.lifespan import Lifespan, LifespanMode
@@ -64,12 +66,15 @@ def asgi_handler(app: ASGIApp, *, lifespan: LifespanMode = "auto") -> Callable[[
     if _aio.loop_running():
         # An ASGI server imported the module inside its own loop (uvicorn's --reload and
         # --workers do): the server runs the app's lifespan and serves it, not this handler.
-        _log.info("asgi_handler in a running event loop (an ASGI server's): no lifespan here")
+        level = logging.WARNING if lifespan == "on" else logging.INFO
+        _log.log(level, "asgi_handler in a running event loop (an ASGI server's): no lifespan")
     else:
         span.startup()
-    sigterm = _Sigterm(span) if span.running else None
+    sigterm = None
     if span.running:
         atexit.register(span.shutdown)  # a process that ends without SIGTERM shuts down too
+        if not shutdown.at_shutdown(span.shutdown):  # bedrock-stream's runtime runs it
+            sigterm = _Sigterm(span)
 
     async def respond(event: Any, context: Any) -> StreamingResponse:
         request = http_request(event)
@@ -98,10 +103,10 @@ def asgi_handler(app: ASGIApp, *, lifespan: LifespanMode = "auto") -> Callable[[
 class _Sigterm:
     """Runs the app's shutdown on SIGTERM, then whatever handled SIGTERM before.
 
-    A SIGTERM that arrives during an invocation is held until the handler has returned: the
-    shutdown must not close what a request still uses. What handled SIGTERM before then
-    decides when the process ends: bedrock-stream's runtime, once the invocation's response
-    is reported; SIGTERM's default action, at once.
+    For a host other than bedrock-stream's runtime (awslambdaric, a script), whose runtime
+    takes SIGTERM and runs the shutdown itself once the response is reported. A SIGTERM
+    that arrives during an invocation is held until the handler has returned: the shutdown
+    must not close what a request still uses.
     """
 
     def __init__(self, span: Lifespan) -> None:
@@ -129,7 +134,8 @@ class _Sigterm:
         finally:
             self.serving = False
             if self.held is not None:
-                self._stop(*self.held)
+                held, self.held = self.held, None
+                self._stop(*held)
 
     def _stop(self, signum: int, frame: Any) -> None:
         if _aio.loop_running():  # an ASGI server's (uvicorn re-raising the signal it caught)

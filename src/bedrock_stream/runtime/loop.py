@@ -22,7 +22,7 @@ from bedrock_stream.runtime.marshal import (
     marshal_response,
     unmarshal_request,
 )
-from bedrock_stream.runtime.sigterm import Sigterm, end_by_sigterm
+from bedrock_stream.runtime.sigterm import Sigterm
 from bedrock_stream.runtime.stream import StreamingSink
 from bedrock_stream.sink import attach_sink, detach_sink
 
@@ -91,7 +91,7 @@ class Runtime:
                 serving("")
             if self.sigterm.end():
                 _log(f"SIGTERM: ending, invocation {invocation.request_id} answered")
-                end_by_sigterm()
+                self.sigterm.stop()
 
     def _next(self) -> NextInvocation:
         delay = _NEXT_BACKOFF
@@ -299,7 +299,7 @@ def init_runtime(
     """Load the handler and prepare it (``prime()``, SnapStart); exit 1 if that fails."""
     name = handler or env.get("_HANDLER") or ""
     sigterm = Sigterm()
-    sigterm.install()  # before the handler's import, whose own SIGTERM handler chains to it
+    sigterm.install()  # before the handler's import: its shutdown work registers with it
     try:
         from bedrock_stream.runtime.loader import load_handler, prepare_path
 

@@ -4,29 +4,38 @@ Lambda sends the runtime SIGTERM in its shutdown phase when an extension is regi
 a Managed Instances worker pool forwards it to its workers; either kills the process a
 moment later if it is still there. By default SIGTERM ends a process at once, so a stream
 it meets is cut and a buffered answer is never posted. :class:`Sigterm` holds it until the
-invocation's response has been reported instead.
+invocation's response has been reported instead, then runs the work registered with
+:func:`bedrock_stream.shutdown.at_shutdown` (the ASGI adapter's lifespan shutdown), then
+ends the process.
 
 Invariants:
 
-* It is installed before the handler's module is imported, so that a handler's own SIGTERM
-  handler (the ASGI adapter's lifespan shutdown) sits on top of it and chains to it.
-* Outside an invocation SIGTERM ends the process at once; during one, once its response is
-  reported (the stream finished or the answer posted), before the next ``/next``.
+* It is installed, and the runtime attached as the shutdown host, before the handler's
+  module is imported: the handler's code registers its shutdown work with the runtime.
+* Outside an invocation SIGTERM runs that work and ends the process at once; during one,
+  once its response is reported (the stream finished or the answer posted), before the
+  next ``/next``. The work never runs while a response is still open.
 * The process ends by SIGTERM's default action, so its exit status is the one it would have
-  had without the runtime (killed by signal 15).
-* A SIGTERM that is ignored (``SIG_IGN`` inherited) stays ignored; the signal handler only
-  sets a flag or ends the process, so it never writes a log line mid-write.
+  had without the runtime (killed by signal 15); where that action does nothing (the
+  runtime as PID 1 of a container), by ``os._exit(143)``.
+* A SIGTERM that is ignored (``SIG_IGN`` inherited) stays ignored, and nothing attaches.
+* The signal handler only sets a flag, or ends the process: it never writes mid-write.
 """
 
 from __future__ import annotations
 
+import os
 import signal
+import sys
+
+from bedrock_stream import shutdown
+from bedrock_stream.runtime import logs
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: the runtime's cold path does not need typing
 if TYPE_CHECKING:
     from types import FrameType
 
-__all__ = ["Sigterm", "end_by_sigterm"]
+__all__ = ["Sigterm"]
 
 
 class Sigterm:
@@ -37,9 +46,10 @@ class Sigterm:
         self.pending = False
 
     def install(self) -> None:
-        """Take SIGTERM in the process's main thread, unless it is ignored."""
+        """Take SIGTERM in the process's main thread and host the shutdown, unless ignored."""
         if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
             signal.signal(signal.SIGTERM, self._on_sigterm)
+            shutdown.attach_host()
 
     def begin(self) -> None:
         """Mark an invocation as started: a SIGTERM from now on waits for :meth:`end`."""
@@ -48,19 +58,33 @@ class Sigterm:
     def end(self) -> bool:
         """Mark the invocation's response as reported; return whether a SIGTERM waits.
 
-        The caller then ends the process with :func:`end_by_sigterm`.
+        If one does, the caller then calls :meth:`stop` (a second SIGTERM meanwhile only
+        sets the flag again).
         """
+        if self.pending:
+            return True
         self.serving = False
-        return self.pending
+        return self.pending  # one that came just now: stop for it too
+
+    def stop(self) -> None:
+        """Run the registered shutdown work, then end the process by SIGTERM."""
+        shutdown.run_shutdown(_failed)
+        for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+            try:
+                if stream is not None:
+                    stream.flush()
+            except Exception:  # nothing is left to report it to
+                pass
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.raise_signal(signal.SIGTERM)
+        os._exit(128 + signal.SIGTERM)  # the default action did nothing: PID 1, say
 
     def _on_sigterm(self, signum: int, frame: FrameType | None) -> None:
         if self.serving:
             self.pending = True
         else:
-            end_by_sigterm()
+            self.stop()
 
 
-def end_by_sigterm() -> None:
-    """End the process by SIGTERM's default action."""
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.raise_signal(signal.SIGTERM)
+def _failed(exc: BaseException) -> None:
+    logs.write(f"[bedrock-stream] ERROR: shutdown work raised {type(exc).__name__}: {exc}\n")
