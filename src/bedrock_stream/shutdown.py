@@ -8,13 +8,20 @@ running has been reported, or at once when idle; then it ends the process. Code 
 to do then (the ASGI adapter's lifespan shutdown) registers it with :func:`at_shutdown`;
 where no host has attached, that returns False and the code takes SIGTERM itself.
 
+:func:`attach_host` and :func:`run_shutdown` are for a host; a function's code calls only
+:func:`at_shutdown`.
+
 Invariants:
 
 * Each callback runs at most once, the last registered first, in the main thread.
-* A callback that raises is reported to the host and the next one still runs.
+* A callback that raises (even ``SystemExit``) is reported to the host and the next one
+  still runs: the host ends the process as it meant to.
+* A forked child starts with no host and no callbacks: the parent's work is the parent's.
 """
 
 from __future__ import annotations
+
+import os
 
 TYPE_CHECKING = False  # the runtime's cold path imports this module: keep typing out of it
 if TYPE_CHECKING:
@@ -47,5 +54,13 @@ def run_shutdown(failed: Callable[[BaseException], None]) -> None:
         callback = _callbacks.pop()
         try:
             callback()
-        except Exception as exc:
+        except BaseException as exc:  # the process is ending: nothing may stop that
             failed(exc)
+
+
+def _forget() -> None:
+    global _callbacks
+    _callbacks = None
+
+
+os.register_at_fork(after_in_child=_forget)

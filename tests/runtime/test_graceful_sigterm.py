@@ -22,7 +22,7 @@ from bedrock_stream.local.invocation import InvocationRecord
 from bedrock_stream.local.messages import Request
 from bedrock_stream.local.runtime_api import RuntimeAPIServer
 from bedrock_stream.protocol.runtime_api import ERROR_TYPE
-from waiting import wait_until
+from waiting import process_alive, wait_until
 
 SRC = str(Path(__file__).parents[2] / "src")
 
@@ -68,6 +68,9 @@ async def app(scope, receive, send):
                 log("shutdown")
                 if os.environ.get("SHUTDOWN_KILLS"):  # as Lambda would, were it slow
                     os.kill(os.getpid(), signal.SIGKILL)
+                if os.environ.get("SHUTDOWN_SIGTERM"):  # its own, stopping its helpers
+                    os.kill(os.getpid(), signal.SIGTERM)
+                    log("shutdown-finished")
             await send({"type": message["type"] + ".complete"})
             if message["type"] == "lifespan.shutdown":
                 return
@@ -85,12 +88,25 @@ def early(event, context):  # SIGTERM in the runtime's own code, before the app 
     return handler(event, context)
 """
 
+FORKS = """
+import os, time
+from asgi_app import handler
+
+helper = os.fork()  # a helper process the function's code starts at init
+if helper == 0:
+    time.sleep(60)
+    os._exit(0)
+with open(os.environ["SIGTERM_LOG"] + ".helper", "w") as out:
+    out.write(str(helper))
+"""
+
 
 def _start(
     api: RuntimeAPIServer, tmp_path: Path, handler: str, **extra: str
 ) -> subprocess.Popen[bytes]:
     (tmp_path / "app.py").write_text(APP)
     (tmp_path / "asgi_app.py").write_text(ASGI_APP)
+    (tmp_path / "forks.py").write_text(FORKS)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "_HANDLER", "_LAMBDA"))}
     env.update(PYTHONPATH=SRC, LAMBDA_TASK_ROOT=str(tmp_path), _HANDLER=handler)
     env.update(AWS_LAMBDA_RUNTIME_API=api.address, SIGTERM_LOG=str(tmp_path / "log"), **extra)
@@ -189,3 +205,34 @@ def test_an_asgi_apps_shutdown_runs_once_its_answer_is_reported(
     assert got.body.split(b"\x00" * 8, 1)[1] == b"before db open"
     assert status == ended_by, out
     assert _log(tmp_path) == ["request", "done", "shutdown"]
+
+
+def test_an_idle_runtime_runs_the_shutdown_work_whole_then_ends(tmp_path: Path) -> None:
+    with PollCounter() as api:
+        proc = _start(api, tmp_path, "asgi_app.handler", SHUTDOWN_SIGTERM="1")
+        got = api.invoke(url_event(Request("GET", "/", (("Host", "h"),), b""))).result(30)
+        wait_until(lambda: api.polls == 2, "the runtime waiting in /next again")
+        proc.send_signal(signal.SIGTERM)
+        status, out = _ended(proc)
+    assert got.status == "success"
+    assert status == -signal.SIGTERM, out
+    # The work's own SIGTERM did not cut it short.
+    assert _log(tmp_path) == ["request", "done", "shutdown", "shutdown-finished"]
+
+
+def test_a_process_the_handler_forks_ends_by_sigterm_without_the_runtimes_work(
+    api: RuntimeAPIServer, tmp_path: Path
+) -> None:
+    proc = _start(api, tmp_path, "forks.handler")
+    try:
+        helper_file = tmp_path / "log.helper"
+        wait_until(helper_file.exists, "the helper forked")
+        wait_until(lambda: helper_file.read_text() != "", "the helper's pid written")
+        helper = int(helper_file.read_text())
+        os.kill(helper, signal.SIGTERM)
+        wait_until(lambda: not process_alive(helper), "the helper ended")
+        assert not (tmp_path / "log").exists()  # no shutdown ran in the helper
+        assert proc.poll() is None  # the runtime itself serves on
+    finally:
+        proc.kill()
+        proc.communicate()

@@ -103,10 +103,10 @@ def asgi_handler(app: ASGIApp, *, lifespan: LifespanMode = "auto") -> Callable[[
 class _Sigterm:
     """Runs the app's shutdown on SIGTERM, then whatever handled SIGTERM before.
 
-    For a host other than bedrock-stream's runtime (awslambdaric, a script), whose runtime
-    takes SIGTERM and runs the shutdown itself once the response is reported. A SIGTERM
-    that arrives during an invocation is held until the handler has returned: the shutdown
-    must not close what a request still uses.
+    Used on a host other than bedrock-stream's runtime (awslambdaric, a script), which takes
+    SIGTERM itself and runs the shutdown once the response is reported. A SIGTERM that
+    arrives during an invocation is held until the handler has returned: the shutdown must
+    not close what a request still uses.
     """
 
     def __init__(self, span: Lifespan) -> None:

@@ -19,7 +19,11 @@ Invariants:
   had without the runtime (killed by signal 15); where that action does nothing (the
   runtime as PID 1 of a container), by ``os._exit(143)``.
 * A SIGTERM that is ignored (``SIG_IGN`` inherited) stays ignored, and nothing attaches.
-* The signal handler only sets a flag, or ends the process: it never writes mid-write.
+* A process the handler's code forks takes SIGTERM's default action and inherits no
+  shutdown work: the runtime's state stays the runtime's.
+* Once the work runs, a further SIGTERM changes nothing: the work finishes.
+* During an invocation the signal handler only sets a flag. Idle, the main thread waits in
+  ``/next`` and writes nothing, so the handler runs the work and ends the process there.
 """
 
 from __future__ import annotations
@@ -44,10 +48,12 @@ class Sigterm:
     def __init__(self) -> None:
         self.serving = False
         self.pending = False
+        self.pid = os.getpid()
 
     def install(self) -> None:
         """Take SIGTERM in the process's main thread and host the shutdown, unless ignored."""
         if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+            self.pid = os.getpid()
             signal.signal(signal.SIGTERM, self._on_sigterm)
             shutdown.attach_host()
 
@@ -68,6 +74,7 @@ class Sigterm:
 
     def stop(self) -> None:
         """Run the registered shutdown work, then end the process by SIGTERM."""
+        self.serving = True  # a SIGTERM from now on (the work's own, say) only sets the flag
         shutdown.run_shutdown(_failed)
         for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
             try:
@@ -80,7 +87,10 @@ class Sigterm:
         os._exit(128 + signal.SIGTERM)  # the default action did nothing: PID 1, say
 
     def _on_sigterm(self, signum: int, frame: FrameType | None) -> None:
-        if self.serving:
+        if os.getpid() != self.pid:  # a process the handler's code forked: not the runtime
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.raise_signal(signal.SIGTERM)
+        elif self.serving:
             self.pending = True
         else:
             self.stop()
