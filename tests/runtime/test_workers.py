@@ -85,6 +85,17 @@ def stream(event, context):
     yield data[half:]
 
 
+@streaming_handler(http=False, content_type="application/octet-stream")
+def drain(event, context):
+    yield b"before "
+    os.kill(os.getppid(), signal.SIGTERM)  # to the pool's parent, which forwards it
+    hold = signal.getsignal(signal.SIGTERM).__self__  # the runtime's, holding it for us
+    bound = time.monotonic() + 30
+    while not hold.pending and time.monotonic() < bound:
+        time.sleep(0.002)
+    yield b"after" if hold.pending else b"never held"
+
+
 def logs(event, context):
     print(f"print from {os.getpid()}")
     logging.getLogger("app").warning("warning from %s", os.getpid())
@@ -348,6 +359,16 @@ def test_a_stop_signal_ends_every_process(start: Any, sig: signal.Signals, ignor
     for pid in workers:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+def test_a_worker_told_to_stop_mid_stream_finishes_it_first(start: Any) -> None:
+    tree = start("app.drain", AWS_LAMBDA_MAX_CONCURRENCY="2")
+    tree.inits(2)
+    (result,) = tree.invoke_all([{}])
+    assert (result.status, result.body) == ("success", b"before after")
+    assert names.ERROR_TYPE not in result.trailers
+    assert tree.proc.wait(WAIT) == 0
+    assert "SIGTERM: ending" in tree.output()
 
 
 def _gone(pid: int) -> bool:
