@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from runtime_env import runtime_env
 
 from bedrock_stream.local.function_url import url_event
 from bedrock_stream.local.invocation import InvocationRecord
@@ -23,8 +24,6 @@ from bedrock_stream.local.messages import Request
 from bedrock_stream.local.runtime_api import RuntimeAPIServer
 from bedrock_stream.protocol.runtime_api import ERROR_TYPE
 from waiting import process_alive, wait_until
-
-SRC = str(Path(__file__).parents[2] / "src")
 
 APP = """
 import os, signal
@@ -107,9 +106,7 @@ def _start(
     (tmp_path / "app.py").write_text(APP)
     (tmp_path / "asgi_app.py").write_text(ASGI_APP)
     (tmp_path / "forks.py").write_text(FORKS)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "_HANDLER", "_LAMBDA"))}
-    env.update(PYTHONPATH=SRC, LAMBDA_TASK_ROOT=str(tmp_path), _HANDLER=handler)
-    env.update(AWS_LAMBDA_RUNTIME_API=api.address, SIGTERM_LOG=str(tmp_path / "log"), **extra)
+    env = runtime_env(api, tmp_path, _HANDLER=handler, SIGTERM_LOG=str(tmp_path / "log"), **extra)
     return subprocess.Popen(
         [sys.executable, "-m", "bedrock_stream.runtime"],
         cwd=tmp_path,

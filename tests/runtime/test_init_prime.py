@@ -8,17 +8,15 @@ that a failure is logged and not fatal, and that a handler without the layer imp
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from runtime_env import runtime_env
 
 from bedrock_stream.local.runtime_api import RuntimeAPIServer
-
-SRC = str(Path(__file__).parents[2] / "src")
 
 USES_BEDROCK = """
 import os
@@ -66,14 +64,7 @@ def _run(api: RuntimeAPIServer, tmp_path: Path, handler: str, **extra: str) -> t
     """Start the runtime on ``handler``, invoke it once; return its answer and its output."""
     (tmp_path / "uses_bedrock.py").write_text(USES_BEDROCK)
     (tmp_path / "no_bedrock.py").write_text(NO_BEDROCK)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "_HANDLER", "_LAMBDA"))}
-    env.update(
-        PYTHONPATH=SRC,
-        LAMBDA_TASK_ROOT=str(tmp_path),
-        AWS_LAMBDA_RUNTIME_API=api.address,
-        _HANDLER=handler,
-        **extra,
-    )
+    env = runtime_env(api, tmp_path, _HANDLER=handler, **extra)
     proc = subprocess.Popen(
         [sys.executable, "-m", "bedrock_stream.runtime", "--buffered"],
         cwd=tmp_path,

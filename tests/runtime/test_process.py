@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import IO, Any
 
 import pytest
+from runtime_env import runtime_env
 
 from bedrock_stream.local.runtime_api import RuntimeAPIServer
 
-SRC = str(Path(__file__).parents[2] / "src")
 CONFORMANCE = Path(__file__).parent.parent / "data" / "conformance"
 
 APP = """
@@ -35,14 +35,6 @@ def fails(event, context):
 """
 
 
-def _env(api: RuntimeAPIServer | None, tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "_HANDLER", "_LAMBDA"))}
-    env.update(PYTHONPATH=SRC, LAMBDA_TASK_ROOT=str(tmp_path), **extra)
-    if api is not None:
-        env["AWS_LAMBDA_RUNTIME_API"] = api.address
-    return env
-
-
 def _start(
     api: RuntimeAPIServer | None,
     tmp_path: Path,
@@ -54,7 +46,7 @@ def _start(
     return subprocess.Popen(
         [sys.executable, "-m", "bedrock_stream.runtime", *args],
         cwd=tmp_path,
-        env=_env(api, tmp_path, **extra),
+        env=runtime_env(api, tmp_path, **extra),
         stdout=stdout,
         stderr=subprocess.STDOUT,
         pass_fds=tuple(int(v) for k, v in extra.items() if k == "_LAMBDA_TELEMETRY_LOG_FD"),
@@ -138,7 +130,7 @@ def test_init_errors_like_awslambdaric(
     proc = subprocess.Popen(
         [sys.executable, "-m", "bedrock_stream.runtime", handler],
         cwd=tmp_path,
-        env=_env(api, tmp_path),
+        env=runtime_env(api, tmp_path),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
@@ -253,7 +245,10 @@ def test_no_third_party_module_before_the_handler(tmp_path: Path) -> None:
         "print('\\n'.join(m for m in new if m.split('.')[0] not in std))\n"
     )
     out = subprocess.run(
-        [sys.executable, "-c", script], env=_env(None, tmp_path), capture_output=True, check=True
+        [sys.executable, "-c", script],
+        env=runtime_env(None, tmp_path),
+        capture_output=True,
+        check=True,
     ).stdout.decode()
     assert set(out.split()) <= {"bedrock_stream"} | {
         m for m in out.split() if m.startswith("bedrock_stream.")

@@ -23,12 +23,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from runtime_env import SRC, runtime_env
 
 from bedrock_stream.local.http_exchange import Exchange
 from bedrock_stream.local.runtime_api import InitError, ResponseStarted, Result, RuntimeAPIServer
 from bedrock_stream.protocol import runtime_api as names
 
-SRC = str(Path(__file__).parents[2] / "src")
 WAIT = 30  # a bound for what must happen, never a measure
 PROVIDER = "_LAMBDA_TELEMETRY_LOG_FD_PROVIDER_SOCKET"
 
@@ -122,17 +122,7 @@ class Tree:
         self.api = api
         self.root = root
         (root / "app.py").write_text(APP)
-        environ = {
-            k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "_HANDLER", "_LAMBDA"))
-        }
-        environ.update(
-            PYTHONPATH=SRC,
-            LAMBDA_TASK_ROOT=str(root),
-            AWS_LAMBDA_RUNTIME_API=api.address,
-            MC_DIR=str(root),
-            _HANDLER=handler,
-            **env,
-        )
+        environ = runtime_env(api, root, MC_DIR=str(root), _HANDLER=handler, **env)
         self.log = (root / "out.log").open("wb")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bedrock_stream.runtime"],

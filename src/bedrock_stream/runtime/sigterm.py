@@ -53,7 +53,6 @@ class Sigterm:
     def install(self) -> None:
         """Take SIGTERM in the process's main thread and host the shutdown, unless ignored."""
         if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
-            self.pid = os.getpid()
             signal.signal(signal.SIGTERM, self._on_sigterm)
             shutdown.attach_host()
 
@@ -82,18 +81,22 @@ class Sigterm:
                     stream.flush()
             except Exception:  # nothing is left to report it to
                 pass
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        signal.raise_signal(signal.SIGTERM)
+        _default_action()
         os._exit(128 + signal.SIGTERM)  # the default action did nothing: PID 1, say
 
     def _on_sigterm(self, signum: int, frame: FrameType | None) -> None:
         if os.getpid() != self.pid:  # a process the handler's code forked: not the runtime
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            signal.raise_signal(signal.SIGTERM)
+            _default_action()
         elif self.serving:
             self.pending = True
         else:
             self.stop()
+
+
+def _default_action() -> None:
+    """Take SIGTERM as a process does by default: end (unless it is PID 1 of a namespace)."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.raise_signal(signal.SIGTERM)
 
 
 def _failed(exc: BaseException) -> None:
